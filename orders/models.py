@@ -1,0 +1,344 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from buyers.models import Buyer
+from core.models import TimeStampedModel
+from core.money import Money
+from shops.models import Carrier, Shop, Sku
+
+
+class Cart(TimeStampedModel):
+    """A buyer's cart in one shop (SPEC M-4 abandoned-cart segment reads it)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="carts")
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="carts")
+    last_activity_at = models.DateTimeField(_("last activity"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "buyer"], name="cart_shop_buyer_unique")]
+        indexes = [models.Index(fields=["shop", "last_activity_at"], name="cart_shop_activity")]
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="cartline_cart_sku_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
+        ]
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Pending payment")
+    PAID = "paid", _("Paid")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card")
+    PAYPAL = "paypal", _("PayPal")
+    ALIPAY = "alipay", _("Alipay")
+    APPLE_PAY = "apple_pay", _("Apple Pay")
+    GOOGLE_PAY = "google_pay", _("Google Pay")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+
+class Order(TimeStampedModel):
+    """An order and every amount the marketing rules read (SPEC §0 order lifecycle)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
+    number = models.CharField(_("order number"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+    disputed = models.BooleanField(_("disputed"), default=False)
+    currency = models.CharField(max_length=3)
+    # Amounts in minor units of ``currency``.
+    subtotal_minor = models.BigIntegerField(_("items subtotal"))
+    shipping_fee_minor = models.BigIntegerField(_("shipping fee"), default=0)
+    coupon_discount_minor = models.BigIntegerField(_("coupon discount"), default=0)
+    coin_deduction_coins = models.IntegerField(_("coins deducted"), default=0)
+    coin_deduction_minor = models.BigIntegerField(_("coin deduction value"), default=0)
+    platform_subsidy_minor = models.BigIntegerField(_("platform subsidy"), default=0)
+    cashback_red_packet_minor = models.BigIntegerField(_("buyer cashback red packet"), default=0)
+    amount_paid_minor = models.BigIntegerField(_("amount paid"), default=0)
+    refunded_minor = models.BigIntegerField(_("refunded"), default=0)
+    payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
+    logistics_service = models.CharField(_("logistics service"), max_length=64, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    # Marketing context recorded as opaque ids: orders sit below the marketing modules.
+    activity_id = models.BigIntegerField(_("activity"), null=True, blank=True)
+    affiliate_click_id = models.CharField(_("affiliate click id"), max_length=64, blank=True)
+    country = models.CharField(_("ship-to country"), max_length=2, blank=True)
+    placed_at = models.DateTimeField(_("placed at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "number"], name="order_shop_number_unique"),
+            models.CheckConstraint(
+                condition=Q(
+                    subtotal_minor__gte=0,
+                    shipping_fee_minor__gte=0,
+                    coupon_discount_minor__gte=0,
+                    coin_deduction_coins__gte=0,
+                    coin_deduction_minor__gte=0,
+                    platform_subsidy_minor__gte=0,
+                    cashback_red_packet_minor__gte=0,
+                    amount_paid_minor__gte=0,
+                    refunded_minor__gte=0,
+                ),
+                name="order_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__lte=models.F("amount_paid_minor")), name="order_refund_within_paid"
+            ),
+        ]
+        indexes = [
+            # Orders list: a shop's orders newest first, optionally by status (keyset on placed_at, id).
+            models.Index(fields=["shop", "-placed_at", "-id"], name="order_shop_placed"),
+            models.Index(fields=["shop", "status", "-placed_at"], name="order_shop_status_placed"),
+            models.Index(fields=["shop", "buyer"], name="order_shop_buyer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def _m(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    @property
+    def payable_before_coins(self) -> Money:
+        """SPEC C-3 Decision: items + shipping - coupon, before the coin deduction."""
+        return self._m(self.subtotal_minor + self.shipping_fee_minor - self.coupon_discount_minor)
+
+    @property
+    def amount_paid(self) -> Money:
+        return self._m(self.amount_paid_minor)
+
+    @property
+    def refunded(self) -> Money:
+        return self._m(self.refunded_minor)
+
+    @property
+    def subtotal(self) -> Money:
+        return self._m(self.subtotal_minor)
+
+    @property
+    def shipping_fee(self) -> Money:
+        return self._m(self.shipping_fee_minor)
+
+    @property
+    def coupon_discount(self) -> Money:
+        return self._m(self.coupon_discount_minor)
+
+    @property
+    def coin_deduction(self) -> Money:
+        return self._m(self.coin_deduction_minor)
+
+    @property
+    def gmv(self) -> Money:
+        """SPEC C-9: coin deduction is not GMV — GMV is what the buyer paid, less refunds."""
+        return self._m(self.amount_paid_minor - self.refunded_minor)
+
+    @property
+    def invoice_amount(self) -> Money:
+        """SPEC C-9: the invoice is for the full amount, coins included."""
+        return self._m(self.amount_paid_minor + self.coin_deduction_minor)
+
+    @property
+    def official_logistics(self) -> bool:
+        return self.logistics_service in {Carrier.AE_STANDARD, Carrier.AE_SAVER}
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.PositiveIntegerField()
+    unit_price_minor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price_minor__gte=0), name="orderline_price_non_negative"),
+        ]
+
+    @property
+    def total_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+
+class PaymentStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Payment(TimeStampedModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    external_id = models.CharField(max_length=64, unique=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.SUCCEEDED)
+    paid_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_minor__gte=0), name="payment_amount_non_negative")]
+
+
+class Shipment(TimeStampedModel):
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment")
+    carrier = models.CharField(max_length=64)
+    tracking_number = models.CharField(max_length=64)
+    official = models.BooleanField(default=False)
+    shipped_at = models.DateTimeField()
+    # SPEC E-3 logistics anomaly: no update for >= 72 h, or no progress for >= 5 days.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_progress_at = models.DateTimeField(null=True, blank=True)
+
+
+class TrackingStatus(models.TextChoices):
+    INFO_RECEIVED = "info_received", _("Label created")
+    PICKED_UP = "picked_up", _("Picked up")
+    IN_TRANSIT = "in_transit", _("In transit")
+    CUSTOMS = "customs", _("In customs")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Exception")
+    NO_UPDATE = "no_update", _("Carrier scan without progress")
+
+
+# Statuses that move a parcel forward (a repeated scan or an exception is not progress).
+PROGRESS_STATUSES = frozenset(
+    {
+        TrackingStatus.PICKED_UP,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.CUSTOMS,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERED,
+    }
+)
+
+
+class TrackingEvent(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=24, choices=TrackingStatus.choices)
+    occurred_at = models.DateTimeField()
+    location = models.CharField(max_length=120, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+
+class Refund(TimeStampedModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    external_id = models.CharField(max_length=64, unique=True)
+    amount_minor = models.BigIntegerField()
+    full = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive")]
+
+
+class DisputeOutcome(models.TextChoices):
+    BUYER_WON = "buyer_won", _("Buyer won (refunded)")
+    SELLER_WON = "seller_won", _("Seller won")
+    SETTLED = "settled", _("Settled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Dispute(TimeStampedModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="disputes")
+    external_id = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=DisputeOutcome.choices, blank=True)
+
+
+class Review(TimeStampedModel):
+    """A product review with the buyer's DSR scores (1-5)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reviews")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reviews")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="reviews")
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    dsr_item_as_described = models.PositiveSmallIntegerField()
+    dsr_communication = models.PositiveSmallIntegerField()
+    dsr_shipping = models.PositiveSmallIntegerField()
+    posted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="review_order_sku_unique"),
+            models.CheckConstraint(
+                condition=Q(
+                    rating__range=(1, 5),
+                    dsr_item_as_described__range=(1, 5),
+                    dsr_communication__range=(1, 5),
+                    dsr_shipping__range=(1, 5),
+                ),
+                name="review_scores_1_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "posted_at"], name="review_shop_posted")]
+
+
+class FeedbackKind(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")
+
+
+class Feedback(TimeStampedModel):
+    """Buyer feedback on an order; SPEC C-1 reads the 90-day positive rate."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="feedback")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=16, choices=FeedbackKind.choices)
+    posted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "posted_at"], name="feedback_shop_posted")]
+
+
+class ShopDailyStats(models.Model):
+    """Pre-aggregated daily figures per shop and natural day (platform time zone).
+
+    Kept in step by the order services in the same transaction as the fact, and rebuilt
+    from the orders by ``daily_stats_rebuild``; the dashboard reads 30 rows, not 30 days of orders.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    orders_created = models.IntegerField(default=0)
+    orders_paid = models.IntegerField(default=0)
+    orders_cancelled = models.IntegerField(default=0)
+    orders_shipped = models.IntegerField(default=0)
+    gmv_minor = models.BigIntegerField(default=0)  # paid amounts, by payment day
+    refunded_minor = models.BigIntegerField(default=0)  # refunds, by refund day
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["shop", "day"], name="dailystats_shop_day_unique")]

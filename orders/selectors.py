@@ -1,0 +1,203 @@
+"""Reads of marketplace facts. Functions that take an id also take the shop (404 across shops)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.http import Http404
+
+from core import clock
+from core.money import Money
+from shops.models import Shop
+
+from .models import Feedback, FeedbackKind, Order, OrderStatus, Refund, Review, ShopDailyStats
+
+
+def get_order_for_shop(*, shop: Shop, order_id: int) -> Order:
+    try:
+        return (
+            Order.objects.select_related("buyer", "shipment")
+            .prefetch_related("lines__sku__product", "payments", "refunds", "disputes", "shipment__events")
+            .get(pk=order_id, shop=shop)
+        )
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such order in this shop.") from None
+
+
+ORDER_SORTS = {
+    "placed": ("placed_at", "id"),
+    "-placed": ("-placed_at", "-id"),
+    "amount": ("amount_paid_minor", "id"),
+    "-amount": ("-amount_paid_minor", "-id"),
+    "number": ("number",),
+    "-number": ("-number",),
+}
+
+
+def orders_for_shop(
+    *,
+    shop: Shop,
+    status: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    buyer: str = "",
+    number: str = "",
+    sort: str = "-placed",
+) -> QuerySet[Order]:
+    qs = Order.objects.filter(shop=shop).select_related("buyer")
+    if status:
+        qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(placed_at__gte=clock.day_start(date_from))
+    if date_to:
+        qs = qs.filter(placed_at__lt=clock.day_start(date_to + timedelta(days=1)))
+    if buyer:
+        qs = qs.filter(Q(buyer__email__istartswith=buyer) | Q(buyer__external_id=buyer) | Q(buyer__phone=buyer))
+    if number:
+        qs = qs.filter(number__istartswith=number)
+    return qs.order_by(*ORDER_SORTS.get(sort, ORDER_SORTS["-placed"]))
+
+
+def _rate(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))
+
+
+def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
+    """SPEC C-1(b): positive feedback / all feedback posted in the last 90 days, in percent."""
+    at = at or clock.now()
+    agg = Feedback.objects.filter(shop=shop, posted_at__gt=at - timedelta(days=90), posted_at__lte=at).aggregate(
+        total=Count("id"), positive=Count("id", filter=Q(kind=FeedbackKind.POSITIVE))
+    )
+    return _rate(agg["positive"], agg["total"])
+
+
+def _window(days: int, at: datetime | None) -> tuple[date, date]:
+    today = clock.natural_day(at)
+    return today - timedelta(days=days - 1), today
+
+
+def gmv_30d(*, shop: Shop, at: datetime | None = None) -> Money:
+    """GMV of the last 30 natural days: what buyers paid, less refunds (SPEC C-9, M-1)."""
+    start, end = _window(30, at)
+    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
+        gmv=Sum("gmv_minor"), refunded=Sum("refunded_minor")
+    )
+    return Money((agg["gmv"] or 0) - (agg["refunded"] or 0), shop.currency)
+
+
+def cancel_rate_30d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
+    """Cancelled / created over the last 30 natural days, in percent (orders by creation day)."""
+    start, end = _window(30, at)
+    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
+        created=Sum("orders_created"), cancelled=Sum("orders_cancelled")
+    )
+    return _rate(agg["cancelled"] or 0, agg["created"] or 0)
+
+
+@dataclass(frozen=True)
+class DsrAverages:
+    item_as_described: Decimal | None
+    communication: Decimal | None
+    shipping: Decimal | None
+    reviews: int
+
+
+def dsr_averages_30d(*, shop: Shop, at: datetime | None = None) -> DsrAverages:
+    """Average DSR scores of reviews posted in the last 30 days (SPEC E-8)."""
+    at = at or clock.now()
+    agg = Review.objects.filter(shop=shop, posted_at__gt=at - timedelta(days=30), posted_at__lte=at).aggregate(
+        item=Avg("dsr_item_as_described"), comm=Avg("dsr_communication"), ship=Avg("dsr_shipping"), n=Count("id")
+    )
+
+    def q(v):
+        return None if v is None else Decimal(str(v)).quantize(Decimal("0.01"))
+
+    return DsrAverages(q(agg["item"]), q(agg["comm"]), q(agg["ship"]), agg["n"])
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    orders_created: int
+    orders_paid: int
+    orders_cancelled: int
+    gmv: Money
+
+
+def daily_series(*, shop: Shop, days: int = 30, at: datetime | None = None) -> list[DayFigures]:
+    """One row per natural day of the window, zero-filled (the dashboard charts)."""
+    start, end = _window(days, at)
+    rows = {
+        r.day: r for r in ShopDailyStats.objects.filter(shop=shop, day__range=(start, end))
+    }
+    out = []
+    for i in range(days):
+        d = start + timedelta(days=i)
+        r = rows.get(d)
+        out.append(
+            DayFigures(
+                day=d,
+                orders_created=r.orders_created if r else 0,
+                orders_paid=r.orders_paid if r else 0,
+                orders_cancelled=r.orders_cancelled if r else 0,
+                gmv=Money((r.gmv_minor - r.refunded_minor) if r else 0, shop.currency),
+            )
+        )
+    return out
+
+
+def status_counts(*, shop: Shop) -> dict[str, int]:
+    counts = dict(
+        Order.objects.filter(shop=shop).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return {s: counts.get(s, 0) for s in OrderStatus.values}
+
+
+def daily_figures_from_orders(
+    *, shop_ids: Iterable[int] | None = None, since: datetime | None = None
+) -> dict[tuple[int, date], dict[str, int]]:
+    """The ShopDailyStats figures recomputed from orders and refunds, by natural day."""
+    tz = clock.platform_tz()
+    out: dict[tuple[int, date], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(
+            ("orders_created", "orders_paid", "orders_cancelled", "orders_shipped", "gmv_minor", "refunded_minor"), 0
+        )
+    )
+    orders = Order.objects.all()
+    refunds = Refund.objects.all()
+    if shop_ids is not None:
+        ids = list(shop_ids)
+        orders = orders.filter(shop_id__in=ids)
+        refunds = refunds.filter(order__shop_id__in=ids)
+    since_day = clock.natural_day(since) if since else None
+    created = orders.annotate(d=TruncDate("placed_at", tzinfo=tz))
+    if since_day:
+        created = created.filter(d__gte=since_day)
+    for row in created.values("shop_id", "d").annotate(
+        n=Count("id"),
+        cancelled=Count("id", filter=Q(status=OrderStatus.CANCELLED)),
+        shipped=Count("id", filter=Q(shipped_at__isnull=False)),
+    ).order_by():
+        f = out[(row["shop_id"], row["d"])]
+        f["orders_created"] = row["n"]
+        f["orders_cancelled"] = row["cancelled"]
+        f["orders_shipped"] = row["shipped"]
+    paid = orders.filter(paid_at__isnull=False).annotate(d=TruncDate("paid_at", tzinfo=tz))
+    if since_day:
+        paid = paid.filter(d__gte=since_day)
+    for row in paid.values("shop_id", "d").annotate(n=Count("id"), gmv=Sum("amount_paid_minor")).order_by():
+        f = out[(row["shop_id"], row["d"])]
+        f["orders_paid"] = row["n"]
+        f["gmv_minor"] = row["gmv"] or 0
+    ref = refunds.annotate(d=TruncDate("refunded_at", tzinfo=tz))
+    if since_day:
+        ref = ref.filter(d__gte=since_day)
+    for row in ref.values("order__shop_id", "d").annotate(total=Sum("amount_minor")).order_by():
+        out[(row["order__shop_id"], row["d"])]["refunded_minor"] = row["total"] or 0
+    return dict(out)

@@ -1,0 +1,199 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from core.money import Money
+
+
+class Category(models.TextChoices):
+    HOME_GARDEN = "home_garden", _("Home & garden")
+    AUTO_MOTO = "auto_moto", _("Auto & moto parts")
+    DIGITAL_ACCESSORIES = "digital_accessories", _("3C / digital accessories")
+    CONSUMER_ELECTRONICS = "consumer_electronics", _("Consumer electronics")
+    WOMENS_FASHION = "womens_fashion", _("Women's fashion")
+    MENS_FASHION = "mens_fashion", _("Men's fashion")
+    BEAUTY = "beauty", _("Beauty & health")
+    TOYS = "toys", _("Toys & hobbies")
+    SPORTS = "sports", _("Sports & outdoors")
+    JEWELRY = "jewelry", _("Jewelry & watches")
+
+
+class Region(models.TextChoices):
+    MAINLAND_CN = "CN", _("Mainland China")
+    HONG_KONG = "HK", _("Hong Kong SAR")
+    OVERSEAS = "XX", _("Overseas")
+
+
+class StoreLevel(models.IntegerChoices):
+    L1 = 1, "L1"
+    L2 = 2, "L2"
+    L3 = 3, "L3"
+    L4 = 4, "L4"
+    L5 = 5, "L5"
+
+
+class Shop(TimeStampedModel):
+    """A seller's store, with every attribute the marketing rules read (SPEC §1-§5)."""
+
+    external_id = models.CharField(_("marketplace id"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    registration_region = models.CharField(
+        _("registration region"), max_length=2, choices=Region.choices, default=Region.MAINLAND_CN
+    )
+    enterprise_certified = models.BooleanField(_("enterprise certified"), default=False)
+    opened_at = models.DateTimeField(_("opened at"))
+    store_level = models.PositiveSmallIntegerField(
+        _("store level"), choices=StoreLevel.choices, default=StoreLevel.L1
+    )
+    store_rating = models.DecimalField(_("store rating"), max_digits=3, decimal_places=2, default=0)
+    # DSR items (1.00-5.00) as the marketplace publishes them; 30-day averages from reviews
+    # are selectors in orders.selectors.
+    dsr_item_as_described = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    dsr_communication = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    dsr_shipping = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    main_category = models.CharField(_("main category"), max_length=32, choices=Category.choices)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    balance_minor = models.BigIntegerField(_("balance (minor units)"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(store_rating__gte=0, store_rating__lte=5), name="shop_rating_0_5"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def balance(self) -> Money:
+        return Money(self.balance_minor, self.currency)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MARKETER = "marketer", _("Marketer")
+    ANALYST = "analyst", _("Analyst (read-only)")
+
+
+WRITE_ROLES = (Role.OWNER, Role.MARKETER)
+
+
+class Membership(TimeStampedModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_user_shop_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.shop} ({self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Product(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    external_id = models.CharField(_("marketplace id"), max_length=64)
+    title = models.CharField(_("title"), max_length=300)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    review_status = models.CharField(
+        _("review status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="product_shop_external_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Sku(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="skus")  # tenancy shortcut
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    code = models.CharField(_("SKU code"), max_length=64)
+    name = models.CharField(_("variant"), max_length=200, blank=True)
+    currency = models.CharField(max_length=3)
+    price_minor = models.BigIntegerField(_("price (minor units)"))
+    stock = models.IntegerField(_("stock"), default=0)
+    # SPEC E-2: activity price must not exceed the 30-day lowest transacted price.
+    lowest_price_30d_minor = models.BigIntegerField(_("30-day lowest transacted price"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "code"], name="sku_shop_code_unique"),
+            models.CheckConstraint(condition=Q(price_minor__gte=0), name="sku_price_non_negative"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="sku_stock_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_minor, self.currency)
+
+    @property
+    def lowest_price_30d(self) -> Money | None:
+        if self.lowest_price_30d_minor is None:
+            return None
+        return Money(self.lowest_price_30d_minor, self.currency)
+
+
+class Carrier(models.TextChoices):
+    AE_STANDARD = "aliexpress_standard", _("AliExpress Standard Shipping (official)")
+    AE_SAVER = "aliexpress_saver", _("AliExpress Saver Shipping (official)")
+    CAINIAO = "cainiao_super_economy", _("Cainiao Super Economy")
+    YANWEN = "yanwen", _("Yanwen")
+    FOURPX = "4px", _("4PX")
+    DHL = "dhl", _("DHL")
+    OTHER = "other", _("Other third-party line")
+
+
+OFFICIAL_CARRIERS = frozenset({Carrier.AE_STANDARD, Carrier.AE_SAVER})
+
+
+class LogisticsSetting(TimeStampedModel):
+    """A carrier in a shop's logistics settings (SPEC E-2: at least one certified, enabled)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="logistics_settings")
+    carrier = models.CharField(_("carrier"), max_length=32, choices=Carrier.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    certified = models.BooleanField(_("certified"), default=False)
+
+    class Meta:
+        ordering = ["carrier"]
+        constraints = [models.UniqueConstraint(fields=["shop", "carrier"], name="logistics_shop_carrier_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.shop}: {self.get_carrier_display()}"
+
+
+class Violation(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="violations")
+    external_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=64)
+    serious = models.BooleanField(_("serious"), default=False)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["shop", "serious", "occurred_at"], name="violation_shop_serious_at")]
+
+    def __str__(self) -> str:
+        return f"{self.shop}: {self.kind}"
