@@ -1,0 +1,72 @@
+# Seller Center — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Django 6 needs Python >= 3.12: the first interpreter of 3.13 / 3.12 that really runs.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
+	$$(ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python3 /usr/local/bin/python3.1[23] 2>/dev/null); do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sellercenter
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: help run test bench lint fmt check migrate seed messages clean python
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Seller Center needs Python 3.12 or newer (Django 6), and none was found."; \
+	  echo "Install one, e.g. 'apt-get install python3.12 python3.12-venv' (Debian/Ubuntu),"; \
+	  echo "'brew install python@3.12' (macOS) or 'pyenv install 3.12', then run make again,"; \
+	  echo "or name it: make run PYTHON=/path/to/python3.12"; exit 1; fi
+
+$(VENV)/.prod: pyproject.toml | python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=25.1"
+	$(PIP) install -q --group prod
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.prod
+	$(PIP) install -q --group dev
+	@touch $@
+
+run: $(VENV)/.prod  ## set up and run web + worker + beat on SQLite and a file broker, demo data loaded
+	@bin/run-embedded
+
+test: $(VENV)/.dev  ## set up and run the whole test suite on PostgreSQL + Redis
+	@bin/ensure-chromium
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev  ## run the benchmarks (PostgreSQL + Redis; see bench/README.md)
+	$(PY) -m bench $(BENCH_ARGS)
+
+lint: $(VENV)/.dev  ## ruff lint + format check, migrations check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+fmt: $(VENV)/.dev  ## format and autofix
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: $(VENV)/.prod  ## apply migrations to the configured database
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate
+
+seed: $(VENV)/.prod  ## load demo data into an empty database
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py seed_demo --if-empty
+
+messages: $(VENV)/.dev  ## refresh and compile the Simplified Chinese translations
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+clean:  ## remove the embedded database, broker files and the virtualenv
+	rm -rf var $(VENV)
