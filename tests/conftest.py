@@ -1,0 +1,129 @@
+"""Persona fixtures (DESIGN §8), built through the services by ``tests/factories.py``.
+
+Shop A has an ``owner``, a ``marketer`` and a read-only ``analyst``; shop B has
+``other_owner``, who must see nothing of shop A. ``buyer`` shops in both. ``product_a`` /
+``product_b`` are approved products with one SKU (``sku_a`` / ``sku_b``, ¥100.00, stock 100);
+``order_a`` / ``order_b`` are paid orders of ``buyer`` for those SKUs (¥100.00 paid by card).
+
+``*_client`` fixtures are separate ``django.test.Client`` instances (several can be used in one
+test), logged in with their shop selected in the session (``session["shop_id"] = shop.pk``).
+
+Helpers for anything else: ``from factories import make_order, make_buyer, …`` (this conftest
+puts ``tests/`` on ``sys.path``, so that import works from any test directory).
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+import factories  # noqa: E402
+
+from shops.models import Role  # noqa: E402
+
+# --- shops and staff ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shop_a(db):
+    return factories.make_shop(external_id="shop-a", name="Shop A")
+
+
+@pytest.fixture
+def shop_b(db):
+    return factories.make_shop(external_id="shop-b", name="Shop B")
+
+
+@pytest.fixture
+def owner(shop_a):
+    return factories.make_member(shop_a, Role.OWNER, username="owner")
+
+
+@pytest.fixture
+def marketer(shop_a):
+    return factories.make_member(shop_a, Role.MARKETER, username="marketer")
+
+
+@pytest.fixture
+def analyst(shop_a):
+    return factories.make_member(shop_a, Role.ANALYST, username="analyst")
+
+
+@pytest.fixture
+def other_owner(shop_b):
+    return factories.make_member(shop_b, Role.OWNER, username="other_owner")
+
+
+# --- catalogue, buyers, orders -----------------------------------------------------------------
+
+
+@pytest.fixture
+def buyer(db):
+    return factories.make_buyer(external_id="buyer-1", email="buyer@example.com", country="US")
+
+
+@pytest.fixture
+def product_a(shop_a):
+    return factories.make_product(
+        shop_a,
+        external_id="prod-a",
+        title="Wireless earbuds",
+        skus=[{"code": "SKU-A", "price_minor": 100_00, "stock": 100}],
+    )
+
+
+@pytest.fixture
+def product_b(shop_b):
+    return factories.make_product(
+        shop_b,
+        external_id="prod-b",
+        title="Phone case",
+        skus=[{"code": "SKU-B", "price_minor": 100_00, "stock": 100}],
+    )
+
+
+@pytest.fixture
+def sku_a(product_a):
+    return factories.first_sku(product_a)
+
+
+@pytest.fixture
+def sku_b(product_b):
+    return factories.first_sku(product_b)
+
+
+@pytest.fixture
+def order_a(shop_a, buyer, sku_a):
+    return factories.make_order(shop_a, buyer, status="paid", sku=sku_a, number="A-0001")
+
+
+@pytest.fixture
+def order_b(shop_b, buyer, sku_b):
+    return factories.make_order(shop_b, buyer, status="paid", sku=sku_b, number="B-0001")
+
+
+# --- logged-in clients -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner_client(owner, shop_a):
+    return factories.login_client(owner, shop_a)
+
+
+@pytest.fixture
+def marketer_client(marketer, shop_a):
+    return factories.login_client(marketer, shop_a)
+
+
+@pytest.fixture
+def analyst_client(analyst, shop_a):
+    return factories.login_client(analyst, shop_a)
+
+
+@pytest.fixture
+def other_client(other_owner, shop_b):
+    return factories.login_client(other_owner, shop_b)
