@@ -1,0 +1,171 @@
+"""Platform-admin views of shops, staff and catalogue.
+
+Shops, products, SKUs and violations are marketplace facts: they arrive through the ingestion
+API (``shop.upserted``, ``product.upserted``, ``violation.recorded``) and a later event would
+silently overwrite a hand edit, so they are view-only here. What the seller center itself owns —
+staff memberships and logistics settings — is editable (inline on the shop, and on its own list).
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, money_field
+
+from .models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+class LogisticsSettingInline(admin.TabularInline):
+    model = LogisticsSetting
+    extra = 0
+    fields = ["carrier", "enabled", "certified"]
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "external_id",
+        "registration_region",
+        "enterprise_certified",
+        "store_level",
+        "store_rating",
+        "main_category",
+        "currency",
+        money_field("balance_minor", description=_("balance")),
+        "opened_at",
+    ]
+    list_filter = [
+        "registration_region",
+        "enterprise_certified",
+        "store_level",
+        "main_category",
+        "currency",
+    ]
+    search_fields = ["name", "=external_id"]
+    date_hierarchy = "opened_at"
+    inlines = [MembershipInline, LogisticsSettingInline]
+    fieldsets = [
+        (None, {"fields": ["name", "external_id", "opened_at", "main_category"]}),
+        (
+            _("Standing"),
+            {
+                "fields": [
+                    "registration_region",
+                    "enterprise_certified",
+                    "store_level",
+                    "store_rating",
+                    ("dsr_item_as_described", "dsr_communication", "dsr_shipping"),
+                ]
+            },
+        ),
+        (_("Money"), {"fields": ["currency", "shop_balance"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+    shop_balance = staticmethod(
+        money_field("balance_minor", description=_("balance"), ordering=False)
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every shop attribute is a marketplace fact (see module docstring); the change page
+        # exists to manage the inlines.
+        return [
+            "name",
+            "external_id",
+            "opened_at",
+            "main_category",
+            "registration_region",
+            "enterprise_certified",
+            "store_level",
+            "store_rating",
+            "dsr_item_as_described",
+            "dsr_communication",
+            "dsr_shipping",
+            "currency",
+            "shop_balance",
+            "created_at",
+            "updated_at",
+        ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # shops are created by the marketplace (shop.upserted)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # orders PROTECT their shop; a shop never disappears from history
+
+    def save_model(self, request, obj, form, change):
+        # No shop field is editable here; saving the page saves only the inlines.
+        if not change:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "shop", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "shop"]
+    search_fields = ["user__username", "user__email", "shop__name", "=shop__external_id"]
+    autocomplete_fields = ["user", "shop"]
+
+
+class SkuInline(ReadOnlyTabularInline):
+    model = Sku
+    fk_name = "product"
+    fields = ["code", "name", "sku_price", "stock", "sku_lowest_30d"]
+    readonly_fields = fields
+    sku_price = staticmethod(money_field("price_minor", description=_("price"), ordering=False))
+    sku_lowest_30d = staticmethod(
+        money_field("lowest_price_30d_minor", description=_("30-day lowest"), ordering=False)
+    )
+
+
+@admin.register(Product)
+class ProductAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "external_id", "shop", "category", "review_status", "created_at"]
+    list_filter = ["review_status", "category"]
+    list_select_related = ["shop"]
+    search_fields = ["title", "=external_id", "=shop__external_id"]
+    inlines = [SkuInline]
+    show_full_result_count = False
+
+
+@admin.register(Sku)
+class SkuAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "product",
+        "shop",
+        money_field("price_minor", description=_("price")),
+        "stock",
+        money_field("lowest_price_30d_minor", description=_("30-day lowest")),
+    ]
+    list_filter = ["currency"]
+    list_select_related = ["product", "shop"]
+    search_fields = ["=code", "product__title"]
+    show_full_result_count = False
+
+
+@admin.register(LogisticsSetting)
+class LogisticsSettingAdmin(admin.ModelAdmin):
+    list_display = ["shop", "carrier", "enabled", "certified"]
+    list_filter = ["carrier", "enabled", "certified"]
+    list_select_related = ["shop"]
+    search_fields = ["shop__name", "=shop__external_id"]
+    autocomplete_fields = ["shop"]
+
+
+@admin.register(Violation)
+class ViolationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["shop", "kind", "serious", "occurred_at", "external_id"]
+    list_filter = ["serious", "kind"]
+    list_select_related = ["shop"]
+    search_fields = ["=external_id", "kind", "shop__name"]
+    date_hierarchy = "occurred_at"
