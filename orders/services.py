@@ -92,8 +92,7 @@ def _check_amount(name: str, value: int) -> None:
 # --- creation -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def order_create(
+def order_build(
     *,
     shop: Shop,
     buyer: Buyer,
@@ -112,6 +111,11 @@ def order_create(
     affiliate_click_id: str = "",
     country: str = "",
 ) -> Order:
+    """Every guard of ``order_create``, in its order, and the unsaved order; no query.
+
+    The ingestion fast path (``orders.ingest``) builds its rows with this too, so both paths
+    refuse an order with the same code.
+    """
     if not lines:
         raise DomainError("An order needs at least one line.", code="empty_order")
     subtotal = 0
@@ -159,6 +163,47 @@ def order_create(
     if order.payable_before_coins.amount - coin_deduction_minor < 0:
         raise DomainError("Coin deduction exceeds the payable amount.", code="invalid_amount")
     order._lines = lines  # type: ignore[attr-defined]  # for order_placing guards
+    return order
+
+
+@transaction.atomic
+def order_create(
+    *,
+    shop: Shop,
+    buyer: Buyer,
+    number: str,
+    lines: list[LineInput],
+    placed_at: datetime,
+    shipping_fee_minor: int = 0,
+    coupon_discount_minor: int = 0,
+    coin_deduction_coins: int = 0,
+    coin_deduction_minor: int = 0,
+    platform_subsidy_minor: int = 0,
+    cashback_red_packet_minor: int = 0,
+    payment_method: str = "",
+    logistics_service: str = "",
+    activity_id: int | None = None,
+    affiliate_click_id: str = "",
+    country: str = "",
+) -> Order:
+    order = order_build(
+        shop=shop,
+        buyer=buyer,
+        number=number,
+        lines=lines,
+        placed_at=placed_at,
+        shipping_fee_minor=shipping_fee_minor,
+        coupon_discount_minor=coupon_discount_minor,
+        coin_deduction_coins=coin_deduction_coins,
+        coin_deduction_minor=coin_deduction_minor,
+        platform_subsidy_minor=platform_subsidy_minor,
+        cashback_red_packet_minor=cashback_red_packet_minor,
+        payment_method=payment_method,
+        logistics_service=logistics_service,
+        activity_id=activity_id,
+        affiliate_click_id=affiliate_click_id,
+        country=country,
+    )
     events.order_placing.send(sender=Order, order=order)
     try:
         with transaction.atomic():
@@ -177,11 +222,11 @@ def order_create(
 # --- payment and fulfilment -----------------------------------------------------------------
 
 
-@transaction.atomic
-def order_pay(
-    *, order: Order, payment_id: str, amount_minor: int, method: str, paid_at: datetime
-) -> Order:
-    order = _locked(order)
+def order_pay_check(*, order: Order, amount_minor: int, method: str, paid_at: datetime) -> None:
+    """Every guard of ``order_pay``, in its order, on the locked order; no query.
+
+    Shared with the ingestion fast path (``orders.ingest``), which locks its orders in bulk.
+    """
     _require(order, [S.PENDING_PAYMENT], "paid")
     _check_amount("payment amount", amount_minor)
     due = order.payable_before_coins.amount - order.coin_deduction_minor
@@ -194,6 +239,14 @@ def order_pay(
         raise DomainError(f"Unknown payment method {method!r}.", code="invalid_payment_method")
     if paid_at < order.placed_at:
         raise DomainError("Payment cannot precede the order.", code="invalid_time")
+
+
+@transaction.atomic
+def order_pay(
+    *, order: Order, payment_id: str, amount_minor: int, method: str, paid_at: datetime
+) -> Order:
+    order = _locked(order)
+    order_pay_check(order=order, amount_minor=amount_minor, method=method, paid_at=paid_at)
     try:
         with transaction.atomic():
             Payment.objects.create(
