@@ -342,3 +342,68 @@ class ShopDailyStats(models.Model):
     class Meta:
         ordering = ["day"]
         constraints = [models.UniqueConstraint(fields=["shop", "day"], name="dailystats_shop_day_unique")]
+
+
+# --- marketplace integrations (SPEC §0 integration contract) --------------------------------
+
+
+class Integration(TimeStampedModel):
+    """A marketplace sender of signed events: ``X-SC-Key`` is ``key_id``.
+
+    The HMAC secret is needed in clear to verify a signature, so it is stored encrypted
+    (Fernet, key derived from ``SECRET_KEY``; see ``orders.ingest.integrations``), never hashed.
+    After a rotation the previous secret stays valid until ``previous_secret_expires_at``.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    key_id = models.CharField(_("key id"), max_length=64, unique=True)
+    secret_encrypted = models.TextField(_("secret (encrypted)"))
+    previous_secret_encrypted = models.TextField(_("previous secret (encrypted)"), blank=True)
+    previous_secret_expires_at = models.DateTimeField(_("previous secret valid until"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+
+class IngestedEventStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class IngestedEvent(models.Model):
+    """The idempotency record of one marketplace event (SPEC §0: a replay returns the first result).
+
+    ``event_id`` is unique *per integration*: two marketplaces may number their events alike.
+    Only final outcomes are stored — applied events and non-retryable rejections; a retryable
+    rejection (say ``order.paid`` before its ``order.created``) is not, so the sender's retry runs.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(_("event id"), max_length=128)
+    type = models.CharField(_("type"), max_length=32)
+    status = models.CharField(_("status"), max_length=16, choices=IngestedEventStatus.choices)
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("ingested event")
+        verbose_name_plural = _("ingested events")
+        constraints = [
+            # The idempotency key: the race between two copies of one event is decided here.
+            models.UniqueConstraint(fields=["integration", "event_id"], name="ingested_event_unique"),
+        ]
+        indexes = [models.Index(fields=["integration", "-received_at"], name="ingested_integration_recv")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.type}: {self.status})"
