@@ -1,0 +1,132 @@
+"""core.signing: the integration contract of SPEC §0 (HMAC-SHA256 over "<ts>.<raw body>",
+timestamp within 300 s, constant-time compare)."""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from core.signing import SignatureError, sign, verify
+
+SECRET = "s3cret-key-of-the-integration"
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+TS = str(int(NOW.timestamp()))
+BODY = b'{"events": [{"event_id": "e1", "type": "order.paid"}]}'
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_signature_is_hmac_sha256_of_timestamp_dot_body():
+    # when
+    signature = sign(secret=SECRET, timestamp=TS, body=BODY)
+
+    # then
+    expected = hmac.new(SECRET.encode(), f"{TS}.".encode() + BODY, hashlib.sha256).hexdigest()
+    assert signature == f"v1={expected}"
+
+
+def test_a_fresh_correct_signature_verifies():
+    # given
+    signature = sign(secret=SECRET, timestamp=TS, body=BODY)
+
+    # when / then: no exception
+    assert verify(secret=SECRET, timestamp=TS, signature=signature, body=BODY) is None
+
+
+@pytest.mark.parametrize("skew", [-300, 300])
+def test_a_timestamp_exactly_300_s_away_is_accepted(skew):
+    # given
+    ts = str(int(NOW.timestamp()) + skew)
+
+    # when / then
+    verify(
+        secret=SECRET,
+        timestamp=ts,
+        signature=sign(secret=SECRET, timestamp=ts, body=BODY),
+        body=BODY,
+    )
+
+
+@pytest.mark.parametrize("skew", [-301, 301, -86400])
+def test_a_stale_or_future_timestamp_is_refused(skew):
+    # given: correctly signed, but more than 300 s from now
+    ts = str(int(NOW.timestamp()) + skew)
+    signature = sign(secret=SECRET, timestamp=ts, body=BODY)
+
+    # when
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=ts, signature=signature, body=BODY)
+
+    # then
+    assert exc.value.code == "stale_timestamp"
+
+
+def test_a_tampered_body_is_refused():
+    # given
+    signature = sign(secret=SECRET, timestamp=TS, body=BODY)
+
+    # when
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=TS, signature=signature, body=BODY.replace(b"e1", b"e2"))
+
+    # then
+    assert exc.value.code == "bad_signature"
+
+
+def test_a_replayed_signature_with_another_timestamp_is_refused():
+    # given: the signature covers the timestamp too
+    signature = sign(secret=SECRET, timestamp=TS, body=BODY)
+
+    # when / then
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=str(int(TS) + 1), signature=signature, body=BODY)
+    assert exc.value.code == "bad_signature"
+
+
+def test_a_wrong_secret_is_refused():
+    # given
+    signature = sign(secret="another-secret", timestamp=TS, body=BODY)
+
+    # when / then
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=TS, signature=signature, body=BODY)
+    assert exc.value.code == "bad_signature"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [(None, "v1=abc"), ("", "v1=abc"), (TS, None), (TS, ""), (None, None)],
+)
+def test_missing_headers_are_refused(timestamp, signature):
+    # when
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=timestamp, signature=signature, body=BODY)
+
+    # then
+    assert exc.value.code == "missing_signature"
+
+
+def test_a_non_numeric_timestamp_is_refused():
+    # when
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp="yesterday", signature="v1=abc", body=BODY)
+
+    # then
+    assert exc.value.code == "bad_timestamp"
+
+
+@pytest.mark.parametrize("mangle", [lambda s: s[3:], lambda s: s.upper(), lambda s: "v2=" + s[3:]])
+def test_a_malformed_signature_is_refused(mangle):
+    # given
+    signature = mangle(sign(secret=SECRET, timestamp=TS, body=BODY))
+
+    # when / then
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=TS, signature=signature, body=BODY)
+    assert exc.value.code == "bad_signature"
