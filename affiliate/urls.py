@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "affiliate"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "orders"
-urlpatterns = []
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("<int:order_id>/", views.order_detail, name="detail"),
+]

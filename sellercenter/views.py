@@ -1,12 +1,84 @@
+from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from core.money import exponent
+from orders.models import OrderStatus
+from orders.selectors import (
+    cancel_rate_30d,
+    daily_series,
+    dsr_averages_30d,
+    gmv_30d,
+    orders_for_shop,
+    positive_feedback_rate_90d,
+    status_counts,
+)
 from shops.decorators import shop_required
+
+STATUS_COLOURS = {
+    OrderStatus.PENDING_PAYMENT: "#f59e0b",
+    OrderStatus.PAID: "#3b82f6",
+    OrderStatus.SHIPPED: "#06b6d4",
+    OrderStatus.DELIVERED: "#14b8a6",
+    OrderStatus.COMPLETED: "#22c55e",
+    OrderStatus.CANCELLED: "#94a3b8",
+    OrderStatus.REFUNDED: "#f43f5e",
+}
 
 
 @shop_required
 def home(request):
-    return HttpResponse("dashboard")
+    """The seller dashboard. Every figure comes from pre-aggregated selectors (ShopDailyStats),
+    never from a scan of 30 days of orders."""
+    shop = request.shop
+    series = daily_series(shop=shop, days=30)
+    statuses = status_counts(shop=shop)
+    total_orders = sum(statuses.values())
+    status_rows = [
+        {
+            "code": code,
+            "label": OrderStatus(code).label,
+            "count": n,
+            "share": (n * 100 / total_orders) if total_orders else 0,
+            "colour": STATUS_COLOURS[code],
+        }
+        for code, n in statuses.items()
+    ]
+    chart = {
+        "labels": [d.day.strftime("%m-%d") for d in series],
+        "currency": shop.currency,
+        "exponent": exponent(shop.currency),
+        "orders": {
+            "created": [d.orders_created for d in series],
+            "paid": [d.orders_paid for d in series],
+            "cancelled": [d.orders_cancelled for d in series],
+            "labels": {"created": _("Placed"), "paid": _("Paid"), "cancelled": _("Cancelled")},
+        },
+        "gmv": {"minor": [d.gmv.amount for d in series], "label": _("GMV")},
+        "status": {
+            "labels": [str(r["label"]) for r in status_rows],
+            "counts": [r["count"] for r in status_rows],
+            "colours": [r["colour"] for r in status_rows],
+        },
+    }
+    context = {
+        "gmv": gmv_30d(shop=shop),
+        "orders_30d": sum(d.orders_created for d in series),
+        "paid_30d": sum(d.orders_paid for d in series),
+        "cancel_rate": cancel_rate_30d(shop=shop),
+        "positive_rate": positive_feedback_rate_90d(shop=shop),
+        "dsr": dsr_averages_30d(shop=shop),
+        "dsr_min": settings.ACTIVITIES_REENROL_MIN_DSR,
+        "status_rows": status_rows,
+        "total_orders": total_orders,
+        "recent_orders": list(orders_for_shop(shop=shop)[:6]),
+        "chart": chart,
+        "first_day": series[0].day,
+        "last_day": series[-1].day,
+    }
+    return render(request, "sellercenter/home.html", context)
 
 
 def healthz(request):

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "shops"
-urlpatterns = []
+urlpatterns = [
+    path("switch/", views.switch, name="switch"),
+    path("products/", views.products, name="products"),
+    path("products/<int:product_id>/", views.product_detail, name="product_detail"),
+]

@@ -1,0 +1,26 @@
+"""Reads of the affiliate module."""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from core.checks import Check
+from shops.models import Shop
+
+
+def programme_checks(*, shop: Shop) -> list[Check]:
+    """SPEC A-2: a shop can enable its affiliate programme only from a minimum store level."""
+    min_level = settings.AFFILIATE_MIN_STORE_LEVEL
+    ok = shop.store_level >= min_level
+    return [
+        Check(
+            code="a2_store_level",
+            label=_("Store level"),
+            passed=ok,
+            measured=f"L{shop.store_level}",
+            required=f"≥ L{min_level}",
+            detail=""
+            if ok
+            else _("Store level L%(level)s < L%(min)s")
+            % {"level": shop.store_level, "min": min_level},
+        )
+    ]

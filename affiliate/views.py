@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.shortcuts import render
+
+from core.checks import all_passed
+from shops.decorators import shop_required
+from shops.models import StoreLevel
+
+from .selectors import programme_checks
+
+
+@shop_required
+def index(request):
+    checks = programme_checks(shop=request.shop)
+    return render(
+        request,
+        "affiliate/index.html",
+        {
+            "checks": checks,
+            "eligible": all_passed(checks),
+            "levels": StoreLevel.values,
+            "min_level": settings.AFFILIATE_MIN_STORE_LEVEL,
+        },
+    )

@@ -1,0 +1,87 @@
+"""Reads of the coin module."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from core import clock
+from core.checks import Check
+from orders.selectors import positive_feedback_rate_90d
+from shops.models import Region, Shop
+
+
+def serious_violations_since(*, shop: Shop, since: datetime) -> int:
+    return shop.violations.filter(serious=True, occurred_at__gt=since).count()
+
+
+def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
+    """SPEC C-1: the automatic checks for opening a coin account, each with its measured value."""
+    at = at or clock.now()
+    required_region = Region(settings.COINS_OPENING_REGION)
+    min_rate = settings.COINS_MIN_POSITIVE_RATE
+    window = settings.COINS_VIOLATION_WINDOW_DAYS
+
+    # (a) registered in mainland China and enterprise-certified.
+    region_ok = shop.registration_region == required_region
+    checks = [
+        Check(
+            code="c1a_region",
+            label=_("Registered in mainland China"),
+            passed=region_ok,
+            measured=str(shop.get_registration_region_display()),
+            required=str(required_region.label),
+        ),
+        Check(
+            code="c1a_enterprise",
+            label=_("Enterprise certification"),
+            passed=shop.enterprise_certified,
+            measured=_("Certified") if shop.enterprise_certified else _("Not certified"),
+            required=_("Certified"),
+            detail=""
+            if shop.enterprise_certified
+            else _("Complete enterprise certification in the marketplace."),
+        ),
+    ]
+
+    # (b) 90-day positive feedback rate >= the minimum.
+    rate = positive_feedback_rate_90d(shop=shop, at=at)
+    if rate is None:
+        checks.append(
+            Check(
+                code="c1b_positive_rate",
+                label=_("90-day positive feedback rate"),
+                passed=False,
+                measured=_("no feedback in 90 days"),
+                required=f"≥ {min_rate}%",
+                detail=_("A rate cannot be measured without buyer feedback."),
+            )
+        )
+    else:
+        ok = rate >= min_rate
+        checks.append(
+            Check(
+                code="c1b_positive_rate",
+                label=_("90-day positive feedback rate"),
+                passed=ok,
+                measured=f"{rate}%",
+                required=f"≥ {min_rate}%",
+                detail=""
+                if ok
+                else _("90-day positive rate %(rate)s%% < %(min)s%%")
+                % {"rate": rate, "min": min_rate},
+            )
+        )
+
+    # (c) no serious violation in the window.
+    n = serious_violations_since(shop=shop, since=at - timedelta(days=window))
+    checks.append(
+        Check(
+            code="c1c_violations",
+            label=_("No serious violation in the last %(days)s days") % {"days": window},
+            passed=n == 0,
+            measured=_("%(n)s serious violation(s)") % {"n": n},
+            required="0",
+        )
+    )
+    return checks

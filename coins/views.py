@@ -1,0 +1,12 @@
+from django.shortcuts import render
+
+from core.checks import all_passed
+from shops.decorators import shop_required
+
+from .selectors import opening_checks
+
+
+@shop_required
+def index(request):
+    checks = opening_checks(shop=request.shop)
+    return render(request, "coins/index.html", {"checks": checks, "eligible": all_passed(checks)})

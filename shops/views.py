@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .decorators import shop_required
+from .forms import ProductFilterForm
+from .middleware import SESSION_KEY
+from .selectors import get_product_for_shop, membership_for, products_for_shop
+
+
+def _safe_next(request) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@require_POST
+@login_required
+def switch(request):
+    """Make another of the user's shops the current one (stored in the session)."""
+    raw = request.POST.get("shop_id", "")
+    try:
+        shop_id = int(raw)
+    except (TypeError, ValueError):
+        shop_id = None
+    # Only the user's own memberships count: a foreign or junk id selects nothing.
+    membership = membership_for(user=request.user, shop_id=shop_id) if shop_id is not None else None
+    if membership is None:
+        messages.error(request, _("You cannot switch to that shop: you are not a member of it."))
+        return redirect(_safe_next(request) or "home")
+    request.session[SESSION_KEY] = membership.shop_id
+    messages.success(
+        request, _("You are now working in %(shop)s.") % {"shop": membership.shop.name}
+    )
+    return redirect(_safe_next(request) or "home")
+
+
+@shop_required
+def products(request):
+    form = ProductFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else {"q": "", "status": "", "category": ""}
+    qs = products_for_shop(shop=request.shop, **filters)
+    page = Paginator(qs, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page_obj": page, "filters": filters}
+    template = "shops/products.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#products-table"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@shop_required
+def product_detail(request, product_id: int):
+    product = get_product_for_shop(shop=request.shop, product_id=product_id)
+    skus = list(product.skus.all())
+    return render(
+        request,
+        "shops/product_detail.html",
+        {"product": product, "skus": skus, "total_stock": sum(s.stock for s in skus)},
+    )

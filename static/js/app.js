@@ -1,0 +1,110 @@
+/* Seller Center page behaviour. No inline scripts (CSP): data comes from json_script tags. */
+(function () {
+  "use strict";
+
+  var charts = new WeakMap();
+
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+
+  function moneyFormatter(data) {
+    var lang = document.documentElement.lang || "en";
+    var fmt;
+    try {
+      fmt = new Intl.NumberFormat(lang, {
+        style: "currency", currency: data.currency,
+        minimumFractionDigits: data.exponent, maximumFractionDigits: data.exponent
+      });
+    } catch (e) {
+      fmt = { format: function (v) { return data.currency + " " + v.toFixed(data.exponent); } };
+    }
+    var scale = Math.pow(10, data.exponent);
+    return function (minor) { return fmt.format(minor / scale); };
+  }
+
+  var palette = {
+    blue: "#3b82f6", blueSoft: "rgba(59,130,246,.14)", green: "#22c55e", rose: "#f43f5e",
+    grid: "rgba(15,23,42,.06)", ink: "#64748b"
+  };
+
+  function baseOptions() {
+    return {
+      responsive: true, maintainAspectRatio: false, animation: { duration: 300 },
+      interaction: { mode: "index", intersect: false },
+      plugins: { legend: { position: "bottom", labels: { usePointStyle: true, boxWidth: 8, color: palette.ink } } },
+      scales: {
+        x: { grid: { display: false }, ticks: { color: palette.ink, maxRotation: 0, autoSkipPadding: 12 } },
+        y: { beginAtZero: true, grid: { color: palette.grid }, ticks: { color: palette.ink, precision: 0 } }
+      }
+    };
+  }
+
+  var builders = {
+    orders: function (data) {
+      var o = data.orders;
+      return {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: o.labels.created, data: o.created, backgroundColor: palette.blue, borderRadius: 4, maxBarThickness: 18 },
+            { label: o.labels.paid, data: o.paid, type: "line", borderColor: palette.green, backgroundColor: palette.green,
+              tension: .3, pointRadius: 0, borderWidth: 2 },
+            { label: o.labels.cancelled, data: o.cancelled, type: "line", borderColor: palette.rose, backgroundColor: palette.rose,
+              tension: .3, pointRadius: 0, borderWidth: 2, borderDash: [4, 3] }
+          ]
+        },
+        options: baseOptions()
+      };
+    },
+    gmv: function (data) {
+      var fmt = moneyFormatter(data);
+      var opts = baseOptions();
+      opts.plugins.legend.display = false;
+      opts.scales.y.ticks.callback = function (v) { return fmt(v); };
+      opts.scales.y.ticks.precision = undefined;
+      opts.plugins.tooltip = { callbacks: { label: function (ctx) { return data.gmv.label + ": " + fmt(ctx.parsed.y); } } };
+      return {
+        type: "line",
+        data: {
+          labels: data.labels,
+          datasets: [{ label: data.gmv.label, data: data.gmv.minor, borderColor: palette.blue, backgroundColor: palette.blueSoft,
+                       fill: true, tension: .35, pointRadius: 0, pointHoverRadius: 4, borderWidth: 2 }]
+        },
+        options: opts
+      };
+    },
+    status: function (data) {
+      var s = data.status;
+      var total = s.counts.reduce(function (a, b) { return a + b; }, 0);
+      return {
+        type: "doughnut",
+        data: {
+          labels: s.labels,
+          datasets: [{ data: total ? s.counts : [1], backgroundColor: total ? s.colours : ["#e2e8f0"], borderWidth: 2, borderColor: "#fff" }]
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, cutout: "68%",
+          plugins: { legend: { display: false }, tooltip: { enabled: total > 0 } }
+        }
+      };
+    }
+  };
+
+  function initCharts(root) {
+    if (typeof window.Chart === "undefined") return;
+    (root || document).querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      if (charts.has(canvas)) return;
+      var data = readJSON(canvas.dataset.source);
+      var build = builders[canvas.dataset.chart];
+      if (!data || !build) return;
+      charts.set(canvas, new window.Chart(canvas, build(data)));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
+  document.addEventListener("htmx:load", function (evt) { initCharts(evt.target); });
+})();
