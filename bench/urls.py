@@ -1,0 +1,10 @@
+"""Bench URLs: every production URL plus the baseline view of the dashboard benchmark."""
+
+from django.urls import include, path
+
+from . import baseline_views
+
+urlpatterns = [
+    path("bench/baseline", baseline_views.baseline, name="bench-baseline"),
+    path("", include("sellercenter.urls")),
+]
