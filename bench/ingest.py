@@ -118,16 +118,18 @@ def _iso(dt: datetime) -> str:
 
 
 def order_events(o: PlannedOrder) -> list[dict]:
-    """The two events of one order, in the ingestion API's schema (SPEC §0, /api/v1/docs)."""
+    """The two events of one order, in the ingestion API's schema (orders/ingest/schemas.py).
+
+    The fact happens at the envelope's ``occurred_at``: placing, then paying.
+    """
+    ref = {"shop_id": o.shop["external_id"], "order_number": o.number}
     created = {
         "event_id": f"{o.number}-created",
         "type": "order.created",
         "occurred_at": _iso(o.placed_at),
         "data": {
-            "shop_id": o.shop["external_id"],
+            **ref,
             "buyer_id": o.buyer["external_id"],
-            "number": o.number,
-            "placed_at": _iso(o.placed_at),
             "currency": o.shop["currency"],
             "lines": [
                 {"sku": sku["code"], "quantity": q, "unit_price_minor": p} for sku, q, p in o.lines
@@ -142,12 +144,10 @@ def order_events(o: PlannedOrder) -> list[dict]:
         "type": "order.paid",
         "occurred_at": _iso(o.paid_at),
         "data": {
-            "shop_id": o.shop["external_id"],
-            "number": o.number,
+            **ref,
             "payment_id": o.payment_id,
             "amount_minor": o.amount_minor,
             "method": o.method,
-            "paid_at": _iso(o.paid_at),
         },
     }
     return [created, paid]

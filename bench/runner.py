@@ -195,6 +195,9 @@ class Run:
             db.create(a.pg_url, a.db_name)
             log(f"created database {a.db_name}")
         self.setup_django()
+        if not meta and a.orders == 0:
+            log("--orders 0: no seeding (an empty database)")
+            return
         if not meta:
             log(f"seeding {a.orders:,} orders (seed_demo --orders {a.orders} --seed {a.seed}) …")
             m = procs.run_measured(
@@ -269,7 +272,7 @@ class Run:
         a = self.args
         t0 = time.perf_counter()
         fixtures = self.djangotask("ingest-fixtures")
-        creds = self.djangotask("integration", "--name", f"bench-{int(time.time())}")
+        creds = self.djangotask("integration", "--name", f"bench-ingest-{int(time.time())}")
         tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
         warm = ingest.plan(
             fixtures=fixtures, batches=max(2, a.ingest_concurrency), tag=f"{tag}W", seed=a.seed
