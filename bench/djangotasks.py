@@ -83,6 +83,8 @@ def _table_spec(model) -> dict:
             default = f.get_default()
         elif f.null:
             default = None
+        elif f.blank and f.empty_strings_allowed:
+            default = ""  # what the ORM stores for a blank CharField
         else:
             default = "__required__"
         cols[f.column] = default
