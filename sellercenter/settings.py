@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves /api/v1/docs from its own static files (no CDN)
     "core",
     "shops",
     "buyers",

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,5 +17,6 @@ urlpatterns = [
     path("affiliate/", include("affiliate.urls")),
     path("mailing/", include("mailing.urls")),
     path("activities/", include("activities.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

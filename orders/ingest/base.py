@@ -1,0 +1,241 @@
+"""What the ingestion pipeline shares: outcomes, the retryable rejection, and the batch context
+(marketplace ids resolved once per batch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from buyers.models import Buyer
+from core.errors import DomainError
+from shops.models import Shop, Sku
+
+from ..models import IngestedEvent, IngestedEventStatus, Integration, Order, OrderStatus
+
+# SPEC §0 Decision: a fact dated outside these years is refused as ``invalid_time``
+# (a sender's clock or parser bug, not a marketplace fact).
+MIN_YEAR, MAX_YEAR = 2000, 2199
+
+
+class Retryable(DomainError):
+    """A rejection that may succeed later: the event refers to something not received yet
+    (``order.paid`` before ``order.created``, a review before ``order.delivered`` …).
+
+    It is answered ``rejected`` with ``"retryable": true`` and is *not* recorded, so the sender's
+    retry of the same ``event_id`` is applied then, not answered ``duplicate``.
+    """
+
+    code = "retry_later"
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: str  # applied | rejected | duplicate
+    code: str = ""
+    message: str = ""
+    retryable: bool = False
+    result: dict[str, Any] | None = None
+    original_status: str = ""
+
+    @classmethod
+    def applied(cls, result: dict[str, Any]) -> Outcome:
+        return cls(IngestedEventStatus.APPLIED, result=result)
+
+    @classmethod
+    def rejected(cls, exc: DomainError) -> Outcome:
+        return cls(
+            IngestedEventStatus.REJECTED,
+            code=exc.code,
+            message=exc.message,
+            retryable=isinstance(exc, Retryable),
+        )
+
+    @classmethod
+    def duplicate(cls, record: IngestedEvent) -> Outcome:
+        return cls(
+            "duplicate",
+            code=record.code,
+            message=record.message,
+            result=record.result,
+            original_status=record.status,
+        )
+
+    @property
+    def recorded(self) -> bool:
+        """Applied events and final rejections are stored; retryable ones are not."""
+        return (
+            self.status in (IngestedEventStatus.APPLIED, IngestedEventStatus.REJECTED)
+            and not self.retryable
+        )
+
+    def record(self, *, integration: Integration, event, received_at: datetime) -> IngestedEvent:
+        return IngestedEvent(
+            integration=integration,
+            event_id=event.event_id,
+            type=event.type,
+            status=self.status,
+            code=self.code,
+            message=self.message[:2000],
+            result=self.result,
+            occurred_at=event.occurred_at,
+            received_at=received_at,
+        )
+
+    def as_dict(self, event_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"event_id": event_id, "status": self.status}
+        if self.code:
+            out["code"] = self.code
+            out["message"] = self.message
+        if self.status == IngestedEventStatus.REJECTED:
+            out["retryable"] = self.retryable
+        if self.original_status:
+            out["original_status"] = self.original_status
+        if self.result is not None:
+            out["result"] = self.result
+        return out
+
+
+def check_time(value: datetime | None, name: str = "occurred_at") -> None:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise DomainError(
+            f"{name} {value.isoformat()} is outside the years {MIN_YEAR}-{MAX_YEAR}.",
+            code="invalid_time",
+        )
+
+
+# Order statuses along the forward path; an event that needs a later status than the order has
+# is out of order (retryable). Cancelled and refunded orders never move on: rejections are final.
+FORWARD_RANK = {
+    OrderStatus.PENDING_PAYMENT: 0,
+    OrderStatus.PAID: 1,
+    OrderStatus.SHIPPED: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.COMPLETED: 4,
+}
+
+
+@dataclass
+class BatchContext:
+    """Marketplace ids of one batch resolved to rows, a few queries per batch.
+
+    ``None`` caches "not found". Slow-path handlers ``forget`` what they write, so a later
+    event of the same batch reads it afresh.
+    """
+
+    integration: Integration
+    received_at: datetime
+    shops: dict[str, Shop | None] = field(default_factory=dict)
+    buyers: dict[str, Buyer | None] = field(default_factory=dict)
+    skus: dict[tuple[int, str], Sku | None] = field(default_factory=dict)
+    # (shop external id, order number) -> (pk, status) of orders that existed before the batch
+    orders: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # orders written by the fast path in this batch (with their pk), by the same key
+    fast_orders: dict[tuple[str, str], Order] = field(default_factory=dict)
+
+    # --- lookups (query on a miss) -----------------------------------------------------------
+
+    def shop(self, external_id: str) -> Shop:
+        if external_id not in self.shops:
+            self.shops[external_id] = Shop.objects.filter(external_id=external_id).first()
+        shop = self.shops[external_id]
+        if shop is None:
+            raise Retryable(
+                f"No shop {external_id!r} (yet): send shop.upserted first.", code="unknown_shop"
+            )
+        return shop
+
+    def buyer(self, external_id: str) -> Buyer:
+        if external_id not in self.buyers:
+            self.buyers[external_id] = Buyer.objects.filter(external_id=external_id).first()
+        buyer = self.buyers[external_id]
+        if buyer is None:
+            raise Retryable(
+                f"No buyer {external_id!r} (yet): send buyer.upserted first.", code="unknown_buyer"
+            )
+        return buyer
+
+    def sku(self, shop: Shop, code: str) -> Sku:
+        key = (shop.pk, code)
+        if key not in self.skus:
+            self.skus[key] = Sku.objects.filter(shop=shop, code=code).first()
+        sku = self.skus[key]
+        if sku is None:
+            raise Retryable(
+                f"No SKU {code!r} in shop {shop.external_id!r} (yet): send product.upserted first.",
+                code="unknown_sku",
+            )
+        return sku
+
+    def order(self, shop_external_id: str, number: str) -> Order:
+        """The order, read afresh (the services lock it again before writing)."""
+        shop = self.shop(shop_external_id)
+        order = Order.objects.filter(shop=shop, number=number).first()
+        if order is None:
+            raise Retryable(
+                f"No order {number!r} in shop {shop_external_id!r} (yet): its order.created "
+                "has not been received; retry later.",
+                code="unknown_order",
+            )
+        return order
+
+    def forget_shop(self, external_id: str) -> None:
+        self.shops.pop(external_id, None)
+
+    def forget_buyer(self, external_id: str) -> None:
+        self.buyers.pop(external_id, None)
+
+    def forget_skus(self, shop_external_id: str, codes: list[str]) -> None:
+        shop = self.shops.get(shop_external_id)
+        if shop is None:
+            self.skus.clear()
+            return
+        for code in codes:
+            self.skus.pop((shop.pk, code), None)
+
+    # --- prefetch ------------------------------------------------------------------------------
+
+    def prefetch(self, events: list) -> None:
+        """Resolve every id the batch names, one query per kind (no per-event round trips)."""
+        shop_ids: set[str] = set()
+        buyer_ids: set[str] = set()
+        sku_codes: set[str] = set()
+        order_numbers: set[str] = set()
+        for ev in events:
+            d = ev.data
+            shop_id = getattr(d, "shop_id", None)
+            if shop_id:
+                shop_ids.add(shop_id)
+            if ev.type in ("order.created", "cart.updated"):
+                buyer_ids.add(d.buyer_id)
+                sku_codes.update(
+                    x.sku for x in (d.lines if ev.type == "order.created" else d.items)
+                )
+            elif ev.type == "review.posted":
+                sku_codes.add(d.sku)
+            number = getattr(d, "order_number", None)
+            if number:
+                order_numbers.add(number)
+        if shop_ids:
+            found = {s.external_id: s for s in Shop.objects.filter(external_id__in=shop_ids)}
+            for ext in shop_ids:
+                self.shops[ext] = found.get(ext)
+        if buyer_ids:
+            found_b = {b.external_id: b for b in Buyer.objects.filter(external_id__in=buyer_ids)}
+            for ext in buyer_ids:
+                self.buyers[ext] = found_b.get(ext)
+        shop_pks = {s.pk: s for s in self.shops.values() if s is not None}
+        if sku_codes and shop_pks:
+            for sku in Sku.objects.filter(shop_id__in=shop_pks, code__in=sku_codes):
+                sku.shop = shop_pks[sku.shop_id]  # no lazy load of the shop per line
+                self.skus[(sku.shop_id, sku.code)] = sku
+        if order_numbers and shop_pks:
+            rows = Order.objects.filter(shop_id__in=shop_pks, number__in=order_numbers).values_list(
+                "pk", "shop_id", "number", "status"
+            )
+            for pk, shop_pk, number, status in rows:
+                self.orders[(shop_pks[shop_pk].external_id, number)] = (pk, status)
+
+    def sku_known(self, shop: Shop, code: str) -> Sku | None:
+        """A SKU from the prefetch only (the fast path never queries per line)."""
+        return self.skus.get((shop.pk, code))

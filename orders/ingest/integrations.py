@@ -1,0 +1,143 @@
+"""Integrations: who may send events, and how their requests are authenticated (SPEC §0).
+
+The HMAC secret must be known in clear to check a signature, so it cannot be hashed; it is
+stored encrypted with Fernet under a key derived from ``SECRET_KEY`` (and its
+``SECRET_KEY_FALLBACKS``, so rotating Django's key does not lock senders out). A database dump
+alone does not reveal any secret.
+
+Rotation issues a new secret and keeps the previous one valid for
+``SC_INTEGRATION_ROTATION_GRACE_HOURS`` (default 24 h) so the sender can switch without a gap.
+"""
+
+import base64
+import secrets
+from datetime import timedelta
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+
+from core import clock
+from core.errors import DomainError
+from core.signing import SignatureError, verify
+
+from ..models import Integration
+
+DEFAULT_GRACE_HOURS = 24
+
+
+def rotation_grace() -> timedelta:
+    return timedelta(
+        hours=getattr(settings, "SC_INTEGRATION_ROTATION_GRACE_HOURS", DEFAULT_GRACE_HOURS)
+    )
+
+
+def _fernet_for(key: str) -> Fernet:
+    digest = salted_hmac(
+        "sellercenter.orders.integration-secret", "fernet", secret=key, algorithm="sha256"
+    )
+    return Fernet(base64.urlsafe_b64encode(digest.digest()))
+
+
+def _fernet() -> MultiFernet:
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([_fernet_for(k) for k in keys])
+
+
+def encrypt_secret(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DomainError(
+            "The integration secret cannot be decrypted (was SECRET_KEY changed without keeping "
+            "the old one in SECRET_KEY_FALLBACKS?).",
+            code="secret_unreadable",
+        ) from None
+
+
+def _new_secret() -> str:
+    return "scs_" + secrets.token_urlsafe(32)
+
+
+def integration_create(*, name: str) -> tuple[Integration, str]:
+    """Create an integration; returns it and its secret, which is shown this once."""
+    name = name.strip()
+    if not name:
+        raise DomainError("An integration needs a name.", code="invalid_name")
+    secret = _new_secret()
+    integration = Integration.objects.create(
+        name=name[:200],
+        key_id="sck_" + secrets.token_hex(12),
+        secret_encrypted=encrypt_secret(secret),
+    )
+    return integration, secret
+
+
+@transaction.atomic
+def integration_rotate(*, integration: Integration) -> str:
+    """Issue a new secret; the current one stays valid for the grace period. Returns the new one."""
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    secret = _new_secret()
+    now = clock.now()
+    integration.previous_secret_encrypted = integration.secret_encrypted
+    integration.previous_secret_expires_at = now + rotation_grace()
+    integration.secret_encrypted = encrypt_secret(secret)
+    integration.rotated_at = now
+    integration.save(
+        update_fields=[
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "secret_encrypted",
+            "rotated_at",
+            "updated_at",
+        ]
+    )
+    return secret
+
+
+def integration_set_active(*, integration: Integration, active: bool) -> Integration:
+    Integration.objects.filter(pk=integration.pk).update(active=active, updated_at=clock.now())
+    integration.active = active
+    return integration
+
+
+def integration_authenticate(
+    *, key_id: str | None, timestamp: str | None, signature: str | None, body: bytes
+) -> Integration:
+    """The active integration that signed this request, or ``SignatureError`` (answered 401)."""
+    if not key_id:
+        raise SignatureError("missing_key", "X-SC-Key is required.")
+    integration = Integration.objects.filter(key_id=key_id, active=True).first()
+    if integration is None:
+        raise SignatureError("unknown_key", "X-SC-Key is not an active integration.")
+    try:
+        verify(
+            secret=decrypt_secret(integration.secret_encrypted),
+            timestamp=timestamp,
+            signature=signature,
+            body=body,
+        )
+    except SignatureError as exc:
+        # During the grace period after a rotation the previous secret still signs.
+        if exc.code != "bad_signature" or not _previous_valid(integration):
+            raise
+        verify(
+            secret=decrypt_secret(integration.previous_secret_encrypted),
+            timestamp=timestamp,
+            signature=signature,
+            body=body,
+        )
+    return integration
+
+
+def _previous_valid(integration: Integration) -> bool:
+    return bool(
+        integration.previous_secret_encrypted
+        and integration.previous_secret_expires_at
+        and integration.previous_secret_expires_at > clock.now()
+    )
