@@ -1,0 +1,12 @@
+import pytest
+
+from orders.ingest.integrations import integration_create
+
+from .support import Sender
+
+
+@pytest.fixture
+def sender(db) -> Sender:
+    """A signed-request sender for a fresh integration."""
+    integration, secret = integration_create(name="Marketplace")
+    return Sender(integration, secret)

@@ -1,0 +1,308 @@
+"""SPEC §0 integration contract: signature, freshness, size, JSON and schema checks.
+
+A refused request answers a JSON error with a stable ``code`` and changes nothing.
+"""
+
+import json
+import time
+
+import pytest
+from django.test import override_settings
+
+from core import clock
+from orders.ingest.integrations import integration_rotate, integration_set_active
+from orders.models import IngestedEvent, Order
+
+from .support import ev, order_created_data, signed_headers
+
+
+@pytest.fixture
+def one_order_batch(shop_a, buyer, sku_a):
+    return {"events": [ev("order.created", order_created_data(shop_a, buyer, sku_a, number="T-1"))]}
+
+
+def _assert_nothing_changed():
+    assert not Order.objects.filter(number="T-1").exists()
+    assert not IngestedEvent.objects.exists()
+
+
+def _body(batch) -> bytes:
+    return json.dumps(batch).encode()
+
+
+def test_s0_signed_request_is_applied(sender, one_order_batch):
+    # given a correctly signed batch
+    # when it is sent
+    response = sender.send(one_order_batch)
+    # then it is applied
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] == "applied"
+    assert Order.objects.filter(number="T-1").exists()
+
+
+def test_s0_unsigned_request_is_401(sender, one_order_batch):
+    # given no signature headers at all
+    # when the batch is posted
+    response = sender.post_raw(_body(one_order_batch))
+    # then 401 with a stable code, nothing changed
+    assert response.status_code == 401
+    assert response.json()["code"] == "missing_key"
+    assert response.json()["message"]
+    _assert_nothing_changed()
+
+
+def test_s0_key_without_signature_is_401(sender, one_order_batch):
+    # given the key but no timestamp/signature
+    response = sender.post_raw(_body(one_order_batch), HTTP_X_SC_KEY=sender.key_id)
+    # then
+    assert response.status_code == 401
+    assert response.json()["code"] == "missing_signature"
+    _assert_nothing_changed()
+
+
+@pytest.mark.parametrize("skew", [301, -301, 3600])
+def test_s0_stale_or_future_timestamp_is_401(sender, one_order_batch, skew):
+    # given a signature made more than 300 s away from server time
+    body = _body(one_order_batch)
+    headers = signed_headers(
+        key_id=sender.key_id, secret=sender.secret, body=body, timestamp=int(time.time()) - skew
+    )
+    # when
+    response = sender.post_raw(body, **headers)
+    # then
+    assert response.status_code == 401
+    assert response.json()["code"] == "stale_timestamp"
+    _assert_nothing_changed()
+
+
+def test_s0_timestamp_within_window_is_accepted(sender, one_order_batch):
+    # given a timestamp 290 s old
+    response = sender.send(one_order_batch, timestamp=int(time.time()) - 290)
+    # then
+    assert response.status_code == 200
+
+
+def test_s0_non_numeric_timestamp_is_401(sender, one_order_batch):
+    body = _body(one_order_batch)
+    headers = signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    headers["HTTP_X_SC_TIMESTAMP"] = "yesterday"
+    response = sender.post_raw(body, **headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_timestamp"
+
+
+def test_s0_tampered_body_is_401(sender, one_order_batch):
+    # given a signature of the original body, and a body changed after signing
+    body = _body(one_order_batch)
+    headers = signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    tampered = body.replace(b'"quantity": 1', b'"quantity": 9')
+    assert tampered != body
+    # when
+    response = sender.post_raw(tampered, **headers)
+    # then
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_signature"
+    _assert_nothing_changed()
+
+
+def test_s0_signature_with_wrong_secret_is_401(sender, one_order_batch):
+    body = _body(one_order_batch)
+    headers = signed_headers(key_id=sender.key_id, secret="not-the-secret", body=body)
+    response = sender.post_raw(body, **headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_signature"
+    _assert_nothing_changed()
+
+
+def test_s0_unknown_key_is_401(sender, one_order_batch):
+    body = _body(one_order_batch)
+    headers = signed_headers(key_id="sck_nope", secret=sender.secret, body=body)
+    response = sender.post_raw(body, **headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unknown_key"
+    _assert_nothing_changed()
+
+
+def test_s0_deactivated_integration_is_401(sender, one_order_batch):
+    # given the integration was deactivated
+    integration_set_active(integration=sender.integration, active=False)
+    # when it sends a well-signed batch
+    response = sender.send(one_order_batch)
+    # then
+    assert response.status_code == 401
+    assert response.json()["code"] == "unknown_key"
+    _assert_nothing_changed()
+
+
+def test_s0_rotation_keeps_previous_secret_valid_for_grace_period(
+    sender, one_order_batch, time_machine
+):
+    # given a rotated secret
+    time_machine.move_to(clock.now(), tick=False)
+    old_secret = sender.secret
+    new_secret = integration_rotate(integration=sender.integration)
+    assert new_secret != old_secret
+    # when the sender still signs with the old one within 24 h
+    response = sender.send(one_order_batch)
+    # then it is accepted; the new one works too
+    assert response.status_code == 200
+    sender.secret = new_secret
+    assert sender.send(one_order_batch).status_code == 200
+    # and after the grace period only the new secret works
+    time_machine.shift(24 * 3600 + 1)
+    sender.secret = old_secret
+    assert sender.send(one_order_batch, timestamp=int(clock.now().timestamp())).status_code == 401
+    sender.secret = new_secret
+    assert sender.send(one_order_batch, timestamp=int(clock.now().timestamp())).status_code == 200
+
+
+def test_s0_secret_is_stored_encrypted(sender):
+    # given an integration
+    sender.integration.refresh_from_db()
+    # then its secret is not in the database in clear
+    assert sender.secret not in sender.integration.secret_encrypted
+    assert (
+        sender.secret.encode()
+        not in json.dumps(list(type(sender.integration).objects.values()), default=str).encode()
+    )
+
+
+@override_settings(SC_EVENTS_MAX_BODY_BYTES=1000)
+def test_s0_huge_body_is_413_before_parsing(sender):
+    # given a body over the limit (and not even JSON)
+    body = b"x" * 1001
+    headers = signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    # when
+    response = sender.post_raw(body, **headers)
+    # then 413, not 400/401: size is checked before anything else
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+@override_settings(SC_EVENTS_MAX_BODY_BYTES=1000)
+def test_s0_content_length_over_limit_is_413_without_reading(sender):
+    # given a declared Content-Length over the limit
+    body = b"{}"
+    response = sender.post_raw(body, CONTENT_LENGTH="5000000")
+    # then
+    assert response.status_code == 413
+
+
+def test_s0_malformed_json_is_400(sender):
+    # given a signed body that is not JSON
+    body = b'{"events": [ {"event_id": '
+    response = sender.post_raw(
+        body, **signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json() == {"code": "malformed_json", "message": "The body is not valid JSON."}
+
+
+def test_s0_more_than_500_events_is_422(sender, shop_a, buyer, sku_a):
+    # given 501 events
+    events = [
+        ev("order.created", order_created_data(shop_a, buyer, sku_a, number=f"N-{i}"))
+        for i in range(501)
+    ]
+    # when
+    response = sender.send(events)
+    # then the whole batch is refused, nothing applied
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert not Order.objects.exists()
+
+
+def test_s0_empty_batch_is_422(sender):
+    response = sender.send([])
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda e: e.update(type="order.teleported"), "events.1"),
+        (lambda e: e.pop("event_id"), "event_id"),
+        (lambda e: e["data"].pop("lines"), "lines"),
+        (lambda e: e["data"]["lines"][0].update(quantity="1"), "quantity"),
+        (lambda e: e["data"]["lines"][0].update(quantity=1.0), "quantity"),
+        (lambda e: e["data"]["lines"][0].update(unit_price_minor=-1), "unit_price_minor"),
+        (lambda e: e["data"]["lines"][0].update(unit_price_minor=10**15), "unit_price_minor"),
+        (lambda e: e["data"].update(shipping_fee_minor=12.5), "shipping_fee_minor"),
+        (lambda e: e["data"].update(shipping_fee_minor=True), "shipping_fee_minor"),
+        (lambda e: e.update(occurred_at="2026-05-01T08:00:00"), "occurred_at"),  # no offset
+        (lambda e: e.update(occurred_at=1_770_000_000), "occurred_at"),  # unix seconds
+        (lambda e: e["data"].update(order_number=""), "order_number"),
+        (lambda e: e["data"].update(order_number=12), "order_number"),
+        (lambda e: e["data"].update(surprise="field"), "surprise"),
+        (lambda e: e["data"].update(affiliate_click_id="a\x00b"), "affiliate_click_id"),
+    ],
+    ids=[
+        "unknown-type",
+        "missing-event-id",
+        "missing-lines",
+        "string-int",
+        "float-int",
+        "negative",
+        "absurd",
+        "fractional-amount",
+        "bool-amount",
+        "naive-datetime",
+        "unix-datetime",
+        "empty-id",
+        "int-id",
+        "unknown-field",
+        "nul-char",
+    ],
+)
+def test_s0_schema_violations_are_422_and_change_nothing(
+    sender, shop_a, buyer, sku_a, mutate, where
+):
+    # given one valid event and one broken one
+    good = ev("order.created", order_created_data(shop_a, buyer, sku_a, number="T-1"))
+    bad = ev("order.created", order_created_data(shop_a, buyer, sku_a, number="T-2"))
+    mutate(bad)
+    # when
+    response = sender.send([good, bad])
+    # then the batch is refused as a whole with the pydantic errors, nothing written
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_request"
+    assert body["errors"]
+    assert where in json.dumps(body["errors"]) or where in body["message"]
+    assert "Traceback" not in response.content.decode()
+    _assert_nothing_changed()
+
+
+def test_s0_openapi_documents_every_event_type(client):
+    # given the OpenAPI document
+    doc = client.get("/api/v1/openapi.json").json()
+    # then every event type of SPEC §0 has a schema in the request body union
+    batch = doc["components"]["schemas"]["EventBatch"]
+    mapping = batch["properties"]["events"]["items"]["discriminator"]["mapping"]
+    assert set(mapping) == {
+        "shop.upserted",
+        "product.upserted",
+        "buyer.upserted",
+        "cart.updated",
+        "order.created",
+        "order.paid",
+        "order.cancelled",
+        "order.shipped",
+        "tracking.updated",
+        "order.delivered",
+        "order.completed",
+        "order.refunded",
+        "dispute.opened",
+        "dispute.closed",
+        "review.posted",
+        "feedback.posted",
+        "violation.recorded",
+    }
+    assert "SignedRequest" in doc["components"]["securitySchemes"]
+
+
+def test_s0_docs_page_is_served_without_cdn(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"cdn" not in response.content.lower()
