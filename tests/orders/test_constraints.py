@@ -1,0 +1,217 @@
+"""The database is the backstop (saleor's defence in depth, DESIGN §2): every CheckConstraint and
+UniqueConstraint of the foundation models refuses a violating row with IntegrityError, even when
+the services are bypassed. A meta-test makes sure a new constraint gets a case here."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from factories import make_member, make_order, make_review
+
+from buyers.models import Buyer
+from core import clock
+from orders.models import (
+    Cart,
+    CartLine,
+    Dispute,
+    Feedback,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    Review,
+    Shipment,
+    ShopDailyStats,
+    TrackingEvent,
+)
+from orders.services import cart_update
+from shops.models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
+from shops.services import logistics_set, violation_record
+
+FOUNDATION_MODELS = [
+    Shop, Membership, Product, Sku, LogisticsSetting, Violation, Buyer,
+    Cart, CartLine, Order, OrderLine, Payment, Shipment, TrackingEvent, Refund, Dispute,
+    Review, Feedback, ShopDailyStats,
+]  # fmt: skip
+
+
+@pytest.fixture
+def w(shop_a, owner, buyer, product_a, sku_a, order_a):
+    """A valid object of every kind, to violate one constraint at a time."""
+    now = clock.now()
+    delivered = make_order(shop_a, buyer, status="delivered", sku=sku_a)
+    review = make_review(delivered)
+    return {
+        "now": now,
+        "shop": shop_a,
+        "owner": owner,
+        "buyer": buyer,
+        "product": product_a,
+        "sku": sku_a,
+        "order": order_a,
+        "delivered": delivered,
+        "review": review,
+        "cart": cart_update(shop=shop_a, buyer=buyer, items=[(sku_a, 1)], at=now),
+        "setting": logistics_set(shop=shop_a, carrier="yanwen", enabled=True, certified=False),
+        "violation": violation_record(
+            shop=shop_a, external_id="v-1", kind="late", serious=False, occurred_at=now
+        ),
+    }
+
+
+def _update(obj, **fields):
+    type(obj).objects.filter(pk=obj.pk).update(**fields)
+
+
+# constraint name -> how to violate it (each gets a fresh valid world)
+CASES = {
+    # shops
+    "shop_rating_0_5": lambda w: _update(w["shop"], store_rating="5.01"),
+    "shop_rating_0_5 (negative)": lambda w: _update(w["shop"], store_rating="-0.01"),
+    "membership_user_shop_unique": lambda w: Membership.objects.create(
+        user=w["owner"], shop=w["shop"], role="analyst"
+    ),
+    "product_shop_external_unique": lambda w: Product.objects.create(
+        shop=w["shop"], external_id=w["product"].external_id, title="Copy", category="toys"
+    ),
+    "sku_shop_code_unique": lambda w: Sku.objects.create(
+        shop=w["shop"], product=w["product"], code=w["sku"].code, currency="CNY", price_minor=1
+    ),
+    "sku_price_non_negative": lambda w: _update(w["sku"], price_minor=-1),
+    "sku_stock_non_negative": lambda w: _update(w["sku"], stock=-1),
+    "logistics_shop_carrier_unique": lambda w: LogisticsSetting.objects.create(
+        shop=w["shop"], carrier="yanwen"
+    ),
+    # buyers (SPEC B-3)
+    "buyer_email_unique": lambda w: Buyer.objects.create(
+        external_id="b-dup", email=w["buyer"].email, country="US", registered_at=w["now"]
+    ),
+    "buyer_phone_unique": lambda w: (
+        _update(w["buyer"], phone="+8613800138000"),
+        Buyer.objects.create(
+            external_id="b-dup", phone="+8613800138000", country="CN", registered_at=w["now"]
+        ),
+    ),
+    "buyer_has_contact": lambda w: _update(w["buyer"], email=None, phone=None),
+    # orders
+    "cart_shop_buyer_unique": lambda w: Cart.objects.create(
+        shop=w["shop"], buyer=w["buyer"], last_activity_at=w["now"]
+    ),
+    "cartline_cart_sku_unique": lambda w: CartLine.objects.create(
+        cart=w["cart"], sku=w["sku"], quantity=1
+    ),
+    "cartline_quantity_positive": lambda w: w["cart"].lines.update(quantity=0),
+    "order_shop_number_unique": lambda w: Order.objects.create(
+        shop=w["shop"],
+        buyer=w["buyer"],
+        number=w["order"].number,
+        currency="CNY",
+        subtotal_minor=1,
+        placed_at=w["now"],
+    ),
+    "order_amounts_non_negative": lambda w: _update(w["order"], amount_paid_minor=-1),
+    "order_amounts_non_negative (subtotal)": lambda w: _update(w["order"], subtotal_minor=-1),
+    "order_amounts_non_negative (coins)": lambda w: _update(w["order"], coin_deduction_coins=-1),
+    "order_amounts_non_negative (coupon)": lambda w: _update(w["order"], coupon_discount_minor=-5),
+    "order_amounts_non_negative (subsidy)": lambda w: _update(
+        w["order"], platform_subsidy_minor=-5
+    ),
+    "order_refund_within_paid": lambda w: _update(
+        w["order"], refunded_minor=w["order"].amount_paid_minor + 1
+    ),
+    "orderline_quantity_positive": lambda w: w["order"].lines.update(quantity=0),
+    "orderline_price_non_negative": lambda w: w["order"].lines.update(unit_price_minor=-1),
+    "payment_amount_non_negative": lambda w: w["order"].payments.update(amount_minor=-1),
+    "refund_amount_positive": lambda w: Refund.objects.create(
+        order=w["order"], external_id="r-0", amount_minor=0, refunded_at=w["now"]
+    ),
+    "review_order_sku_unique": lambda w: Review.objects.create(
+        order=w["delivered"],
+        shop=w["shop"],
+        sku=w["sku"],
+        buyer=w["buyer"],
+        rating=4,
+        dsr_item_as_described=4,
+        dsr_communication=4,
+        dsr_shipping=4,
+        posted_at=w["now"],
+    ),
+    "review_scores_1_5": lambda w: _update(w["review"], rating=6),
+    "review_scores_1_5 (zero)": lambda w: _update(w["review"], rating=0),
+    "review_scores_1_5 (dsr)": lambda w: _update(w["review"], dsr_shipping=6),
+    "dailystats_shop_day_unique": lambda w: ShopDailyStats.objects.create(
+        shop=w["shop"], day=ShopDailyStats.objects.get(shop=w["shop"]).day
+    ),
+    # unique fields (idempotency keys and one-to-ones)
+    "external ids of shops": lambda w: Shop.objects.create(
+        external_id=w["shop"].external_id,
+        name="Copy",
+        opened_at=w["now"],
+        main_category="toys",
+    ),
+    "external ids of buyers": lambda w: Buyer.objects.create(
+        external_id=w["buyer"].external_id,
+        email="x@example.com",
+        country="US",
+        registered_at=w["now"],
+    ),
+    "external ids of violations": lambda w: Violation.objects.create(
+        shop=w["shop"], external_id="v-1", kind="late", occurred_at=w["now"]
+    ),
+    "external ids of payments": lambda w: Payment.objects.create(
+        order=w["delivered"],
+        external_id=w["order"].payments.get().external_id,
+        amount_minor=1,
+        currency="CNY",
+        method="card",
+        paid_at=w["now"],
+    ),
+    "external ids of refunds": lambda w: [
+        Refund.objects.create(
+            order=w["order"], external_id="r-1", amount_minor=1, refunded_at=w["now"]
+        )
+        for _ in range(2)
+    ],
+    "external ids of disputes": lambda w: [
+        Dispute.objects.create(order=w["order"], external_id="d-1", opened_at=w["now"])
+        for _ in range(2)
+    ],
+    "one shipment per order": lambda w: Shipment.objects.create(
+        order=w["delivered"], carrier="yanwen", tracking_number="X", shipped_at=w["now"]
+    ),
+    "one feedback per order": lambda w: [
+        Feedback.objects.create(
+            order=w["delivered"], shop=w["shop"], kind="positive", posted_at=w["now"]
+        )
+        for _ in range(2)
+    ],
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_constraint_refuses_a_violating_row(w, case):
+    # given: a valid world (fixture); the constraint under test
+    violate = CASES[case]
+    name = case.split(" (")[0]
+
+    # when / then
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        violate(w)
+    if " " not in name:  # a named Meta constraint: the database names it
+        assert name in str(exc.value)
+
+
+def test_every_named_constraint_of_the_foundation_models_has_a_case():
+    # given
+    declared = {c.name for model in FOUNDATION_MODELS for c in model._meta.constraints}
+
+    # when
+    covered = {case.split(" (")[0] for case in CASES}
+
+    # then
+    assert declared - covered == set(), "add a violation case for each new constraint"
+
+
+def test_the_valid_world_itself_is_accepted(w):
+    # then: the fixture breaks nothing, so each failure above is the violation's
+    assert Order.objects.filter(pk=w["order"].pk).exists()
+    assert ShopDailyStats.objects.filter(shop=w["shop"]).exists()
+    assert make_member(w["shop"], "analyst").memberships.count() == 1
