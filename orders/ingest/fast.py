@@ -113,12 +113,8 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
     """Apply a run of planned events (in batch order). Raises ``IntegrityError`` when a concurrent
     writer took one of its keys first: the caller rolls the run back and replays it slowly."""
     guarded = domain_events.order_placing.has_listeners(Order)
-    to_lock = [
-        ctx.orders[(ev.data.shop_id, ev.data.order_number)][0]
-        for _, ev in items
-        if ev.type == "order.paid"
-        and (ev.data.shop_id, ev.data.order_number) not in ctx.fast_orders
-    ]
+    keys = [(ev.data.shop_id, ev.data.order_number) for _, ev in items if ev.type == "order.paid"]
+    to_lock = [ctx.orders[key][0] for key in keys if key in ctx.orders]
     locked = {}
     if to_lock:
         # Lock order: primary key, like every multi-row lock in the product (DESIGN §3).
