@@ -1,0 +1,263 @@
+"""``python manage.py seed_demo``: a believable, deterministic demo marketplace.
+
+Shops (healthy, late shippers, high cancellers, new, with serious violations), their
+catalogue and logistics, thousands of buyers, tens of thousands of orders over the last 60
+days with payments, shipments, tracking, refunds, disputes, reviews and feedback, abandoned
+carts, and the demo logins.
+
+Shops, products, buyers, logistics, violations, memberships and carts go through the real
+services. The first ``--service-orders`` orders go through the real per-order services too
+(and emit domain events as usual); every other order is built by ``orders.bulk`` with the same
+semantics and written in bulk: **bulk-created orders emit no domain events** (no coin,
+affiliate or mailing receiver sees them) and ``ShopDailyStats`` is rebuilt at the end with
+``orders.services.daily_stats_rebuild()``.
+
+Orders are generated, written and dropped chunk by chunk, so memory stays flat however many
+orders are asked for (``--orders 1000000`` on PostgreSQL, where rows go through COPY).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from itertools import batched, islice
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Count
+
+from buyers.models import Buyer
+from core import clock
+from orders import bulk, services
+from orders.management.demo import world
+from orders.management.demo.planner import OrderPlanner
+from orders.models import (
+    Cart,
+    CartLine,
+    Dispute,
+    Feedback,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    Review,
+    Shipment,
+    ShopDailyStats,
+    TrackingEvent,
+)
+from shops.models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
+
+WINDOW_DAYS = 60
+LOGINS = [
+    ("demo / demo", "owner of 4 shops: healthy, late shipper, new, high canceller"),
+    ("demo_marketer / demo", "marketer of the first shop"),
+    ("demo_analyst / demo", "analyst (read-only) of the first shop"),
+    ("admin / admin", "Django admin superuser (/admin/)"),
+]
+
+# Children before parents: the order the ORM deletes them in when TRUNCATE is not available.
+MARKETPLACE_MODELS = [
+    TrackingEvent,
+    Shipment,
+    OrderLine,
+    Payment,
+    Refund,
+    Dispute,
+    Review,
+    Feedback,
+    Order,
+    CartLine,
+    Cart,
+    ShopDailyStats,
+    Buyer,
+    Membership,
+    Violation,
+    LogisticsSetting,
+    Sku,
+    Product,
+    Shop,
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed a deterministic demo marketplace (shops, buyers, orders over the last 60 days, "
+        "logins demo/demo and admin/admin). The first --service-orders orders go through the "
+        "per-order services; the rest are bulk-created with the same semantics and emit NO "
+        "domain events (ShopDailyStats is rebuilt at the end). Refuses to run on a database "
+        "that already has shops unless --flush (wipe first) or --if-empty (do nothing)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+        parser.add_argument(
+            "--shops", type=int, default=20, help="number of shops (default 20, min 4)"
+        )
+        parser.add_argument(
+            "--buyers", type=int, default=5000, help="number of buyers (default 5000)"
+        )
+        parser.add_argument(
+            "--orders", type=int, default=50000, help="number of orders (default 50000)"
+        )
+        parser.add_argument(
+            "--service-orders",
+            type=int,
+            default=200,
+            help="how many of the orders go through the per-order services (default 200)",
+        )
+        parser.add_argument(
+            "--chunk-size", type=int, default=5000, help="orders per bulk chunk (default 5000)"
+        )
+        parser.add_argument(
+            "--flush",
+            action="store_true",
+            help="wipe marketplace data first: orders, carts, buyers, shops and everything that "
+            "references them (on PostgreSQL: TRUNCATE … CASCADE). Users are kept.",
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing (exit 0) when shops already exist"
+        )
+
+    def handle(self, *args, **opts):
+        if opts["shops"] < 4:
+            raise CommandError("--shops must be at least 4 (the demo login owns four shops).")
+        if opts["buyers"] < 1 or opts["orders"] < 0:
+            raise CommandError("--buyers must be at least 1 and --orders at least 0.")
+        existing = Shop.objects.count()
+        if existing and opts["if_empty"] and not opts["flush"]:
+            if opts["verbosity"] >= 2:
+                self.stdout.write(f"seed_demo: {existing} shops already exist; nothing to do.")
+            return
+        if existing and not opts["flush"]:
+            raise CommandError(
+                f"The database already has {existing} shop(s). Run with --flush to wipe the "
+                "marketplace data and seed again, or --if-empty to skip seeding."
+            )
+        self.verbose = opts["verbosity"] >= 1
+        started = time.monotonic()
+        if opts["flush"]:
+            self._say("Flushing marketplace data…")
+            flush_marketplace()
+        seed = opts["seed"]
+        rng = random.Random(seed)
+        now = clock.now()
+
+        self._say(f"Seeding the demo marketplace (seed {seed}).")
+        with transaction.atomic():
+            users = world.ensure_users()
+            shops = world.create_shops(
+                rng=rng, count=opts["shops"], now=now, window_days=WINDOW_DAYS
+            )
+            world.grant_demo_memberships(shops, users)
+        products = Product.objects.count()
+        self._say(f"  shops: {len(shops)} with {products} products ({self._since(started)})")
+
+        t = time.monotonic()
+        # Own random streams per part, so --orders does not change who the buyers are.
+        with transaction.atomic():
+            buyers = world.create_buyers(
+                rng=random.Random(f"{seed}-buyers"), count=opts["buyers"], now=now
+            )
+        self._say(f"  buyers: {len(buyers)} ({self._since(t)})")
+
+        t = time.monotonic()
+        carts = world.create_carts(
+            rng=random.Random(f"{seed}-carts"), buyers=buyers, shops=shops, now=now
+        )
+        self._say(f"  carts: {carts} ({self._since(t)})")
+
+        counts = self._orders(
+            opts, rng=random.Random(f"{seed}-orders"), shops=shops, buyers=buyers, now=now
+        )
+
+        t = time.monotonic()
+        days = services.daily_stats_rebuild()
+        self._say(f"  daily stats: {days} shop-days rebuilt ({self._since(t)})")
+        self._summary(counts, started)
+
+    # --- orders --------------------------------------------------------------------------------
+
+    def _orders(self, opts, *, rng, shops, buyers, now) -> bulk.WriteCounts:
+        total = opts["orders"]
+        counts = bulk.WriteCounts()
+        if not total:
+            return counts
+        planner = OrderPlanner(
+            rng=rng, shops=shops, buyers=buyers, now=now, window_days=WINDOW_DAYS
+        )
+        plans = planner.plans(total)
+        t = time.monotonic()
+        sample = min(opts["service_orders"], total)
+        if sample:
+            # The services path, step by step (events emitted once the transaction commits).
+            with transaction.atomic():
+                for plan in islice(plans, sample):
+                    bulk.apply_with_services(plan)
+            counts.orders += sample
+            self._say(f"  orders: {sample} through the services ({self._since(t)})")
+        writer = bulk.BulkWriter()
+        t = time.monotonic()
+        done = 0
+        rest = total - sample
+        for chunk in batched(plans, max(1, opts["chunk_size"])):
+            rows = [bulk.build_order_rows(plan) for plan in chunk]
+            counts.add(writer.write(rows))
+            done += len(rows)
+            del rows, chunk
+            if self.verbose:
+                elapsed = time.monotonic() - t
+                self.stdout.write(
+                    f"  orders: {done}/{rest} bulk ({done / elapsed:,.0f} orders/s)",
+                    ending="\r" if done < rest else "\n",
+                )
+                self.stdout.flush()
+        return counts
+
+    # --- output --------------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        if self.verbose:
+            self.stdout.write(text)
+
+    @staticmethod
+    def _since(t: float) -> str:
+        return f"{time.monotonic() - t:.1f} s"
+
+    def _summary(self, counts: bulk.WriteCounts, started: float) -> None:
+        if not self.verbose:
+            return
+        statuses = dict(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
+        figures = [
+            (Shop, "shops"),
+            (Sku, "SKUs"),
+            (Buyer, "buyers"),
+            (Order, "orders"),
+            (Shipment, "shipments"),
+            (TrackingEvent, "tracking events"),
+            (Refund, "refunds"),
+            (Dispute, "disputes"),
+            (Review, "reviews"),
+            (Feedback, "feedback"),
+            (Cart, "carts"),
+        ]
+        self.stdout.write(
+            f"Done in {self._since(started)}: "
+            + ", ".join(f"{m.objects.count()} {label}" for m, label in figures)
+            + "\nOrders by status: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        )
+        self.stdout.write(self.style.SUCCESS("Logins (existing users keep their passwords):"))
+        for login, what in LOGINS:
+            self.stdout.write(f"  {login:<22} {what}")
+
+
+def flush_marketplace() -> None:
+    """Wipe orders, carts, buyers and shops (and, on PostgreSQL, whatever references them)."""
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in MARKETPLACE_MODELS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+        return
+    with transaction.atomic():
+        for model in MARKETPLACE_MODELS:
+            model._default_manager.all().delete()
