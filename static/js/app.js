@@ -10,16 +10,17 @@
     try { return JSON.parse(el.textContent); } catch (e) { return null; }
   }
 
-  function moneyFormatter(data) {
+  function moneyFormatter(data, digits) {
+    if (digits === undefined) digits = data.exponent;
     var lang = document.documentElement.lang || "en";
     var fmt;
     try {
       fmt = new Intl.NumberFormat(lang, {
         style: "currency", currency: data.currency,
-        minimumFractionDigits: data.exponent, maximumFractionDigits: data.exponent
+        minimumFractionDigits: digits, maximumFractionDigits: digits
       });
     } catch (e) {
-      fmt = { format: function (v) { return data.currency + " " + v.toFixed(data.exponent); } };
+      fmt = { format: function (v) { return data.currency + " " + v.toFixed(digits); } };
     }
     var scale = Math.pow(10, data.exponent);
     return function (minor) { return fmt.format(minor / scale); };
@@ -34,7 +35,7 @@
     return {
       responsive: true, maintainAspectRatio: false, animation: { duration: 300 },
       interaction: { mode: "index", intersect: false },
-      plugins: { legend: { position: "bottom", labels: { usePointStyle: true, boxWidth: 8, color: palette.ink } } },
+      plugins: { legend: { position: "bottom", labels: { usePointStyle: true, pointStyle: "circle", boxWidth: 7, boxHeight: 7, color: palette.ink } } },
       scales: {
         x: { grid: { display: false }, ticks: { color: palette.ink, maxRotation: 0, autoSkipPadding: 12 } },
         y: { beginAtZero: true, grid: { color: palette.grid }, ticks: { color: palette.ink, precision: 0 } }
@@ -52,9 +53,9 @@
           datasets: [
             { label: o.labels.created, data: o.created, backgroundColor: palette.blue, borderRadius: 4, maxBarThickness: 18 },
             { label: o.labels.paid, data: o.paid, type: "line", borderColor: palette.green, backgroundColor: palette.green,
-              tension: .3, pointRadius: 0, borderWidth: 2 },
+              cubicInterpolationMode: "monotone", pointRadius: 0, borderWidth: 2 },
             { label: o.labels.cancelled, data: o.cancelled, type: "line", borderColor: palette.rose, backgroundColor: palette.rose,
-              tension: .3, pointRadius: 0, borderWidth: 2, borderDash: [4, 3] }
+              cubicInterpolationMode: "monotone", pointRadius: 0, borderWidth: 2, borderDash: [4, 3] }
           ]
         },
         options: baseOptions()
@@ -62,17 +63,22 @@
     },
     gmv: function (data) {
       var fmt = moneyFormatter(data);
+      var axis = moneyFormatter(data, 0);
       var opts = baseOptions();
       opts.plugins.legend.display = false;
-      opts.scales.y.ticks.callback = function (v) { return fmt(v); };
+      opts.scales.y.ticks.callback = function (v) { return axis(v); };
       opts.scales.y.ticks.precision = undefined;
+      // An empty month still gets a readable axis (not ten ticks of 0.00).
+      if (!data.gmv.minor.some(function (v) { return v !== 0; })) {
+        opts.scales.y.suggestedMax = 100 * Math.pow(10, data.exponent);
+      }
       opts.plugins.tooltip = { callbacks: { label: function (ctx) { return data.gmv.label + ": " + fmt(ctx.parsed.y); } } };
       return {
         type: "line",
         data: {
           labels: data.labels,
           datasets: [{ label: data.gmv.label, data: data.gmv.minor, borderColor: palette.blue, backgroundColor: palette.blueSoft,
-                       fill: true, tension: .35, pointRadius: 0, pointHoverRadius: 4, borderWidth: 2 }]
+                       fill: true, cubicInterpolationMode: "monotone", pointRadius: 0, pointHoverRadius: 4, borderWidth: 2 }]
         },
         options: opts
       };
