@@ -7,9 +7,11 @@ staff memberships and logistics settings — is editable (inline on the shop, an
 """
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, money_field
+from core.admin import BigTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyTabularInline, money_field
 
 from .models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
 
@@ -67,6 +69,7 @@ class ShopAdmin(admin.ModelAdmin):
             },
         ),
         (_("Money"), {"fields": ["currency", "shop_balance"]}),
+        (_("Marketplace facts"), {"fields": ["facts_links"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
     shop_balance = staticmethod(
@@ -90,9 +93,23 @@ class ShopAdmin(admin.ModelAdmin):
             "dsr_shipping",
             "currency",
             "shop_balance",
+            "facts_links",
             "created_at",
             "updated_at",
         ]
+
+    @admin.display(description=_("records"))
+    def facts_links(self, obj):
+        # Links to the big lists filtered by this shop (no count: that would scan them).
+        links = [
+            (reverse("admin:orders_order_changelist"), _("Orders")),
+            (reverse("admin:shops_product_changelist"), _("Products")),
+            (reverse("admin:orders_shopdailystats_changelist"), _("Daily figures")),
+        ]
+        return format_html(
+            " · ".join(['<a href="{}?shop__id__exact={}">{}</a>'] * len(links)),
+            *[v for url, label in links for v in (url, obj.pk, label)],
+        )
 
     def has_add_permission(self, request) -> bool:
         return False  # shops are created by the marketplace (shop.upserted)
@@ -127,17 +144,16 @@ class SkuInline(ReadOnlyTabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProductAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     list_display = ["title", "external_id", "shop", "category", "review_status", "created_at"]
     list_filter = ["review_status", "category"]
     list_select_related = ["shop"]
     search_fields = ["title", "=external_id", "=shop__external_id"]
     inlines = [SkuInline]
-    show_full_result_count = False
 
 
 @admin.register(Sku)
-class SkuAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SkuAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -150,7 +166,6 @@ class SkuAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["currency"]
     list_select_related = ["product", "shop"]
     search_fields = ["=code", "product__title"]
-    show_full_result_count = False
 
 
 @admin.register(LogisticsSetting)

@@ -367,3 +367,17 @@ def test_date_hierarchy_drilldown_renders(admin_client, order_a):
     # then
     assert response.status_code == 200
     assert [o.pk for o in response.context["cl"].result_list] == [order_a.pk]
+
+
+def test_shop_page_links_to_its_orders_only(admin_client, order_a, order_b):
+    # given
+    shop = order_a.shop
+    page = admin_client.get(_url(Shop, "change", shop.pk)).content.decode()
+    link = f"{_url(Order, 'changelist')}?shop__id__exact={shop.pk}"
+
+    # when
+    response = admin_client.get(link)
+
+    # then
+    assert link.replace("&", "&amp;") in page
+    assert [o.pk for o in response.context["cl"].result_list] == [order_a.pk]
