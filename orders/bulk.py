@@ -751,7 +751,9 @@ class BulkWriter:
         names = [f.attname for f in fields]
         table = conn.ops.quote_name(meta.db_table)
         columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
-        with conn.cursor() as cursor:
+        # wrap_database_errors: COPY runs on the raw psycopg cursor; errors still surface as
+        # django.db.IntegrityError & co., as bulk_create's would.
+        with conn.wrap_database_errors, conn.cursor() as cursor:
             if parents:
                 for row, pk in zip(rows, self._draw_ids(cursor, meta, len(rows)), strict=True):
                     row["id"] = pk

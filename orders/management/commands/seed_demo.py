@@ -205,7 +205,7 @@ class Command(BaseCommand):
             done += len(rows)
             del rows, chunk
             if self.verbose:
-                elapsed = time.monotonic() - t
+                elapsed = max(time.monotonic() - t, 1e-6)
                 self.stdout.write(
                     f"  orders: {done}/{rest} bulk ({done / elapsed:,.0f} orders/s)",
                     ending="\r" if done < rest else "\n",
@@ -256,7 +256,11 @@ def flush_marketplace() -> None:
     if connection.vendor == "postgresql":
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in MARKETPLACE_MODELS)
         with connection.cursor() as cursor:
+            # Inside a transaction that already wrote these tables, deferred foreign-key checks
+            # are pending and PostgreSQL refuses TRUNCATE: run them now, then defer again.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} CASCADE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     with transaction.atomic():
         for model in MARKETPLACE_MODELS:

@@ -230,7 +230,11 @@ class OrderPlanner:
     def _tracking(
         self, plan: OrderPlan, info: ShopInfo, buyer: BuyerInfo, carrier: str, shipped_at: datetime
     ) -> tuple[datetime | None, bool]:
-        """1-6 tracking events; returns (delivered at, stalled)."""
+        """1-6 tracking events; returns (delivered at, stalled).
+
+        A moving parcel is scanned at least every 72 h, so only stalled ones show up in the
+        SPEC E-3 logistics anomaly rate (no update for 72 h or no progress for 5 days).
+        """
         rng, now, steps = self.rng, self.now, plan.steps
         pace = 0.8 if carrier in OFFICIAL_CARRIERS else 1.0  # official lines are a little faster
         dest = rng.choice(catalog.CITIES_BY_COUNTRY.get(buyer.country, ["Destination"]))
@@ -240,15 +244,17 @@ class OrderPlanner:
             (T.PICKED_UP, _h(rng, 6, 30), info.origin, "Accepted by carrier"),
             (
                 T.IN_TRANSIT,
-                _d(rng, 1, 3) * pace,
+                _d(rng, 1, 2.5) * pace,
                 "Hong Kong hub, HK",
                 "Departed from sorting centre",
             ),
         ]
         if rng.random() < 0.7:
-            chain.append((T.CUSTOMS, _d(rng, 2, 6) * pace, dest, "Customs clearance in progress"))
+            chain.append(
+                (T.CUSTOMS, _d(rng, 1.5, 2.9) * pace, dest, "Customs clearance in progress")
+            )
         chain += [
-            (T.OUT_FOR_DELIVERY, _d(rng, 2, 6) * pace, dest, "Out for delivery"),
+            (T.OUT_FOR_DELIVERY, _d(rng, 1.5, 2.9) * pace, dest, "Out for delivery"),
             (T.DELIVERED, _h(rng, 2, 20), dest, "Delivered"),
         ]
         stalled = rng.random() < info.profile.stall
