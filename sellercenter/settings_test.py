@@ -24,3 +24,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process in unit tests; tests/test_celery_worker.py runs a real worker on Redis.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# WhiteNoise looks for STATIC_ROOT at start-up; tests serve static files through finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
