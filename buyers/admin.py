@@ -27,11 +27,10 @@ class BuyerAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "low_activity",
         "registered_at",
     ]
-    list_filter = ["risk_status", "low_activity", "site"]
+    list_filter = ["risk_status", "low_activity", "site", "registered_at"]
     # Exact matches only (see get_search_results): a substring search would scan the table.
     search_fields = ["external_id", "email", "phone", "device_id"]
     search_help_text = _("Exact buyer id, e-mail, phone (+86…) or device id.")
-    date_hierarchy = "registered_at"
     readonly_fields = [
         "external_id",
         "email",

@@ -163,7 +163,6 @@ class SkuAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
         "stock",
         money_field("lowest_price_30d_minor", description=_("30-day lowest")),
     ]
-    list_filter = ["currency"]
     list_select_related = ["product", "shop"]
     search_fields = ["=code", "product__title"]
 
