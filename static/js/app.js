@@ -111,6 +111,29 @@
     });
   }
 
+  // A filter form whose state lives in the URL (hx-push-url): after htmx restores a page from
+  // its history cache, the inputs show the values they were rendered with, not the ones in the
+  // URL being restored; set them back from the URL.
+  function syncFormsFromURL() {
+    var params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[data-sc-url-form]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name || el.type === "submit" || el.type === "button") return;
+        el.value = params.get(el.name) || (el.type === "hidden" ? el.value : "");
+      });
+    });
+  }
+
+  // Text filters apply on Enter / the Filter button only: their "change" event (which browsers
+  // fire right before an implicit submit) would otherwise send a second, aborted request.
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (el.form && el.form.hasAttribute("data-sc-url-form") && (el.type === "search" || el.type === "text")) {
+      evt.stopPropagation();
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
+  document.addEventListener("htmx:historyRestore", syncFormsFromURL);
   document.addEventListener("htmx:load", function (evt) { initCharts(evt.target); });
 })();
