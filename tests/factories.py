@@ -23,6 +23,7 @@ travels carry the data with them.
 from __future__ import annotations
 
 import itertools
+import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -41,7 +42,10 @@ from shops.services import membership_grant, product_upsert, shop_upsert
 
 PASSWORD = "correct-horse-battery"  # test users only
 
-_seq = itertools.count(1)
+# One counter per process even if this module is imported twice (as ``factories`` and as
+# ``tests.factories``): two counters would hand out the same external ids and numbers.
+_twin = sys.modules.get("factories") or sys.modules.get("tests.factories")
+_seq = getattr(_twin, "_seq", None) or itertools.count(1)
 
 
 def next_id(prefix: str = "") -> str:
