@@ -14,6 +14,46 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import BigTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyTabularInline, money_field
 
 from .models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
+from .services import logistics_set, membership_grant
+
+# Editable rows are written through the services (DESIGN §2), keyed like the services key them:
+# a membership by (user, shop), a logistics setting by (shop, carrier).
+_KEYS = {Membership: ("user", "shop"), LogisticsSetting: ("shop", "carrier")}
+
+
+def _save_through_service(obj, changed: list[str]):
+    """Write an edited Membership / LogisticsSetting with its service; return the saved row."""
+    if obj.pk and set(changed) & set(_KEYS[type(obj)]):
+        # The key itself changed: the service upserts by key, so retire the old row first.
+        type(obj).objects.filter(pk=obj.pk).delete()
+    if isinstance(obj, Membership):
+        return membership_grant(user=obj.user, shop=obj.shop, role=obj.role)
+    return logistics_set(
+        shop=obj.shop, carrier=obj.carrier, enabled=obj.enabled, certified=obj.certified
+    )
+
+
+class ServiceSaveMixin:
+    """ModelAdmin whose saves of editable rows (and inline rows) go through the services."""
+
+    def save_model(self, request, obj, form, change):
+        if type(obj) in _KEYS:
+            obj.pk = _save_through_service(obj, form.changed_data if change else []).pk
+        else:
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in _KEYS:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # validates and fills deleted_objects
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            inline_form.instance.shop = form.instance
+            _save_through_service(inline_form.instance, inline_form.changed_data)
+        return None
 
 
 class MembershipInline(admin.TabularInline):
@@ -31,7 +71,7 @@ class LogisticsSettingInline(admin.TabularInline):
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "external_id",
@@ -119,12 +159,11 @@ class ShopAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # No shop field is editable here; saving the page saves only the inlines.
-        if not change:
-            super().save_model(request, obj, form, change)
+        return None
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ["user", "shop", "role", "created_at"]
     list_filter = ["role"]
     list_select_related = ["user", "shop"]
@@ -168,7 +207,7 @@ class SkuAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LogisticsSetting)
-class LogisticsSettingAdmin(admin.ModelAdmin):
+class LogisticsSettingAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ["shop", "carrier", "enabled", "certified"]
     list_filter = ["carrier", "enabled", "certified"]
     list_select_related = ["shop"]

@@ -421,3 +421,88 @@ def test_shop_page_links_to_its_orders_only(admin_client, order_a, order_b):
     # then
     assert link.replace("&", "&amp;") in page
     assert [o.pk for o in response.context["cl"].result_list] == [order_a.pk]
+
+
+def _inline_data(prefix: str, rows: list[dict], initial: int) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+def test_shop_inlines_write_through_the_services(admin_client, shop_a, owner, marketer):
+    # given
+    owner_row = Membership.objects.get(user=owner, shop=shop_a)
+    marketer_row = Membership.objects.get(user=marketer, shop=shop_a)
+    yanwen = logistics_set(shop=shop_a, carrier="yanwen", enabled=True, certified=False)
+    newcomer = make_member(shop_a, Role.ANALYST, username="newcomer2")
+    Membership.objects.filter(user=newcomer).delete()
+    shop = str(shop_a.pk)
+    data = {
+        # owner unchanged, marketer demoted to analyst, a new analyst
+        **_inline_data(
+            "memberships",
+            [
+                {"id": owner_row.pk, "shop": shop, "user": owner.pk, "role": "owner"},
+                {"id": marketer_row.pk, "shop": shop, "user": marketer.pk, "role": "analyst"},
+                {"shop": shop, "user": newcomer.pk, "role": "analyst"},
+            ],
+            initial=2,
+        ),
+        # yanwen deleted, the official line added and certified
+        **_inline_data(
+            "logistics_settings",
+            [
+                {
+                    "id": yanwen.pk,
+                    "shop": shop,
+                    "carrier": "yanwen",
+                    "enabled": "on",
+                    "DELETE": "on",
+                },
+                {
+                    "shop": shop,
+                    "carrier": "aliexpress_standard",
+                    "enabled": "on",
+                    "certified": "on",
+                },
+            ],
+            initial=1,
+        ),
+    }
+
+    # when
+    response = admin_client.post(_url(Shop, "change", shop_a.pk), data)
+
+    # then
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    roles = dict(Membership.objects.filter(shop=shop_a).values_list("user__username", "role"))
+    assert roles == {"owner": "owner", "marketer": "analyst", "newcomer2": "analyst"}
+    carriers = list(
+        LogisticsSetting.objects.filter(shop=shop_a).values_list("carrier", "certified")
+    )
+    assert carriers == [("aliexpress_standard", True)]
+
+
+def test_membership_admin_moves_a_membership_to_another_user(admin_client, shop_a, owner):
+    # given
+    row = Membership.objects.get(user=owner, shop=shop_a)
+    other = make_member(shop_a, Role.ANALYST, username="successor")
+    Membership.objects.filter(user=other).delete()
+
+    # when
+    response = admin_client.post(
+        _url(Membership, "change", row.pk),
+        {"user": other.pk, "shop": shop_a.pk, "role": "owner"},
+    )
+
+    # then: one membership, the successor's; none left for the old user
+    assert response.status_code == 302
+    assert list(Membership.objects.filter(shop=shop_a).values_list("user__username", "role")) == [
+        ("successor", "owner")
+    ]
