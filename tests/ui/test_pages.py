@@ -220,6 +220,20 @@ def test_orders_list_paginates_25_per_page(ui_client, ui_shop, settings):
     assert b"Page 1 of 2" in first.content
 
 
+def test_orders_count_is_capped_on_huge_lists(ui_client, ui_shop, monkeypatch):
+    # given: a cap of 5 stands in for the 10,000 of production
+    from orders.views import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    make_orders(ui_shop, 8)
+    # when
+    response = ui_client.get(reverse("orders:list"))
+    # then
+    assert response.status_code == 200
+    assert b"More than 5 orders" in response.content
+    assert response.context["paginator"].num_pages == 1
+
+
 def test_orders_htmx_request_returns_only_the_table(ui_client, ui_shop):
     # given
     make_orders(ui_shop, 3)
@@ -342,6 +356,18 @@ def test_b8_order_detail_shows_full_contact_to_owner(ui_client, ui_order):
     # then
     assert "jeanne.martin@orange.fr" in content
     assert "+33612345678" in content
+
+
+def test_b8_marketer_sees_full_contact(ui_shop, ui_order):
+    # given
+    from shops.services import membership_grant
+
+    marketer = make_user("ui-marketer")
+    membership_grant(user=marketer, shop=ui_shop, role="marketer")
+    # when
+    content = login(marketer, ui_shop).get(reverse("orders:detail", args=[ui_order.pk])).content
+    # then
+    assert b"jeanne.martin@orange.fr" in content
 
 
 def test_b8_order_detail_and_list_mask_contact_for_analyst(ui_analyst_client, ui_order):
