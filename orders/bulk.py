@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db import connections, transaction
@@ -54,6 +55,11 @@ from .models import (
 from .services import PAID_STATES, LineInput
 
 S = OrderStatus
+# Django's ``Choices.values`` builds a list on every access: look them up once.
+_PAYMENT_METHODS = frozenset(PaymentMethod.values)
+_TRACKING_STATUSES = frozenset(TrackingStatus.values)
+_DISPUTE_OUTCOMES = frozenset(DisputeOutcome.values)
+_FEEDBACK_KINDS = frozenset(FeedbackKind.values)
 # The services' own amount guard, reused so both paths refuse a plan with the same message.
 _check_amount = services._check_amount
 
@@ -382,7 +388,7 @@ def _build_order(plan: OrderPlan) -> tuple[Row, list[Row]]:
         raise DomainError("Coin deduction cannot be negative.", code="invalid_amount")
     if plan.coupon_discount_minor > subtotal + plan.shipping_fee_minor:
         raise DomainError("Coupon discount exceeds the order amount.", code="invalid_amount")
-    if plan.payment_method and plan.payment_method not in PaymentMethod.values:
+    if plan.payment_method and plan.payment_method not in _PAYMENT_METHODS:
         raise DomainError(
             f"Unknown payment method {plan.payment_method!r}.", code="invalid_payment_method"
         )
@@ -454,7 +460,7 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                         f"{number}.",
                         code="amount_mismatch",
                     )
-                if step.method not in PaymentMethod.values:
+                if step.method not in _PAYMENT_METHODS:
                     raise DomainError(
                         f"Unknown payment method {step.method!r}.", code="invalid_payment_method"
                     )
@@ -500,7 +506,7 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 order["logistics_service"] = step.carrier
                 order["tracking_number"] = tracking_number
             case Track():  # tracking_update
-                if step.status not in TrackingStatus.values:
+                if step.status not in _TRACKING_STATUSES:
                     raise DomainError(
                         f"Unknown tracking status {step.status!r}.", code="invalid_tracking_status"
                     )
@@ -593,7 +599,7 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                     raise InvalidTransition(
                         f"Dispute {step.dispute_id} is already closed.", code="dispute_closed"
                     )
-                if step.outcome not in DisputeOutcome.values:
+                if step.outcome not in _DISPUTE_OUTCOMES:
                     raise DomainError(
                         f"Unknown dispute outcome {step.outcome!r}.", code="invalid_outcome"
                     )
@@ -637,7 +643,7 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                     }
                 )
             case FeedbackStep():  # feedback_post
-                if step.kind not in FeedbackKind.values:
+                if step.kind not in _FEEDBACK_KINDS:
                     raise DomainError(
                         f"Unknown feedback kind {step.kind!r}.", code="invalid_feedback"
                     )
@@ -763,10 +769,14 @@ class BulkWriter:
                         copy.write_row([row[name] for name in names])
             else:
                 adapt = _sqlite_datetime_adapter(conn)
-                dt = {f.attname for f in fields if f.get_internal_type() == "DateTimeField"}
-                params = [
-                    tuple(adapt(row[n]) if n in dt else row[n] for n in names) for row in rows
-                ]
+                dt = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
+                get = itemgetter(*names)
+                params = []
+                for row in rows:
+                    values = list(get(row))
+                    for i in dt:
+                        values[i] = adapt(values[i])
+                    params.append(values)
                 marks = ", ".join(["%s"] * len(names))
                 cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608 - identifiers from model meta
 
@@ -797,7 +807,7 @@ def _sqlite_datetime_adapter(conn):
 
     def fast(value):
         if value is not None and value.tzinfo is UTC:
-            return str(value.replace(tzinfo=None))
+            return value.isoformat(" ")[:-6]  # str() of the naive value, without "+00:00"
         return adapt(value)
 
     return fast

@@ -199,17 +199,20 @@ class Command(BaseCommand):
         t = time.monotonic()
         done = 0
         rest = total - sample
+        tty = self.stdout.isatty()
+        step = max(rest // 10, 1)  # without a terminal: a line every tenth of the way
+        shown = 0
         for chunk in batched(plans, max(1, opts["chunk_size"])):
+            # Generate, write, drop: one chunk in memory at a time, however many orders.
             rows = [bulk.build_order_rows(plan) for plan in chunk]
             counts.add(writer.write(rows))
             done += len(rows)
             del rows, chunk
-            if self.verbose:
+            if self.verbose and (tty or done - shown >= step or done == rest):
+                shown = done
                 elapsed = max(time.monotonic() - t, 1e-6)
-                self.stdout.write(
-                    f"  orders: {done}/{rest} bulk ({done / elapsed:,.0f} orders/s)",
-                    ending="\r" if done < rest else "\n",
-                )
+                line = f"  orders: {done}/{rest} bulk ({done / elapsed:,.0f} orders/s)"
+                self.stdout.write(line, ending="\r" if tty and done < rest else "\n")
                 self.stdout.flush()
         return counts
 
@@ -262,6 +265,14 @@ def flush_marketplace() -> None:
             cursor.execute(f"TRUNCATE {tables} CASCADE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
-    with transaction.atomic():
+    # Elsewhere: children before parents, one transaction. A table that only marketplace
+    # tables reference is emptied with one DELETE (the ORM would fetch every id to cascade);
+    # one that other apps reference goes through the ORM, which applies their on_delete.
+    inside = set(MARKETPLACE_MODELS)
+    with transaction.atomic(), connection.cursor() as cursor:
         for model in MARKETPLACE_MODELS:
-            model._default_manager.all().delete()
+            if all(rel.related_model in inside for rel in model._meta.related_objects):
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table name from model meta
+            else:
+                model._default_manager.all().delete()

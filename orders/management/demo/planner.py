@@ -33,13 +33,25 @@ from orders.services import LineInput
 from shops.models import OFFICIAL_CARRIERS, Carrier
 
 from . import catalog
-from .world import BuyerInfo, ShopInfo, weighted
+from .world import BuyerInfo, Dist, ShopInfo
 
 HOUR = 3600
 DAY = 86400
 LATE_AFTER = timedelta(hours=72)  # SPEC E-3: a valid tracking number within 72 h of creation
 REVIEW_LANGUAGES = {site: spec[3] for site, spec in catalog.SITES.items()}
 T = TrackingStatus
+LINE_COUNT = Dist([(1, 78), (2, 17), (3, 5)])
+QUANTITY = Dist([(1, 80), (2, 14), (3, 4), (5, 2)])
+PAYMENT_METHOD = Dist(catalog.PAYMENT_METHODS)
+DSR_SHIPPING_ON_TIME = Dist([(3, 5), (4, 25), (5, 70)])
+DISPUTE_OUTCOME = Dist(
+    [
+        (DisputeOutcome.BUYER_WON, 40),
+        (DisputeOutcome.SETTLED, 25),
+        (DisputeOutcome.SELLER_WON, 20),
+        (DisputeOutcome.WITHDRAWN, 15),
+    ]
+)
 
 
 def _h(rng: Random, lo: float, hi: float) -> timedelta:
@@ -76,7 +88,15 @@ class OrderPlanner:
         self.buyers = [buyers[k] for k in order]
         self.buyer_cum = list(accumulate(1 / (k + 10) ** 0.7 for k in range(len(buyers))))
         self.number_base = rng.randrange(10**15, 2 * 10**15) // 1000 * 1000
-        self.methods = catalog.PAYMENT_METHODS
+        self.rating_dists: dict[str, Dist] = {}
+
+    def _ratings(self, profile) -> Dist:
+        dist = self.rating_dists.get(profile.name)
+        if dist is None:
+            dist = self.rating_dists[profile.name] = Dist(
+                zip(range(1, 6), profile.ratings, strict=True)
+            )
+        return dist
 
     def plans(self, count: int) -> Iterator[OrderPlan]:
         for i in range(count):
@@ -98,12 +118,12 @@ class OrderPlanner:
             placed_at = min(buyer.registered_at + _h(rng, 0.1, 48), now - timedelta(seconds=30))
 
         lines: dict[int, LineInput] = {}
-        for _ in range(weighted(rng, [(1, 78), (2, 17), (3, 5)])):
+        for _ in range(LINE_COUNT.pick(rng)):
             sku = info.pick_sku(rng)
             if sku.pk in lines:
                 continue
             price = sku.price_minor * 9 // 10 if rng.random() < 0.08 else sku.price_minor
-            qty = weighted(rng, [(1, 80), (2, 14), (3, 4), (5, 2)])
+            qty = QUANTITY.pick(rng)
             lines[sku.pk] = LineInput(sku=sku, quantity=qty, unit_price_minor=price)
         subtotal = sum(x.quantity * x.unit_price_minor for x in lines.values())
         shipping = (
@@ -126,7 +146,7 @@ class OrderPlanner:
             coupon_discount_minor=coupon,
             platform_subsidy_minor=subsidy,
             cashback_red_packet_minor=red_packet,
-            payment_method=weighted(rng, self.methods),
+            payment_method=PAYMENT_METHOD.pick(rng),
         )
         self._lifecycle(plan, info, buyer, i)
         return plan
@@ -288,15 +308,7 @@ class OrderPlanner:
         if rng.random() < p.dispute:
             opened = delivered + _d(rng, 1, 5)
             closed = opened + _d(rng, 3, 12)
-            outcome = weighted(
-                rng,
-                [
-                    (DisputeOutcome.BUYER_WON, 40),
-                    (DisputeOutcome.SETTLED, 25),
-                    (DisputeOutcome.SELLER_WON, 20),
-                    (DisputeOutcome.WITHDRAWN, 15),
-                ],
-            )
+            outcome = DISPUTE_OUTCOME.pick(rng)
             reason = rng.choice(["Item not as described", "Item damaged", "Wrong size sent"])
             complete_at = None
             if opened <= now:
@@ -338,7 +350,7 @@ class OrderPlanner:
             at = delivered + _d(rng, 0.5, 15)
             if at <= now:
                 if rating is None:
-                    rating = weighted(rng, list(zip(range(1, 6), p.ratings, strict=True)))
+                    rating = self._ratings(p).pick(rng)
                 if rating >= 4:
                     kind = FeedbackKind.POSITIVE
                 elif rating == 3:
@@ -363,7 +375,7 @@ class OrderPlanner:
         if at > now:
             return None
         language = REVIEW_LANGUAGES.get(buyer.site, "en") if rng.random() < 0.85 else "en"
-        rating = weighted(rng, list(zip(range(1, 6), p.ratings, strict=True)))
+        rating = self._ratings(p).pick(rng)
         if late and rating > 1 and rng.random() < 0.3:
             rating -= 1
         first = rating
@@ -389,7 +401,7 @@ class OrderPlanner:
                 lang = language if language in catalog.REVIEWS_POSITIVE else "en"
                 text = "" if rng.random() < 0.15 else rng.choice(catalog.REVIEWS_POSITIVE[lang])
                 item = max(rating - rng.randint(0, 1), 4)
-            shipping = rng.randint(1, 3) if late else weighted(rng, [(3, 5), (4, 25), (5, 70)])
+            shipping = rng.randint(1, 3) if late else DSR_SHIPPING_ON_TIME.pick(rng)
             post.append(
                 (
                     at,

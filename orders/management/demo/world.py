@@ -140,6 +140,20 @@ class BuyerInfo:
     registered_at: datetime
 
 
+class Dist:
+    """A fixed discrete distribution: ``weighted`` with the cumulative weights computed once."""
+
+    __slots__ = ("cum", "values")
+
+    def __init__(self, pairs) -> None:
+        values, weights = zip(*pairs, strict=True)
+        self.values = values
+        self.cum = list(accumulate(weights))
+
+    def pick(self, rng: Random):
+        return self.values[bisect(self.cum, rng.random() * self.cum[-1])]
+
+
 def weighted(rng: Random, pairs):
     values, weights = zip(*pairs, strict=True)
     return rng.choices(values, weights=weights)[0]
@@ -163,6 +177,7 @@ def ensure_users():
     """demo (owner), demo_marketer, demo_analyst and the admin superuser; existing ones kept."""
     user_model = get_user_model()
     users = {}
+    hashed = None
     for username, email in (
         ("demo", "demo@example.com"),
         ("demo_marketer", "marketer@example.com"),
@@ -170,9 +185,17 @@ def ensure_users():
     ):
         user = user_model.objects.filter(username=username).first()
         if user is None:
-            user = user_model.objects.create_user(
-                username=username, email=email, password=DEMO_PASSWORD
-            )
+            if hashed is None:
+                user = user_model.objects.create_user(
+                    username=username, email=email, password=DEMO_PASSWORD
+                )
+                hashed = user.password
+            else:
+                # Same password: reuse the first hash rather than pay the (deliberately slow)
+                # password hasher again; it still verifies with check_password("demo").
+                user = user_model.objects.create_user(username=username, email=email)
+                user.password = hashed
+                user.save(update_fields=["password"])
         users[username] = user
     if not user_model.objects.filter(username="admin").exists():
         user_model.objects.create_superuser(
