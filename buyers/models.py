@@ -46,13 +46,19 @@ class Buyer(TimeStampedModel):
     class Meta:
         ordering = ["-registered_at"]
         constraints = [
-            models.UniqueConstraint(fields=["email"], condition=Q(email__isnull=False), name="buyer_email_unique"),
-            models.UniqueConstraint(fields=["phone"], condition=Q(phone__isnull=False), name="buyer_phone_unique"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(email__isnull=False), name="buyer_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(phone__isnull=False), name="buyer_phone_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(email__isnull=False) | Q(phone__isnull=False), name="buyer_has_contact"
             ),
         ]
-        indexes = [models.Index(fields=["device_id", "registered_at"], name="buyer_device_registered")]
+        indexes = [
+            models.Index(fields=["device_id", "registered_at"], name="buyer_device_registered")
+        ]
 
     def __str__(self) -> str:
         return self.email or self.phone or self.external_id

@@ -38,7 +38,9 @@ def normalize_phone(value: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(value.strip(), None)
     except phonenumbers.NumberParseException:
-        raise InvalidContact(f"{value!r} is not a phone number in international form (+86…).") from None
+        raise InvalidContact(
+            f"{value!r} is not a phone number in international form (+86…)."
+        ) from None
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidContact(f"{value!r} is not a possible phone number.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -63,7 +65,9 @@ def buyer_upsert(
     if site not in Site.values:
         raise DomainError(f"Unknown site {site!r}.", code="invalid_site")
     if len(country) != 2 or not country.isalpha():
-        raise DomainError(f"Country must be a two-letter ISO code, not {country!r}.", code="invalid_country")
+        raise DomainError(
+            f"Country must be a two-letter ISO code, not {country!r}.", code="invalid_country"
+        )
     fields = {
         "email": email_n,
         "phone": phone_n,
@@ -75,7 +79,9 @@ def buyer_upsert(
     }
     try:
         with transaction.atomic():
-            buyer, _created = Buyer.objects.update_or_create(external_id=external_id, defaults=fields)
+            buyer, _created = Buyer.objects.update_or_create(
+                external_id=external_id, defaults=fields
+            )
     except IntegrityError:
         raise ContactTaken("That email or phone number already belongs to another buyer.") from None
     return buyer

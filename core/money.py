@@ -7,12 +7,37 @@ from decimal import ROUND_HALF_UP, Decimal
 
 # Minor-unit exponents of the currencies the marketplace settles in (ISO 4217).
 EXPONENTS: dict[str, int] = {
-    "CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "RUB": 2, "BRL": 2, "KRW": 0, "JPY": 0,
-    "PLN": 2, "AUD": 2, "CAD": 2, "MXN": 2, "CLP": 0, "ILS": 2, "TRY": 2, "UAH": 2,
+    "CNY": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "RUB": 2,
+    "BRL": 2,
+    "KRW": 0,
+    "JPY": 0,
+    "PLN": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "MXN": 2,
+    "CLP": 0,
+    "ILS": 2,
+    "TRY": 2,
+    "UAH": 2,
 }
 SYMBOLS: dict[str, str] = {
-    "CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽", "BRL": "R$", "KRW": "₩",
-    "JPY": "JP¥", "PLN": "zł", "AUD": "A$", "CAD": "C$", "MXN": "MX$", "ILS": "₪",
+    "CNY": "¥",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "RUB": "₽",
+    "BRL": "R$",
+    "KRW": "₩",
+    "JPY": "JP¥",
+    "PLN": "zł",
+    "AUD": "A$",
+    "CAD": "C$",
+    "MXN": "MX$",
+    "ILS": "₪",
 }
 
 
@@ -46,7 +71,9 @@ class Money:
     def from_decimal(cls, value: Decimal | str | int, currency: str) -> Money:
         """Major units (e.g. Decimal("12.34")) to Money, half-up to the minor unit."""
         quantum = Decimal(1).scaleb(-exponent(currency))
-        minor = (Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)).scaleb(exponent(currency))
+        minor = (Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)).scaleb(
+            exponent(currency)
+        )
         return cls(int(minor), currency)
 
     # arithmetic -----------------------------------------------------------

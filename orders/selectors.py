@@ -21,7 +21,9 @@ def get_order_for_shop(*, shop: Shop, order_id: int) -> Order:
     try:
         return (
             Order.objects.select_related("buyer", "shipment")
-            .prefetch_related("lines__sku__product", "payments", "refunds", "disputes", "shipment__events")
+            .prefetch_related(
+                "lines__sku__product", "payments", "refunds", "disputes", "shipment__events"
+            )
             .get(pk=order_id, shop=shop)
         )
     except (Order.DoesNotExist, ValueError, TypeError):
@@ -56,7 +58,9 @@ def orders_for_shop(
     if date_to:
         qs = qs.filter(placed_at__lt=clock.day_start(date_to + timedelta(days=1)))
     if buyer:
-        qs = qs.filter(Q(buyer__email__istartswith=buyer) | Q(buyer__external_id=buyer) | Q(buyer__phone=buyer))
+        qs = qs.filter(
+            Q(buyer__email__istartswith=buyer) | Q(buyer__external_id=buyer) | Q(buyer__phone=buyer)
+        )
     if number:
         qs = qs.filter(number__istartswith=number)
     return qs.order_by(*ORDER_SORTS.get(sort, ORDER_SORTS["-placed"]))
@@ -71,9 +75,9 @@ def _rate(numerator: int, denominator: int) -> Decimal | None:
 def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
     """SPEC C-1(b): positive feedback / all feedback posted in the last 90 days, in percent."""
     at = at or clock.now()
-    agg = Feedback.objects.filter(shop=shop, posted_at__gt=at - timedelta(days=90), posted_at__lte=at).aggregate(
-        total=Count("id"), positive=Count("id", filter=Q(kind=FeedbackKind.POSITIVE))
-    )
+    agg = Feedback.objects.filter(
+        shop=shop, posted_at__gt=at - timedelta(days=90), posted_at__lte=at
+    ).aggregate(total=Count("id"), positive=Count("id", filter=Q(kind=FeedbackKind.POSITIVE)))
     return _rate(agg["positive"], agg["total"])
 
 
@@ -111,8 +115,13 @@ class DsrAverages:
 def dsr_averages_30d(*, shop: Shop, at: datetime | None = None) -> DsrAverages:
     """Average DSR scores of reviews posted in the last 30 days (SPEC E-8)."""
     at = at or clock.now()
-    agg = Review.objects.filter(shop=shop, posted_at__gt=at - timedelta(days=30), posted_at__lte=at).aggregate(
-        item=Avg("dsr_item_as_described"), comm=Avg("dsr_communication"), ship=Avg("dsr_shipping"), n=Count("id")
+    agg = Review.objects.filter(
+        shop=shop, posted_at__gt=at - timedelta(days=30), posted_at__lte=at
+    ).aggregate(
+        item=Avg("dsr_item_as_described"),
+        comm=Avg("dsr_communication"),
+        ship=Avg("dsr_shipping"),
+        n=Count("id"),
     )
 
     def q(v):
@@ -133,9 +142,7 @@ class DayFigures:
 def daily_series(*, shop: Shop, days: int = 30, at: datetime | None = None) -> list[DayFigures]:
     """One row per natural day of the window, zero-filled (the dashboard charts)."""
     start, end = _window(days, at)
-    rows = {
-        r.day: r for r in ShopDailyStats.objects.filter(shop=shop, day__range=(start, end))
-    }
+    rows = {r.day: r for r in ShopDailyStats.objects.filter(shop=shop, day__range=(start, end))}
     out = []
     for i in range(days):
         d = start + timedelta(days=i)
@@ -166,7 +173,15 @@ def daily_figures_from_orders(
     tz = clock.platform_tz()
     out: dict[tuple[int, date], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(
-            ("orders_created", "orders_paid", "orders_cancelled", "orders_shipped", "gmv_minor", "refunded_minor"), 0
+            (
+                "orders_created",
+                "orders_paid",
+                "orders_cancelled",
+                "orders_shipped",
+                "gmv_minor",
+                "refunded_minor",
+            ),
+            0,
         )
     )
     orders = Order.objects.all()
@@ -179,11 +194,15 @@ def daily_figures_from_orders(
     created = orders.annotate(d=TruncDate("placed_at", tzinfo=tz))
     if since_day:
         created = created.filter(d__gte=since_day)
-    for row in created.values("shop_id", "d").annotate(
-        n=Count("id"),
-        cancelled=Count("id", filter=Q(status=OrderStatus.CANCELLED)),
-        shipped=Count("id", filter=Q(shipped_at__isnull=False)),
-    ).order_by():
+    for row in (
+        created.values("shop_id", "d")
+        .annotate(
+            n=Count("id"),
+            cancelled=Count("id", filter=Q(status=OrderStatus.CANCELLED)),
+            shipped=Count("id", filter=Q(shipped_at__isnull=False)),
+        )
+        .order_by()
+    ):
         f = out[(row["shop_id"], row["d"])]
         f["orders_created"] = row["n"]
         f["orders_cancelled"] = row["cancelled"]
@@ -191,7 +210,9 @@ def daily_figures_from_orders(
     paid = orders.filter(paid_at__isnull=False).annotate(d=TruncDate("paid_at", tzinfo=tz))
     if since_day:
         paid = paid.filter(d__gte=since_day)
-    for row in paid.values("shop_id", "d").annotate(n=Count("id"), gmv=Sum("amount_paid_minor")).order_by():
+    for row in (
+        paid.values("shop_id", "d").annotate(n=Count("id"), gmv=Sum("amount_paid_minor")).order_by()
+    ):
         f = out[(row["shop_id"], row["d"])]
         f["orders_paid"] = row["n"]
         f["gmv_minor"] = row["gmv"] or 0

@@ -60,7 +60,9 @@ class Shop(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(store_rating__gte=0, store_rating__lte=5), name="shop_rating_0_5"),
+            models.CheckConstraint(
+                condition=Q(store_rating__gte=0, store_rating__lte=5), name="shop_rating_0_5"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,12 +83,16 @@ WRITE_ROLES = (Role.OWNER, Role.MARKETER)
 
 
 class Membership(TimeStampedModel):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_user_shop_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="membership_user_shop_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.shop} ({self.role})"
@@ -108,13 +114,18 @@ class Product(TimeStampedModel):
     title = models.CharField(_("title"), max_length=300)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     review_status = models.CharField(
-        _("review status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+        _("review status"),
+        max_length=16,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.PENDING,
     )
 
     class Meta:
         ordering = ["title"]
         constraints = [
-            models.UniqueConstraint(fields=["shop", "external_id"], name="product_shop_external_unique")
+            models.UniqueConstraint(
+                fields=["shop", "external_id"], name="product_shop_external_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -122,7 +133,9 @@ class Product(TimeStampedModel):
 
 
 class Sku(TimeStampedModel):
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="skus")  # tenancy shortcut
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="skus"
+    )  # tenancy shortcut
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
     code = models.CharField(_("SKU code"), max_length=64)
     name = models.CharField(_("variant"), max_length=200, blank=True)
@@ -130,7 +143,9 @@ class Sku(TimeStampedModel):
     price_minor = models.BigIntegerField(_("price (minor units)"))
     stock = models.IntegerField(_("stock"), default=0)
     # SPEC E-2: activity price must not exceed the 30-day lowest transacted price.
-    lowest_price_30d_minor = models.BigIntegerField(_("30-day lowest transacted price"), null=True, blank=True)
+    lowest_price_30d_minor = models.BigIntegerField(
+        _("30-day lowest transacted price"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["code"]
@@ -177,7 +192,11 @@ class LogisticsSetting(TimeStampedModel):
 
     class Meta:
         ordering = ["carrier"]
-        constraints = [models.UniqueConstraint(fields=["shop", "carrier"], name="logistics_shop_carrier_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "carrier"], name="logistics_shop_carrier_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.shop}: {self.get_carrier_display()}"
@@ -193,7 +212,11 @@ class Violation(TimeStampedModel):
 
     class Meta:
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["shop", "serious", "occurred_at"], name="violation_shop_serious_at")]
+        indexes = [
+            models.Index(
+                fields=["shop", "serious", "occurred_at"], name="violation_shop_serious_at"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.shop}: {self.kind}"

@@ -25,7 +25,9 @@ def get_product_for_shop(*, shop: Shop, product_id: int) -> Product:
         raise Http404("No such product in this shop.") from None
 
 
-def products_for_shop(*, shop: Shop, q: str = "", status: str = "", category: str = "") -> QuerySet[Product]:
+def products_for_shop(
+    *, shop: Shop, q: str = "", status: str = "", category: str = ""
+) -> QuerySet[Product]:
     qs = Product.objects.filter(shop=shop)
     if q:
         qs = qs.filter(title__icontains=q)

@@ -6,7 +6,17 @@ from django.db import transaction
 from core.errors import DomainError
 from core.money import exponent
 
-from .models import Category, LogisticsSetting, Membership, Product, Region, ReviewStatus, Shop, Sku, Violation
+from .models import (
+    Category,
+    LogisticsSetting,
+    Membership,
+    Product,
+    Region,
+    ReviewStatus,
+    Shop,
+    Sku,
+    Violation,
+)
 
 
 def shop_upsert(
@@ -62,7 +72,9 @@ def shop_upsert(
 
 
 def membership_grant(*, user, shop: Shop, role: str) -> Membership:
-    membership, _ = Membership.objects.update_or_create(user=user, shop=shop, defaults={"role": role})
+    membership, _ = Membership.objects.update_or_create(
+        user=user, shop=shop, defaults={"role": role}
+    )
     return membership
 
 
@@ -76,7 +88,10 @@ def product_upsert(
     review_status: str = ReviewStatus.APPROVED,
     skus: list[dict],
 ) -> Product:
-    """Create or update a product with its SKUs: dicts of code, price_minor, stock, [name, lowest_price_30d_minor]."""
+    """Create or update a product with its SKUs.
+
+    ``skus``: dicts of code, price_minor, stock and optionally name, lowest_price_30d_minor.
+    """
     if category not in Category.values:
         raise DomainError(f"Unknown category {category!r}.", code="invalid_category")
     if review_status not in ReviewStatus.values:
@@ -87,7 +102,8 @@ def product_upsert(
         if int(s["price_minor"]) < 0 or int(s.get("stock", 0)) < 0:
             raise DomainError("SKU price and stock cannot be negative.", code="invalid_amount")
     product, _ = Product.objects.update_or_create(
-        shop=shop, external_id=external_id,
+        shop=shop,
+        external_id=external_id,
         defaults={"title": title, "category": category, "review_status": review_status},
     )
     for s in skus:
@@ -114,12 +130,22 @@ def logistics_set(*, shop: Shop, carrier: str, enabled: bool, certified: bool) -
 
 
 def violation_record(
-    *, shop: Shop, external_id: str, kind: str, serious: bool, occurred_at: datetime, description: str = ""
+    *,
+    shop: Shop,
+    external_id: str,
+    kind: str,
+    serious: bool,
+    occurred_at: datetime,
+    description: str = "",
 ) -> Violation:
     violation, _ = Violation.objects.get_or_create(
         external_id=external_id,
         defaults={
-            "shop": shop, "kind": kind, "serious": serious, "occurred_at": occurred_at, "description": description,
+            "shop": shop,
+            "kind": kind,
+            "serious": serious,
+            "occurred_at": occurred_at,
+            "description": description,
         },
     )
     return violation

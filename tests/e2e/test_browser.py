@@ -22,7 +22,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo_marketplace():
     # given: a small demo marketplace built by the same command `make run` uses
-    call_command("seed_demo", "--shops", "4", "--buyers", "150", "--orders", "600", "--seed", "7", verbosity=0)
+    call_command(
+        "seed_demo",
+        "--shops",
+        "4",
+        "--buyers",
+        "150",
+        "--orders",
+        "600",
+        "--seed",
+        "7",
+        verbosity=0,
+    )
 
 
 @pytest.fixture
@@ -53,9 +64,16 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def test_demo_logs_in_switches_shop_and_reads_dashboard_and_orders(live_server, demo_marketplace, browser):
+def test_demo_logs_in_switches_shop_and_reads_dashboard_and_orders(
+    live_server, demo_marketplace, browser
+):
     ARTIFACTS.mkdir(exist_ok=True)
-    shops = [m.shop for m in Membership.objects.filter(user__username="demo").select_related("shop").order_by("shop__name")]
+    shops = [
+        m.shop
+        for m in Membership.objects.filter(user__username="demo")
+        .select_related("shop")
+        .order_by("shop__name")
+    ]
     assert len(shops) >= 2, "seed_demo makes demo the owner of several shops"
     page = browser.new_page(viewport={"width": 1400, "height": 900})
 
