@@ -50,9 +50,28 @@ def check_body_size(request: HttpRequest) -> bytes:
 
 
 class SignedRequest(APIKeyHeader):
-    """HMAC-signed request of an integration (the security scheme of the OpenAPI document)."""
+    """HMAC-signed request of an integration (the security scheme of the OpenAPI document).
+
+    The key alone does not authenticate: ``security_companions`` are the two other headers every
+    request needs, declared as security schemes required *together* with the key
+    (``sellercenter.api`` adds them to the document).
+    """
 
     param_name = "X-SC-Key"
+    security_companions = {
+        "SCTimestamp": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-SC-Timestamp",
+            "description": "Unix seconds; at most 300 s from server time.",
+        },
+        "SCSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-SC-Signature",
+            "description": 'v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>',
+        },
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -110,24 +129,6 @@ Amounts are integers in minor units of the shop's currency.
     operation_id="post_events",
     summary="Send a batch of marketplace events",
     description=_DESCRIPTION,
-    openapi_extra={
-        "parameters": [
-            {
-                "in": "header",
-                "name": "X-SC-Timestamp",
-                "required": True,
-                "description": "Unix seconds; at most 300 s from server time.",
-                "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
-            },
-            {
-                "in": "header",
-                "name": "X-SC-Signature",
-                "required": True,
-                "description": 'v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>',
-                "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}$"},
-            },
-        ],
-    },
 )
 def post_events(request: HttpRequest, batch: EventBatch):
     return {"results": ingest_batch(integration=request.auth, events=batch.events)}

@@ -392,7 +392,7 @@ class IngestedEvent(models.Model):
     code = models.CharField(_("code"), max_length=64, blank=True)
     message = models.TextField(_("message"), blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
-    occurred_at = models.DateTimeField(_("occurred at"))
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)  # None: out of range
     received_at = models.DateTimeField(_("received at"))
 
     class Meta:

@@ -20,7 +20,41 @@ from core.signing import SignatureError
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class SellerCenterAPI(NinjaAPI):
+    """NinjaAPI whose document can say "these headers are required together".
+
+    ninja lists an operation's auth callbacks as alternatives. An auth class may declare
+    ``security_companions`` (security schemes by name): they are added to the components, and to
+    every security requirement that names the class, so the document says *all* of them are
+    needed (``orders.api.SignedRequest``: key, timestamp and signature).
+    """
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        companions: dict[str, dict] = {}
+        for router in self._get_bound_routers():
+            for view in router.path_operations.values():
+                for operation in view.operations:
+                    for auth in operation.auth_callbacks:
+                        extra = getattr(auth, "security_companions", None)
+                        if extra:
+                            companions[type(auth).__name__] = extra
+        if not companions:
+            return schema
+        schemes = schema["components"].setdefault("securitySchemes", {})
+        for extra in companions.values():
+            schemes.update(extra)
+        for methods in schema["paths"].values():
+            for details in methods.values():
+                for requirement in details.get("security", []):
+                    for name in list(requirement):
+                        for companion in companions.get(name, {}):
+                            requirement[companion] = []
+        return schema
+
+
+api = SellerCenterAPI(
     title="Seller Center API",
     version="1",
     description="Signed endpoints for the marketplace and partners (SPEC §0).",

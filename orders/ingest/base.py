@@ -78,7 +78,8 @@ class Outcome:
             code=self.code,
             message=self.message[:2000],
             result=self.result,
-            occurred_at=event.occurred_at,
+            # A refused invalid_time may be out of any storable range: then it is not stored.
+            occurred_at=event.occurred_at if _in_range(event.occurred_at) else None,
             received_at=received_at,
         )
 
@@ -96,8 +97,12 @@ class Outcome:
         return out
 
 
+def _in_range(value: datetime) -> bool:
+    return MIN_YEAR <= value.year <= MAX_YEAR
+
+
 def check_time(value: datetime | None, name: str = "occurred_at") -> None:
-    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+    if value is not None and not _in_range(value):
         raise DomainError(
             f"{name} {value.isoformat()} is outside the years {MIN_YEAR}-{MAX_YEAR}.",
             code="invalid_time",

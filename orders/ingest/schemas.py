@@ -4,7 +4,8 @@ These models *are* the OpenAPI document: what they accept is exactly what the JS
 so a request that fails them answers 422 and one that passes them answers 200 (each event then
 ``applied``, ``duplicate`` or ``rejected`` by the business rules). Hence:
 
-* strict types (``strict=True``): an amount is a JSON integer, never ``"12"`` or ``12.0``; a flag
+* strict types (``strict=True``): an amount is a JSON integer (``12``, or ``12.0`` which JSON
+  Schema counts as the same integer), never ``"12"`` or ``12.5``; a flag
   is ``true``/``false``; unknown fields are refused (``extra="forbid"``: a typo in an optional
   field must not silently fall back to its default);
 * amounts are integer minor units, ``0 ≤ amount ≤ MAX_ORDER_MINOR``;
@@ -18,7 +19,7 @@ only ``shop.upserted.opened_at`` and ``buyer.upserted.registered_at`` carry a se
 """
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
@@ -61,14 +62,33 @@ def _parse_datetime(value: object) -> datetime:
         parsed = datetime.fromisoformat(value.upper().replace(" ", "T"))
     except ValueError:
         raise ValueError("is not a valid date-time") from None
-    return parsed
+    # In UTC from here on: RFC 3339 allows offsets up to ±23:59, PostgreSQL only ±15:59.
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 at the edge: refused later as invalid_time
+        return parsed
+
+
+def _integral(value: object) -> object:
+    # JSON Schema's "integer" is a mathematical integer, so 12.0 is one (and schemathesis sends
+    # it as such): accept an integral float as the int it denotes. 12.5, "12" and true stay
+    # refused by the strict int check that follows.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_parse_datetime)]
-Amount = Annotated[int, Field(ge=0, le=MAX_ORDER_MINOR)]
-PositiveAmount = Annotated[int, Field(ge=1, le=MAX_ORDER_MINOR)]
+
+
+def _int(ge: int, le: int) -> Any:
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_integral)]
+
+
+Amount = _int(0, MAX_ORDER_MINOR)
+PositiveAmount = _int(1, MAX_ORDER_MINOR)
 Score = Annotated[float, Field(ge=0, le=5)]  # a published 0-5 rating, stored as Decimal(0.01)
-Stars = Annotated[int, Field(ge=1, le=5)]
+Stars = _int(1, 5)
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 
 CategoryName = Literal[tuple(Category.values)]  # type: ignore[valid-type]
@@ -104,7 +124,7 @@ class ShopData(Strict):
     main_category: CategoryName
     registration_region: RegionName = "CN"
     enterprise_certified: bool = False
-    store_level: Annotated[int, Field(ge=1, le=5)] = 1
+    store_level: _int(1, 5) = 1
     store_rating: Score = 0
     dsr_item_as_described: Score = 0
     dsr_communication: Score = 0
@@ -117,7 +137,7 @@ class SkuIn(Strict):
     sku: Id
     name: _text(200) = ""
     price_minor: Amount
-    stock: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
+    stock: _int(0, 1_000_000_000) = 0
     lowest_price_30d_minor: Amount | None = None
 
 
@@ -143,7 +163,7 @@ class BuyerData(Strict):
 
 class CartItemIn(Strict):
     sku: Id
-    quantity: Annotated[int, Field(ge=0, le=10_000)] = Field(description="0 removes the SKU.")
+    quantity: _int(0, 10_000) = Field(description="0 removes the SKU.")
 
 
 class CartData(Strict):
@@ -161,7 +181,7 @@ class OrderRef(Strict):
 
 class OrderLineIn(Strict):
     sku: Id
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: _int(1, 10_000)
     unit_price_minor: Amount
 
 
@@ -179,7 +199,7 @@ class OrderCreatedData(OrderRef):
     cashback_red_packet_minor: Amount = 0
     payment_method: PaymentMethodName | Literal[""] = ""
     logistics_service: _text(64) = ""
-    activity_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    activity_id: _int(1, 2**63 - 1) | None = None
     affiliate_click_id: _text(64) = ""
     country: Country | Literal[""] = ""
 

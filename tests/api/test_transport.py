@@ -225,7 +225,7 @@ def test_s0_empty_batch_is_422(sender):
         (lambda e: e.pop("event_id"), "event_id"),
         (lambda e: e["data"].pop("lines"), "lines"),
         (lambda e: e["data"]["lines"][0].update(quantity="1"), "quantity"),
-        (lambda e: e["data"]["lines"][0].update(quantity=1.0), "quantity"),
+        (lambda e: e["data"]["lines"][0].update(quantity=1.5), "quantity"),
         (lambda e: e["data"]["lines"][0].update(unit_price_minor=-1), "unit_price_minor"),
         (lambda e: e["data"]["lines"][0].update(unit_price_minor=10**15), "unit_price_minor"),
         (lambda e: e["data"].update(shipping_fee_minor=12.5), "shipping_fee_minor"),
@@ -242,7 +242,7 @@ def test_s0_empty_batch_is_422(sender):
         "missing-event-id",
         "missing-lines",
         "string-int",
-        "float-int",
+        "fractional-int",
         "negative",
         "absurd",
         "fractional-amount",
@@ -306,3 +306,37 @@ def test_s0_docs_page_is_served_without_cdn(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"cdn" not in response.content.lower()
+
+
+def test_s0_integral_float_is_the_same_integer(sender, shop_a, buyer, sku_a):
+    # given an amount written 10000.0 (JSON Schema's "integer" includes it)
+    data = order_created_data(shop_a, buyer, sku_a, number="T-1")
+    data["lines"][0]["unit_price_minor"] = float(sku_a.price_minor)
+    # when
+    result = sender.one(ev("order.created", data))
+    # then it is the integer 10000
+    assert result["status"] == "applied"
+    assert Order.objects.get(number="T-1").subtotal_minor == sku_a.price_minor
+
+
+def test_s0_extreme_offset_is_stored_in_utc(sender, shop_a, buyer, sku_a):
+    # given a time with an offset PostgreSQL cannot store (RFC 3339 allows up to ±23:59)
+    event = ev("order.created", order_created_data(shop_a, buyer, sku_a, number="T-1"))
+    event["occurred_at"] = "2026-03-01T23:30:00+23:30"
+    # when
+    result = sender.one(event)
+    # then it is applied, at the same instant in UTC
+    assert result["status"] == "applied"
+    assert Order.objects.get(number="T-1").placed_at.isoformat() == "2026-03-01T00:00:00+00:00"
+
+
+def test_s0_out_of_range_time_is_a_final_rejection(sender, shop_a, buyer, sku_a):
+    # given a time no marketplace fact can have, at an extreme offset
+    event = ev("order.created", order_created_data(shop_a, buyer, sku_a, number="T-1"))
+    event["occurred_at"] = "0001-01-01T00:00:00+23:59"
+    # when
+    result = sender.one(event)
+    # then it is refused for good, and recorded without a time
+    assert result["code"] == "invalid_time"
+    assert result["retryable"] is False
+    assert IngestedEvent.objects.get().occurred_at is None
