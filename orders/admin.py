@@ -509,3 +509,5 @@ class ShopDailyStatsAdmin(FactAdmin):
             % {"rows": rows, "shops": len(shop_ids)},
             messages.SUCCESS,
         )
+
+from . import admin_api  # noqa: E402,F401  (integrations and the event log: orders/admin_api.py)
