@@ -440,3 +440,22 @@ def test_seeding_a_seeded_database_without_flush_is_refused(seeded):
     with pytest.raises(CommandError, match="--flush"):
         call_command("seed_demo", **SMALL)
     assert Order.objects.count() == 1500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"shops": 3}, "at least 4"),
+        ({"service_orders": -1}, "0 or more"),
+        ({"chunk_size": 0}, "at least 1"),
+    ],
+)
+def test_seed_refuses_options_it_cannot_honour(options, message):
+    # given
+    before = Shop.objects.count()
+
+    # when / then: refused before anything is flushed or written
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_demo", **{**SMALL, "flush": True, **options})
+    assert Shop.objects.count() == before

@@ -14,6 +14,10 @@ affiliate or mailing receiver sees them) and ``ShopDailyStats`` is rebuilt at th
 
 Orders are generated, written and dropped chunk by chunk, so memory stays flat however many
 orders are asked for (``--orders 1000000`` on PostgreSQL, where rows go through COPY).
+
+Deterministic: ``--seed`` seeds one ``random.Random`` per part (shops, buyers, carts, orders;
+never the global one), and every time is an offset from the run's ``core.clock.now()``. The
+path an order takes (services or bulk) draws nothing, so it never changes the data.
 """
 
 from __future__ import annotations
@@ -121,8 +125,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["shops"] < 4:
             raise CommandError("--shops must be at least 4 (the demo login owns four shops).")
-        if opts["buyers"] < 1 or opts["orders"] < 0:
-            raise CommandError("--buyers must be at least 1 and --orders at least 0.")
+        if opts["buyers"] < 1 or min(opts["orders"], opts["service_orders"]) < 0:
+            raise CommandError(
+                "--buyers must be at least 1; --orders and --service-orders 0 or more."
+            )
+        if opts["chunk_size"] < 1:
+            raise CommandError("--chunk-size must be at least 1.")
         existing = Shop.objects.count()
         if existing and opts["if_empty"] and not opts["flush"]:
             if opts["verbosity"] >= 2:
@@ -173,6 +181,14 @@ class Command(BaseCommand):
         t = time.monotonic()
         days = services.daily_stats_rebuild()
         self._say(f"  daily stats: {days} shop-days rebuilt ({self._since(t)})")
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # Fresh planner statistics, so the first pages and benchmarks after a big seed
+            # do not plan their queries for empty tables (autovacuum would take a while).
+            tables = ", ".join(
+                connection.ops.quote_name(m._meta.db_table) for m in MARKETPLACE_MODELS
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {tables}")
         self._summary(counts, started)
 
     # --- orders --------------------------------------------------------------------------------
