@@ -143,7 +143,14 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(
-    *, port: int, path: str, cookie_file: Path, connections: int, threads: int, seconds: float
+    *,
+    port: int,
+    path: str,
+    cookie_file: Path,
+    connections: int,
+    threads: int,
+    seconds: float,
+    think_ms: int = 0,
 ) -> WrkResult:
     cmd = [
         WRK,
@@ -153,7 +160,7 @@ def run_wrk(
         "--timeout", "30s",
         "-s", str(LUA),
         f"http://127.0.0.1:{port}{path}",
-        "--", str(cookie_file),
+        "--", str(cookie_file), str(think_ms),
     ]  # fmt: skip
     proc = procs.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -174,6 +181,7 @@ def run(
     seconds: float,
     warmup: float,
     log,
+    think_ms: int = 0,
 ) -> dict[str, WrkResult]:
     """Log the users in, check every page answers 200, then load each path in turn."""
     port = server.port
@@ -199,6 +207,7 @@ def run(
                     connections=sessions,
                     threads=threads,
                     seconds=warmup,
+                    think_ms=think_ms,
                 )
             r = run_wrk(
                 port=port,
@@ -207,6 +216,7 @@ def run(
                 connections=sessions,
                 threads=threads,
                 seconds=seconds,
+                think_ms=think_ms,
             )
             results[name] = r
             log(

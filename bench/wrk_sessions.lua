@@ -1,7 +1,8 @@
 -- wrk script of the dashboard benchmark.
---   wrk -t2 -c16 -d15s -s bench/wrk_sessions.lua http://127.0.0.1:PORT/path -- COOKIE_FILE
+--   wrk -t2 -c16 -d15s -s bench/wrk_sessions.lua http://127.0.0.1:PORT/path -- COOKIE_FILE [THINK_MS]
 -- COOKIE_FILE holds one "sessionid=…" per line: requests take them round-robin (each thread
 -- starts at its own offset), so 16 logged-in sessions share the 16 connections.
+-- THINK_MS (default 0): pause of each connection between a response and its next request.
 -- done() prints one JSON line (prefixed @@WRK@@) with counts and latency percentiles in µs.
 
 local threads = {}
@@ -20,6 +21,11 @@ function init(args)
     end
   end
   counter = (tid or 0) * 7 + 1
+  think = tonumber(args[2] or "0") or 0
+end
+
+function delay()
+  return think
 end
 
 function request()
