@@ -237,6 +237,8 @@ LOGGING = {
 # Marketplace integration (SPEC §0).
 SC_SIGNATURE_MAX_SKEW_SECONDS = 300
 SC_EVENTS_MAX_BATCH = 500
+# After a secret rotation the previous secret stays valid this long, so senders can switch.
+SC_INTEGRATION_ROTATION_GRACE_HOURS = env.int("SC_INTEGRATION_ROTATION_GRACE_HOURS", default=24)
 SC_EVENTS_MAX_BODY_BYTES = env.int("SC_EVENTS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SC_EVENTS_MAX_BODY_BYTES
 

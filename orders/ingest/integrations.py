@@ -24,13 +24,9 @@ from core.signing import SignatureError, verify
 
 from ..models import Integration
 
-DEFAULT_GRACE_HOURS = 24
-
 
 def rotation_grace() -> timedelta:
-    return timedelta(
-        hours=getattr(settings, "SC_INTEGRATION_ROTATION_GRACE_HOURS", DEFAULT_GRACE_HOURS)
-    )
+    return timedelta(hours=settings.SC_INTEGRATION_ROTATION_GRACE_HOURS)
 
 
 def _fernet_for(key: str) -> Fernet:
