@@ -71,8 +71,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--ingest-batches",
         type=int,
-        default=40,
-        help="batches of 500 events per side of the ingest benchmark (default 40)",
+        default=80,
+        help="batches of 500 events per side of the ingest benchmark (default 80)",
     )
     p.add_argument(
         "--ingest-concurrency", type=int, default=3, help="batches in flight (default 3)"
