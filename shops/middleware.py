@@ -18,11 +18,16 @@ class CurrentShopMiddleware:
         request.membership = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            membership = membership_for(user=user, shop_id=request.session.get(SESSION_KEY))
-            if membership is None and request.session.get(SESSION_KEY) is not None:
+            stored = request.session.get(SESSION_KEY)
+            shop_id = stored if isinstance(stored, int) else None
+            membership = membership_for(user=user, shop_id=shop_id)
+            if membership is None and shop_id is not None:
                 membership = membership_for(user=user, shop_id=None)
             if membership is not None:
                 request.membership = membership
                 request.shop = membership.shop
-                request.session[SESSION_KEY] = membership.shop_id
+                # Assign only on change: an assignment marks the session modified, and Django
+                # would then write it back on every request.
+                if stored != membership.shop_id:
+                    request.session[SESSION_KEY] = membership.shop_id
         return self.get_response(request)

@@ -228,3 +228,26 @@ def test_get_product_for_shop_refuses_junk(product_a, shop_a, junk):
     # when / then
     with pytest.raises(Http404):
         get_product_for_shop(shop=shop_a, product_id=junk)
+
+
+def test_a_page_view_does_not_rewrite_the_session(owner_client, shop_a):
+    # given: a member whose session already names the shop
+    owner_client.get("/")
+    # when: the member opens another page
+    response = owner_client.get("/orders/")
+    # then: the session was not saved again (no Set-Cookie, no UPDATE of django_session)
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+
+
+def test_a_junk_session_shop_id_falls_back_to_the_users_shop(owner_client, shop_a):
+    # given: a session holding something that is not a shop id
+    session = owner_client.session
+    session["shop_id"] = "not-a-number"
+    session.save()
+    # when
+    response = owner_client.get("/")
+    # then: no error; the user's own shop is selected and stored
+    assert response.status_code == 200
+    assert response.wsgi_request.shop == shop_a
+    assert owner_client.session["shop_id"] == shop_a.pk
