@@ -16,7 +16,9 @@ class Cart(TimeStampedModel):
     last_activity_at = models.DateTimeField(_("last activity"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["shop", "buyer"], name="cart_shop_buyer_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "buyer"], name="cart_shop_buyer_unique")
+        ]
         indexes = [models.Index(fields=["shop", "last_activity_at"], name="cart_shop_activity")]
 
 
@@ -72,7 +74,9 @@ class Order(TimeStampedModel):
     cashback_red_packet_minor = models.BigIntegerField(_("buyer cashback red packet"), default=0)
     amount_paid_minor = models.BigIntegerField(_("amount paid"), default=0)
     refunded_minor = models.BigIntegerField(_("refunded"), default=0)
-    payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True
+    )
     logistics_service = models.CharField(_("logistics service"), max_length=64, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     # Marketing context recorded as opaque ids: orders sit below the marketing modules.
@@ -106,7 +110,8 @@ class Order(TimeStampedModel):
                 name="order_amounts_non_negative",
             ),
             models.CheckConstraint(
-                condition=Q(refunded_minor__lte=models.F("amount_paid_minor")), name="order_refund_within_paid"
+                condition=Q(refunded_minor__lte=models.F("amount_paid_minor")),
+                name="order_refund_within_paid",
             ),
         ]
         indexes = [
@@ -174,8 +179,12 @@ class OrderLine(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price_minor__gte=0), name="orderline_price_non_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="orderline_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price_minor__gte=0), name="orderline_price_non_negative"
+            ),
         ]
 
     @property
@@ -194,11 +203,17 @@ class Payment(TimeStampedModel):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=16, choices=PaymentMethod.choices)
-    status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.SUCCEEDED)
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.SUCCEEDED
+    )
     paid_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount_minor__gte=0), name="payment_amount_non_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_minor__gte=0), name="payment_amount_non_negative"
+            )
+        ]
 
 
 class Shipment(TimeStampedModel):
@@ -255,7 +270,9 @@ class Refund(TimeStampedModel):
     refunded_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive")
+        ]
 
 
 class DisputeOutcome(models.TextChoices):
@@ -338,10 +355,34 @@ class ShopDailyStats(models.Model):
     orders_shipped = models.IntegerField(default=0)
     gmv_minor = models.BigIntegerField(default=0)  # paid amounts, by payment day
     refunded_minor = models.BigIntegerField(default=0)  # refunds, by refund day
+    # Orders placed this day, by their *current* status: every transition moves one order
+    # from its old status column to the new one (``status_field``).
+    status_pending_payment = models.IntegerField(default=0)
+    status_paid = models.IntegerField(default=0)
+    status_shipped = models.IntegerField(default=0)
+    status_delivered = models.IntegerField(default=0)
+    status_completed = models.IntegerField(default=0)
+    status_cancelled = models.IntegerField(default=0)
+    status_refunded = models.IntegerField(default=0)
+    # Buyer feedback posted this day (SPEC C-1 positive rate).
+    feedback_total = models.IntegerField(default=0)
+    feedback_positive = models.IntegerField(default=0)
+    # Reviews posted this day and the sums of their DSR scores (SPEC E-8 averages).
+    reviews = models.IntegerField(default=0)
+    dsr_item_as_described_sum = models.IntegerField(default=0)
+    dsr_communication_sum = models.IntegerField(default=0)
+    dsr_shipping_sum = models.IntegerField(default=0)
 
     class Meta:
         ordering = ["day"]
-        constraints = [models.UniqueConstraint(fields=["shop", "day"], name="dailystats_shop_day_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day"], name="dailystats_shop_day_unique")
+        ]
+
+
+def status_field(status: str) -> str:
+    """The ShopDailyStats column that counts orders currently in ``status``."""
+    return f"status_{status}"
 
 
 # --- marketplace integrations (SPEC §0 integration contract) --------------------------------
@@ -359,7 +400,9 @@ class Integration(TimeStampedModel):
     key_id = models.CharField(_("key id"), max_length=64, unique=True)
     secret_encrypted = models.TextField(_("secret (encrypted)"))
     previous_secret_encrypted = models.TextField(_("previous secret (encrypted)"), blank=True)
-    previous_secret_expires_at = models.DateTimeField(_("previous secret valid until"), null=True, blank=True)
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True
+    )
     active = models.BooleanField(_("active"), default=True)
     rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
 
@@ -392,7 +435,9 @@ class IngestedEvent(models.Model):
     code = models.CharField(_("code"), max_length=64, blank=True)
     message = models.TextField(_("message"), blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
-    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)  # None: out of range
+    occurred_at = models.DateTimeField(
+        _("occurred at"), null=True, blank=True
+    )  # None: out of range
     received_at = models.DateTimeField(_("received at"))
 
     class Meta:
@@ -401,9 +446,13 @@ class IngestedEvent(models.Model):
         verbose_name_plural = _("ingested events")
         constraints = [
             # The idempotency key: the race between two copies of one event is decided here.
-            models.UniqueConstraint(fields=["integration", "event_id"], name="ingested_event_unique"),
+            models.UniqueConstraint(
+                fields=["integration", "event_id"], name="ingested_event_unique"
+            ),
         ]
-        indexes = [models.Index(fields=["integration", "-received_at"], name="ingested_integration_recv")]
+        indexes = [
+            models.Index(fields=["integration", "-received_at"], name="ingested_integration_recv")
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type}: {self.status})"

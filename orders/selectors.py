@@ -4,9 +4,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
 
@@ -14,7 +14,16 @@ from core import clock
 from core.money import Money
 from shops.models import Shop
 
-from .models import Feedback, FeedbackKind, Order, OrderStatus, Refund, Review, ShopDailyStats
+from .models import (
+    Feedback,
+    FeedbackKind,
+    Order,
+    OrderStatus,
+    Refund,
+    Review,
+    ShopDailyStats,
+    status_field,
+)
 
 
 def get_order_for_shop(*, shop: Shop, order_id: int) -> Order:
@@ -73,12 +82,15 @@ def _rate(numerator: int, denominator: int) -> Decimal | None:
 
 
 def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
-    """SPEC C-1(b): positive feedback / all feedback posted in the last 90 days, in percent."""
-    at = at or clock.now()
-    agg = Feedback.objects.filter(
-        shop=shop, posted_at__gt=at - timedelta(days=90), posted_at__lte=at
-    ).aggregate(total=Count("id"), positive=Count("id", filter=Q(kind=FeedbackKind.POSITIVE)))
-    return _rate(agg["positive"], agg["total"])
+    """SPEC C-1(b): positive / all feedback posted in the last 90 natural days, in percent.
+
+    Read from the pre-aggregated daily figures: 90 rows, whatever the shop's volume.
+    """
+    start, end = _window(90, at)
+    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
+        total=Sum("feedback_total"), positive=Sum("feedback_positive")
+    )
+    return _rate(agg["positive"] or 0, agg["total"] or 0)
 
 
 def _window(days: int, at: datetime | None) -> tuple[date, date]:
@@ -113,21 +125,25 @@ class DsrAverages:
 
 
 def dsr_averages_30d(*, shop: Shop, at: datetime | None = None) -> DsrAverages:
-    """Average DSR scores of reviews posted in the last 30 days (SPEC E-8)."""
-    at = at or clock.now()
-    agg = Review.objects.filter(
-        shop=shop, posted_at__gt=at - timedelta(days=30), posted_at__lte=at
-    ).aggregate(
-        item=Avg("dsr_item_as_described"),
-        comm=Avg("dsr_communication"),
-        ship=Avg("dsr_shipping"),
-        n=Count("id"),
+    """Average DSR scores of reviews posted in the last 30 natural days (SPEC E-8).
+
+    Daily sums and counts are pre-aggregated, so this reads 30 rows.
+    """
+    start, end = _window(30, at)
+    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
+        n=Sum("reviews"),
+        item=Sum("dsr_item_as_described_sum"),
+        comm=Sum("dsr_communication_sum"),
+        ship=Sum("dsr_shipping_sum"),
     )
+    n = agg["n"] or 0
 
-    def q(v):
-        return None if v is None else Decimal(str(v)).quantize(Decimal("0.01"))
+    def avg(total: int | None) -> Decimal | None:
+        if not n:
+            return None
+        return (Decimal(total or 0) / n).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
-    return DsrAverages(q(agg["item"]), q(agg["comm"]), q(agg["ship"]), agg["n"])
+    return DsrAverages(avg(agg["item"]), avg(agg["comm"]), avg(agg["ship"]), n)
 
 
 @dataclass(frozen=True)
@@ -159,11 +175,18 @@ def daily_series(*, shop: Shop, days: int = 30, at: datetime | None = None) -> l
     return out
 
 
-def status_counts(*, shop: Shop) -> dict[str, int]:
-    counts = dict(
-        Order.objects.filter(shop=shop).values_list("status").annotate(n=Count("id")).order_by()
+def status_counts(*, shop: Shop, days: int = 30, at: datetime | None = None) -> dict[str, int]:
+    """Orders placed in the last ``days`` natural days, by their current status."""
+    start, end = _window(days, at)
+    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
+        **{s: Sum(status_field(s)) for s in OrderStatus.values}
     )
-    return {s: counts.get(s, 0) for s in OrderStatus.values}
+    return {s: agg[s] or 0 for s in OrderStatus.values}
+
+
+DAILY_FIGURES = tuple(
+    f.name for f in ShopDailyStats._meta.concrete_fields if f.name not in {"id", "shop", "day"}
+)
 
 
 def daily_figures_from_orders(
@@ -172,41 +195,33 @@ def daily_figures_from_orders(
     """The ShopDailyStats figures recomputed from orders and refunds, by natural day."""
     tz = clock.platform_tz()
     out: dict[tuple[int, date], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(
-            (
-                "orders_created",
-                "orders_paid",
-                "orders_cancelled",
-                "orders_shipped",
-                "gmv_minor",
-                "refunded_minor",
-            ),
-            0,
-        )
+        lambda: dict.fromkeys(DAILY_FIGURES, 0)
     )
     orders = Order.objects.all()
     refunds = Refund.objects.all()
+    feedback = Feedback.objects.all()
+    reviews = Review.objects.all()
     if shop_ids is not None:
         ids = list(shop_ids)
         orders = orders.filter(shop_id__in=ids)
         refunds = refunds.filter(order__shop_id__in=ids)
+        feedback = feedback.filter(shop_id__in=ids)
+        reviews = reviews.filter(shop_id__in=ids)
     since_day = clock.natural_day(since) if since else None
     created = orders.annotate(d=TruncDate("placed_at", tzinfo=tz))
     if since_day:
         created = created.filter(d__gte=since_day)
     for row in (
-        created.values("shop_id", "d")
-        .annotate(
-            n=Count("id"),
-            cancelled=Count("id", filter=Q(status=OrderStatus.CANCELLED)),
-            shipped=Count("id", filter=Q(shipped_at__isnull=False)),
-        )
+        created.values("shop_id", "d", "status")
+        .annotate(n=Count("id"), shipped=Count("id", filter=Q(shipped_at__isnull=False)))
         .order_by()
     ):
         f = out[(row["shop_id"], row["d"])]
-        f["orders_created"] = row["n"]
-        f["orders_cancelled"] = row["cancelled"]
-        f["orders_shipped"] = row["shipped"]
+        f["orders_created"] += row["n"]
+        f[status_field(row["status"])] = row["n"]
+        if row["status"] == OrderStatus.CANCELLED:
+            f["orders_cancelled"] = row["n"]
+        f["orders_shipped"] += row["shipped"]
     paid = orders.filter(paid_at__isnull=False).annotate(d=TruncDate("paid_at", tzinfo=tz))
     if since_day:
         paid = paid.filter(d__gte=since_day)
@@ -221,4 +236,33 @@ def daily_figures_from_orders(
         ref = ref.filter(d__gte=since_day)
     for row in ref.values("order__shop_id", "d").annotate(total=Sum("amount_minor")).order_by():
         out[(row["order__shop_id"], row["d"])]["refunded_minor"] = row["total"] or 0
+    fb = feedback.annotate(d=TruncDate("posted_at", tzinfo=tz))
+    if since_day:
+        fb = fb.filter(d__gte=since_day)
+    for row in (
+        fb.values("shop_id", "d")
+        .annotate(n=Count("id"), positive=Count("id", filter=Q(kind=FeedbackKind.POSITIVE)))
+        .order_by()
+    ):
+        f = out[(row["shop_id"], row["d"])]
+        f["feedback_total"] = row["n"]
+        f["feedback_positive"] = row["positive"]
+    rv = reviews.annotate(d=TruncDate("posted_at", tzinfo=tz))
+    if since_day:
+        rv = rv.filter(d__gte=since_day)
+    for row in (
+        rv.values("shop_id", "d")
+        .annotate(
+            n=Count("id"),
+            item=Sum("dsr_item_as_described"),
+            comm=Sum("dsr_communication"),
+            ship=Sum("dsr_shipping"),
+        )
+        .order_by()
+    ):
+        f = out[(row["shop_id"], row["d"])]
+        f["reviews"] = row["n"]
+        f["dsr_item_as_described_sum"] = row["item"]
+        f["dsr_communication_sum"] = row["comm"]
+        f["dsr_shipping_sum"] = row["ship"]
     return dict(out)

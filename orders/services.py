@@ -24,6 +24,7 @@ from .models import (
     CartLine,
     Dispute,
     Feedback,
+    FeedbackKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -33,6 +34,7 @@ from .models import (
     Shipment,
     ShopDailyStats,
     TrackingEvent,
+    status_field,
 )
 
 S = OrderStatus
@@ -49,6 +51,14 @@ class LineInput:
 
 def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _status_move(old: str | None, new: str) -> dict[str, int]:
+    """Deltas that move one order from status ``old`` to ``new`` in its placed day's counts."""
+    deltas = {status_field(new): 1}
+    if old:
+        deltas[status_field(old)] = -1
+    return deltas
 
 
 def stats_bump(*, shop_id: int, at: datetime, **deltas: int) -> None:
@@ -180,7 +190,9 @@ def order_create(
         )
         for line in lines
     )
-    stats_bump(shop_id=shop.pk, at=placed_at, orders_created=1)
+    stats_bump(
+        shop_id=shop.pk, at=placed_at, orders_created=1, **_status_move(None, S.PENDING_PAYMENT)
+    )
     events.emit(events.order_created, order_id=order.pk)
     return order
 
@@ -235,6 +247,7 @@ def order_pay(
         update_fields=["status", "amount_paid_minor", "payment_method", "paid_at", "updated_at"]
     )
     stats_bump(shop_id=order.shop_id, at=paid_at, orders_paid=1, gmv_minor=amount_minor)
+    stats_bump(shop_id=order.shop_id, at=order.placed_at, **_status_move(S.PENDING_PAYMENT, S.PAID))
     events.emit(events.order_paid, order_id=order.pk)
     return order
 
@@ -243,10 +256,16 @@ def order_pay(
 def order_cancel(*, order: Order, cancelled_at: datetime, reason: str = "") -> Order:
     order = _locked(order)
     guards.check_cancel(number=order.number, status=order.status)
+    was = order.status
     order.status = S.CANCELLED
     order.cancelled_at = cancelled_at
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
-    stats_bump(shop_id=order.shop_id, at=order.placed_at, orders_cancelled=1)
+    stats_bump(
+        shop_id=order.shop_id,
+        at=order.placed_at,
+        orders_cancelled=1,
+        **_status_move(was, S.CANCELLED),
+    )
     events.emit(events.order_cancelled, order_id=order.pk)
     return order
 
@@ -276,7 +295,12 @@ def order_ship(*, order: Order, carrier: str, tracking_number: str, shipped_at: 
     order.save(
         update_fields=["status", "shipped_at", "logistics_service", "tracking_number", "updated_at"]
     )
-    stats_bump(shop_id=order.shop_id, at=order.placed_at, orders_shipped=1)
+    stats_bump(
+        shop_id=order.shop_id,
+        at=order.placed_at,
+        orders_shipped=1,
+        **_status_move(S.PAID, S.SHIPPED),
+    )
     events.emit(events.order_shipped, order_id=order.pk)
     return order
 
@@ -319,6 +343,7 @@ def order_deliver(*, order: Order, delivered_at: datetime) -> Order:
     order.status = S.DELIVERED
     order.delivered_at = delivered_at
     order.save(update_fields=["status", "delivered_at", "updated_at"])
+    stats_bump(shop_id=order.shop_id, at=order.placed_at, **_status_move(S.SHIPPED, S.DELIVERED))
     events.emit(events.order_delivered, order_id=order.pk)
     return order
 
@@ -330,6 +355,7 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     order.status = S.COMPLETED
     order.completed_at = completed_at
     order.save(update_fields=["status", "completed_at", "updated_at"])
+    stats_bump(shop_id=order.shop_id, at=order.placed_at, **_status_move(S.DELIVERED, S.COMPLETED))
     events.emit(events.order_completed, order_id=order.pk)
     return order
 
@@ -366,6 +392,9 @@ def order_refund(
     order.refunded_minor += amount_minor
     fields = ["refunded_minor", "updated_at"]
     if order.refunded_minor == order.amount_paid_minor and order.status != S.CANCELLED:
+        stats_bump(
+            shop_id=order.shop_id, at=order.placed_at, **_status_move(order.status, S.REFUNDED)
+        )
         order.status = S.REFUNDED
         order.refunded_at = refunded_at
         fields += ["status", "refunded_at"]
@@ -457,6 +486,14 @@ def review_post(
             )
     except IntegrityError:
         raise guards.duplicate_error("review") from None
+    stats_bump(
+        shop_id=order.shop_id,
+        at=posted_at,
+        reviews=1,
+        dsr_item_as_described_sum=dsr_item_as_described,
+        dsr_communication_sum=dsr_communication,
+        dsr_shipping_sum=dsr_shipping,
+    )
     events.emit(events.review_posted, review_id=review.pk)
     return review
 
@@ -469,6 +506,12 @@ def feedback_post(*, order: Order, kind: str, posted_at: datetime) -> Feedback:
     )
     if not created:
         raise guards.duplicate_error("feedback", order.number)
+    stats_bump(
+        shop_id=order.shop_id,
+        at=posted_at,
+        feedback_total=1,
+        feedback_positive=int(kind == FeedbackKind.POSITIVE),
+    )
     events.emit(events.feedback_posted, feedback_id=feedback.pk)
     return feedback
 

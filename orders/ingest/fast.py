@@ -32,14 +32,20 @@ from core.errors import DomainError
 
 from .. import events as domain_events
 from .. import services
-from ..models import Order, OrderLine, OrderStatus, Payment, ShopDailyStats
+from ..models import Order, OrderLine, OrderStatus, Payment, ShopDailyStats, status_field
 from .base import MAX_YEAR, MIN_YEAR, BatchContext, Outcome, Retryable
 from .rows import insert_objects
 
 FAST_TYPES = frozenset({"order.created", "order.paid"})
 _PATTERNS = (("order.created",), ("order.paid",), ("order.created", "order.paid"))
 _PAID_FIELDS = ["status", "amount_paid_minor", "payment_method", "paid_at", "updated_at"]
-_STATS_FIELDS = ("orders_created", "orders_paid", "gmv_minor")
+_STATS_FIELDS = (
+    "orders_created",
+    "orders_paid",
+    "gmv_minor",
+    status_field(OrderStatus.PENDING_PAYMENT),
+    status_field(OrderStatus.PAID),
+)
 
 
 def plan(ctx: BatchContext, events: list, skip: set[int]) -> set[int]:
@@ -141,7 +147,9 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
                         domain_events.order_placing.send(sender=Order, order=order)
                 new_orders.append(order)
                 ctx.fast_orders[key] = order
-                stats[(order.shop_id, clock.natural_day(order.placed_at))]["orders_created"] += 1
+                placed = stats[(order.shop_id, clock.natural_day(order.placed_at))]
+                placed["orders_created"] += 1
+                placed[status_field(OrderStatus.PENDING_PAYMENT)] += 1
             else:
                 order = ctx.fast_orders.get(key)
                 if order is None and key in ctx.orders:
@@ -178,6 +186,10 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
                 day = stats[(order.shop_id, clock.natural_day(ev.occurred_at))]
                 day["orders_paid"] += 1
                 day["gmv_minor"] += d.amount_minor
+                # The order moves from pending to paid in its placed day's status counts.
+                placed = stats[(order.shop_id, clock.natural_day(order.placed_at))]
+                placed[status_field(OrderStatus.PENDING_PAYMENT)] -= 1
+                placed[status_field(OrderStatus.PAID)] += 1
         except DomainError as exc:
             outcomes[i] = Outcome.rejected(exc)
         else:

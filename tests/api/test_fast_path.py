@@ -41,6 +41,8 @@ STATS_FIELDS = (
     "orders_cancelled",
     "orders_shipped",
     "gmv_minor",
+    "status_pending_payment",
+    "status_paid",
 )
 
 

@@ -44,15 +44,15 @@ def test_c1_positive_feedback_rate_counts_the_last_90_days_in_percent(shop_a, sh
 @pytest.mark.parametrize(
     ("posted", "counted"),
     [
-        (
-            AT - timedelta(days=90),
-            False,
-        ),  # exactly 90 days ago: outside (the window is (at-90d, at])
-        (AT - timedelta(days=90) + timedelta(seconds=1), True),
+        # The window is the 90 natural days (Asia/Shanghai) ending with the day of `at`:
+        # 1 January to 31 March 2025. 1 January begins at 16:00 UTC on 31 December.
+        (datetime(2024, 12, 31, 15, 59, 59, tzinfo=UTC), False),
+        (datetime(2024, 12, 31, 16, 0, tzinfo=UTC), True),
         (AT, True),
-        (AT + timedelta(seconds=1), False),  # after the instant asked about
+        (datetime(2025, 3, 31, 15, 59, 59, tzinfo=UTC), True),  # later the same natural day
+        (datetime(2025, 3, 31, 16, 0, tzinfo=UTC), False),  # the next natural day
     ],
-    ids=["90d-exactly", "90d-minus-1s", "now", "future"],
+    ids=["day-before-window", "first-instant", "now", "same-day-later", "next-day"],
 )
 def test_c1_positive_feedback_rate_window_edges(shop_a, buyer, posted, counted):
     # given: one positive inside for sure, one negative at the edge
@@ -181,10 +181,12 @@ def test_e8_dsr_averages_of_the_last_30_days(shop_a, shop_b, buyer):
         order = make_order(shop, buyer, status="delivered", placed_at=posted_at - timedelta(days=9))
         return make_review(order, dsr=dsr, posted_at=posted_at)
 
+    # The window is the 30 natural days (Asia/Shanghai) ending with the day of `at`:
+    # 2 to 31 March 2025; 2 March begins at 16:00 UTC on 1 March.
     review(shop_a, 5, AT - timedelta(days=1))
     review(shop_a, 4, AT - timedelta(days=29))
-    review(shop_a, 4, AT - timedelta(days=30) + timedelta(seconds=1))
-    review(shop_a, 1, AT - timedelta(days=30))  # exactly 30 days: outside
+    review(shop_a, 4, datetime(2025, 3, 1, 16, 0, tzinfo=UTC))  # first instant of 2 March
+    review(shop_a, 1, datetime(2025, 3, 1, 15, 59, 59, tzinfo=UTC))  # 1 March: outside
     review(shop_b, 1, AT - timedelta(days=1))  # another shop
 
     # when

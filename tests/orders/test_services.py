@@ -9,7 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import transaction
-from factories import amount_due, first_sku, make_buyer, make_order, make_product, next_id
+from factories import (
+    amount_due,
+    first_sku,
+    make_buyer,
+    make_feedback,
+    make_order,
+    make_product,
+    make_review,
+    next_id,
+)
 
 from core import clock
 from core.errors import DomainError, InvalidTransition
@@ -26,7 +35,7 @@ from orders.models import (
     ShopDailyStats,
     TrackingEvent,
 )
-from orders.selectors import daily_figures_from_orders
+from orders.selectors import DAILY_FIGURES, daily_figures_from_orders
 from orders.services import MAX_ORDER_MINOR, LineInput
 
 S = OrderStatus
@@ -894,14 +903,7 @@ def stats_rows(shop_ids=None) -> dict:
     qs = ShopDailyStats.objects.all()
     if shop_ids is not None:
         qs = qs.filter(shop_id__in=shop_ids)
-    fields = (
-        "orders_created",
-        "orders_paid",
-        "orders_cancelled",
-        "orders_shipped",
-        "gmv_minor",
-        "refunded_minor",
-    )
+    fields = DAILY_FIGURES  # every pre-aggregated figure, status counts and DSR sums included
     return {
         (r["shop_id"], r["day"]): {f: r[f] for f in fields}
         for r in qs.values("shop_id", "day", *fields)
@@ -913,7 +915,9 @@ def test_daily_stats_kept_by_services_equal_the_figures_from_orders(shop_a, shop
     # given: a mixed scenario across the Shanghai midnight of 1→2 March 2025 (16:00 UTC)
     eve = datetime(2025, 3, 1, 15, 30, tzinfo=UTC)  # 23:30 on 1 March in Shanghai
     hour = timedelta(hours=1)
-    make_order(shop_a, buyer, status="completed", placed_at=eve, step=hour)  # paid 2 March
+    done = make_order(shop_a, buyer, status="completed", placed_at=eve, step=hour)  # paid 2 March
+    make_review(done, dsr=4, posted_at=eve + hour * 6)
+    make_feedback(done, kind="negative", posted_at=eve + hour * 6)
     make_order(shop_a, buyer, status="cancelled", placed_at=eve - hour * 10)
     make_order(shop_a, buyer, status="refunded", placed_at=eve - hour * 2, step=hour)
     make_order(shop_a, buyer, status="pending_payment", placed_at=eve + hour * 3)
@@ -936,6 +940,14 @@ def test_daily_stats_kept_by_services_equal_the_figures_from_orders(shop_a, shop
     assert kept[(shop_a.pk, day2)]["refunded_minor"] == 12_34
     assert kept[(shop_a.pk, day1)]["orders_cancelled"] == 2
     assert kept[(shop_b.pk, day2)]["orders_shipped"] == 1
+    # status counts are by placed day and current status: the 23:30 order is completed now
+    assert kept[(shop_a.pk, day1)]["status_completed"] == 1
+    assert kept[(shop_a.pk, day1)]["status_cancelled"] == 2
+    assert kept[(shop_a.pk, day2)]["status_pending_payment"] == 1
+    assert kept[(shop_a.pk, day2)]["reviews"] == 1
+    assert kept[(shop_a.pk, day2)]["dsr_shipping_sum"] == 4
+    assert kept[(shop_a.pk, day2)]["feedback_total"] == 1
+    assert kept[(shop_a.pk, day2)]["feedback_positive"] == 0
 
 
 def test_daily_stats_rebuild_restores_drifted_figures(shop_a, buyer):
