@@ -510,4 +510,5 @@ class ShopDailyStatsAdmin(FactAdmin):
             messages.SUCCESS,
         )
 
+
 from . import admin_api  # noqa: E402,F401  (integrations and the event log: orders/admin_api.py)

@@ -33,6 +33,9 @@ class CartLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_id}"
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("Pending payment")
@@ -115,7 +118,7 @@ class Order(TimeStampedModel):
             ),
         ]
         indexes = [
-            # Orders list: a shop's orders newest first, optionally by status (keyset on placed_at, id).
+            # Orders list: a shop's orders newest first, optionally by status.
             models.Index(fields=["shop", "-placed_at", "-id"], name="order_shop_placed"),
             models.Index(fields=["shop", "status", "-placed_at"], name="order_shop_status_placed"),
             models.Index(fields=["shop", "buyer"], name="order_shop_buyer"),
@@ -186,6 +189,9 @@ class OrderLine(models.Model):
                 condition=Q(unit_price_minor__gte=0), name="orderline_price_non_negative"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_id}"
 
     @property
     def total_minor(self) -> int:
@@ -259,6 +265,9 @@ class TrackingEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 class Refund(TimeStampedModel):
@@ -378,6 +387,9 @@ class ShopDailyStats(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shop", "day"], name="dailystats_shop_day_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.day}"
 
 
 def status_field(status: str) -> str:
