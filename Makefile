@@ -49,6 +49,7 @@ test: $(VENV)/.dev  ## set up, lint, and run the whole test suite on PostgreSQL 
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev  ## run the benchmarks (PostgreSQL + Redis; see bench/README.md)
+	@command -v wrk >/dev/null 2>&1 || bin/apt-install wrk
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.dev  ## ruff lint + format check, migrations check
