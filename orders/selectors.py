@@ -81,39 +81,9 @@ def _rate(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))
 
 
-def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
-    """SPEC C-1(b): positive / all feedback posted in the last 90 natural days, in percent.
-
-    Read from the pre-aggregated daily figures: 90 rows, whatever the shop's volume.
-    """
-    start, end = _window(90, at)
-    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
-        total=Sum("feedback_total"), positive=Sum("feedback_positive")
-    )
-    return _rate(agg["positive"] or 0, agg["total"] or 0)
-
-
 def _window(days: int, at: datetime | None) -> tuple[date, date]:
     today = clock.natural_day(at)
     return today - timedelta(days=days - 1), today
-
-
-def gmv_30d(*, shop: Shop, at: datetime | None = None) -> Money:
-    """GMV of the last 30 natural days: what buyers paid, less refunds (SPEC C-9, M-1)."""
-    start, end = _window(30, at)
-    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
-        gmv=Sum("gmv_minor"), refunded=Sum("refunded_minor")
-    )
-    return Money((agg["gmv"] or 0) - (agg["refunded"] or 0), shop.currency)
-
-
-def cancel_rate_30d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
-    """Cancelled / created over the last 30 natural days, in percent (orders by creation day)."""
-    start, end = _window(30, at)
-    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
-        created=Sum("orders_created"), cancelled=Sum("orders_cancelled")
-    )
-    return _rate(agg["cancelled"] or 0, agg["created"] or 0)
 
 
 @dataclass(frozen=True)
@@ -122,28 +92,6 @@ class DsrAverages:
     communication: Decimal | None
     shipping: Decimal | None
     reviews: int
-
-
-def dsr_averages_30d(*, shop: Shop, at: datetime | None = None) -> DsrAverages:
-    """Average DSR scores of reviews posted in the last 30 natural days (SPEC E-8).
-
-    Daily sums and counts are pre-aggregated, so this reads 30 rows.
-    """
-    start, end = _window(30, at)
-    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
-        n=Sum("reviews"),
-        item=Sum("dsr_item_as_described_sum"),
-        comm=Sum("dsr_communication_sum"),
-        ship=Sum("dsr_shipping_sum"),
-    )
-    n = agg["n"] or 0
-
-    def avg(total: int | None) -> Decimal | None:
-        if not n:
-            return None
-        return (Decimal(total or 0) / n).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-    return DsrAverages(avg(agg["item"]), avg(agg["comm"]), avg(agg["ship"]), n)
 
 
 @dataclass(frozen=True)
@@ -155,33 +103,111 @@ class DayFigures:
     gmv: Money
 
 
+class DailyWindow:
+    """A shop's pre-aggregated figures (ShopDailyStats) of its last ``days`` natural days.
+
+    Read in one query of at most ``days`` rows, whatever the shop's volume; every figure
+    below sums the trailing ``n`` days of it, so one window serves a whole dashboard.
+    """
+
+    def __init__(self, *, shop: Shop, days: int, at: datetime | None = None) -> None:
+        self.shop = shop
+        self.days = days
+        self.start, self.end = _window(days, at)
+        self.rows = {
+            r.day: r
+            for r in ShopDailyStats.objects.filter(shop=shop, day__range=(self.start, self.end))
+        }
+
+    def _last(self, n: int) -> list[ShopDailyStats]:
+        if n > self.days:
+            raise ValueError(f"this window holds {self.days} days, not {n}")
+        first = self.end - timedelta(days=n - 1)
+        return [r for d, r in self.rows.items() if d >= first]
+
+    def total(self, field: str, n: int) -> int:
+        return sum(getattr(r, field) for r in self._last(n))
+
+    def gmv(self, n: int = 30) -> Money:
+        """What buyers paid, less refunds (SPEC C-9: coin deductions are not GMV)."""
+        return Money(
+            self.total("gmv_minor", n) - self.total("refunded_minor", n), self.shop.currency
+        )
+
+    def cancel_rate(self, n: int = 30) -> Decimal | None:
+        """Cancelled / created, in percent (orders by creation day)."""
+        return _rate(self.total("orders_cancelled", n), self.total("orders_created", n))
+
+    def positive_rate(self, n: int = 90) -> Decimal | None:
+        """Positive / all feedback posted, in percent (SPEC C-1(b))."""
+        return _rate(self.total("feedback_positive", n), self.total("feedback_total", n))
+
+    def dsr(self, n: int = 30) -> DsrAverages:
+        """Average DSR scores of the reviews posted (SPEC E-8)."""
+        count = self.total("reviews", n)
+
+        def avg(field: str) -> Decimal | None:
+            if not count:
+                return None
+            return (Decimal(self.total(field, n)) / count).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+        return DsrAverages(
+            avg("dsr_item_as_described_sum"),
+            avg("dsr_communication_sum"),
+            avg("dsr_shipping_sum"),
+            count,
+        )
+
+    def status_counts(self, n: int = 30) -> dict[str, int]:
+        """Orders placed in the window, by their current status."""
+        return {s: self.total(status_field(s), n) for s in OrderStatus.values}
+
+    def series(self, n: int = 30) -> list[DayFigures]:
+        """One row per natural day, zero-filled (the dashboard charts)."""
+        out = []
+        for i in range(n):
+            d = self.end - timedelta(days=n - 1 - i)
+            r = self.rows.get(d)
+            out.append(
+                DayFigures(
+                    day=d,
+                    orders_created=r.orders_created if r else 0,
+                    orders_paid=r.orders_paid if r else 0,
+                    orders_cancelled=r.orders_cancelled if r else 0,
+                    gmv=Money((r.gmv_minor - r.refunded_minor) if r else 0, self.shop.currency),
+                )
+            )
+        return out
+
+
+def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
+    """SPEC C-1(b): positive / all feedback posted in the last 90 natural days, in percent."""
+    return DailyWindow(shop=shop, days=90, at=at).positive_rate(90)
+
+
+def gmv_30d(*, shop: Shop, at: datetime | None = None) -> Money:
+    """GMV of the last 30 natural days: what buyers paid, less refunds (SPEC C-9, M-1)."""
+    return DailyWindow(shop=shop, days=30, at=at).gmv(30)
+
+
+def cancel_rate_30d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
+    """Cancelled / created over the last 30 natural days, in percent (orders by creation day)."""
+    return DailyWindow(shop=shop, days=30, at=at).cancel_rate(30)
+
+
+def dsr_averages_30d(*, shop: Shop, at: datetime | None = None) -> DsrAverages:
+    """Average DSR scores of reviews posted in the last 30 natural days (SPEC E-8)."""
+    return DailyWindow(shop=shop, days=30, at=at).dsr(30)
+
+
 def daily_series(*, shop: Shop, days: int = 30, at: datetime | None = None) -> list[DayFigures]:
     """One row per natural day of the window, zero-filled (the dashboard charts)."""
-    start, end = _window(days, at)
-    rows = {r.day: r for r in ShopDailyStats.objects.filter(shop=shop, day__range=(start, end))}
-    out = []
-    for i in range(days):
-        d = start + timedelta(days=i)
-        r = rows.get(d)
-        out.append(
-            DayFigures(
-                day=d,
-                orders_created=r.orders_created if r else 0,
-                orders_paid=r.orders_paid if r else 0,
-                orders_cancelled=r.orders_cancelled if r else 0,
-                gmv=Money((r.gmv_minor - r.refunded_minor) if r else 0, shop.currency),
-            )
-        )
-    return out
+    return DailyWindow(shop=shop, days=days, at=at).series(days)
 
 
 def status_counts(*, shop: Shop, days: int = 30, at: datetime | None = None) -> dict[str, int]:
     """Orders placed in the last ``days`` natural days, by their current status."""
-    start, end = _window(days, at)
-    agg = ShopDailyStats.objects.filter(shop=shop, day__range=(start, end)).aggregate(
-        **{s: Sum(status_field(s)) for s in OrderStatus.values}
-    )
-    return {s: agg[s] or 0 for s in OrderStatus.values}
+    return DailyWindow(shop=shop, days=days, at=at).status_counts(days)
 
 
 DAILY_FIGURES = tuple(

@@ -276,3 +276,23 @@ def test_status_counts_cover_every_status(shop_a, shop_b, buyer):
         "cancelled",
         "refunded",
     }
+
+
+def test_one_daily_window_serves_every_dashboard_figure(shop_a, buyer, django_assert_num_queries):
+    # given: feedback 60 days ago (inside 90, outside 30) and an order 3 days ago
+    _feedback(shop_a, buyer, "negative", AT - timedelta(days=60))
+    make_order(shop_a, buyer, status="paid", placed_at=AT - timedelta(days=3))
+
+    # when: the window is read once
+    with django_assert_num_queries(1):
+        window = selectors.DailyWindow(shop=shop_a, days=90, at=AT)
+    # then: trailing sums of it match the per-figure selectors, with no further query
+    with django_assert_num_queries(0):
+        assert window.positive_rate(90) == Decimal("0.0")
+        assert window.status_counts(30)["paid"] == 1
+        assert window.status_counts(30)["delivered"] == 0  # the 70-day-old order is outside 30
+        assert window.status_counts(90)["delivered"] == 1
+        assert len(window.series(30)) == 30
+    assert window.gmv(30) == selectors.gmv_30d(shop=shop_a, at=AT)
+    with pytest.raises(ValueError, match="holds 90 days"):
+        window.gmv(91)
