@@ -8,6 +8,8 @@ def tenancy(request):
     return {
         "current_shop": getattr(request, "shop", None),
         "current_membership": getattr(request, "membership", None),
-        # Lazy: evaluated only where the shop switcher renders.
-        "my_memberships": memberships_for_user(user=user),
+        # Read once by CurrentShopMiddleware; the shop switcher lists them.
+        "my_memberships": getattr(request, "memberships", None)
+        if hasattr(request, "memberships")
+        else memberships_for_user(user=user),
     }

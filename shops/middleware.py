@@ -1,13 +1,15 @@
-from .selectors import membership_for
+from .selectors import memberships_for_user
 
 SESSION_KEY = "shop_id"
 
 
 class CurrentShopMiddleware:
-    """Sets ``request.shop`` and ``request.membership`` from the session.
+    """Sets ``request.shop``, ``request.membership`` and ``request.memberships`` from the session.
 
     The shop id in the session is re-validated against the user's memberships on every
     request, so a revoked membership takes effect at once and a forged id selects nothing.
+    One query reads all of the user's memberships (a handful): the current one is picked from
+    them, and the shop switcher lists them without asking again.
     """
 
     def __init__(self, get_response):
@@ -16,13 +18,14 @@ class CurrentShopMiddleware:
     def __call__(self, request):
         request.shop = None
         request.membership = None
+        request.memberships = []
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            request.memberships = list(memberships_for_user(user=user))
             stored = request.session.get(SESSION_KEY)
-            shop_id = stored if isinstance(stored, int) else None
-            membership = membership_for(user=user, shop_id=shop_id)
-            if membership is None and shop_id is not None:
-                membership = membership_for(user=user, shop_id=None)
+            membership = next((m for m in request.memberships if m.shop_id == stored), None)
+            if membership is None and request.memberships:
+                membership = request.memberships[0]  # none chosen yet, or no longer a member
             if membership is not None:
                 request.membership = membership
                 request.shop = membership.shop
