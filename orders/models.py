@@ -127,6 +127,16 @@ class Order(TimeStampedModel):
     def __str__(self) -> str:
         return self.number
 
+    # The labels straight from the enums: ``get_FOO_display`` rebuilds the choices dict on
+    # every call, which a 25-row list pays for 50 times per page.
+    @property
+    def status_label(self) -> str:
+        return OrderStatus(self.status).label
+
+    @property
+    def payment_method_label(self) -> str:
+        return PaymentMethod(self.payment_method).label if self.payment_method else ""
+
     def _m(self, minor: int) -> Money:
         return Money(minor, self.currency)
 
