@@ -180,6 +180,16 @@ class DailyWindow:
         return out
 
 
+def order_count(*, shop: Shop, status: str = "") -> int:
+    """All of a shop's orders, or those now in ``status``, from its daily figures.
+
+    Exact as long as ShopDailyStats is in step (the services keep it so); a few hundred
+    rows at most, where counting the orders themselves would scan an index of millions.
+    """
+    field = status_field(status) if status else "orders_created"
+    return ShopDailyStats.objects.filter(shop=shop).aggregate(n=Sum(field))["n"] or 0
+
+
 def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
     """SPEC C-1(b): positive / all feedback posted in the last 90 natural days, in percent."""
     return DailyWindow(shop=shop, days=90, at=at).positive_rate(90)

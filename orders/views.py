@@ -13,7 +13,7 @@ from shops.models import Carrier
 
 from .forms import OrderFilterForm
 from .models import Order, Shipment
-from .selectors import get_order_for_shop, orders_for_shop
+from .selectors import get_order_for_shop, order_count, orders_for_shop
 
 
 class CappedPaginator(Paginator):
@@ -26,8 +26,14 @@ class CappedPaginator(Paginator):
 
     cap = 10_000
 
+    def __init__(self, *args, known_count: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_count = known_count
+
     @cached_property
     def _counted(self) -> int:
+        if self.known_count is not None:  # from the pre-aggregated figures: no scan at all
+            return self.known_count
         return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     @cached_property
@@ -60,7 +66,12 @@ def order_list(request):
     form = OrderFilterForm(request.GET or None)
     filters = form.filters()
     qs = orders_for_shop(shop=request.shop, **filters)
-    paginator = CappedPaginator(qs, settings.SC_PAGE_SIZE)
+    # Unfiltered, or by status only: the shop's daily figures already count these orders.
+    by_status_only = not any(v for k, v in filters.items() if k not in {"sort", "status"})
+    known = (
+        order_count(shop=request.shop, status=filters.get("status", "")) if by_status_only else None
+    )
+    paginator = CappedPaginator(qs, settings.SC_PAGE_SIZE, known_count=known)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,

@@ -296,3 +296,18 @@ def test_one_daily_window_serves_every_dashboard_figure(shop_a, buyer, django_as
     assert window.gmv(30) == selectors.gmv_30d(shop=shop_a, at=AT)
     with pytest.raises(ValueError, match="holds 90 days"):
         window.gmv(91)
+
+
+def test_order_count_from_daily_figures_equals_counting_the_orders(shop_a, shop_b, buyer):
+    # given: orders of several statuses on several days, and another shop's
+    make_order(shop_a, buyer, status="paid", placed_at=AT - timedelta(days=40))
+    make_order(shop_a, buyer, status="paid", placed_at=AT - timedelta(days=2))
+    make_order(shop_a, buyer, status="cancelled", placed_at=AT - timedelta(days=2))
+    make_order(shop_a, buyer, status="completed", placed_at=AT - timedelta(days=200))
+    make_order(shop_b, buyer, status="paid", placed_at=AT - timedelta(days=2))
+
+    # then
+    assert selectors.order_count(shop=shop_a) == 4
+    for status in ("paid", "cancelled", "completed", "shipped"):
+        expected = shop_a.orders.filter(status=status).count()
+        assert selectors.order_count(shop=shop_a, status=status) == expected
