@@ -49,6 +49,25 @@ ORDER_SORTS = {
 }
 
 
+# The columns order lists show: a list row needs neither the amounts breakdown nor the
+# marketing references, so the list query carries a third of the order's columns.
+ORDER_LIST_FIELDS = (
+    "shop_id",
+    "number",
+    "status",
+    "disputed",
+    "currency",
+    "amount_paid_minor",
+    "refunded_minor",
+    "payment_method",
+    "placed_at",
+    "buyer__external_id",
+    "buyer__email",
+    "buyer__phone",
+    "buyer__country",
+)
+
+
 def orders_for_shop(
     *,
     shop: Shop,
@@ -59,7 +78,7 @@ def orders_for_shop(
     number: str = "",
     sort: str = "-placed",
 ) -> QuerySet[Order]:
-    qs = Order.objects.filter(shop=shop).select_related("buyer")
+    qs = Order.objects.filter(shop=shop).select_related("buyer").only(*ORDER_LIST_FIELDS)
     if status:
         qs = qs.filter(status=status)
     if date_from:
