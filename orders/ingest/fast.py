@@ -234,15 +234,10 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
 def _build(ctx: BatchContext, ev) -> Order:
     d = ev.data
     shop = ctx.shops[d.shop_id]
-    if d.currency and d.currency != shop.currency:
-        raise DomainError(
-            f"Order currency {d.currency} is not the shop's currency {shop.currency}.",
-            code="currency_mismatch",
-        )
+    d.check_currency(shop.currency)
     return services.order_build(
         shop=shop,
         buyer=ctx.buyers[d.buyer_id],
-        number=d.order_number,
         lines=[
             services.LineInput(
                 sku=ctx.skus[(shop.pk, x.sku)],
@@ -252,17 +247,7 @@ def _build(ctx: BatchContext, ev) -> Order:
             for x in d.lines
         ],
         placed_at=ev.occurred_at,
-        shipping_fee_minor=d.shipping_fee_minor,
-        coupon_discount_minor=d.coupon_discount_minor,
-        coin_deduction_coins=d.coin_deduction_coins,
-        coin_deduction_minor=d.coin_deduction_minor,
-        platform_subsidy_minor=d.platform_subsidy_minor,
-        cashback_red_packet_minor=d.cashback_red_packet_minor,
-        payment_method=d.payment_method,
-        logistics_service=d.logistics_service,
-        activity_id=d.activity_id,
-        affiliate_click_id=d.affiliate_click_id,
-        country=d.country.upper(),
+        **d.order_fields(),
     )
 
 

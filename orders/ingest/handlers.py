@@ -134,11 +134,7 @@ def cart_updated(ctx: BatchContext, ev) -> dict:
 def order_created(ctx: BatchContext, ev) -> dict:
     d = ev.data
     shop = ctx.shop(d.shop_id)
-    if d.currency and d.currency != shop.currency:
-        raise DomainError(
-            f"Order currency {d.currency} is not the shop's currency {shop.currency}.",
-            code="currency_mismatch",
-        )
+    d.check_currency(shop.currency)
     buyer = ctx.buyer(d.buyer_id)
     lines = [
         services.LineInput(
@@ -149,20 +145,9 @@ def order_created(ctx: BatchContext, ev) -> dict:
     order = services.order_create(
         shop=shop,
         buyer=buyer,
-        number=d.order_number,
         lines=lines,
         placed_at=ev.occurred_at,
-        shipping_fee_minor=d.shipping_fee_minor,
-        coupon_discount_minor=d.coupon_discount_minor,
-        coin_deduction_coins=d.coin_deduction_coins,
-        coin_deduction_minor=d.coin_deduction_minor,
-        platform_subsidy_minor=d.platform_subsidy_minor,
-        cashback_red_packet_minor=d.cashback_red_packet_minor,
-        payment_method=d.payment_method,
-        logistics_service=d.logistics_service,
-        activity_id=d.activity_id,
-        affiliate_click_id=d.affiliate_click_id,
-        country=d.country.upper(),
+        **d.order_fields(),
     )
     return _order_result(order)
 

@@ -26,6 +26,7 @@ from django.conf import settings
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from buyers.models import RiskStatus, Site
+from core.errors import DomainError
 from core.money import EXPONENTS
 from shops.models import Carrier, Category, Region, ReviewStatus
 
@@ -202,6 +203,30 @@ class OrderCreatedData(OrderRef):
     activity_id: _int(1, 2**63 - 1) | None = None
     affiliate_click_id: _text(64) = ""
     country: Country | Literal[""] = ""
+
+    def check_currency(self, shop_currency: str) -> None:
+        if self.currency and self.currency != shop_currency:
+            raise DomainError(
+                f"Order currency {self.currency} is not the shop's currency {shop_currency}.",
+                code="currency_mismatch",
+            )
+
+    def order_fields(self) -> dict:
+        """The keyword arguments of ``order_create``/``order_build`` that come as they are."""
+        return {
+            "number": self.order_number,
+            "shipping_fee_minor": self.shipping_fee_minor,
+            "coupon_discount_minor": self.coupon_discount_minor,
+            "coin_deduction_coins": self.coin_deduction_coins,
+            "coin_deduction_minor": self.coin_deduction_minor,
+            "platform_subsidy_minor": self.platform_subsidy_minor,
+            "cashback_red_packet_minor": self.cashback_red_packet_minor,
+            "payment_method": self.payment_method,
+            "logistics_service": self.logistics_service,
+            "activity_id": self.activity_id,
+            "affiliate_click_id": self.affiliate_click_id,
+            "country": self.country.upper(),
+        }
 
 
 class OrderPaidData(OrderRef):
