@@ -19,10 +19,10 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# No production default: a missing key fails loudly unless DEBUG is on.
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="dev-insecure-key" if DEBUG else environ.Env.NOTSET
-)
+# No production default. Management commands that need no secret (migrations, checks) run
+# without one; every server refuses to start without it (sellercenter.startup), and Django
+# itself refuses any signing with an empty key.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-key" if DEBUG else "")
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
