@@ -478,3 +478,94 @@ class IngestedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type}: {self.status})"
+
+
+# --- the order event log (DESIGN §1b: a transactional outbox) -------------------------------
+
+
+class OrderEvent(models.Model):
+    """One fact about an order, written in the same transaction as the fact itself, on every
+    write path (services, the ingestion fast path, bulk seeding). Modules learn about orders
+    only from these rows (``orders.eventlog``); the payload of each type is in ``orders.events``.
+    """
+
+    type = models.CharField(_("type"), max_length=32)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    # Null only for facts that belong to no order (a cart update).
+    order = models.ForeignKey(
+        "Order", on_delete=models.CASCADE, null=True, blank=True, related_name="log"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))  # when the fact happened
+    created_at = models.DateTimeField(_("recorded at"))  # when it was written here
+    payload = models.JSONField(_("payload"), default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        # The FK index on order serves the per-order ordering check of a consumer (eventlog).
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type}"
+
+
+class ConsumedEvent(models.Model):
+    """A consumer has handled an event: written in the handler's own transaction, so a handler's
+    effects and this row commit together or not at all (exactly once per consumer)."""
+
+    consumer = models.CharField(_("consumer"), max_length=64)
+    event = models.ForeignKey(OrderEvent, on_delete=models.CASCADE, related_name="+")
+    handled_at = models.DateTimeField(_("handled at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "event"], name="consumed_event_unique")
+        ]
+        verbose_name = _("handled event")
+        verbose_name_plural = _("handled events")
+
+    def __str__(self) -> str:
+        return f"{self.consumer} #{self.event_id}"
+
+
+class ConsumerCursor(models.Model):
+    """How far a consumer is known to be complete: every event with ``id <= position`` that will
+    ever exist is handled. Advanced only past events older than the settle time, so a
+    transaction still open with a lower id cannot be skipped (ids commit out of order)."""
+
+    consumer = models.CharField(_("consumer"), max_length=64, unique=True)
+    position = models.BigIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(position__gte=0), name="consumer_cursor_position_gte_0"
+            )
+        ]
+        verbose_name = _("consumer cursor")
+        verbose_name_plural = _("consumer cursors")
+
+    def __str__(self) -> str:
+        return f"{self.consumer} @ {self.position}"
+
+
+class ConsumerFailure(models.Model):
+    """A handler raised on an event: kept for operators, retried with backoff by the catch-up."""
+
+    consumer = models.CharField(_("consumer"), max_length=64)
+    event = models.ForeignKey(OrderEvent, on_delete=models.CASCADE, related_name="+")
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    failed_at = models.DateTimeField(_("failed at"))
+    retry_at = models.DateTimeField(_("next retry"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "event"], name="consumer_failure_unique")
+        ]
+        verbose_name = _("consumer failure")
+        verbose_name_plural = _("consumer failures")
+
+    def __str__(self) -> str:
+        return f"{self.consumer} #{self.event_id} x{self.attempts}"

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from buyers.models import Buyer
 from core import clock
 from core.errors import DomainError
 from shops.models import OFFICIAL_CARRIERS, Shop, Sku
 
-from . import events, guards
+from . import events, guards, stats
 from .models import (
     Cart,
     CartLine,
@@ -34,7 +33,6 @@ from .models import (
     Shipment,
     ShopDailyStats,
     TrackingEvent,
-    status_field,
 )
 
 S = OrderStatus
@@ -53,27 +51,9 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
-def _status_move(old: str | None, new: str) -> dict[str, int]:
-    """Deltas that move one order from status ``old`` to ``new`` in its placed day's counts."""
-    deltas = {status_field(new): 1}
-    if old:
-        deltas[status_field(old)] = -1
-    return deltas
-
-
-def stats_bump(*, shop_id: int, at: datetime, **deltas: int) -> None:
-    """Add ``deltas`` to the shop's figures of the natural day of ``at`` (same transaction)."""
-    day = clock.natural_day(at)
-    updates = {name: F(name) + value for name, value in deltas.items() if value}
-    if not updates:
-        return
-    if ShopDailyStats.objects.filter(shop_id=shop_id, day=day).update(**updates):
-        return
-    try:
-        with transaction.atomic():
-            ShopDailyStats.objects.create(shop_id=shop_id, day=day, **deltas)
-    except IntegrityError:  # another transaction created the row first
-        ShopDailyStats.objects.filter(shop_id=shop_id, day=day).update(**updates)
+def _figures() -> stats.Deltas:
+    """The daily-figure changes of one fact; ``.apply()`` writes them (same transaction)."""
+    return stats.Deltas()
 
 
 # --- creation -------------------------------------------------------------------------------
@@ -133,7 +113,6 @@ def order_build(
         country=country or buyer.country,
         placed_at=placed_at,
     )
-    order._lines = lines  # type: ignore[attr-defined]  # for order_placing guards
     return order
 
 
@@ -175,7 +154,7 @@ def order_create(
         affiliate_click_id=affiliate_click_id,
         country=country,
     )
-    events.order_placing.send(sender=Order, order=order)
+    events.order_placing.send(sender=Order, order=order, lines=lines)
     try:
         with transaction.atomic():
             order.save()
@@ -190,10 +169,16 @@ def order_create(
         )
         for line in lines
     )
-    stats_bump(
-        shop_id=shop.pk, at=placed_at, orders_created=1, **_status_move(None, S.PENDING_PAYMENT)
+    d = _figures()
+    d.created(shop_id=shop.pk, placed_at=placed_at)
+    d.apply()
+    events.record(
+        "order.created",
+        shop_id=shop.pk,
+        order_id=order.pk,
+        occurred_at=placed_at,
+        buyer_id=buyer.pk,
     )
-    events.emit(events.order_created, order_id=order.pk)
     return order
 
 
@@ -246,9 +231,18 @@ def order_pay(
     order.save(
         update_fields=["status", "amount_paid_minor", "payment_method", "paid_at", "updated_at"]
     )
-    stats_bump(shop_id=order.shop_id, at=paid_at, orders_paid=1, gmv_minor=amount_minor)
-    stats_bump(shop_id=order.shop_id, at=order.placed_at, **_status_move(S.PENDING_PAYMENT, S.PAID))
-    events.emit(events.order_paid, order_id=order.pk)
+    d = _figures()
+    d.paid(
+        shop_id=order.shop_id, placed_at=order.placed_at, paid_at=paid_at, amount_minor=amount_minor
+    )
+    d.apply()
+    events.record(
+        "order.paid",
+        shop_id=order.shop_id,
+        order_id=order.pk,
+        occurred_at=paid_at,
+        amount_minor=amount_minor,
+    )
     return order
 
 
@@ -260,13 +254,12 @@ def order_cancel(*, order: Order, cancelled_at: datetime, reason: str = "") -> O
     order.status = S.CANCELLED
     order.cancelled_at = cancelled_at
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
-    stats_bump(
-        shop_id=order.shop_id,
-        at=order.placed_at,
-        orders_cancelled=1,
-        **_status_move(was, S.CANCELLED),
+    d = _figures()
+    d.cancelled(shop_id=order.shop_id, placed_at=order.placed_at, was=was)
+    d.apply()
+    events.record(
+        "order.cancelled", shop_id=order.shop_id, order_id=order.pk, occurred_at=cancelled_at
     )
-    events.emit(events.order_cancelled, order_id=order.pk)
     return order
 
 
@@ -295,13 +288,10 @@ def order_ship(*, order: Order, carrier: str, tracking_number: str, shipped_at: 
     order.save(
         update_fields=["status", "shipped_at", "logistics_service", "tracking_number", "updated_at"]
     )
-    stats_bump(
-        shop_id=order.shop_id,
-        at=order.placed_at,
-        orders_shipped=1,
-        **_status_move(S.PAID, S.SHIPPED),
-    )
-    events.emit(events.order_shipped, order_id=order.pk)
+    d = _figures()
+    d.shipped(shop_id=order.shop_id, placed_at=order.placed_at)
+    d.apply()
+    events.record("order.shipped", shop_id=order.shop_id, order_id=order.pk, occurred_at=shipped_at)
     return order
 
 
@@ -332,7 +322,14 @@ def tracking_update(
         for name, value in marks.items():
             setattr(shipment, name, value)
         shipment.save(update_fields=[*marks, "updated_at"])
-    events.emit(events.tracking_updated, order_id=order.pk, tracking_event_id=event.pk)
+    events.record(
+        "tracking.updated",
+        shop_id=order.shop_id,
+        order_id=order.pk,
+        occurred_at=occurred_at,
+        tracking_event_id=event.pk,
+        status=status,
+    )
     return event
 
 
@@ -343,8 +340,12 @@ def order_deliver(*, order: Order, delivered_at: datetime) -> Order:
     order.status = S.DELIVERED
     order.delivered_at = delivered_at
     order.save(update_fields=["status", "delivered_at", "updated_at"])
-    stats_bump(shop_id=order.shop_id, at=order.placed_at, **_status_move(S.SHIPPED, S.DELIVERED))
-    events.emit(events.order_delivered, order_id=order.pk)
+    d = _figures()
+    d.delivered(shop_id=order.shop_id, placed_at=order.placed_at)
+    d.apply()
+    events.record(
+        "order.delivered", shop_id=order.shop_id, order_id=order.pk, occurred_at=delivered_at
+    )
     return order
 
 
@@ -355,8 +356,12 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     order.status = S.COMPLETED
     order.completed_at = completed_at
     order.save(update_fields=["status", "completed_at", "updated_at"])
-    stats_bump(shop_id=order.shop_id, at=order.placed_at, **_status_move(S.DELIVERED, S.COMPLETED))
-    events.emit(events.order_completed, order_id=order.pk)
+    d = _figures()
+    d.completed(shop_id=order.shop_id, placed_at=order.placed_at)
+    d.apply()
+    events.record(
+        "order.completed", shop_id=order.shop_id, order_id=order.pk, occurred_at=completed_at
+    )
     return order
 
 
@@ -391,16 +396,31 @@ def order_refund(
         raise guards.duplicate_error("refund", refund_id) from None
     order.refunded_minor += amount_minor
     fields = ["refunded_minor", "updated_at"]
+    was = None
     if order.refunded_minor == order.amount_paid_minor and order.status != S.CANCELLED:
-        stats_bump(
-            shop_id=order.shop_id, at=order.placed_at, **_status_move(order.status, S.REFUNDED)
-        )
+        was = order.status
         order.status = S.REFUNDED
         order.refunded_at = refunded_at
         fields += ["status", "refunded_at"]
     order.save(update_fields=fields)
-    stats_bump(shop_id=order.shop_id, at=refunded_at, refunded_minor=amount_minor)
-    events.emit(events.order_refunded, order_id=order.pk, refund_id=refund.pk)
+    d = _figures()
+    d.refunded(
+        shop_id=order.shop_id,
+        placed_at=order.placed_at,
+        refunded_at=refunded_at,
+        amount_minor=amount_minor,
+        was=was,
+    )
+    d.apply()  # both day rows in one statement, in (shop, day) order
+    events.record(
+        "order.refunded",
+        shop_id=order.shop_id,
+        order_id=order.pk,
+        occurred_at=refunded_at,
+        refund_id=refund.pk,
+        amount_minor=amount_minor,
+        full=order.refunded_minor == order.amount_paid_minor,
+    )
     return refund
 
 
@@ -419,7 +439,13 @@ def dispute_open(
         raise guards.duplicate_error("dispute", dispute_id) from None
     order.disputed = True
     order.save(update_fields=["disputed", "updated_at"])
-    events.emit(events.dispute_opened, order_id=order.pk, dispute_id=dispute.pk)
+    events.record(
+        "dispute.opened",
+        shop_id=order.shop_id,
+        order_id=order.pk,
+        occurred_at=opened_at,
+        dispute_id=dispute.pk,
+    )
     return dispute
 
 
@@ -439,7 +465,14 @@ def dispute_close(*, order: Order, dispute_id: str, closed_at: datetime, outcome
     dispute.save(update_fields=["closed_at", "outcome", "updated_at"])
     order.disputed = False
     order.save(update_fields=["disputed", "updated_at"])
-    events.emit(events.dispute_closed, order_id=order.pk, dispute_id=dispute.pk)
+    events.record(
+        "dispute.closed",
+        shop_id=order.shop_id,
+        order_id=order.pk,
+        occurred_at=closed_at,
+        dispute_id=dispute.pk,
+        outcome=outcome,
+    )
     return dispute
 
 
@@ -486,15 +519,24 @@ def review_post(
             )
     except IntegrityError:
         raise guards.duplicate_error("review") from None
-    stats_bump(
+    d = _figures()
+    d.review(
         shop_id=order.shop_id,
-        at=posted_at,
-        reviews=1,
-        dsr_item_as_described_sum=dsr_item_as_described,
-        dsr_communication_sum=dsr_communication,
-        dsr_shipping_sum=dsr_shipping,
+        posted_at=posted_at,
+        item=dsr_item_as_described,
+        communication=dsr_communication,
+        shipping=dsr_shipping,
     )
-    events.emit(events.review_posted, review_id=review.pk)
+    d.apply()
+    events.record(
+        "review.posted",
+        shop_id=order.shop_id,
+        order_id=order.pk,
+        occurred_at=posted_at,
+        review_id=review.pk,
+        sku_id=sku.pk,
+        rating=rating,
+    )
     return review
 
 
@@ -506,13 +548,17 @@ def feedback_post(*, order: Order, kind: str, posted_at: datetime) -> Feedback:
     )
     if not created:
         raise guards.duplicate_error("feedback", order.number)
-    stats_bump(
+    d = _figures()
+    d.feedback(shop_id=order.shop_id, posted_at=posted_at, positive=kind == FeedbackKind.POSITIVE)
+    d.apply()
+    events.record(
+        "feedback.posted",
         shop_id=order.shop_id,
-        at=posted_at,
-        feedback_total=1,
-        feedback_positive=int(kind == FeedbackKind.POSITIVE),
+        order_id=order.pk,
+        occurred_at=posted_at,
+        feedback_id=feedback.pk,
+        kind=kind,
     )
-    events.emit(events.feedback_posted, feedback_id=feedback.pk)
     return feedback
 
 
@@ -533,7 +579,14 @@ def cart_update(*, shop: Shop, buyer: Buyer, items: list[tuple[Sku, int]], at: d
     CartLine.objects.bulk_create(
         CartLine(cart=cart, sku=sku, quantity=qty) for sku, qty in items if qty > 0
     )
-    events.emit(events.cart_updated, cart_id=cart.pk)
+    events.record(
+        "cart.updated",
+        shop_id=shop.pk,
+        order_id=None,
+        occurred_at=at,
+        cart_id=cart.pk,
+        buyer_id=buyer.pk,
+    )
     return cart
 
 

@@ -223,6 +223,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.daily_stats_reconcile_task",
         "schedule": crontab(minute="*/15"),
     },
+    # DESIGN §1b: what a lost task or a killed worker left undelivered, within a minute.
+    "orders-events-catch-up": {
+        "task": "orders.tasks.order_events_catch_up_task",
+        "schedule": 60.0,
+    },
+    "orders-events-prune": {
+        "task": "orders.tasks.order_events_prune_task",
+        "schedule": crontab(minute=17, hour=3),
+    },
 }
 
 LOGGING = {
@@ -241,6 +250,12 @@ SC_EVENTS_MAX_BATCH = 500
 SC_INTEGRATION_ROTATION_GRACE_HOURS = env.int("SC_INTEGRATION_ROTATION_GRACE_HOURS", default=24)
 SC_EVENTS_MAX_BODY_BYTES = env.int("SC_EVENTS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SC_EVENTS_MAX_BODY_BYTES
+
+# The order event log (DESIGN §1b). A consumer's cursor passes an event only once it is older
+# than the settle time: longer than any transaction may stay open, since ids commit out of order.
+SC_ORDER_EVENTS_SETTLE_SECONDS = env.int("SC_ORDER_EVENTS_SETTLE_SECONDS", default=600)
+# Handled events older than this are pruned (days).
+SC_ORDER_EVENTS_RETENTION_DAYS = env.int("SC_ORDER_EVENTS_RETENTION_DAYS", default=30)
 
 # Pagination of seller lists.
 SC_PAGE_SIZE = 25

@@ -14,10 +14,11 @@ from django.db.models import Model
 
 from shops.models import OFFICIAL_CARRIERS
 
-from .. import guards
+from .. import guards, stats
 from ..models import (
     Dispute,
     Feedback,
+    FeedbackKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -77,6 +78,9 @@ class OrderRows:
     disputes: list[Row] = field(default_factory=list)
     reviews: list[Row] = field(default_factory=list)
     feedback: Row | None = None
+    # The order event log rows, in the order of the facts: (type, occurred_at, payload, refs),
+    # ``refs`` naming payload keys whose value is the id of a row above (known once written).
+    events: list[tuple[str, Any, dict, dict[str, Row]]] = field(default_factory=list)
 
 
 def _build_order(plan: OrderPlan) -> tuple[Row, list[Row]]:
@@ -125,13 +129,23 @@ def _build_order(plan: OrderPlan) -> tuple[Row, list[Row]]:
     return order, lines
 
 
-def build_order_rows(plan: OrderPlan) -> OrderRows:
-    """The rows the services would write for ``plan``; raises what they would raise.
+def build_order_rows(plan: OrderPlan, figures: stats.Deltas | None = None) -> OrderRows:
+    """The rows the services would write for ``plan``, order event log rows included; raises
+    what they would raise. The daily-figure changes are added to ``figures`` when given.
 
-    Pure: no query, no lock, no event, no ``ShopDailyStats`` bump (see the package docstring).
+    Pure: no query, no lock (see the package docstring).
     """
     order, lines = _build_order(plan)
     rows = OrderRows(order=order, lines=lines)
+    f = figures if figures is not None else stats.Deltas()
+    shop_id = order["shop_id"]
+    placed_at = order["placed_at"]
+    f.created(shop_id=shop_id, placed_at=placed_at)
+
+    def log(type: str, at, refs: dict[str, Row] | None = None, **payload) -> None:
+        rows.events.append((type, at, payload, refs or {}))
+
+    log("order.created", placed_at, buyer_id=order["buyer_id"])
     number = order["number"]
     # The amounts never change after creation, so neither does what the payment must be.
     due = guards.amount_due_minor(
@@ -178,10 +192,19 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 order["amount_paid_minor"] = step.amount_minor
                 order["payment_method"] = step.method
                 order["paid_at"] = step.at
+                f.paid(
+                    shop_id=shop_id,
+                    placed_at=placed_at,
+                    paid_at=step.at,
+                    amount_minor=step.amount_minor,
+                )
+                log("order.paid", step.at, amount_minor=step.amount_minor)
             case Cancel():  # order_cancel
                 guards.check_cancel(number=number, status=order["status"])
+                f.cancelled(shop_id=shop_id, placed_at=placed_at, was=order["status"])
                 order["status"] = S.CANCELLED
                 order["cancelled_at"] = step.at
+                log("order.cancelled", step.at)
             case Ship():  # order_ship
                 tracking_number = guards.check_shipment(
                     number=number,
@@ -202,20 +225,22 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 order["shipped_at"] = step.at
                 order["logistics_service"] = step.carrier
                 order["tracking_number"] = tracking_number
+                f.shipped(shop_id=shop_id, placed_at=placed_at)
+                log("order.shipped", step.at)
             case Track():  # tracking_update
                 shipment = rows.shipment
                 guards.check_tracking(
                     number=number, status=step.status, shipped=shipment is not None
                 )
-                rows.tracking.append(
-                    {
-                        **_EVENT,
-                        "status": step.status,
-                        "occurred_at": step.at,
-                        "location": step.location,
-                        "description": step.description,
-                    }
-                )
+                scan = {
+                    **_EVENT,
+                    "status": step.status,
+                    "occurred_at": step.at,
+                    "location": step.location,
+                    "description": step.description,
+                }
+                rows.tracking.append(scan)
+                log("tracking.updated", step.at, {"tracking_event_id": scan}, status=step.status)
                 shipment.update(
                     guards.shipment_scan_marks(
                         status=step.status,
@@ -228,12 +253,16 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 guards.check_delivery(number=number, status=order["status"])
                 order["status"] = S.DELIVERED
                 order["delivered_at"] = step.at
+                f.delivered(shop_id=shop_id, placed_at=placed_at)
+                log("order.delivered", step.at)
             case Complete():  # order_complete
                 guards.check_completion(
                     number=number, status=order["status"], disputed=order["disputed"]
                 )
                 order["status"] = S.COMPLETED
                 order["completed_at"] = step.at
+                f.completed(shop_id=shop_id, placed_at=placed_at)
+                log("order.completed", step.at)
             case RefundStep():  # order_refund
                 remaining = guards.check_refund(
                     number=number,
@@ -244,23 +273,38 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                     amount_minor=step.amount_minor,
                 )
                 once("refund", step.refund_id)
-                rows.refunds.append(
-                    {
-                        **_REFUND,
-                        "external_id": step.refund_id,
-                        "amount_minor": step.amount_minor,
-                        "full": step.amount_minor == remaining,
-                        "reason": step.reason,
-                        "refunded_at": step.at,
-                    }
-                )
+                refund = {
+                    **_REFUND,
+                    "external_id": step.refund_id,
+                    "amount_minor": step.amount_minor,
+                    "full": step.amount_minor == remaining,
+                    "reason": step.reason,
+                    "refunded_at": step.at,
+                }
+                rows.refunds.append(refund)
                 order["refunded_minor"] += step.amount_minor
+                was = None
                 if (
                     order["refunded_minor"] == order["amount_paid_minor"]
                     and order["status"] != S.CANCELLED
                 ):
+                    was = order["status"]
                     order["status"] = S.REFUNDED
                     order["refunded_at"] = step.at
+                f.refunded(
+                    shop_id=shop_id,
+                    placed_at=placed_at,
+                    refunded_at=step.at,
+                    amount_minor=step.amount_minor,
+                    was=was,
+                )
+                log(
+                    "order.refunded",
+                    step.at,
+                    {"refund_id": refund},
+                    amount_minor=step.amount_minor,
+                    full=order["refunded_minor"] == order["amount_paid_minor"],
+                )
             case DisputeOpen():  # dispute_open
                 guards.check_dispute_open(
                     number=number, status=order["status"], disputed=order["disputed"]
@@ -275,6 +319,7 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 rows.disputes.append(dispute)
                 disputes[step.dispute_id] = dispute
                 order["disputed"] = True
+                log("dispute.opened", step.at, {"dispute_id": dispute})
             case DisputeClose():  # dispute_close
                 found = disputes.get(step.dispute_id)
                 guards.check_dispute_close(
@@ -287,6 +332,7 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 found["closed_at"] = step.at
                 found["outcome"] = step.outcome
                 order["disputed"] = False
+                log("dispute.closed", step.at, {"dispute_id": found}, outcome=step.outcome)
             case ReviewStep():  # review_post
                 guards.check_review(
                     number=number,
@@ -301,20 +347,33 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                 if step.sku_id in reviewed:
                     raise guards.duplicate_error("review")
                 reviewed.add(step.sku_id)
-                rows.reviews.append(
-                    {
-                        **_REVIEW,
-                        "shop_id": order["shop_id"],
-                        "sku_id": step.sku_id,
-                        "buyer_id": order["buyer_id"],
-                        "rating": step.rating,
-                        "text": step.text,
-                        "language": step.language,
-                        "dsr_item_as_described": step.dsr_item_as_described,
-                        "dsr_communication": step.dsr_communication,
-                        "dsr_shipping": step.dsr_shipping,
-                        "posted_at": step.at,
-                    }
+                review = {
+                    **_REVIEW,
+                    "shop_id": order["shop_id"],
+                    "sku_id": step.sku_id,
+                    "buyer_id": order["buyer_id"],
+                    "rating": step.rating,
+                    "text": step.text,
+                    "language": step.language,
+                    "dsr_item_as_described": step.dsr_item_as_described,
+                    "dsr_communication": step.dsr_communication,
+                    "dsr_shipping": step.dsr_shipping,
+                    "posted_at": step.at,
+                }
+                rows.reviews.append(review)
+                f.review(
+                    shop_id=shop_id,
+                    posted_at=step.at,
+                    item=step.dsr_item_as_described,
+                    communication=step.dsr_communication,
+                    shipping=step.dsr_shipping,
+                )
+                log(
+                    "review.posted",
+                    step.at,
+                    {"review_id": review},
+                    sku_id=step.sku_id,
+                    rating=step.rating,
                 )
             case FeedbackStep():  # feedback_post
                 guards.check_feedback(number=number, status=order["status"], kind=step.kind)
@@ -326,6 +385,10 @@ def build_order_rows(plan: OrderPlan) -> OrderRows:
                     "kind": step.kind,
                     "posted_at": step.at,
                 }
+                f.feedback(
+                    shop_id=shop_id, posted_at=step.at, positive=step.kind == FeedbackKind.POSITIVE
+                )
+                log("feedback.posted", step.at, {"feedback_id": rows.feedback}, kind=step.kind)
             case _:  # pragma: no cover - the Step union is closed
                 raise TypeError(f"unknown step {step!r}")
     return rows

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from operator import itemgetter
 
 from django.db import connections, transaction
-from django.db.models import Model
+from django.db.models import JSONField, Model
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
+from .. import events as order_events
+from .. import stats
 from ..models import (
     Dispute,
     Feedback,
     Order,
+    OrderEvent,
     OrderLine,
     Payment,
     Refund,
@@ -37,6 +42,7 @@ class WriteCounts:
     disputes: int = 0
     reviews: int = 0
     feedback: int = 0
+    order_events: int = 0
 
     def add(self, other: WriteCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -71,28 +77,38 @@ class BulkWriter:
         if self.method == "executemany" and vendor != "sqlite":
             raise ValueError("executemany with pre-drawn ids is written for SQLite")
 
-    def write(self, chunk: Sequence[OrderRows]) -> WriteCounts:
+    def write(
+        self, chunk: Sequence[OrderRows], *, figures: stats.Deltas | None = None
+    ) -> WriteCounts:
+        """Insert ``chunk`` with its order event log rows, and ``figures`` (the daily-figure
+        changes ``build_order_rows`` collected for it), in one transaction."""
         orders = [r.order for r in chunk]
         shipments = [r.shipment for r in chunk if r.shipment is not None]
         with transaction.atomic(using=self.using):
-            # Parents first; their ids then go to the children.
+            # Parents first; their ids then go to the children. Rows an order event names by id
+            # (refunds, disputes, reviews, feedback, tracking scans) get theirs drawn too.
             self._insert(Order, orders, parents=True)
             self._insert(Shipment, _linked(chunk, "shipment", "order_id", "order"), parents=True)
             counts = WriteCounts(orders=len(orders), shipments=len(shipments))
-            for model, attr, count in (
-                (OrderLine, "lines", "lines"),
-                (Payment, "payments", "payments"),
-                (Refund, "refunds", "refunds"),
-                (Dispute, "disputes", "disputes"),
-                (Review, "reviews", "reviews"),
-                (Feedback, "feedback", "feedback"),
+            for model, attr, count, named in (
+                (OrderLine, "lines", "lines", False),
+                (Payment, "payments", "payments", False),
+                (Refund, "refunds", "refunds", True),
+                (Dispute, "disputes", "disputes", True),
+                (Review, "reviews", "reviews", True),
+                (Feedback, "feedback", "feedback", True),
             ):
                 rows = _linked(chunk, attr, "order_id", "order")
-                self._insert(model, rows)
+                self._insert(model, rows, parents=named)
                 setattr(counts, count, len(rows))
-            events = _linked(chunk, "tracking", "shipment_id", "shipment")
-            self._insert(TrackingEvent, events)
-            counts.tracking_events = len(events)
+            scans = _linked(chunk, "tracking", "shipment_id", "shipment")
+            self._insert(TrackingEvent, scans, parents=True)
+            counts.tracking_events = len(scans)
+            log = _event_rows(chunk)
+            self._insert(OrderEvent, log)
+            counts.order_events = len(log)
+            if figures is not None:
+                stats.apply(figures)
         return counts
 
     # -- internals --
@@ -101,8 +117,9 @@ class BulkWriter:
         if not rows:
             return
         now = timezone.now()
+        stamped = {"created_at", "updated_at"} <= {f.attname for f in model._meta.fields}
         for row in rows:
-            if "created_at" in row:
+            if stamped:
                 row["created_at"] = row["updated_at"] = now
         if self.method == "orm":
             objs = [model(**row) for row in rows]
@@ -123,9 +140,12 @@ class BulkWriter:
             if parents:
                 for row, pk in zip(rows, self._draw_ids(cursor, meta, len(rows)), strict=True):
                     row["id"] = pk
+            json_names = [f.attname for f in fields if isinstance(f, JSONField)]
             if self.method == "copy":
                 with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
+                        for name in json_names:
+                            row[name] = Jsonb(row[name])
                         copy.write_row([row[name] for name in names])
             else:
                 adapt = _sqlite_datetime_adapter(conn)
@@ -133,6 +153,8 @@ class BulkWriter:
                 get = itemgetter(*names)
                 params = []
                 for row in rows:
+                    for name in json_names:
+                        row[name] = json.dumps(row[name])
                     values = list(get(row))
                     for i in dt:
                         values[i] = adapt(values[i])
@@ -187,7 +209,37 @@ def _linked(chunk: Sequence[OrderRows], attr: str, fk: str, parent_attr: str) ->
     return out
 
 
+def _event_rows(chunk: Sequence[OrderRows]) -> list[Row]:
+    """The order event log rows of ``chunk``, ids of the rows they name filled in."""
+    now = timezone.now()
+    out = []
+    for r in chunk:
+        order = r.order
+        for type_, at, payload, refs in r.events:
+            data = {**payload, **{key: row["id"] for key, row in refs.items()}}
+            event = order_events.new(
+                type_,
+                shop_id=order["shop_id"],
+                order_id=order["id"],
+                occurred_at=at,
+                recorded_at=now,
+                **data,
+            )
+            out.append(
+                {
+                    "type": event.type,
+                    "shop_id": event.shop_id,
+                    "order_id": event.order_id,
+                    "occurred_at": event.occurred_at,
+                    "created_at": event.created_at,
+                    "payload": event.payload,
+                }
+            )
+    return out
+
+
 def write_plans(plans: Iterable[OrderPlan], *, writer: BulkWriter | None = None) -> WriteCounts:
-    """Build and write ``plans`` (one transaction); the caller rebuilds ShopDailyStats."""
+    """Build and write ``plans`` with their daily figures and order events (one transaction)."""
     writer = writer or BulkWriter()
-    return writer.write([build_order_rows(p) for p in plans])
+    figures = stats.Deltas()
+    return writer.write([build_order_rows(p, figures) for p in plans], figures=figures)

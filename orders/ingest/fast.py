@@ -10,11 +10,11 @@ refuse with the same code. What differs is only how the rows are written:
 * orders, lines, payments and idempotency records are written in one statement each
   (``rows.insert_objects``: ``bulk_create`` without its compile cost), paid orders with one
   pipelined UPDATE;
-* ``ShopDailyStats`` is bumped once per (shop, natural day) with ``INSERT … ON CONFLICT DO UPDATE
-  SET x = x + excluded.x`` — the same figures ``services.stats_bump`` adds one by one;
+* ``ShopDailyStats`` is bumped once per (shop, natural day) through ``orders.stats`` — the same
+  definition of each fact's figures the services use, in the same lock order;
 * the ``order_placing`` guard runs for each order, in its own savepoint (a receiver's refusal
-  rejects that order only), and ``order_created`` / ``order_paid`` are emitted on commit, in
-  event order, exactly as the services do.
+  rejects that order only), and the ``order.created`` / ``order.paid`` rows of the order event
+  log are inserted in event order, in the same transaction, exactly as the services do.
 
 Which events may take this path is decided up front by ``plan``; anything unusual (an order
 with other events in the batch, ids that do not exist yet, duplicates …) goes the slow path.
@@ -23,7 +23,6 @@ with other events in the batch, ids that do not exist yet, duplicates …) goes 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date
 
 from django.db import connection, transaction
 
@@ -31,21 +30,14 @@ from core import clock
 from core.errors import DomainError
 
 from .. import events as domain_events
-from .. import services
-from ..models import Order, OrderLine, OrderStatus, Payment, ShopDailyStats, status_field
+from .. import services, stats
+from ..models import Order, OrderLine, OrderStatus, Payment
 from .base import MAX_YEAR, MIN_YEAR, BatchContext, Outcome, Retryable
 from .rows import insert_objects
 
 FAST_TYPES = frozenset({"order.created", "order.paid"})
 _PATTERNS = (("order.created",), ("order.paid",), ("order.created", "order.paid"))
 _PAID_FIELDS = ["status", "amount_paid_minor", "payment_method", "paid_at", "updated_at"]
-_STATS_FIELDS = (
-    "orders_created",
-    "orders_paid",
-    "gmv_minor",
-    status_field(OrderStatus.PENDING_PAYMENT),
-    status_field(OrderStatus.PAID),
-)
 
 
 def plan(ctx: BatchContext, events: list, skip: set[int]) -> set[int]:
@@ -133,7 +125,8 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
     new_orders: list[Order] = []
     paid_existing: list[Order] = []
     payments: list[Payment] = []
-    stats: dict[tuple[int, date], Counter] = defaultdict(Counter)
+    figures = stats.Deltas()
+    lines: dict[int, list] = {}  # id(order) -> its LineInputs
     done: list[tuple[int, object, Order, str]] = []  # (index, event, order, status after it)
     now = clock.now()
     for i, ev in items:
@@ -141,15 +134,16 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
         key = (d.shop_id, d.order_number)
         try:
             if ev.type == "order.created":
-                order = _build(ctx, ev)
+                order, order_lines = _build(ctx, ev)
                 if guarded:
                     with transaction.atomic():  # a refusing guard undoes only its own writes
-                        domain_events.order_placing.send(sender=Order, order=order)
+                        domain_events.order_placing.send(
+                            sender=Order, order=order, lines=order_lines
+                        )
                 new_orders.append(order)
+                lines[id(order)] = order_lines
                 ctx.fast_orders[key] = order
-                placed = stats[(order.shop_id, clock.natural_day(order.placed_at))]
-                placed["orders_created"] += 1
-                placed[status_field(OrderStatus.PENDING_PAYMENT)] += 1
+                figures.created(shop_id=order.shop_id, placed_at=order.placed_at)
             else:
                 order = ctx.fast_orders.get(key)
                 if order is None and key in ctx.orders:
@@ -183,13 +177,12 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
                 order.updated_at = now
                 if order.pk is not None:
                     paid_existing.append(order)
-                day = stats[(order.shop_id, clock.natural_day(ev.occurred_at))]
-                day["orders_paid"] += 1
-                day["gmv_minor"] += d.amount_minor
-                # The order moves from pending to paid in its placed day's status counts.
-                placed = stats[(order.shop_id, clock.natural_day(order.placed_at))]
-                placed[status_field(OrderStatus.PENDING_PAYMENT)] -= 1
-                placed[status_field(OrderStatus.PAID)] += 1
+                figures.paid(
+                    shop_id=order.shop_id,
+                    placed_at=order.placed_at,
+                    paid_at=ev.occurred_at,
+                    amount_minor=d.amount_minor,
+                )
         except DomainError as exc:
             outcomes[i] = Outcome.rejected(exc)
         else:
@@ -203,13 +196,35 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
                     order=o, sku=x.sku, quantity=x.quantity, unit_price_minor=x.unit_price_minor
                 )
                 for o in new_orders
-                for x in o._lines  # type: ignore[attr-defined]
+                for x in lines[id(o)]
             ]
         )
     insert_objects(payments)
     if paid_existing:
         _mark_paid(paid_existing)
-    stats_add(stats)
+    figures.apply()
+    log_events = [
+        domain_events.new(
+            "order.created",
+            shop_id=order.shop_id,
+            order_id=order.pk,
+            occurred_at=order.placed_at,
+            recorded_at=now,
+            buyer_id=order.buyer_id,
+        )
+        if ev.type == "order.created"
+        else domain_events.new(
+            "order.paid",
+            shop_id=order.shop_id,
+            order_id=order.pk,
+            occurred_at=ev.occurred_at,
+            recorded_at=now,
+            amount_minor=ev.data.amount_minor,
+        )
+        for _i, ev, order, _status in done
+    ]
+    insert_objects(log_events)
+    domain_events.written([e.pk for e in log_events])
 
     for i, _ev, order, status in done:
         outcomes[i] = Outcome.applied({"order_id": order.pk, "order_status": status})
@@ -223,32 +238,29 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
             if outcome.recorded
         ]
     )
-    for _i, ev, order, _status in done:
-        signal = (
-            domain_events.order_created if ev.type == "order.created" else domain_events.order_paid
-        )
-        domain_events.emit(signal, order_id=order.pk)
     return outcomes
 
 
-def _build(ctx: BatchContext, ev) -> Order:
+def _build(ctx: BatchContext, ev) -> tuple[Order, list[services.LineInput]]:
     d = ev.data
     shop = ctx.shops[d.shop_id]
     d.check_currency(shop.currency)
-    return services.order_build(
+    lines = [
+        services.LineInput(
+            sku=ctx.skus[(shop.pk, x.sku)],
+            quantity=x.quantity,
+            unit_price_minor=x.unit_price_minor,
+        )
+        for x in d.lines
+    ]
+    order = services.order_build(
         shop=shop,
         buyer=ctx.buyers[d.buyer_id],
-        lines=[
-            services.LineInput(
-                sku=ctx.skus[(shop.pk, x.sku)],
-                quantity=x.quantity,
-                unit_price_minor=x.unit_price_minor,
-            )
-            for x in d.lines
-        ],
+        lines=lines,
         placed_at=ev.occurred_at,
         **d.order_fields(),
     )
+    return order, lines
 
 
 def _mark_paid(orders: list[Order]) -> None:
@@ -292,32 +304,3 @@ def _mark_paid(orders: list[Order]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE {qn('id')} = %s", rows)  # noqa: S608
-
-
-def stats_add(deltas: dict[tuple[int, date], Counter]) -> None:
-    """Add the deltas to ShopDailyStats in one statement (rows in key order: stable lock order)."""
-    rows = [(key, c) for key, c in sorted(deltas.items()) if any(c.values())]
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    table = qn(ShopDailyStats._meta.db_table)
-    cols = ", ".join(qn(f) for f in ("shop_id", "day", *_STATS_FIELDS))
-    others = [
-        f.column
-        for f in ShopDailyStats._meta.concrete_fields
-        if f.column not in {"id", "shop_id", "day", *_STATS_FIELDS}
-    ]
-    # Columns this path never bumps still need a value on insert (their model default, 0).
-    all_cols = cols + "".join(", " + qn(c) for c in others)
-    width = 2 + len(_STATS_FIELDS) + len(others)
-    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
-    updates = ", ".join(f"{qn(f)} = {table}.{qn(f)} + excluded.{qn(f)}" for f in _STATS_FIELDS)
-    params: list = []
-    for (shop_id, day), c in rows:
-        params += [shop_id, day, *(c[f] for f in _STATS_FIELDS), *([0] * len(others))]
-    sql = (
-        f"INSERT INTO {table} ({all_cols}) VALUES {values} "  # noqa: S608 - identifiers from the model
-        f"ON CONFLICT ({qn('shop_id')}, {qn('day')}) DO UPDATE SET {updates}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from core import clock
 from core.errors import DomainError
 
+from .. import events as order_events
 from ..models import IngestedEvent, Integration
 from . import fast
 from .base import BatchContext, Outcome, Retryable, check_time
@@ -39,7 +40,11 @@ def ingest_batch(*, integration: Integration, events: list) -> list[dict]:
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _ingest(integration, events)
+                # The order events of the whole batch are delivered once, after it commits.
+                with order_events.collecting() as written:
+                    results = _ingest(integration, events)
+                order_events.written(written)
+                return results
         except OperationalError as exc:
             state = getattr(exc.__cause__, "sqlstate", None)
             transient = state in _RETRY_SQLSTATES or "database is locked" in str(exc)

@@ -7,7 +7,7 @@ import pytest
 from factories import make_buyer, make_product, make_shop
 
 from core.errors import DomainError
-from orders import bulk, selectors, services
+from orders import bulk, selectors, services, stats
 from orders.bulk import (
     Cancel,
     Complete,
@@ -26,6 +26,7 @@ from orders.models import (
     Dispute,
     Feedback,
     Order,
+    OrderEvent,
     OrderLine,
     Payment,
     Refund,
@@ -171,6 +172,22 @@ def _stats(shop):
     }
 
 
+def _log(order_id: int) -> list[tuple]:
+    """The order's event log, the ids in payloads replaced by what identifies the row named."""
+    named = {
+        "refund_id": lambda pk: Refund.objects.get(pk=pk).external_id,
+        "dispute_id": lambda pk: Dispute.objects.get(pk=pk).external_id,
+        "review_id": lambda pk: Review.objects.get(pk=pk).sku_id,
+        "feedback_id": lambda pk: Feedback.objects.get(pk=pk).kind,
+        "tracking_event_id": lambda pk: TrackingEvent.objects.get(pk=pk).occurred_at,
+    }
+    out = []
+    for e in OrderEvent.objects.filter(order_id=order_id).order_by("id"):
+        payload = {k: named[k](v) if k in named else v for k, v in e.payload.items()}
+        out.append((e.type, e.shop_id, e.occurred_at, payload))
+    return out
+
+
 @pytest.mark.parametrize("life", LIVES, ids=lambda f: f.__name__.strip("_"))
 @pytest.mark.parametrize("method", ["copy", "orm"])
 def test_s0_bulk_rows_equal_the_services_rows_field_by_field(world, life, method):
@@ -178,15 +195,18 @@ def test_s0_bulk_rows_equal_the_services_rows_field_by_field(world, life, method
     shop = world[0]
     plan = _plan(world, "8100000000000001", life)
     by_services = _rows_in_db(bulk.apply_with_services(plan).pk)
+    log_by_services = _log(Order.objects.get(shop=shop, number=plan.number).pk)
     stats_by_services = _stats(shop)
     Order.objects.filter(shop=shop).delete()
     ShopDailyStats.objects.filter(shop=shop).delete()
 
-    # when: the same plan built in memory and written in bulk, then the stats rebuilt
-    counts = bulk.BulkWriter(method=method).write([bulk.build_order_rows(plan)])
-    services.daily_stats_rebuild(shop_ids=[shop.pk])
+    # when: the same plan built in memory and written in bulk with its daily figures
+    figures = stats.Deltas()
+    counts = bulk.BulkWriter(method=method).write(
+        [bulk.build_order_rows(plan, figures)], figures=figures
+    )
 
-    # then: the same rows, column by column, and the same daily figures
+    # then: the same rows column by column, the same daily figures and the same event log
     order_id = Order.objects.get(shop=shop, number=plan.number).pk
     by_bulk = _rows_in_db(order_id)
     for table, rows in by_services.items():
@@ -194,6 +214,8 @@ def test_s0_bulk_rows_equal_the_services_rows_field_by_field(world, life, method
     assert counts.orders == 1
     assert counts.tracking_events == len(by_services["tracking"])
     assert _stats(shop) == stats_by_services
+    assert _log(order_id) == log_by_services
+    assert counts.order_events == len(log_by_services) >= 1
 
 
 def test_e3_bulk_shipment_keeps_latest_scan_and_latest_progress(world):

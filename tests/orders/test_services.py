@@ -12,7 +12,6 @@ from django.db import transaction
 from factories import (
     amount_due,
     first_sku,
-    make_buyer,
     make_feedback,
     make_order,
     make_product,
@@ -27,6 +26,7 @@ from orders import services as svc
 from orders.models import (
     Dispute,
     Order,
+    OrderEvent,
     OrderLine,
     OrderStatus,
     Payment,
@@ -728,89 +728,69 @@ def test_cart_update_replaces_the_lines_and_keeps_the_latest_activity(shop_a, bu
     assert dict(cart.lines.values_list("sku_id", "quantity")) == {sku_a.pk: 3}
 
 
-# --- domain events -----------------------------------------------------------------------------
+# --- the order event log (DESIGN §1b) -------------------------------------------------------------
 
 
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, sender, **kwargs):
-        kwargs.pop("signal", None)
-        self.calls.append(kwargs)
-
-
-@pytest.fixture
-def record():
-    """``record(signal)`` connects a recorder for the test's duration."""
-    connected = []
-
-    def connect(signal):
-        recorder = Recorder()
-        signal.connect(recorder, weak=False)
-        connected.append((signal, recorder))
-        return recorder
-
-    yield connect
-    for signal, recorder in connected:
-        signal.disconnect(recorder)
+def log_of(order: Order) -> list[tuple[str, dict]]:
+    return [(e.type, e.payload) for e in OrderEvent.objects.filter(order=order).order_by("id")]
 
 
 @pytest.mark.parametrize(
-    ("before", "action", "signal", "extra"),
+    ("before", "action", "type_", "keys"),
     [
-        (S.PENDING_PAYMENT, "pay", events.order_paid, set()),
-        (S.PENDING_PAYMENT, "cancel", events.order_cancelled, set()),
-        (S.PAID, "ship", events.order_shipped, set()),
-        (S.SHIPPED, "deliver", events.order_delivered, set()),
-        (S.DELIVERED, "complete", events.order_completed, set()),
-        (S.PAID, "refund", events.order_refunded, {"refund_id"}),
-        (S.PAID, "dispute", events.dispute_opened, {"dispute_id"}),
+        (S.PENDING_PAYMENT, "pay", "order.paid", {"amount_minor"}),
+        (S.PENDING_PAYMENT, "cancel", "order.cancelled", set()),
+        (S.PAID, "ship", "order.shipped", set()),
+        (S.SHIPPED, "deliver", "order.delivered", set()),
+        (S.DELIVERED, "complete", "order.completed", set()),
+        (S.PAID, "refund", "order.refunded", {"refund_id", "amount_minor", "full"}),
+        (S.PAID, "dispute", "dispute.opened", {"dispute_id"}),
     ],
 )
-def test_each_transition_emits_its_event_once_after_commit(
-    shop_a, buyer, record, django_capture_on_commit_callbacks, before, action, signal, extra
+def test_each_transition_writes_its_event_in_the_same_transaction(
+    shop_a, buyer, before, action, type_, keys
 ):
     # given
     order = make_order(shop_a, buyer, status=before)
-    recorder = record(signal)
-
-    # when: the service runs; the event waits for the commit
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        do(action, order)
-    assert recorder.calls == []
-    for callback in callbacks:
-        callback()
-
-    # then
-    assert len(recorder.calls) == 1
-    assert recorder.calls[0]["order_id"] == order.pk
-    assert set(recorder.calls[0]) == {"order_id", *extra}
-
-
-def test_order_created_and_tracking_updated_are_emitted(
-    shop_a, buyer, record, django_capture_on_commit_callbacks
-):
-    # given
-    created = record(events.order_created)
-    tracked = record(events.tracking_updated)
+    count = OrderEvent.objects.filter(order=order).count()
 
     # when
-    with django_capture_on_commit_callbacks(execute=True):
-        order = make_order(shop_a, buyer, status="shipped")
-        event = svc.tracking_update(order=order, status="in_transit", occurred_at=later(order))
+    result = do(action, order)
 
-    # then
-    assert created.calls == [{"order_id": order.pk}]
-    assert tracked.calls == [{"order_id": order.pk, "tracking_event_id": event.pk}]
+    # then: exactly one new row, of the type, with the documented payload
+    rows = list(OrderEvent.objects.filter(order=order).order_by("id"))[count:]
+    assert [(e.type, set(e.payload)) for e in rows] == [(type_, keys)]
+    assert rows[0].shop_id == shop_a.pk
+    assert set(rows[0].payload) == set(events.PAYLOADS[type_])
+    if action == "refund":
+        assert rows[0].payload["refund_id"] == result.pk
+        assert rows[0].payload["full"] is True
+    if action == "pay":
+        assert rows[0].payload["amount_minor"] == result.amount_paid_minor
 
 
-def test_no_event_when_the_transaction_rolls_back(
-    shop_a, buyer, record, django_capture_on_commit_callbacks
-):
+def test_order_created_and_tracking_updated_are_logged_with_their_ids(shop_a, buyer):
+    # when
+    order = make_order(shop_a, buyer, status="shipped")
+    scan = svc.tracking_update(order=order, status="in_transit", occurred_at=later(order))
+
+    # then: the whole life so far, in order, each with the fact's own time
+    log = log_of(order)
+    assert [t for t, _ in log] == [
+        "order.created",
+        "order.paid",
+        "order.shipped",
+        "tracking.updated",
+    ]
+    assert log[0][1] == {"buyer_id": buyer.pk}
+    assert log[3][1] == {"tracking_event_id": scan.pk, "status": "in_transit"}
+    created = OrderEvent.objects.get(order=order, type="order.created")
+    assert created.occurred_at == order.placed_at
+
+
+def test_no_event_when_the_transaction_rolls_back(shop_a, buyer):
     # given
     order = make_order(shop_a, buyer, status="pending_payment")
-    paid = record(events.order_paid)
 
     class Boom(Exception):
         pass
@@ -821,64 +801,51 @@ def test_no_event_when_the_transaction_rolls_back(
             raise Boom
 
     # when: the caller's transaction fails after the service succeeded
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
+    with pytest.raises(Boom):
         pay_then_fail()
 
-    # then
-    assert callbacks == []
-    assert paid.calls == []
+    # then: neither the fact nor its event
+    assert [t for t, _ in log_of(order)] == ["order.created"]
     order.refresh_from_db()
     assert order.status == S.PENDING_PAYMENT
 
 
-def test_a_refused_transition_emits_nothing(order_a, record, django_capture_on_commit_callbacks):
+def test_a_refused_transition_writes_no_event(order_a):
     # given
-    shipped = record(events.order_shipped)
+    before = log_of(order_a)
 
     # when
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(InvalidTransition),
-    ):
+    with pytest.raises(InvalidTransition):
         do("deliver", order_a)
 
     # then
-    assert callbacks == []
-    assert shipped.calls == []
+    assert log_of(order_a) == before
 
 
-@pytest.mark.django_db(transaction=True)
-def test_events_leave_on_real_commit_and_a_failing_receiver_blocks_no_other(record, caplog):
-    # given: real transactions (no test wrapper)
-    from factories import make_shop
+def test_a_partial_refund_is_logged_as_not_full(shop_a, buyer):
+    # given
+    order = make_order(shop_a, buyer, status="paid")
 
-    shop = make_shop()
-    buyer = make_buyer()
-    order = make_order(shop, buyer, status="pending_payment")
+    # when
+    svc.order_refund(order=order, refund_id="r-part", amount_minor=1, refunded_at=later(order))
 
-    def broken(sender, **kwargs):
-        raise RuntimeError("receiver bug")
-
-    events.order_paid.connect(broken, weak=False)
-    recorder = record(events.order_paid)
-    seen_inside = []
-    try:
-        # when
-        with transaction.atomic():
-            do("pay", order)
-            seen_inside.extend(recorder.calls)
-    finally:
-        events.order_paid.disconnect(broken)
-
-    # then: nothing inside the transaction, one call after the commit, the failure logged
-    assert seen_inside == []
-    assert recorder.calls == [{"order_id": order.pk}]
-    assert "receiver bug" in caplog.text or any(r.exc_info for r in caplog.records)
+    # then
+    assert log_of(order)[-1] == (
+        "order.refunded",
+        {
+            "refund_id": Refund.objects.get(external_id="r-part").pk,
+            "amount_minor": 1,
+            "full": False,
+        },
+    )
 
 
-def test_order_placing_guard_can_refuse_an_order(shop_a, buyer, sku_a, record):
+def test_order_placing_guard_receives_the_lines_and_can_refuse_an_order(shop_a, buyer, sku_a):
     # given: a receiver guarding an invariant of the order (as coins does for SPEC C-3)
-    def guard(sender, order, **kwargs):
+    seen = []
+
+    def guard(sender, order, lines, **kwargs):
+        seen.append([(line.sku.pk, line.quantity) for line in lines])
         if order.coin_deduction_minor > 10_00:
             raise DomainError("Too many coins.", code="coin_cap")
 
@@ -891,9 +858,11 @@ def test_order_placing_guard_can_refuse_an_order(shop_a, buyer, sku_a, record):
     finally:
         events.order_placing.disconnect(guard)
 
-    # then
+    # then: the refused order left nothing, not even an event
     assert exc.value.code == "coin_cap"
     assert list(Order.objects.values_list("pk", flat=True)) == [allowed.pk]
+    assert set(OrderEvent.objects.values_list("order_id", flat=True)) == {allowed.pk}
+    assert seen[0] == [(sku_a.pk, 1)]
 
 
 # --- ShopDailyStats in step --------------------------------------------------------------------

@@ -32,15 +32,19 @@ from django.db.models import Count
 
 from buyers.models import Buyer
 from core import clock
-from orders import bulk, services
+from orders import bulk, services, stats
 from orders.management.demo import world
 from orders.management.demo.planner import OrderPlanner
 from orders.models import (
     Cart,
     CartLine,
+    ConsumedEvent,
+    ConsumerCursor,
+    ConsumerFailure,
     Dispute,
     Feedback,
     Order,
+    OrderEvent,
     OrderLine,
     Payment,
     Refund,
@@ -61,6 +65,10 @@ LOGINS = [
 
 # Children before parents: the order the ORM deletes them in when TRUNCATE is not available.
 MARKETPLACE_MODELS = [
+    ConsumedEvent,
+    ConsumerFailure,
+    ConsumerCursor,
+    OrderEvent,
     TrackingEvent,
     Shipment,
     OrderLine,
@@ -87,8 +95,8 @@ class Command(BaseCommand):
     help = (
         "Seed a deterministic demo marketplace (shops, buyers, orders over the last 60 days, "
         "logins demo/demo and admin/admin). The first --service-orders orders go through the "
-        "per-order services; the rest are bulk-created with the same semantics and emit NO "
-        "domain events (ShopDailyStats is rebuilt at the end). Refuses to run on a database "
+        "per-order services; the rest are bulk-created with the same rows, daily figures and "
+        "order events. Refuses to run on a database "
         "that already has shops unless --flush (wipe first) or --if-empty (do nothing)."
     )
 
@@ -220,8 +228,9 @@ class Command(BaseCommand):
         shown = 0
         for chunk in batched(plans, max(1, opts["chunk_size"])):
             # Generate, write, drop: one chunk in memory at a time, however many orders.
-            rows = [bulk.build_order_rows(plan) for plan in chunk]
-            counts.add(writer.write(rows))
+            figures = stats.Deltas()
+            rows = [bulk.build_order_rows(plan, figures) for plan in chunk]
+            counts.add(writer.write(rows, figures=figures))
             done += len(rows)
             del rows, chunk
             if self.verbose and (tty or done - shown >= step or done == rest):

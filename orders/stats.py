@@ -1,0 +1,137 @@
+"""How each fact moves the daily figures (``ShopDailyStats``): one definition, used by the
+services, the ingestion fast path and bulk seeding.
+
+A ``Deltas`` collects additions per (shop, natural day); ``apply`` writes them in one
+``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` with the rows in (shop, day) order — the
+one lock order every writer of these rows uses, so two transactions touching the same rows
+(a payment and a refund, an event and the reconcile) queue instead of deadlocking.
+
+Where a figure lands (SPEC E-3 reads them by natural day in the platform time zone):
+* ``orders_created``, ``orders_cancelled``, ``orders_shipped`` and the ``status_*`` counts: the day
+  the order was *placed* (each status change moves the order from its old status column to the new);
+* ``orders_paid``, ``gmv_minor``: the day of payment; ``refunded_minor``: the day of the refund;
+* feedback and review sums: the day they were posted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+
+from django.db import connection
+
+from core import clock
+
+from .models import OrderStatus, ShopDailyStats, status_field
+
+S = OrderStatus
+
+
+class Deltas:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, date], Counter] = defaultdict(Counter)
+
+    def add(self, shop_id: int, at: datetime, **figures: int) -> None:
+        row = self.rows[(shop_id, clock.natural_day(at))]
+        for name, value in figures.items():
+            row[name] += value
+
+    def move(self, shop_id: int, placed_at: datetime, old: str | None, new: str) -> None:
+        """The order placed at ``placed_at`` changes status ``old`` → ``new``."""
+        row = self.rows[(shop_id, clock.natural_day(placed_at))]
+        if old:
+            row[status_field(old)] -= 1
+        row[status_field(new)] += 1
+
+    # -- one method per fact --
+
+    def created(self, *, shop_id: int, placed_at: datetime) -> None:
+        self.add(shop_id, placed_at, orders_created=1)
+        self.move(shop_id, placed_at, None, S.PENDING_PAYMENT)
+
+    def paid(
+        self, *, shop_id: int, placed_at: datetime, paid_at: datetime, amount_minor: int
+    ) -> None:
+        self.add(shop_id, paid_at, orders_paid=1, gmv_minor=amount_minor)
+        self.move(shop_id, placed_at, S.PENDING_PAYMENT, S.PAID)
+
+    def cancelled(self, *, shop_id: int, placed_at: datetime, was: str) -> None:
+        self.add(shop_id, placed_at, orders_cancelled=1)
+        self.move(shop_id, placed_at, was, S.CANCELLED)
+
+    def shipped(self, *, shop_id: int, placed_at: datetime) -> None:
+        self.add(shop_id, placed_at, orders_shipped=1)
+        self.move(shop_id, placed_at, S.PAID, S.SHIPPED)
+
+    def delivered(self, *, shop_id: int, placed_at: datetime) -> None:
+        self.move(shop_id, placed_at, S.SHIPPED, S.DELIVERED)
+
+    def completed(self, *, shop_id: int, placed_at: datetime) -> None:
+        self.move(shop_id, placed_at, S.DELIVERED, S.COMPLETED)
+
+    def refunded(
+        self,
+        *,
+        shop_id: int,
+        placed_at: datetime,
+        refunded_at: datetime,
+        amount_minor: int,
+        was: str | None,
+    ) -> None:
+        """``was``: the status the order leaves when this refund makes it ``refunded`` (None when
+        the refund is partial, or the order was cancelled and stays so)."""
+        self.add(shop_id, refunded_at, refunded_minor=amount_minor)
+        if was is not None:
+            self.move(shop_id, placed_at, was, S.REFUNDED)
+
+    def review(
+        self, *, shop_id: int, posted_at: datetime, item: int, communication: int, shipping: int
+    ) -> None:
+        self.add(
+            shop_id,
+            posted_at,
+            reviews=1,
+            dsr_item_as_described_sum=item,
+            dsr_communication_sum=communication,
+            dsr_shipping_sum=shipping,
+        )
+
+    def feedback(self, *, shop_id: int, posted_at: datetime, positive: bool) -> None:
+        self.add(shop_id, posted_at, feedback_total=1, feedback_positive=int(positive))
+
+    # -- writing --
+
+    def apply(self) -> None:
+        apply(self)
+        self.rows.clear()
+
+
+FIGURES = tuple(
+    f.column
+    for f in ShopDailyStats._meta.concrete_fields
+    if f.column not in {"id", "shop_id", "day"}
+)
+
+
+def apply(deltas: Deltas) -> None:
+    """Add ``deltas`` to ShopDailyStats in one statement, rows in (shop, day) order."""
+    rows = [(key, c) for key, c in sorted(deltas.rows.items()) if any(c.values())]
+    if not rows:
+        return
+    bumped = sorted({name for _, c in rows for name, v in c.items() if v})
+    qn = connection.ops.quote_name
+    table = qn(ShopDailyStats._meta.db_table)
+    cols = ", ".join(qn(f) for f in ("shop_id", "day", *FIGURES))
+    width = 2 + len(FIGURES)
+    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+    updates = ", ".join(f"{qn(f)} = {table}.{qn(f)} + excluded.{qn(f)}" for f in bumped)
+    adapt = connection.ops.adapt_datefield_value
+    params: list = []
+    for (shop_id, day), c in rows:
+        params += [shop_id, adapt(day), *(c[f] for f in FIGURES)]
+    sql = (
+        f"INSERT INTO {table} ({cols}) VALUES {values} "  # noqa: S608 - identifiers from the model
+        f"ON CONFLICT ({qn('shop_id')}, {qn('day')}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
