@@ -26,3 +26,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # WhiteNoise looks for STATIC_ROOT at start-up; tests serve static files through finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# A test consumer of the order event log (tests/eventprobe); its table is created for tests only.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.eventprobe.apps.EventProbeConfig"]  # noqa: F405
