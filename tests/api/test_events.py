@@ -371,7 +371,7 @@ def test_s0_duplicate_inside_one_batch(sender, shop_a, buyer, sku_a):
 
 def test_s0_event_ids_are_scoped_per_integration(sender, shop_a, buyer, sku_a):
     # given two integrations using the same event id for different facts
-    from orders.ingest.integrations import integration_create
+    from integrations.services import integration_create
 
     from .support import Sender
 

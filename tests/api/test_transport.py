@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from core import clock
-from orders.ingest.integrations import integration_rotate, integration_set_active
+from integrations.services import integration_rotate, integration_set_active
 from orders.models import IngestedEvent, Order
 
 from .support import ev, order_created_data, signed_headers
