@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
@@ -51,10 +52,10 @@ def decrypt_secret(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DomainError(
-            "The integration secret cannot be decrypted (was SECRET_KEY changed without keeping "
-            "the old one in SECRET_KEY_FALLBACKS?).",
-            code="secret_unreadable",
+        # The operator's to fix, not the sender's: a server error (logged), not a refusal.
+        raise ImproperlyConfigured(
+            "An integration secret cannot be decrypted (was SECRET_KEY changed without keeping "
+            "the old one in SECRET_KEY_FALLBACKS?)."
         ) from None
 
 
