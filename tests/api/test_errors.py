@@ -1,4 +1,5 @@
-"""DESIGN §2/§6: one error shape for every router, and a refused operation never answers 500.
+"""DESIGN §2/§6: one error shape for every router, a refused operation never answers 500, and
+the signed-request auth any router can reuse.
 
 A throwaway router is mounted on an API built by ``sellercenter.api.make_api`` — the very
 function that builds ``/api/v1/`` — so a module's endpoint gets these answers without a handler
@@ -11,7 +12,11 @@ from ninja.testing import TestClient
 
 from core.api import ApiError, error_body
 from core.errors import DomainError, InvalidTransition, NotFound
+from integrations.auth import SignedRequest
+from integrations.services import integration_create
 from sellercenter.api import make_api
+
+from .support import signed_headers
 
 
 class _CoinsShort(DomainError):
@@ -90,9 +95,28 @@ def test_unexpected_error_is_a_logged_500_without_internals(client, caplog):
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
     assert "secret internals" not in response.content.decode()
-    assert "secret internals" in caplog.text  # logged, once, for the operator
+    assert "secret internals" in caplog.text  # logged for the operator
 
 
 def test_error_body_is_code_and_message_then_details():
     assert error_body("c", "m") == {"code": "c", "message": "m"}
     assert error_body("c", "m", errors=[1]) == {"code": "c", "message": "m", "errors": [1]}
+
+
+def test_signed_request_auth_is_reusable_with_its_own_body_limit(db, rf, settings):
+    # given another router's signed endpoint (say a postback) with its own, smaller limit
+    integration, secret = integration_create(name="Affiliate network")
+    settings.SC_TEST_POSTBACK_MAX_BODY_BYTES = 20
+    auth = SignedRequest(max_body_setting="SC_TEST_POSTBACK_MAX_BODY_BYTES")
+
+    def request(body: bytes):
+        headers = signed_headers(key_id=integration.key_id, secret=secret, body=body)
+        return rf.post("/api/v1/postback", data=body, content_type="text/plain", **headers)
+
+    # when a signed body within that limit arrives, then the integration is the request's auth
+    assert auth(request(b'{"click": "c-1"}')) == integration
+    # when one over it arrives, then its own limit refuses it before the signature is checked
+    with pytest.raises(ApiError) as refused:
+        auth(request(b'{"click": "c-1", "x": 1}'))
+    assert (refused.value.status_code, refused.value.code) == (413, "payload_too_large")
+    assert refused.value.extra == {"max_bytes": 20}
