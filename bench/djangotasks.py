@@ -177,7 +177,12 @@ def cmd_ingest_cleanup(args) -> dict:
         deleted, _ = qs.delete()
         ShopDailyStats.objects.filter(shop__external_id__startswith=INGEST_SHOP_PREFIX).delete()
         try:
-            from orders.models import IngestedEvent, Integration
+            from orders.models import IngestedEvent
+
+            try:
+                from integrations.models import Integration
+            except ImportError:  # a tree from before integrations/ (issue 6)
+                from orders.models import Integration
         except ImportError:
             pass
         else:
@@ -196,9 +201,12 @@ def cmd_integration(args) -> dict:
     ``manage.py integration_create NAME``.
     """
     try:
-        from orders.ingest.integrations import integration_create
+        from integrations.services import integration_create
     except ImportError:
-        integration_create = None
+        try:  # a tree from before integrations/ (issue 6)
+            from orders.ingest.integrations import integration_create
+        except ImportError:
+            integration_create = None
     if integration_create is not None:
         integration, secret = integration_create(name=args.name)
         return {"key_id": integration.key_id, "secret": secret}

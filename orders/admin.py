@@ -511,4 +511,4 @@ class ShopDailyStatsAdmin(FactAdmin):
         )
 
 
-from . import admin_api  # noqa: E402,F401  (integrations and the event log: orders/admin_api.py)
+from . import admin_api  # noqa: E402,F401  (the ingested-event log: orders/admin_api.py)

@@ -407,34 +407,7 @@ def status_field(status: str) -> str:
     return f"status_{status}"
 
 
-# --- marketplace integrations (SPEC §0 integration contract) --------------------------------
-
-
-class Integration(TimeStampedModel):
-    """A marketplace sender of signed events: ``X-SC-Key`` is ``key_id``.
-
-    The HMAC secret is needed in clear to verify a signature, so it is stored encrypted
-    (Fernet, key derived from ``SECRET_KEY``; see ``orders.ingest.integrations``), never hashed.
-    After a rotation the previous secret stays valid until ``previous_secret_expires_at``.
-    """
-
-    name = models.CharField(_("name"), max_length=200)
-    key_id = models.CharField(_("key id"), max_length=64, unique=True)
-    secret_encrypted = models.TextField(_("secret (encrypted)"))
-    previous_secret_encrypted = models.TextField(_("previous secret (encrypted)"), blank=True)
-    previous_secret_expires_at = models.DateTimeField(
-        _("previous secret valid until"), null=True, blank=True
-    )
-    active = models.BooleanField(_("active"), default=True)
-    rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("integration")
-        verbose_name_plural = _("integrations")
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.key_id})"
+# --- ingested events (SPEC §0 integration contract; senders: integrations.Integration) ------
 
 
 class IngestedEventStatus(models.TextChoices):
@@ -450,7 +423,9 @@ class IngestedEvent(models.Model):
     rejection (say ``order.paid`` before its ``order.created``) is not, so the sender's retry runs.
     """
 
-    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="events")
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.PROTECT, related_name="events"
+    )
     event_id = models.CharField(_("event id"), max_length=128)
     type = models.CharField(_("type"), max_length=32)
     status = models.CharField(_("status"), max_length=16, choices=IngestedEventStatus.choices)

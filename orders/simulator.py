@@ -449,8 +449,8 @@ class InProcessSender:
     """Applies batches with the same code as the API, as a "Simulator" integration."""
 
     def __init__(self) -> None:
-        from .ingest.integrations import integration_create
-        from .models import Integration
+        from integrations.models import Integration
+        from integrations.services import integration_create
 
         self.integration = Integration.objects.filter(name="Simulator (in-process)").first()
         if self.integration is None:

@@ -3,19 +3,23 @@
 OpenAPI at ``/api/v1/openapi.json``, Swagger UI at ``/api/v1/docs`` (served from ninja's own
 static files: ``ninja`` is in INSTALLED_APPS, no CDN).
 
-Every error is JSON ``{"code": "<stable>", "message": "<human>"}`` — 422s add ``errors`` — and
-never a traceback, whatever DEBUG says. Apps raise ``ninja.errors.HttpError`` subclasses with a
-``code`` attribute (e.g. ``orders.api.ApiError``), ``core.signing.SignatureError`` (401) or let
-ninja's validation speak (422).
+Every error is JSON ``{"code": "<stable>", "message": "<human>"}`` (``core.api.error_body``) —
+422s add ``errors`` — and never a traceback, whatever DEBUG says. A router needs no handler of its
+own: a service refusing an operation raises ``core.errors.DomainError`` (answered 4xx with its
+``code``, ``core.api.domain_error_status``); transport checks raise ``core.api.ApiError``;
+``core.signing.SignatureError`` answers 401; ninja's validation answers 422.
 """
 
 import logging
+from functools import partial
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from core.api import ApiError, domain_error_status, error_body
+from core.errors import DomainError
 from core.signing import SignatureError
 
 log = logging.getLogger(__name__)
@@ -27,7 +31,7 @@ class SellerCenterAPI(NinjaAPI):
     ninja lists an operation's auth callbacks as alternatives. An auth class may declare
     ``security_companions`` (security schemes by name): they are added to the components, and to
     every security requirement that names the class, so the document says *all* of them are
-    needed (``orders.api.SignedRequest``: key, timestamp and signature).
+    needed (``integrations.auth.SignedRequest``: key, timestamp and signature).
     """
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
@@ -54,32 +58,25 @@ class SellerCenterAPI(NinjaAPI):
         return schema
 
 
-api = SellerCenterAPI(
-    title="Seller Center API",
-    version="1",
-    description="Signed endpoints for the marketplace and partners (SPEC §0).",
-    urls_namespace="api-v1",
-    docs_url="/docs",
-    openapi_url="/openapi.json",
-)
-
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    411: "length_required",
     413: "payload_too_large",
     429: "too_many_requests",
 }
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **extra) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+def _error(
+    api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, **extra
+) -> HttpResponse:
+    return api.create_response(request, error_body(code, message, **extra), status=status)
 
 
-@api.exception_handler(ValidationError)
-def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def _validation_error(api: NinjaAPI, request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
         {
             # ninja prefixes the location with the parameter kind and name: keep the JSON path.
@@ -93,46 +90,85 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     message = "The request does not match the schema"
     if first:
         message += f": {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return _error(request, 422, "invalid_request", message, errors=errors[:100])
+    return _error(api, request, 422, "invalid_request", message, errors=errors[:100])
 
 
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _domain_error(api: NinjaAPI, request: HttpRequest, exc: DomainError) -> HttpResponse:
+    # A refused operation (nothing changed): the client's to fix or accept, never a 500.
+    return _error(api, request, domain_error_status(exc), exc.code, exc.message)
+
+
+def _api_error(api: NinjaAPI, request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return _error(api, request, exc.status_code, exc.code, exc.message, **exc.extra)
+
+
+def _http_error(api: NinjaAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = getattr(exc, "code", None)
     message = getattr(exc, "message", None) or str(exc)
     if code is None and exc.status_code == 400 and "parse" in message.lower():
         code, message = "malformed_json", "The body is not valid JSON."
+    status = exc.status_code
+    return _error(api, request, status, code or _STATUS_CODES.get(status, "error"), message)
+
+
+def _signature_error(api: NinjaAPI, request: HttpRequest, exc: SignatureError) -> HttpResponse:
+    return _error(api, request, 401, exc.code, exc.message)
+
+
+def _unauthenticated(api: NinjaAPI, request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(
-        request, exc.status_code, code or _STATUS_CODES.get(exc.status_code, "error"), message
+        api, request, 401, "unauthorized", "This request is not signed by an active integration."
     )
 
 
-@api.exception_handler(SignatureError)
-def _signature_error(request: HttpRequest, exc: SignatureError) -> HttpResponse:
-    return _error(request, 401, exc.code, exc.message)
+def _too_big(api: NinjaAPI, request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, for an endpoint that reads ``request.body`` itself;
+    # signed endpoints check their own limit first (``payload_too_large``, integrations.auth).
+    return _error(api, request, 413, "request_too_large", "The body is too large.")
 
 
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(
-        request, 401, "unauthorized", "This request is not signed by an active integration."
-    )
+def _not_found(api: NinjaAPI, request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(api, request, 404, "not_found", "Not found.")
 
 
-@api.exception_handler(RequestDataTooBig)
-def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return _error(request, 413, "payload_too_large", "The body is too large.")
-
-
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Not found.")
-
-
-@api.exception_handler(Exception)
-def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _server_error(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("API error on %s %s", request.method, request.path, exc_info=exc)
-    return _error(request, 500, "server_error", "Internal error; it has been logged. Retry later.")
+    return _error(
+        api, request, 500, "server_error", "Internal error; it has been logged. Retry later."
+    )
 
 
-api.add_router("/", "orders.api.router")
+# The most specific class of an exception's MRO wins (ninja), so the order here does not matter.
+_ERROR_HANDLERS = [
+    (ValidationError, _validation_error),
+    (DomainError, _domain_error),
+    (ApiError, _api_error),
+    (HttpError, _http_error),
+    (SignatureError, _signature_error),
+    (AuthenticationError, _unauthenticated),
+    (RequestDataTooBig, _too_big),
+    (Http404, _not_found),
+    (Exception, _server_error),
+]
+
+
+def make_api(
+    *, routers: list[tuple[str, Router | str]], urls_namespace: str = "api-v1"
+) -> SellerCenterAPI:
+    """The API with its error handlers and ``routers`` mounted (tests build throwaway ones)."""
+    new_api = SellerCenterAPI(
+        title="Seller Center API",
+        version="1",
+        description="Signed endpoints for the marketplace and partners (SPEC §0).",
+        urls_namespace=urls_namespace,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    for exc_class, handler in _ERROR_HANDLERS:
+        new_api.add_exception_handler(exc_class, partial(handler, new_api))
+    for prefix, router in routers:
+        new_api.add_router(prefix, router)
+    return new_api
+
+
+api = make_api(routers=[("/", "orders.api.router")])

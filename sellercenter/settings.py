@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "core",
     "shops",
     "buyers",
+    "integrations",
     "orders",
     "coins",
     "affiliate",

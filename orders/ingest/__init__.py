@@ -2,7 +2,6 @@
 simulator both apply events through ``ingest_batch``.
 
 * ``schemas``      the event contract (pydantic models = the OpenAPI document)
-* ``integrations`` integrations, their encrypted secrets, rotation, request authentication
 * ``pipeline``     a batch: idempotency, one savepoint per event, fast runs, deadlock retry
 * ``handlers``     the slow path: one event through the services
 * ``fast``         the bulk path for order.created / order.paid (``rows``: its lean inserts)

@@ -9,9 +9,10 @@ from typing import Any
 
 from buyers.models import Buyer
 from core.errors import DomainError
+from integrations.models import Integration
 from shops.models import Shop, Sku
 
-from ..models import IngestedEvent, IngestedEventStatus, Integration, Order, OrderStatus
+from ..models import IngestedEvent, IngestedEventStatus, Order, OrderStatus
 
 # SPEC §0 Decision: a fact dated outside these years is refused as ``invalid_time``
 # (a sender's clock or parser bug, not a marketplace fact).

@@ -20,9 +20,10 @@ from django.db import IntegrityError, OperationalError, transaction
 
 from core import clock
 from core.errors import DomainError
+from integrations.models import Integration
 
 from .. import events as order_events
-from ..models import IngestedEvent, Integration
+from ..models import IngestedEvent
 from . import fast
 from .base import BatchContext, Outcome, Retryable, check_time
 from .handlers import HANDLERS

@@ -464,12 +464,3 @@ class EventResult(BaseModel):
 
 class BatchResult(BaseModel):
     results: list[EventResult]
-
-
-class ErrorOut(BaseModel):
-    code: str
-    message: str
-
-
-class ValidationErrorOut(ErrorOut):
-    errors: list[dict[str, Any]]

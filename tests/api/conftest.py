@@ -1,6 +1,6 @@
 import pytest
 
-from orders.ingest.integrations import integration_create
+from integrations.services import integration_create
 
 from .support import Sender
 

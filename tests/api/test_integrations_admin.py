@@ -7,8 +7,9 @@ import re
 from django.core.management import call_command
 from django.urls import reverse
 
-from orders.ingest.integrations import decrypt_secret
-from orders.models import IngestedEvent, Integration
+from integrations.models import Integration
+from integrations.services import decrypt_secret
+from orders.models import IngestedEvent
 
 from .support import Sender, ev, order_created_data
 
@@ -50,7 +51,7 @@ def test_s0_integration_rotate_command(sender):
 def test_s0_admin_creates_integration_and_shows_secret_once(admin_client):
     # when a platform admin adds an integration
     response = admin_client.post(
-        reverse("admin:orders_integration_add"),
+        reverse("admin:integrations_integration_add"),
         {"name": "Partner feed", "active": "on"},
         follow=True,
     )
@@ -60,12 +61,12 @@ def test_s0_admin_creates_integration_and_shows_secret_once(admin_client):
     assert len(shown) >= 1
     secret = decrypt_secret(integration.secret_encrypted)
     assert any(secret in m and integration.key_id in m for m in shown)
-    page = admin_client.get(reverse("admin:orders_integration_change", args=[integration.pk]))
+    page = admin_client.get(reverse("admin:integrations_integration_change", args=[integration.pk]))
     assert secret not in page.content.decode()
 
 
 def test_s0_admin_rotate_and_deactivate_actions(admin_client, sender):
-    url = reverse("admin:orders_integration_changelist")
+    url = reverse("admin:integrations_integration_changelist")
     # when the rotate action runs
     response = admin_client.post(
         url, {"action": "rotate_secret", "_selected_action": [sender.integration.pk]}, follow=True

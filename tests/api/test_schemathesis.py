@@ -21,7 +21,7 @@ from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.transport.wsgi import WSGI_TRANSPORT
 
-from orders.ingest.integrations import integration_create
+from integrations.services import integration_create
 
 from .support import signed_headers
 

@@ -60,7 +60,7 @@ def test_s0_simulate_command_bootstraps_its_own_shops_when_there_are_none(db):
 @pytest.mark.django_db(transaction=True)
 def test_s0_simulator_over_http_against_a_live_server(live_server, catalogue):
     # given a running server and an integration
-    from orders.ingest.integrations import integration_create
+    from integrations.services import integration_create
 
     integration, secret = integration_create(name="Simulator over HTTP")
     out = io.StringIO()

@@ -5,12 +5,13 @@ A refused request answers a JSON error with a stable ``code`` and changes nothin
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import override_settings
 
 from core import clock
-from orders.ingest.integrations import integration_rotate, integration_set_active
+from integrations.services import integration_rotate, integration_set_active
 from orders.models import IngestedEvent, Order
 
 from .support import ev, order_created_data, signed_headers
@@ -156,6 +157,87 @@ def test_s0_rotation_keeps_previous_secret_valid_for_grace_period(
     assert sender.send(one_order_batch, timestamp=int(clock.now().timestamp())).status_code == 200
 
 
+def test_s0_wrong_signature_during_rotation_grace_period_is_401(sender, one_order_batch):
+    # given a rotation whose grace period is running (two secrets sign)
+    new_secret = integration_rotate(integration=sender.integration)
+    # when a request is signed with neither of them
+    body = _body(one_order_batch)
+    for wrong in ("not-the-secret", new_secret + "x", sender.secret[:-1]):
+        response = sender.post_raw(
+            body, **signed_headers(key_id=sender.key_id, secret=wrong, body=body)
+        )
+        # then it is refused like any bad signature, and nothing changes
+        assert response.status_code == 401
+        assert response.json()["code"] == "bad_signature"
+    _assert_nothing_changed()
+
+
+def test_s0_previous_secret_signs_until_the_exact_end_of_the_grace_period(
+    sender, one_order_batch, time_machine
+):
+    # given a rotation at a frozen instant
+    rotated_at = clock.now().replace(microsecond=500_000)
+    time_machine.move_to(rotated_at, tick=False)
+    old_secret = sender.secret
+    new_secret = integration_rotate(integration=sender.integration)
+    sender.integration.refresh_from_db()
+    grace_end = sender.integration.previous_secret_expires_at
+    assert grace_end == rotated_at + timedelta(hours=24)  # SC_INTEGRATION_ROTATION_GRACE_HOURS
+
+    def send_with(secret: str):
+        sender.secret = secret
+        return sender.send(one_order_batch, timestamp=int(clock.now().timestamp()))
+
+    # when the old secret signs one microsecond before the grace period ends, then it is valid
+    time_machine.move_to(grace_end - timedelta(microseconds=1), tick=False)
+    response = send_with(old_secret)
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] == "applied"
+    # when it signs at the very end, then it is refused (the end is excluded)
+    time_machine.move_to(grace_end, tick=False)
+    response = send_with(old_secret)
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_signature"
+    # and the new secret still signs
+    assert send_with(new_secret).json()["results"][0]["status"] == "duplicate"
+
+
+def test_s0_previous_secret_does_not_excuse_a_stale_timestamp(sender, one_order_batch):
+    # given a rotation whose grace period is running
+    integration_rotate(integration=sender.integration)
+    # when the old secret signs a request 301 s old, then the timestamp is refused as such
+    response = sender.send(one_order_batch, timestamp=int(time.time()) - 301)
+    assert response.status_code == 401
+    assert response.json()["code"] == "stale_timestamp"
+    _assert_nothing_changed()
+
+
+def test_s0_secret_survives_a_secret_key_rotation_kept_in_fallbacks(
+    sender, one_order_batch, settings
+):
+    # given Django's SECRET_KEY was rotated, the old one kept in SECRET_KEY_FALLBACKS
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    # when the integration sends, then its secret is still readable and the request applies
+    assert sender.send(one_order_batch).status_code == 200
+
+
+def test_s0_secret_key_changed_without_fallback_is_a_logged_500(
+    sender, one_order_batch, settings, caplog
+):
+    # given Django's SECRET_KEY was replaced and the old one dropped (the operator's mistake)
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = []
+    # when the integration sends, then the server says it failed (not the sender's fault), logs
+    # why, and changes nothing
+    response = sender.send(one_order_batch)
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+    assert "SECRET_KEY_FALLBACKS" in caplog.text
+    _assert_nothing_changed()
+
+
 def test_s0_secret_is_stored_encrypted(sender):
     # given an integration
     sender.integration.refresh_from_db()
@@ -165,6 +247,63 @@ def test_s0_secret_is_stored_encrypted(sender):
         sender.secret.encode()
         not in json.dumps(list(type(sender.integration).objects.values()), default=str).encode()
     )
+
+
+def _padded_to(batch, size: int) -> bytes:
+    """The batch as JSON, padded with trailing whitespace (still valid JSON) to ``size`` bytes."""
+    body = _body(batch)
+    assert len(body) <= size
+    return body + b" " * (size - len(body))
+
+
+def test_s0_body_of_exactly_the_limit_is_accepted_and_one_byte_more_is_413(
+    sender, one_order_batch, settings
+):
+    # given a limit, and a signed batch padded to exactly that many bytes
+    limit = len(_body(one_order_batch)) + 64
+    settings.SC_EVENTS_MAX_BODY_BYTES = limit
+    body = _padded_to(one_order_batch, limit)
+    # when it is sent, then it is applied
+    response = sender.post_raw(
+        body, **signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["results"][0]["status"] == "applied"
+    # when one byte more is sent (signed, valid JSON), then the API's own check refuses it
+    Order.objects.all().delete()
+    IngestedEvent.objects.all().delete()
+    body = _padded_to(one_order_batch, limit + 1)
+    response = sender.post_raw(
+        body, **signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "payload_too_large",
+        "message": f"The body is over {limit} bytes.",
+        "max_bytes": limit,
+    }
+    _assert_nothing_changed()
+
+
+def test_s0_api_limit_governs_not_djangos_upload_limit(sender, one_order_batch, settings):
+    # given Django's own limit far below the API's
+    limit = len(_body(one_order_batch)) + 64
+    settings.SC_EVENTS_MAX_BODY_BYTES = limit
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    # when a body of the API's limit is sent, then the API's limit decides: accepted
+    body = _padded_to(one_order_batch, limit)
+    response = sender.post_raw(
+        body, **signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    )
+    assert response.status_code == 200, response.content
+    # and over it, the API's code answers (with its limit), not Django's generic one
+    body = _padded_to(one_order_batch, limit + 1)
+    response = sender.post_raw(
+        body, **signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert response.json()["max_bytes"] == limit
 
 
 @override_settings(SC_EVENTS_MAX_BODY_BYTES=1000)
@@ -177,15 +316,38 @@ def test_s0_huge_body_is_413_before_parsing(sender):
     # then 413, not 400/401: size is checked before anything else
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+    assert response.json()["max_bytes"] == 1000
 
 
 @override_settings(SC_EVENTS_MAX_BODY_BYTES=1000)
 def test_s0_content_length_over_limit_is_413_without_reading(sender):
-    # given a declared Content-Length over the limit
+    # given a declared Content-Length over the limit (the test client's stream would fail any
+    # attempt to read that many bytes: the answer must come from the header alone)
     body = b"{}"
     response = sender.post_raw(body, CONTENT_LENGTH="5000000")
     # then
     assert response.status_code == 413
+    assert response.json() == {
+        "code": "payload_too_large",
+        "message": "The body is over 1000 bytes.",
+        "max_bytes": 1000,
+    }
+
+
+@pytest.mark.parametrize("declared", ["abc", "-1", "1e3", "+2", "0x10"])
+def test_s0_content_length_not_a_number_of_bytes_is_400(sender, one_order_batch, declared):
+    # given a signed batch whose Content-Length header is not a plain number of bytes
+    body = _body(one_order_batch)
+    headers = signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    # when
+    response = sender.post_raw(body, CONTENT_LENGTH=declared, **headers)
+    # then 400 with its own code, before the signature is even looked at
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "bad_content_length",
+        "message": "Content-Length must be a number of bytes.",
+    }
+    _assert_nothing_changed()
 
 
 def test_s0_malformed_json_is_400(sender):

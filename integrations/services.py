@@ -1,4 +1,4 @@
-"""Integrations: who may send events, and how their requests are authenticated (SPEC §0).
+"""Integrations: who may send signed requests, and their secrets (SPEC §0, DESIGN §1 floor 1).
 
 The HMAC secret must be known in clear to check a signature, so it cannot be hashed; it is
 stored encrypted with Fernet under a key derived from ``SECRET_KEY`` (and its
@@ -7,6 +7,7 @@ alone does not reveal any secret.
 
 Rotation issues a new secret and keeps the previous one valid for
 ``SC_INTEGRATION_ROTATION_GRACE_HOURS`` (default 24 h) so the sender can switch without a gap.
+Verifying a signed request: ``integrations.auth``.
 """
 
 import base64
@@ -15,14 +16,18 @@ from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
 from core import clock
 from core.errors import DomainError
-from core.signing import SignatureError, verify
 
-from ..models import Integration
+from .models import Integration
+
+# The salt of the Fernet key derivation. It still names ``orders``, where integrations began:
+# changing it would make every stored secret unreadable.
+_FERNET_SALT = "sellercenter.orders.integration-secret"
 
 
 def rotation_grace() -> timedelta:
@@ -30,9 +35,7 @@ def rotation_grace() -> timedelta:
 
 
 def _fernet_for(key: str) -> Fernet:
-    digest = salted_hmac(
-        "sellercenter.orders.integration-secret", "fernet", secret=key, algorithm="sha256"
-    )
+    digest = salted_hmac(_FERNET_SALT, "fernet", secret=key, algorithm="sha256")
     return Fernet(base64.urlsafe_b64encode(digest.digest()))
 
 
@@ -49,10 +52,10 @@ def decrypt_secret(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DomainError(
-            "The integration secret cannot be decrypted (was SECRET_KEY changed without keeping "
-            "the old one in SECRET_KEY_FALLBACKS?).",
-            code="secret_unreadable",
+        # The operator's to fix, not the sender's: a server error (logged), not a refusal.
+        raise ImproperlyConfigured(
+            "An integration secret cannot be decrypted (was SECRET_KEY changed without keeping "
+            "the old one in SECRET_KEY_FALLBACKS?)."
         ) from None
 
 
@@ -100,40 +103,3 @@ def integration_set_active(*, integration: Integration, active: bool) -> Integra
     Integration.objects.filter(pk=integration.pk).update(active=active, updated_at=clock.now())
     integration.active = active
     return integration
-
-
-def integration_authenticate(
-    *, key_id: str | None, timestamp: str | None, signature: str | None, body: bytes
-) -> Integration:
-    """The active integration that signed this request, or ``SignatureError`` (answered 401)."""
-    if not key_id:
-        raise SignatureError("missing_key", "X-SC-Key is required.")
-    integration = Integration.objects.filter(key_id=key_id, active=True).first()
-    if integration is None:
-        raise SignatureError("unknown_key", "X-SC-Key is not an active integration.")
-    try:
-        verify(
-            secret=decrypt_secret(integration.secret_encrypted),
-            timestamp=timestamp,
-            signature=signature,
-            body=body,
-        )
-    except SignatureError as exc:
-        # During the grace period after a rotation the previous secret still signs.
-        if exc.code != "bad_signature" or not _previous_valid(integration):
-            raise
-        verify(
-            secret=decrypt_secret(integration.previous_secret_encrypted),
-            timestamp=timestamp,
-            signature=signature,
-            body=body,
-        )
-    return integration
-
-
-def _previous_valid(integration: Integration) -> bool:
-    return bool(
-        integration.previous_secret_encrypted
-        and integration.previous_secret_expires_at
-        and integration.previous_secret_expires_at > clock.now()
-    )

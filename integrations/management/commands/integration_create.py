@@ -1,4 +1,4 @@
-"""``manage.py integration_create NAME``: a new marketplace integration (SPEC §0).
+"""``manage.py integration_create NAME``: a new integration, an API client (SPEC §0).
 
 Prints the key id and the secret once; the secret is stored encrypted and cannot be shown
 again (rotate it with ``integration_rotate`` if it is lost).
@@ -7,7 +7,7 @@ again (rotate it with ``integration_rotate`` if it is lost).
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from orders.ingest.integrations import integration_create
+from integrations.services import integration_create
 
 
 class Command(BaseCommand):

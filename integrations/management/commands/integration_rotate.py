@@ -6,8 +6,8 @@ the sender can switch without refused requests. Prints the new secret once.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.ingest.integrations import integration_rotate, rotation_grace
-from orders.models import Integration
+from integrations.models import Integration
+from integrations.services import integration_rotate, rotation_grace
 
 
 class Command(BaseCommand):

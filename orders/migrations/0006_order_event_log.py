@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_daily_stats_status_feedback_reviews'),
+        ('orders', '0005_move_integration'),
         ('shops', '0001_initial'),
     ]
 
