@@ -436,6 +436,9 @@ class IngestedEvent(models.Model):
         _("occurred at"), null=True, blank=True
     )  # None: out of range
     received_at = models.DateTimeField(_("received at"))
+    # SHA-256 of the event's type, time and data (``ingest.base.fingerprint``): an id re-sent
+    # with another payload is refused as ``event_id_reused``. Empty for events stored before.
+    payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +32,15 @@ class Retryable(DomainError):
     code = "retry_later"
 
 
+def fingerprint(event) -> str:
+    """What the sender said in an event, apart from its id: type, time and data, canonical
+    (key order and whitespace do not matter). SPEC §0: an id sent again with another payload
+    is refused, never answered ``duplicate``."""
+    body = event.model_dump(mode="json", exclude={"event_id"})
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(slots=True)
 class Outcome:
     status: str  # applied | rejected | duplicate
@@ -38,6 +49,7 @@ class Outcome:
     retryable: bool = False
     result: dict[str, Any] | None = None
     original_status: str = ""
+    store: bool = True  # False: a final answer that must not take the event id's record
 
     @classmethod
     def applied(cls, result: dict[str, Any]) -> Outcome:
@@ -62,11 +74,29 @@ class Outcome:
             original_status=record.status,
         )
 
+    @classmethod
+    def replay(cls, record: IngestedEvent, event) -> Outcome:
+        """The answer to an event whose id is recorded: ``duplicate`` with the first result when
+        the payload is the same; a final rejection when the id is reused for another payload."""
+        if record.payload_hash and record.payload_hash != fingerprint(event):
+            return cls(
+                IngestedEventStatus.REJECTED,
+                code="event_id_reused",
+                message=(
+                    f"Event id {event.event_id!r} was already used for a different event "
+                    f"({record.type}, received {record.received_at:%Y-%m-%d %H:%M:%S} UTC); "
+                    "send each event under its own id. Nothing was applied."
+                ),
+                store=False,
+            )
+        return cls.duplicate(record)
+
     @property
     def recorded(self) -> bool:
         """Applied events and final rejections are stored; retryable ones are not."""
         return (
-            self.status in (IngestedEventStatus.APPLIED, IngestedEventStatus.REJECTED)
+            self.store
+            and self.status in (IngestedEventStatus.APPLIED, IngestedEventStatus.REJECTED)
             and not self.retryable
         )
 
@@ -82,6 +112,7 @@ class Outcome:
             # A refused invalid_time may be out of any storable range: then it is not stored.
             occurred_at=event.occurred_at if _in_range(event.occurred_at) else None,
             received_at=received_at,
+            payload_hash=fingerprint(event),
         )
 
     def as_dict(self, event_id: str) -> dict[str, Any]:

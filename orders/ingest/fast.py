@@ -243,11 +243,13 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
 
 def _build(ctx: BatchContext, ev) -> tuple[Order, list[services.LineInput]]:
     d = ev.data
-    shop = ctx.shops[d.shop_id]
+    # Through the lookups, not the prefetched dicts: a lost race earlier in the batch clears
+    # the caches (``pipeline._lost_race``), and a miss must query again, not raise KeyError.
+    shop = ctx.shop(d.shop_id)
     d.check_currency(shop.currency)
     lines = [
         services.LineInput(
-            sku=ctx.skus[(shop.pk, x.sku)],
+            sku=ctx.sku(shop, x.sku),
             quantity=x.quantity,
             unit_price_minor=x.unit_price_minor,
         )
@@ -255,7 +257,7 @@ def _build(ctx: BatchContext, ev) -> tuple[Order, list[services.LineInput]]:
     ]
     order = services.order_build(
         shop=shop,
-        buyer=ctx.buyers[d.buyer_id],
+        buyer=ctx.buyer(d.buyer_id),
         lines=lines,
         placed_at=ev.occurred_at,
         **d.order_fields(),

@@ -104,7 +104,7 @@ def _ingest(integration: Integration, events: list) -> list[dict]:
             continue
         flush()
         if ev.event_id in recorded:
-            outcomes[i] = Outcome.duplicate(recorded[ev.event_id])
+            outcomes[i] = Outcome.replay(recorded[ev.event_id], ev)
         else:
             outcomes[i] = _apply_one(ctx, ev, recorded)
     flush()
@@ -120,7 +120,7 @@ def _ingest(integration: Integration, events: list) -> list[dict]:
         }
         for i, o in enumerate(outcomes):
             if o is not None and o.retryable and events[i].event_id in late:
-                outcomes[i] = Outcome.duplicate(late[events[i].event_id])
+                outcomes[i] = Outcome.replay(late[events[i].event_id], events[i])
     return [o.as_dict(ev.event_id) for o, ev in zip(outcomes, events, strict=True)]  # type: ignore[union-attr]
 
 
@@ -162,7 +162,7 @@ def _lost_race(ctx: BatchContext, ev, recorded: dict[str, IngestedEvent]) -> Out
     first = IngestedEvent.objects.filter(integration=ctx.integration, event_id=ev.event_id).first()
     if first is not None:
         recorded[ev.event_id] = first
-        return Outcome.duplicate(first)
+        return Outcome.replay(first, ev)
     # Not a verdict on the event: like an out-of-order event it is not recorded, and may be resent.
     return Outcome.rejected(
         Retryable(f"{ev.type} conflicted with a concurrent write; send it again.", code="conflict")

@@ -137,3 +137,101 @@ def test_s0_deadlocked_batch_is_retried_whole(sender, shop_a, buyer, sku_a, monk
     assert results[0]["status"] == "applied"
     assert Order.objects.filter(number="DL-1").count() == 1
     assert ShopDailyStats.objects.get(shop=shop_a).orders_created == 1
+
+
+def test_s0_a_lost_race_early_in_a_batch_does_not_break_its_later_fast_runs(
+    sender, shop_a, buyer, sku_a, monkeypatch
+):
+    """Fault: a copy of the batch committed between our prefetch and our writes; the first fast
+    run conflicts, its slow replay loses the race and clears the batch caches, and the second
+    fast run used to read them by key (KeyError → 500)."""
+    # given: a batch of two fast runs separated by a slow event
+    batch = [
+        ev("order.created", order_created_data(shop_a, buyer, sku_a, number="LR-1")),
+        ev("order.paid", order_paid_data(shop_a, number="LR-1", amount=sku_a.price_minor)),
+        ev("buyer.upserted", {"buyer_id": "b-lr", "email": "lr@example.com", "country": "US"}),
+        ev("order.created", order_created_data(shop_a, buyer, sku_a, number="LR-2")),
+    ]
+    real_prefetch = ingest_base.BatchContext.prefetch
+    copies = []
+
+    def prefetch_then_let_a_copy_commit(self, events):
+        real_prefetch(self, events)
+        if copies:
+            return
+        copies.append(None)
+
+        def copy_request():
+            try:
+                copies[0] = Sender(sender.integration, sender.secret).results(batch)
+            finally:
+                connection.close()
+
+        t = threading.Thread(target=copy_request)
+        t.start()
+        t.join(60)
+
+    monkeypatch.setattr(ingest_base.BatchContext, "prefetch", prefetch_then_let_a_copy_commit)
+
+    # when
+    response = sender.send(batch)
+
+    # then: no 500; the copy applied everything, ours answers duplicate for every event
+    assert response.status_code == 200, response.content
+    assert [r["status"] for r in copies[0]] == ["applied"] * 4, copies[0]
+    assert [r["status"] for r in response.json()["results"]] == ["duplicate"] * 4
+    assert Order.objects.filter(shop=shop_a, number__startswith="LR-").count() == 2
+
+
+def test_s0_ten_identical_big_batches_at_once_apply_each_event_once(sender, shop_a, buyer, sku_a):
+    """Fault: ten identical 400-event batches posted at once — one answered 500."""
+    # given: 150 created+paid pairs, then 50 refunds and 50 shipments of the first 100
+    price = sku_a.price_minor
+    batch = []
+    for n in range(150):
+        number = f"TB-{n}"
+        batch.append(ev("order.created", order_created_data(shop_a, buyer, sku_a, number=number)))
+        batch.append(ev("order.paid", order_paid_data(shop_a, number=number, amount=price)))
+    for n in range(50):
+        batch.append(
+            ev("order.refunded", ref(shop_a, f"TB-{n}", refund_id=f"rf-{n}", amount_minor=price))
+        )
+    for n in range(50, 100):
+        batch.append(
+            ev(
+                "order.shipped",
+                ref(shop_a, f"TB-{n}", carrier="aliexpress_standard", tracking_number=f"LP{n}"),
+            )
+        )
+    answers: list = [None] * 10
+    errors: list = []
+    barrier = threading.Barrier(10, timeout=60)
+
+    def post(slot: int) -> None:
+        try:
+            copy = Sender(sender.integration, sender.secret)
+            barrier.wait()
+            response = copy.send(batch)
+            answers[slot] = (response.status_code, response.json())
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+    # then: every answer a 200, each event applied exactly once across the ten
+    assert errors == []
+    assert [code for code, _ in answers] == [200] * 10, [a[1] for a in answers if a[0] != 200]
+    for i, _event in enumerate(batch):
+        statuses = [body["results"][i]["status"] for _, body in answers]
+        assert statuses.count("applied") == 1, (i, statuses)
+        assert set(statuses) <= {"applied", "duplicate"}, (i, statuses)
+    assert Order.objects.filter(shop=shop_a).count() == 150
+    assert Order.objects.filter(shop=shop_a, status=OrderStatus.REFUNDED).count() == 50
+    assert Order.objects.filter(shop=shop_a, status=OrderStatus.SHIPPED).count() == 50
