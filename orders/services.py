@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from buyers.models import Buyer
 from core import clock
@@ -594,24 +594,71 @@ def cart_update(*, shop: Shop, buyer: Buyer, items: list[tuple[Sku, int]], at: d
 
 
 def daily_stats_rebuild(
-    *, shop_ids: Iterable[int] | None = None, since: datetime | None = None
+    *,
+    shop_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    chunk_size: int = 200,
 ) -> int:
-    """Recompute ShopDailyStats from orders and refunds (seed bulk path and nightly reconcile)."""
-    from .selectors import daily_figures_from_orders
+    """Recompute ShopDailyStats from the facts (orders, refunds, reviews, feedback): the nightly
+    reconcile, the admin action and the end of a seed. Returns the shop-days written.
 
-    rows = daily_figures_from_orders(shop_ids=shop_ids, since=since)
-    with transaction.atomic():
-        qs = ShopDailyStats.objects.all()
-        if shop_ids is not None:
-            qs = qs.filter(shop_id__in=list(shop_ids))
-        if since is not None:
-            qs = qs.filter(day__gte=clock.natural_day(since))
-        qs.delete()
-        ShopDailyStats.objects.bulk_create(
-            [
-                ShopDailyStats(shop_id=sid, day=day, **figures)
-                for (sid, day), figures in rows.items()
-            ],
-            batch_size=2000,
-        )
-    return len(rows)
+    Correct while events keep arriving, shop by shop in chunks, each chunk one transaction:
+
+    1. lock the chunk's existing rows from ``since``'s natural day on, in (shop, day) order — the
+       order every writer takes them in (``orders.stats``);
+    2. only then read the facts: a writer that bumped one of these rows before us has committed
+       (we waited for its lock), so its facts are counted; a writer coming after waits for our
+       commit and adds its increment on top of what we wrote, so its facts are not lost;
+    3. set locked rows to the recomputed figures (zero when no fact is left); insert rows for
+       days that had none with ON CONFLICT DO NOTHING (a writer that created one meanwhile
+       wins; the next run settles it). Rows are never deleted, so no increment is.
+
+    A deadlock with a batch that locks rows across several events retries the chunk.
+    """
+    from .selectors import DAILY_FIGURES, daily_figures_from_orders
+
+    if shop_ids is None:
+        ids = list(Shop.objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = sorted(set(shop_ids))
+    since_day = clock.natural_day(since) if since is not None else None
+    written = 0
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        for attempt in range(1, 4):
+            try:
+                written += _rebuild_chunk(
+                    chunk, since, since_day, DAILY_FIGURES, daily_figures_from_orders
+                )
+                break
+            except OperationalError as exc:
+                state = getattr(exc.__cause__, "sqlstate", None)
+                if state not in ("40P01", "40001") or attempt == 3:
+                    raise
+    return written
+
+
+@transaction.atomic
+def _rebuild_chunk(chunk, since, since_day, figures, compute) -> int:
+    rows = ShopDailyStats.objects.filter(shop_id__in=chunk)
+    if since_day is not None:
+        rows = rows.filter(day__gte=since_day)
+    locked = {(r.shop_id, r.day): r for r in rows.select_for_update().order_by("shop_id", "day")}
+    computed = compute(shop_ids=chunk, since=since)
+    zero = dict.fromkeys(figures, 0)
+    changed = []
+    for key, row in locked.items():
+        values = computed.get(key, zero)
+        if any(getattr(row, name) != values[name] for name in figures):
+            for name in figures:
+                setattr(row, name, values[name])
+            changed.append(row)
+    if changed:
+        ShopDailyStats.objects.bulk_update(changed, list(figures), batch_size=500)
+    fresh = [
+        ShopDailyStats(shop_id=sid, day=day, **values)
+        for (sid, day), values in sorted(computed.items())
+        if (sid, day) not in locked
+    ]
+    ShopDailyStats.objects.bulk_create(fresh, batch_size=2000, ignore_conflicts=True)
+    return len(locked) + len(fresh)

@@ -930,9 +930,10 @@ def test_daily_stats_rebuild_restores_drifted_figures(shop_a, buyer):
     # when
     rows = svc.daily_stats_rebuild(shop_ids=[shop_a.pk])
 
-    # then
+    # then: figures re-derived; the day with no facts zeroed (never deleted: no lost increment)
     assert stats_rows() == expected
-    assert rows == len(expected)
+    assert rows == len(expected) + 1
+    assert ShopDailyStats.objects.get(shop=shop_a, day=date(2020, 1, 1)).orders_created == 0
 
 
 def test_daily_stats_rebuild_since_keeps_older_days(shop_a, buyer):
