@@ -275,3 +275,34 @@ def test_a_member_of_two_shops_gets_the_first_by_name_by_default(db):
     # then
     assert response.context["current_shop"] == alpha
     assert client.session[SESSION_KEY] == alpha.pk
+
+
+NASTY = [HUGE, "\x00", "x" * 5000, "//evil.example", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("value", NASTY, ids=range(len(NASTY)))
+def test_sign_in_language_and_admin_views_survive_junk(client, owner_client, db, value):
+    # when / then: the views around the seller pages answer, never 500, never redirect off-site
+    for c in (client, owner_client):
+        assert c.get(reverse("login"), {"next": value}).status_code in (200, 302)
+        assert c.get(reverse("admin:login"), {"next": value}).status_code in (200, 302)
+        response = c.post(reverse("set_language"), {"language": value, "next": value})
+        assert response.status_code == 302
+        assert not response["Location"].startswith(("//", "javascript:", "http"))
+    response = client.post(reverse("admin:login"), {"username": value, "password": value})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        ("/orders/", "buyer=%ff%fe&date_from=%ff&after=%ff%00&number=%00%00&sort=%ff"),
+        ("/shops/products/", "q=%ff%fe&category=%00&status=%ff&page=%00"),
+    ],
+)
+def test_undecodable_query_strings_are_harmless(owner_client, order_a, url, query):
+    # when: bytes that are not UTF-8, as a raw request can send them
+    response = owner_client.get(url, QUERY_STRING=query)
+    # then
+    assert response.status_code == 200
