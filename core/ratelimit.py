@@ -25,12 +25,31 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-IP = object()  # the key "the client's IP address" (settings.RATELIMIT_IP_META_KEY says where)
+IP = object()  # the key "the client's IP address" (``client_ip`` below)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address (django-ratelimit's ``RATELIMIT_IP_META_KEY`` points here).
+
+    ``SC_CLIENT_IP_META_KEY`` names the header a reverse proxy sets (e.g. ``HTTP_X_REAL_IP``);
+    without it, ``REMOTE_ADDR``. Whatever is not one valid address (a missing header, junk, a
+    forwarded list) falls back to ``REMOTE_ADDR``, then to ``0.0.0.0``: a header never makes the
+    request fail, and junk in it only puts its sender in the shared fallback bucket.
+    """
+    for meta in (settings.SC_CLIENT_IP_META_KEY, "REMOTE_ADDR"):
+        value = request.META.get(meta, "") if meta else ""
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            continue
+    return "0.0.0.0"  # noqa: S104 (a bucket name, not a bind address)
 
 
 @dataclass(frozen=True)

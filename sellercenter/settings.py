@@ -251,7 +251,8 @@ SC_LOGIN_FAILURES_PER_ACCOUNT = env.str("SC_LOGIN_FAILURES_PER_ACCOUNT", default
 SC_LOGIN_FAILURES_PER_IP = env.str("SC_LOGIN_FAILURES_PER_IP", default="30/15m")
 # Behind a reverse proxy REMOTE_ADDR is the proxy: name the META key that holds the client's
 # address (e.g. HTTP_X_REAL_IP, set by the proxy) or every client shares one IP counter.
-RATELIMIT_IP_META_KEY = env.str("SC_CLIENT_IP_META_KEY", default="") or None
+SC_CLIENT_IP_META_KEY = env.str("SC_CLIENT_IP_META_KEY", default="")
+RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
 # Private uploads: outside every public URL, served only through permission-checked views.
 SC_PRIVATE_UPLOADS_DIR = Path(env.str("SC_PRIVATE_UPLOADS_DIR", default=str(VAR_DIR / "private")))
 SC_UPLOAD_MAX_BYTES = env.int("SC_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)

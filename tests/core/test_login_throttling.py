@@ -219,3 +219,48 @@ def test_counters_live_in_the_configured_cache(rf, settings):
     keys = redis.keys(f"*{settings.RATELIMIT_CACHE_PREFIX}*")
     assert len(keys) == 1
     assert int(redis.get(keys[0])) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "remote", "expected"),
+    [
+        (None, "192.0.2.9", "192.0.2.9"),
+        ("198.51.100.4", "10.0.0.1", "198.51.100.4"),
+        (" 2001:db8::1 ", "10.0.0.1", "2001:db8::1"),
+        ("1.2.3.4, 5.6.7.8", "10.0.0.1", "10.0.0.1"),  # a forwarded list is not one address
+        ("junk\x00", "10.0.0.1", "10.0.0.1"),
+        ("", "", "0.0.0.0"),
+    ],
+)
+def test_client_ip_reads_the_proxy_header_and_falls_back(rf, settings, header, remote, expected):
+    # given
+    settings.SC_CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    extra = {"REMOTE_ADDR": remote}
+    if header is not None:
+        extra["HTTP_X_REAL_IP"] = header
+    # then
+    assert ratelimit.client_ip(rf.get("/", **extra)) == expected
+
+
+def test_a_junk_proxy_header_never_breaks_sign_in(settings, owner):
+    # given
+    settings.SC_CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    client = Client(REMOTE_ADDR="", HTTP_X_REAL_IP="not an address")
+    # when
+    response = _login(client, "owner", PASSWORD)
+    # then
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
+def test_clients_behind_the_proxy_are_counted_apart(settings, owner):
+    # given: every request comes from the proxy; the header tells the clients apart
+    settings.SC_CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    spray = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="192.0.2.66")
+    for i in range(5):
+        _login(spray, f"nobody-{i}", "wrong")
+    # when
+    other = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="192.0.2.67")
+    # then
+    assert _login(spray, "owner", PASSWORD).status_code == 429
+    assert _login(other, "owner", PASSWORD).status_code == 302
