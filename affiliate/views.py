@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from core.checks import all_passed
 from shops.decorators import shop_required
@@ -8,6 +9,7 @@ from shops.models import StoreLevel
 from .selectors import programme_checks
 
 
+@require_safe
 @shop_required
 def index(request):
     checks = programme_checks(shop=request.shop)

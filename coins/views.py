@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from core.checks import all_passed
 from shops.decorators import shop_required
@@ -6,6 +7,7 @@ from shops.decorators import shop_required
 from .selectors import opening_checks
 
 
+@require_safe
 @shop_required
 def index(request):
     checks = opening_checks(shop=request.shop)

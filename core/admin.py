@@ -1,4 +1,4 @@
-"""Admin building blocks shared by every app (core has no models of its own).
+"""Admin building blocks shared by every app (core's one model, PrivateFile, has no admin page).
 
 - ``money_field``: a list/readonly column that shows an integer minor-units field as Money.
 - ``ReadOnlyAdminMixin`` / ``ReadOnlyTabularInline``: view-only admin for marketplace facts,

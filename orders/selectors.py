@@ -44,8 +44,8 @@ ORDER_SORTS = {
     "-placed": ("-placed_at", "-id"),
     "amount": ("amount_paid_minor", "id"),
     "-amount": ("-amount_paid_minor", "-id"),
-    "number": ("number",),
-    "-number": ("-number",),
+    "number": ("number", "id"),
+    "-number": ("-number", "-id"),
 }
 
 
@@ -77,7 +77,14 @@ def orders_for_shop(
     buyer: str = "",
     number: str = "",
     sort: str = "-placed",
+    search_contacts: bool = False,
 ) -> QuerySet[Order]:
+    """A shop's orders, filtered and sorted (ties broken by id, so keyset pages are stable).
+
+    ``buyer`` matches the buyer id exactly; with ``search_contacts`` (a membership that may
+    see buyers' contacts, ``Membership.can_see_buyer_contacts``) also an e-mail prefix or the
+    exact phone. Without it a contact search would be an oracle for the contact (SPEC B-8).
+    """
     qs = Order.objects.filter(shop=shop).select_related("buyer").only(*ORDER_LIST_FIELDS)
     if status:
         qs = qs.filter(status=status)
@@ -86,9 +93,10 @@ def orders_for_shop(
     if date_to:
         qs = qs.filter(placed_at__lt=clock.day_start(date_to + timedelta(days=1)))
     if buyer:
-        qs = qs.filter(
-            Q(buyer__email__istartswith=buyer) | Q(buyer__external_id=buyer) | Q(buyer__phone=buyer)
-        )
+        match = Q(buyer__external_id=buyer)
+        if search_contacts:
+            match |= Q(buyer__email__istartswith=buyer) | Q(buyer__phone=buyer)
+        qs = qs.filter(match)
     if number:
         qs = qs.filter(number__istartswith=number)
     return qs.order_by(*ORDER_SORTS.get(sort, ORDER_SORTS["-placed"]))

@@ -1,48 +1,25 @@
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
+from core.pagination import KeysetPaginator, capped_count
 from shops.decorators import shop_required
 from shops.models import Carrier
+from shops.selectors import can_see_buyer_contacts
 
 from .forms import OrderFilterForm
 from .models import Order, Shipment
 from .selectors import get_order_for_shop, order_count, orders_for_shop
 
-
-class CappedPaginator(Paginator):
-    """A paginator that counts at most ``cap`` rows.
-
-    A big shop has millions of orders; ``COUNT(*)`` over all of them on every page view is
-    the slow part of a naive list. Counting a LIMITed subquery bounds that work: beyond the
-    cap the page says "10,000+" and the pages stop there (filters narrow it down).
-    """
-
-    cap = 10_000
-
-    def __init__(self, *args, known_count: int | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.known_count = known_count
-
-    @cached_property
-    def _counted(self) -> int:
-        if self.known_count is not None:  # from the pre-aggregated figures: no scan at all
-            return self.known_count
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
-
-    @cached_property
-    def count(self) -> int:
-        return min(self._counted, self.cap)
-
-    @property
-    def capped(self) -> bool:
-        return self._counted > self.cap
+# A filtered list's total is counted up to this many rows only ("more than 10,000"); the pages
+# themselves go on past it (keyset pagination, core.pagination).
+COUNT_CAP = 10_000
 
 
 SORTABLE = {"placed": "placed", "amount": "amount", "number": "number"}
@@ -61,22 +38,30 @@ def _sort_links(current: str) -> dict[str, dict]:
     return links
 
 
+# Pages that show buyers' contacts (even masked): read-only (GET/HEAD), never stored by a
+# shared or browser cache (DESIGN §5).
+contacts_page = cache_control(private=True, no_store=True)
+
+
+@require_safe
+@contacts_page
 @shop_required
 def order_list(request):
-    form = OrderFilterForm(request.GET or None)
+    search_contacts = can_see_buyer_contacts(request.membership)
+    form = OrderFilterForm(request.GET or None, can_search_contacts=search_contacts)
     filters = form.filters()
-    qs = orders_for_shop(shop=request.shop, **filters)
+    qs = orders_for_shop(shop=request.shop, search_contacts=search_contacts, **filters)
     # Unfiltered, or by status only: the shop's daily figures already count these orders.
-    by_status_only = not any(v for k, v in filters.items() if k not in {"sort", "status"})
-    known = (
-        order_count(shop=request.shop, status=filters.get("status", "")) if by_status_only else None
-    )
-    paginator = CappedPaginator(qs, settings.SC_PAGE_SIZE, known_count=known)
-    page = paginator.get_page(request.GET.get("page"))
+    if not any(v for k, v in filters.items() if k not in {"sort", "status"}):
+        total, capped = order_count(shop=request.shop, status=filters.get("status", "")), False
+    else:
+        total, capped = capped_count(qs, COUNT_CAP)
+    page = KeysetPaginator(qs, per_page=settings.SC_PAGE_SIZE).get_page(request.GET)
     context = {
         "form": form,
         "page_obj": page,
-        "paginator": paginator,
+        "total": total,
+        "capped": capped,
         "sort": filters["sort"],
         "sort_links": _sort_links(filters["sort"]),
         "filtered": any(v for k, v in filters.items() if k != "sort"),
@@ -204,6 +189,8 @@ def _carrier_label(code: str) -> str:
     return Carrier(code).label if code in Carrier.values else code
 
 
+@require_safe
+@contacts_page
 @shop_required
 def order_detail(request, order_id: int):
     order = get_order_for_shop(shop=request.shop, order_id=order_id)

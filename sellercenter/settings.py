@@ -261,6 +261,40 @@ SC_ORDER_EVENTS_RETENTION_DAYS = env.int("SC_ORDER_EVENTS_RETENTION_DAYS", defau
 # Pagination of seller lists.
 SC_PAGE_SIZE = 25
 
+# Web hardening (core.ratelimit, core.auth, core.uploads). Rates are "N/period" (django-ratelimit:
+# s, m, h, d with a multiplier, e.g. "5/15m"); counters live in the default cache.
+SC_LOGIN_FAILURES_PER_ACCOUNT = env.str("SC_LOGIN_FAILURES_PER_ACCOUNT", default="5/15m")
+SC_LOGIN_FAILURES_PER_IP = env.str("SC_LOGIN_FAILURES_PER_IP", default="30/15m")
+# Behind a reverse proxy REMOTE_ADDR is the proxy: name the META key that holds the client's
+# address (e.g. HTTP_X_REAL_IP, set by the proxy) or every client shares one IP counter.
+SC_CLIENT_IP_META_KEY = env.str("SC_CLIENT_IP_META_KEY", default="")
+RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
+# Private uploads: outside every public URL, served only through permission-checked views.
+SC_PRIVATE_UPLOADS_DIR = Path(env.str("SC_PRIVATE_UPLOADS_DIR", default=str(VAR_DIR / "private")))
+SC_UPLOAD_MAX_BYTES = env.int("SC_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+SC_UPLOAD_ALLOWED_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/webp")
+# S3-compatible storage (django-storages) when a bucket is named; local disk otherwise.
+SC_PRIVATE_UPLOADS_BUCKET = env.str("SC_PRIVATE_UPLOADS_BUCKET", default="")
+if SC_PRIVATE_UPLOADS_BUCKET:
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SC_PRIVATE_UPLOADS_BUCKET,
+            "endpoint_url": env.str("SC_PRIVATE_UPLOADS_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("SC_PRIVATE_UPLOADS_REGION", default="") or None,
+            "access_key": env.str("SC_PRIVATE_UPLOADS_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("SC_PRIVATE_UPLOADS_SECRET_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,  # never a public URL
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["private"] = {
+        "BACKEND": "core.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(SC_PRIVATE_UPLOADS_DIR)},
+    }
+
 # Marketing-module thresholds: SPEC numbers as named settings, never literals in code.
 # SPEC C-1: coin account opening.
 COINS_OPENING_REGION = "CN"  # registered in mainland China (shops.models.Region)

@@ -2,11 +2,14 @@
 127.0.0.1). Only what tests need is overridden."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sellercenter")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# Private uploads of a test run go to a scratch directory, never into var/.
+os.environ.setdefault("SC_PRIVATE_UPLOADS_DIR", tempfile.mkdtemp(prefix="sc-private-"))
 
 from .settings import *  # noqa: F403
 
@@ -16,6 +19,7 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 STORAGES = {
+    **STORAGES,  # noqa: F405  (keeps "private": core.uploads)
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -2,19 +2,22 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import uploads
+from core.auth import LoginView, ThrottledAdminAuthenticationForm
+
 from . import views
 from .api import api
+
+# /admin/login/ is throttled like the seller sign-in (core.auth).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("files/<uuid:file_id>/", uploads.private_file_view, name="private_file"),
     path("shops/", include("shops.urls")),
     path("orders/", include("orders.urls")),
     path("coins/", include("coins.urls")),

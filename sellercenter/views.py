@@ -3,6 +3,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 from core.money import exponent
 from orders.models import OrderStatus
@@ -20,6 +22,8 @@ STATUS_COLOURS = {
 }
 
 
+@require_safe
+@cache_control(private=True, no_store=True)  # recent orders show buyers
 @shop_required
 def home(request):
     """The seller dashboard. Every figure comes from one read of the shop's pre-aggregated

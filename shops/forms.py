@@ -3,6 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Category, ReviewStatus
 
+# The id columns are PostgreSQL bigints: a larger number is no id at all (and would make the
+# database refuse the query).
+MAX_ID = 2**63 - 1
+
+
+class SwitchShopForm(forms.Form):
+    shop_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
 
 class ProductFilterForm(forms.Form):
     """Filters of the products list; every field optional, unknown choices are form errors."""

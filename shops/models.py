@@ -80,6 +80,8 @@ class Role(models.TextChoices):
 
 
 WRITE_ROLES = (Role.OWNER, Role.MARKETER)
+# SPEC B-8: the roles that see buyers' contacts in full (and may therefore search by them).
+CONTACT_ROLES = (Role.OWNER, Role.MARKETER)
 
 
 class Membership(TimeStampedModel):
@@ -100,6 +102,12 @@ class Membership(TimeStampedModel):
     @property
     def can_write(self) -> bool:
         return self.role in WRITE_ROLES
+
+    @property
+    def can_see_buyer_contacts(self) -> bool:
+        """SPEC B-8: buyers' e-mail and phone in full. A role that may not see them may not
+        search by them either (a prefix search would recover them letter by letter)."""
+        return self.role in CONTACT_ROLES
 
 
 class ReviewStatus(models.TextChoices):

@@ -7,7 +7,18 @@ from .models import Membership, Product, Shop
 def memberships_for_user(*, user) -> QuerySet[Membership]:
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("shop").order_by("shop__name")
+    # The first of these is the shop a member works in until they pick one: by name, then id,
+    # so two shops of the same name still give one stable default.
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("shop")
+        .order_by("shop__name", "shop_id")
+    )
+
+
+def can_see_buyer_contacts(membership: Membership | None) -> bool:
+    """Whether the holder of ``membership`` sees (and may search by) buyers' contacts."""
+    return membership is not None and membership.can_see_buyer_contacts
 
 
 def membership_for(*, user, shop_id: int | None) -> Membership | None:

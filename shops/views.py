@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .decorators import shop_required
-from .forms import ProductFilterForm
+from .forms import ProductFilterForm, SwitchShopForm
 from .middleware import SESSION_KEY
 from .selectors import get_product_for_shop, membership_for, products_for_shop
 
@@ -27,13 +27,14 @@ def _safe_next(request) -> str | None:
 @login_required
 def switch(request):
     """Make another of the user's shops the current one (stored in the session)."""
-    raw = request.POST.get("shop_id", "")
-    try:
-        shop_id = int(raw)
-    except (TypeError, ValueError):
-        shop_id = None
-    # Only the user's own memberships count: a foreign or junk id selects nothing.
-    membership = membership_for(user=request.user, shop_id=shop_id) if shop_id is not None else None
+    form = SwitchShopForm(request.POST)
+    # Only the user's own memberships count: a foreign or junk id (not a number, beyond the
+    # id column's range, NUL bytes) selects nothing.
+    membership = (
+        membership_for(user=request.user, shop_id=form.cleaned_data["shop_id"])
+        if form.is_valid()
+        else None
+    )
     if membership is None:
         messages.error(request, _("You cannot switch to that shop: you are not a member of it."))
         return redirect(_safe_next(request) or "home")
@@ -44,6 +45,7 @@ def switch(request):
     return redirect(_safe_next(request) or "home")
 
 
+@require_safe
 @shop_required
 def products(request):
     form = ProductFilterForm(request.GET or None)
@@ -59,6 +61,7 @@ def products(request):
     return response
 
 
+@require_safe
 @shop_required
 def product_detail(request, product_id: int):
     product = get_product_for_shop(shop=request.shop, product_id=product_id)

@@ -13,6 +13,7 @@ puts ``tests/`` on ``sys.path``, so that import works from any test directory).
 """
 
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,16 @@ if _TESTS_DIR not in sys.path:
 import factories  # noqa: E402
 
 from shops.models import Role  # noqa: E402
+
+# --- isolation --------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts its rate limits (core.ratelimit) from zero: the counters live in Redis,
+    which outlives a test (and a run), so they get a key prefix of their own."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+
 
 # --- shops and staff ---------------------------------------------------------------------------
 

@@ -251,3 +251,32 @@ def test_a_junk_session_shop_id_falls_back_to_the_users_shop(owner_client, shop_
     assert response.status_code == 200
     assert response.wsgi_request.shop == shop_a
     assert owner_client.session["shop_id"] == shop_a.pk
+
+
+# --- role_required without a shop (issue 6 §6.5) ------------------------------------------------
+
+
+@pytest.mark.parametrize("decorate", [shop_required, write_required, role_required(Role.OWNER)])
+def test_a_request_without_a_shop_gets_the_no_shop_page_not_a_500(owner, decorate):
+    # given: a request that never went through CurrentShopMiddleware (no request.shop at all)
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/t/")
+    request.user = owner
+    request.session = SessionStore()
+    # when
+    response = decorate(_whoami)(request)
+    # then
+    assert response.status_code == 403
+    assert b"not a member of any shop" in response.content
+
+
+def test_role_required_for_a_user_without_any_shop_is_the_no_shop_page(db):
+    # given
+    client = login_client(make_user())
+    # when
+    response = client.get("/t/owner/")
+    # then
+    assert response.status_code == 403
+    assert b"not a member of any shop" in response.content

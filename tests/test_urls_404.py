@@ -46,7 +46,18 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
     "shop_id": lambda p: p.shop_a.pk,
     "buyer_id": lambda p: p.buyer_a.pk,
     "shipment_id": lambda p: p.order_a.shipment.pk,
+    "file_id": lambda p: _private_file_of(p.shop_a).pk,
 }
+
+
+def _private_file_of(shop):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.uploads import private_file_store
+
+    pdf = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n")
+    return private_file_store(uploaded=pdf, owner=shop)
+
 
 _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 

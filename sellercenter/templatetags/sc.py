@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from core import clock
 from core.money import Money
-from shops.models import Role
+from shops.selectors import can_see_buyer_contacts
 
 register = template.Library()
 
@@ -85,8 +85,8 @@ def status_style(value):
 
 @register.filter
 def can_see_contacts(membership):
-    """SPEC B-8: contacts in full for owners and marketers only."""
-    return bool(membership) and membership.role in (Role.OWNER, Role.MARKETER)
+    """SPEC B-8: contacts in full only where the membership says so (``Membership`` decides)."""
+    return can_see_buyer_contacts(membership)
 
 
 @register.simple_tag

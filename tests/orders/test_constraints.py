@@ -3,11 +3,13 @@ UniqueConstraint of the foundation models refuses a violating row with Integrity
 the services are bypassed. A meta-test makes sure a new constraint gets a case here."""
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from factories import make_member, make_order, make_review
 
 from buyers.models import Buyer
 from core import clock
+from core.models import PrivateFile
 from orders.models import (
     Cart,
     CartLine,
@@ -176,6 +178,16 @@ CASES = {
     ],
     "one shipment per order": lambda w: Shipment.objects.create(
         order=w["delivered"], carrier="yanwen", tracking_number="X", shipped_at=w["now"]
+    ),
+    "privatefile_size_positive": lambda w: PrivateFile.objects.create(
+        owner_type=ContentType.objects.get_for_model(Shop),
+        owner_id=str(w["shop"].pk),
+        file="x.pdf",
+        original_name="x.pdf",
+        content_type="application/pdf",
+        extension="pdf",
+        size=0,
+        sha256="0" * 64,
     ),
     "one feedback per order": lambda w: [
         Feedback.objects.create(

@@ -151,3 +151,25 @@ def test_product_detail_has_a_constant_query_count(db, django_assert_max_num_que
     many = _count(client, reverse("shops:product_detail", args=[big.pk]))
     # then
     assert few == many
+
+
+@pytest.mark.parametrize("query", [{}, {"number": "UI-"}, {"sort": "-amount"}])
+def test_orders_next_pages_cost_what_the_first_costs(db, settings, query):
+    # given: 4 pages of orders (keyset pages: no OFFSET, so depth costs nothing extra)
+    settings.SC_PAGE_SIZE = 5
+    shop = make_shop(name="Deep")
+    make_orders(shop, 18)
+    client = _client_for(shop, "deep-owner")
+    _count(client, "/orders/")
+    first = client.get("/orders/", query)
+    second = client.get("/orders/", {**query, "after": first.context["page_obj"].next_cursor})
+    third_cursor = second.context["page_obj"].next_cursor
+    # when
+    with CaptureQueriesContext(connection) as at_first:
+        client.get("/orders/", query)
+    with CaptureQueriesContext(connection) as at_third:
+        response = client.get("/orders/", {**query, "after": third_cursor})
+    # then
+    assert len(response.context["page_obj"]) == 5
+    assert len(at_third.captured_queries) == len(at_first.captured_queries)
+    assert not any("OFFSET" in q["sql"].upper() for q in at_third.captured_queries)
