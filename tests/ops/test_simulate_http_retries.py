@@ -96,7 +96,9 @@ def test_s0_http_sender_retries_5xx_429_and_dropped_connections_then_succeeds():
     assert len(server.requests) == 4
     assert sender.retries == 3
     assert len(sleeps) == 3
-    assert sleeps[0] <= 0.5 and sleeps[1] <= 1.0 and sleeps[2] <= 2.0
+    assert sleeps[0] <= 0.5
+    assert sleeps[1] <= 1.0
+    assert sleeps[2] <= 2.0
     assert sleeps[2] >= 1.0  # exponential: the third pause is at least half of 2 s
     # and every try carried the same body, correctly signed
     bodies = {r["body"] for r in server.requests}
@@ -131,7 +133,7 @@ def test_s0_http_sender_retries_a_server_that_is_not_listening_yet():
     with FlakyServer([]) as server:
         url = server.url
     sender, sleeps = _sender(url, attempts=2)
-    with pytest.raises(simulator.SimulatorError, match="cannot reach .*gave up after 2 attempts"):
+    with pytest.raises(simulator.SimulatorError, match=r"cannot reach .*gave up after 2 attempts"):
         sender.send(EVENTS)
     assert len(sleeps) == 1
 
