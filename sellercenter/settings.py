@@ -260,13 +260,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Each record is written once, by the root handler: Django's own "django" console handler
+# (debug only) is dropped, or every request error would be printed twice under `make dev`.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Marketplace integration (SPEC §0).

@@ -68,3 +68,21 @@ def test_readyz_names_an_unreachable_broker(client, monkeypatch):
     assert body["failed"] == ["broker"]
     assert body["checks"]["broker"].startswith("broker unreachable")
     assert body["checks"]["database"] == "ok"
+
+
+def test_a_request_error_is_logged_once(tmp_path):
+    """DESIGN §7: each error logged once — under debug too, where Django adds its own console
+    handler to the "django" logger, besides the root one."""
+    import sys
+
+    from .conftest import clean_env, run
+
+    code = (
+        "import logging, django; django.setup(); "
+        "logging.getLogger('django.request').error('boom-once')"
+    )
+    for debug in ("true", "false"):
+        env = clean_env(SC_VAR_DIR=str(tmp_path), DJANGO_DEBUG=debug, DJANGO_SECRET_KEY="k" * 50)
+        result = run([sys.executable, "-c", code], env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("boom-once") == 1, (debug, result.stderr)
