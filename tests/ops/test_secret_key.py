@@ -115,3 +115,30 @@ def test_celery_worker_and_beat_refuse_to_start_without_a_key(tmp_path, argv, pg
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     assert "DJANGO_SECRET_KEY is unset or empty" in result.stdout + result.stderr
     assert "ready." not in result.stdout + result.stderr
+
+
+def _security(env):
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DEBUG, s.ALLOWED_HOSTS, s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS]))"
+    )
+    import json
+
+    result = run([sys.executable, "-c", code], env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_make_run_serves_plain_http_on_loopback_with_debug_off(var_with_key):
+    # given: what bin/run-embedded exports
+    var, _key = var_with_key
+    env = clean_env(SC_VAR_DIR=str(var), DJANGO_DEBUG="false", SC_EMBEDDED_RUN="true")
+    # then: debug off, loopback hosts, nothing that needs HTTPS
+    assert _security(env) == [False, ["127.0.0.1", "localhost"], False, False, False, 0]
+
+
+def test_without_make_run_debug_off_means_https_only(var_with_key):
+    var, _key = var_with_key
+    env = clean_env(SC_VAR_DIR=str(var), DJANGO_DEBUG="false")
+    assert _security(env) == [False, [], True, True, True, 31536000]
