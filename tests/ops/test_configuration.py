@@ -312,3 +312,19 @@ def test_make_run_refuses_a_busy_port_before_setting_anything_up(tmp_path):
     assert "Setting up" not in result.stdout
     assert not (tmp_path / "sellercenter.sqlite3").exists()
     assert time.monotonic() - started < 30
+
+
+def test_the_embedded_broker_keeps_all_its_files_under_var(tmp_path):
+    # given: the embedded default (no broker URL)
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps(s.CELERY_BROKER_TRANSPORT_OPTIONS))"
+    )
+    result = run([sys.executable, "-c", code], env=clean_env(SC_VAR_DIR=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    import json
+
+    options = json.loads(result.stdout.strip().splitlines()[-1])
+    # then: messages and kombu's exchange tables (default ./control) live under var/broker
+    for name in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert options[name].startswith(str(tmp_path / "broker")), (name, options[name])
