@@ -16,7 +16,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sellercenter
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help run test bench lint fmt check migrate seed messages clean python
+.PHONY: help run dev test bench lint fmt check lock migrate seed messages clean python
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,18 +28,22 @@ python:
 	  echo "'brew install python@3.12' (macOS) or 'pyenv install 3.12', then run make again,"; \
 	  echo "or name it: make run PYTHON=/path/to/python3.12"; exit 1; fi
 
-$(VENV)/.prod: pyproject.toml | python
+# Installs come from the lock files (exact versions with hashes); `make lock` refreshes them.
+$(VENV)/.prod: requirements/prod.txt | python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade "pip>=25.1"
-	$(PIP) install -q --group prod
+	$(PIP) install -q -r requirements/prod.txt
 	@touch $@
 
-$(VENV)/.dev: pyproject.toml $(VENV)/.prod
-	$(PIP) install -q --group dev
+$(VENV)/.dev: requirements/dev.txt $(VENV)/.prod
+	$(PIP) install -q -r requirements/dev.txt
 	@touch $@
 
-run: $(VENV)/.prod  ## set up and run web + worker + beat on SQLite and a file broker, demo data loaded
-	@bin/run-embedded
+run: $(VENV)/.prod  ## run the product as production does (gunicorn, debug off) on SQLite + a file broker, demo data loaded
+	@HOST=$(HOST) PORT=$(PORT) bin/run-embedded
+
+dev: $(VENV)/.prod  ## the same with Django's autoreloading debug server (DJANGO_DEBUG=true)
+	@HOST=$(HOST) PORT=$(PORT) bin/run-embedded --dev
 
 test: $(VENV)/.dev  ## set up, lint, and run the whole test suite on PostgreSQL + Redis
 	@bin/ensure-chromium
@@ -56,6 +60,16 @@ lint: $(VENV)/.dev  ## ruff lint + format check, migrations check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+check: $(VENV)/.prod  ## Django system checks (incl. task time limits vs broker timeout), migrations check
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+
+lock: $(VENV)/.dev  ## re-resolve requirements/*.txt from pyproject.toml (UPGRADE=1: newest allowed)
+	for group in prod dev; do \
+	  $(VENV)/bin/uv pip compile --quiet --group pyproject.toml:$$group --generate-hashes \
+	    --universal --python-version 3.12 --no-annotate --no-header $(if $(UPGRADE),--upgrade) \
+	    -o requirements/$$group.txt || exit 1; done
 
 fmt: $(VENV)/.dev  ## format and autofix
 	$(VENV)/bin/ruff check --fix .

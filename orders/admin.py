@@ -511,4 +511,5 @@ class ShopDailyStatsAdmin(FactAdmin):
         )
 
 
-from . import admin_api  # noqa: E402,F401  (the ingested-event log: orders/admin_api.py)
+# The ingested-event log (orders/admin_api.py) and the order event log (orders/admin_eventlog.py).
+from . import admin_api, admin_eventlog  # noqa: E402,F401

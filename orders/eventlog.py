@@ -246,3 +246,15 @@ def lag() -> dict[str, dict]:
         )
         out[c.name] = {"position": pos, "oldest_unhandled_at": oldest}
     return out
+
+
+def retry_now(*, failure_ids: list[int]) -> int:
+    """An operator's "retry now": the failures' back-off ends and their events are delivered
+    again at once (after this commits). Returns how many were due."""
+    with transaction.atomic():
+        failures = ConsumerFailure.objects.filter(pk__in=failure_ids)
+        event_ids = sorted(set(failures.values_list("event_id", flat=True)))
+        n = failures.update(retry_at=clock.now())
+        if event_ids:
+            events.written(event_ids)
+    return n

@@ -465,18 +465,44 @@ class InProcessSender:
 
 
 class HttpSender:
-    """Signed batches over HTTP (stdlib urllib)."""
+    """Signed batches over HTTP (stdlib urllib), retried as a real client does.
 
-    def __init__(self, *, url: str, key_id: str, secret: str, timeout: float = 30) -> None:
+    A batch that meets a connection error, a timeout, 429 or a 5xx answer is sent again
+    (freshly signed; event ids make a replay harmless) after an exponential backoff with
+    jitter — 0.5 s, 1 s, 2 s, … at most ``max_backoff`` (or the server's ``Retry-After``) —
+    up to ``attempts`` times in all; only then does the run stop. Other 4xx answers (a bad
+    key or signature, an invalid batch) are not retried: sending them again cannot help.
+    """
+
+    RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        key_id: str,
+        secret: str,
+        timeout: float = 30,
+        attempts: int = 6,
+        backoff: float = 0.5,
+        max_backoff: float = 8,
+        on_retry: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.url = url.rstrip("/")
         if not self.url.endswith("/events"):
             self.url += "/api/v1/events" if "/api/v1" not in self.url else "/events"
         self.key_id = key_id
         self.secret = secret
         self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.on_retry = on_retry
+        self.sleep = sleep
+        self.retries = 0  # batches sent again, over the whole run
 
-    def send(self, events: list[dict]) -> list[dict]:
-        body = json.dumps({"events": events}).encode()
+    def _post(self, body: bytes) -> list[dict]:
         ts = int(time.time())
         request = urllib.request.Request(  # noqa: S310 - the operator's own URL
             self.url,
@@ -489,14 +515,37 @@ class HttpSender:
                 "X-SC-Signature": sign(secret=self.secret, timestamp=ts, body=body),
             },
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return json.loads(response.read())["results"]
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode(errors="replace")
-            raise SimulatorError(f"HTTP {exc.code} from {self.url}: {detail}") from None
-        except urllib.error.URLError as exc:
-            raise SimulatorError(f"cannot reach {self.url}: {exc.reason}") from None
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            return json.loads(response.read())["results"]
+
+    def send(self, events: list[dict]) -> list[dict]:
+        body = json.dumps({"events": events}).encode()
+        for attempt in range(1, self.attempts + 1):
+            retry_after = None
+            try:
+                return self._post(body)
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:300].decode(errors="replace")
+                problem = f"HTTP {exc.code} from {self.url}: {detail}"
+                if exc.code not in self.RETRY_STATUSES:
+                    raise SimulatorError(problem) from None
+                with contextlib.suppress(TypeError, ValueError):
+                    retry_after = float(exc.headers.get("Retry-After"))
+            except urllib.error.URLError as exc:
+                problem = f"cannot reach {self.url}: {exc.reason}"
+            except (ConnectionError, TimeoutError) as exc:  # e.g. a reset mid-answer
+                problem = f"connection to {self.url} failed: {exc!r}"
+            if attempt == self.attempts:
+                raise SimulatorError(f"{problem} (gave up after {attempt} attempts)")
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+            delay = delay * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not secrets
+            if retry_after is not None:
+                delay = min(max(delay, retry_after), self.max_backoff)
+            self.retries += 1
+            if self.on_retry:
+                self.on_retry(f"{problem}; retrying in {delay:.1f} s ({attempt}/{self.attempts})")
+            self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 class SimulatorError(Exception):

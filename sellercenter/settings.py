@@ -3,8 +3,12 @@
 With nothing set, the product runs on an embedded default: SQLite and a filesystem
 Celery broker under ``var/``. Production sets DATABASE_URL, REDIS_URL (or
 CELERY_BROKER_URL), DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DJANGO_DEBUG=false.
+
+Every variable read here is listed in README's configuration table and in ``.env.example``
+(tests/ops/test_configuration.py checks it).
 """
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,18 +17,46 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("SC_VAR_DIR", default=str(BASE_DIR / "var")))
 
+# .env first (real environment variables win), so everything below, SC_VAR_DIR included,
+# sees it. An empty value counts as unset: `cp .env.example .env` leaves every default alone.
+environ.Env.read_env(BASE_DIR / ".env")
+_OURS = ("DJANGO_", "SC_", "CELERY_", "DATABASE_URL", "REDIS_URL", "DB_", "PLATFORM_", "LOG_")
+for _name in [n for n, v in os.environ.items() if v == "" and n.startswith(_OURS)]:
+    del os.environ[_name]
 env = environ.Env()
-env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
+
+VAR_DIR = Path(env.str("SC_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The key `make run` generates once (bin/run-embedded, mode 0600). Read only when no
+# DJANGO_SECRET_KEY is set, so every process of the local product (web, worker, beat and
+# management commands typed later in another shell) signs with the same key. A deployment
+# sets DJANGO_SECRET_KEY and has no such file: without the variable its servers refuse to start.
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# No production default. Management commands that need no secret (migrations, checks) run
-# without one; every server refuses to start without it (sellercenter.startup), and Django
-# itself refuses any signing with an empty key.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-key" if DEBUG else "")
+# `make run` (bin/run-embedded) serves the product as production does, but over plain HTTP on
+# the loopback interface: only its cookie, redirect and host defaults differ.
+EMBEDDED_RUN = env.bool("SC_EMBEDDED_RUN", default=False)
+_LOCAL_HTTP = DEBUG or EMBEDDED_RUN
+
+
+def _secret_key() -> str:
+    if key := env.str("DJANGO_SECRET_KEY", default=""):
+        return key
+    try:
+        key = SECRET_KEY_FILE.read_text().strip()
+    except OSError:
+        key = ""
+    # No production default. Management commands that need no secret (migrations, checks)
+    # run without one; every server refuses to start without it (sellercenter.startup), and
+    # Django itself refuses any signing with an empty key.
+    return key or ("dev-insecure-key" if DEBUG else "")
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if _LOCAL_HTTP else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -87,7 +119,6 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sellercenter.sqlite3'}"),
 }
@@ -148,13 +179,14 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
-# Security. Production (DEBUG off) gets HSTS, secure cookies and a strict CSP.
+# Security. Production (DEBUG off) gets HSTS, secure cookies and a strict CSP; `make run`
+# (plain HTTP on loopback, SC_EMBEDDED_RUN) keeps debug off but drops the HTTPS-only parts.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not _LOCAL_HTTP)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not _LOCAL_HTTP)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not _LOCAL_HTTP)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if _LOCAL_HTTP else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -193,19 +225,24 @@ DEFAULT_FROM_EMAIL = env.str(
 # Celery. Redis when a broker URL is set; otherwise kombu's filesystem transport under
 # var/, so `make run` brings up a real worker and beat with no server at all.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# Not a CELERY_ setting name: Celery reads it from the transport options below.
+SC_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=600)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # exchange tables (kombu's default is ./control, wherever the process was started)
+        "control_folder": str(_broker_dir / "control"),
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
 else:
-    # Longer than any task's hard time limit, so a running task is never redelivered.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # DESIGN §4: a task whose worker died (kill -9) is redelivered after this many seconds,
+    # so it is minutes, not an hour; every hard time limit fits under it (sellercenter.checks).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SC_BROKER_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -235,13 +272,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Each record is written once, by the root handler: Django's own "django" console handler
+# (debug only) is dropped, or every request error would be printed twice under `make dev`.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Marketplace integration (SPEC §0).

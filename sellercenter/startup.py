@@ -4,6 +4,15 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 
+def missing_secret_key_message() -> str:
+    return (
+        "No secret key: DJANGO_SECRET_KEY is unset or empty, DJANGO_DEBUG is off and there is "
+        f"no key file at {settings.SECRET_KEY_FILE}. Set DJANGO_SECRET_KEY to a long random "
+        "string (e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        ") before starting Seller Center; `make run` generates the key file for the local product."
+    )
+
+
 def require_secret_key() -> None:
     """DESIGN §7: a secret has no production default; a server without one fails loudly."""
     try:
@@ -11,7 +20,4 @@ def require_secret_key() -> None:
     except ImproperlyConfigured:
         key = ""
     if not key:
-        raise ImproperlyConfigured(
-            "Set the DJANGO_SECRET_KEY environment variable (a long random string) "
-            "before starting Seller Center with DJANGO_DEBUG off."
-        )
+        raise ImproperlyConfigured(missing_secret_key_message())

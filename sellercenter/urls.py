@@ -14,7 +14,8 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("readyz", views.readyz, name="readyz"),
+    path("accounts/login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("files/<uuid:file_id>/", uploads.private_file_view, name="private_file"),

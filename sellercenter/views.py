@@ -78,7 +78,69 @@ def home(request):
     return render(request, "sellercenter/home.html", context)
 
 
+_MIGRATED = False  # once every migration is applied, this code version stays migrated
+
+
+def _database_ready() -> str | None:
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+    except Exception as exc:  # any driver error means "not ready"
+        return f"database unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def _migrations_ready() -> str | None:
+    global _MIGRATED
+    if _MIGRATED:
+        return None
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:
+        return f"migrations unknown: {exc.__class__.__name__}"
+    if plan:
+        return f"{len(plan)} migration(s) not applied (run: manage.py migrate)"
+    _MIGRATED = True
+    return None
+
+
+def _broker_ready() -> str | None:
+    from sellercenter.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
+    except Exception as exc:
+        return f"broker unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
 def healthz(request):
-    with connection.cursor() as cur:
-        cur.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Liveness: the process answers. Touches nothing else (no database, no broker)."""
+    return _no_store(JsonResponse({"status": "ok"}))
+
+
+@require_safe
+def readyz(request):
+    """Readiness: the database answers, every migration is applied and the broker is
+    reachable. 200 with each check's result, or 503 naming what failed."""
+    checks = {"database": _database_ready()}
+    checks["migrations"] = _migrations_ready() if checks["database"] is None else "skipped"
+    checks["broker"] = _broker_ready()
+    failed = {name: why for name, why in checks.items() if why is not None}
+    body = {
+        "status": "unavailable" if failed else "ok",
+        "checks": {name: checks[name] or "ok" for name in checks},
+    }
+    if failed:
+        body["failed"] = sorted(failed)
+    return _no_store(JsonResponse(body, status=503 if failed else 200))

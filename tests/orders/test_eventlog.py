@@ -460,3 +460,37 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(probe, t
     cache.delete(f"probe:stall:{paid.pk}")
     assert _wait(lambda: eventlog.catch_up()["handled"] >= 0 and handled()[paid.pk] == 1, 30)
     assert_each_handled_once()
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_lists_failures_and_retry_now_ends_the_back_off(probe, monkeypatch, admin_client):
+    # given: a failure in back-off
+    monkeypatch.setattr(events, "enqueue", lambda ids: None)
+    shop, buyer = make_shop(), make_buyer()
+    order = make_order(shop, buyer, status="pending_payment")
+    created = OrderEvent.objects.get(order=order)
+    probe_consumer.fail_once(created.pk)
+    eventlog.catch_up()
+    failure = ConsumerFailure.objects.get()
+    assert failure.retry_at > clock.now()
+
+    # when: the list is shown, then "retry now" runs (delivery back on)
+    page = admin_client.get("/admin/orders/consumerfailure/")
+    monkeypatch.setattr(events, "enqueue", eventlog.deliver)
+    response = admin_client.post(
+        "/admin/orders/consumerfailure/",
+        {"action": "retry_now", "_selected_action": [failure.pk]},
+        follow=True,
+    )
+
+    # then
+    assert page.status_code == 200
+    assert "probe fails once" in page.content.decode()
+    assert "1 failed event handed to its consumer again." in response.content.decode()
+    assert_each_handled_once()
+    assert not ConsumerFailure.objects.exists()
+    cursors = admin_client.get("/admin/orders/consumercursor/")
+    assert cursors.status_code == 200

@@ -43,6 +43,7 @@ from orders.models import (
     ConsumerFailure,
     Dispute,
     Feedback,
+    IngestedEvent,
     Order,
     OrderEvent,
     OrderLine,
@@ -64,11 +65,14 @@ LOGINS = [
 ]
 
 # Children before parents: the order the ORM deletes them in when TRUNCATE is not available.
+# Received event ids go too: a batch replayed after a flush applies again instead of answering
+# `duplicate` for orders that no longer exist.
 MARKETPLACE_MODELS = [
     ConsumedEvent,
     ConsumerFailure,
     ConsumerCursor,
     OrderEvent,
+    IngestedEvent,
     TrackingEvent,
     Shipment,
     OrderLine,
@@ -123,8 +127,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--flush",
             action="store_true",
-            help="wipe marketplace data first: orders, carts, buyers, shops and everything that "
-            "references them (on PostgreSQL: TRUNCATE … CASCADE). Users are kept.",
+            help="wipe marketplace data first: orders, carts, buyers, shops, received event ids "
+            "and everything that references them (on PostgreSQL: TRUNCATE … CASCADE). Users and "
+            "integrations are kept.",
         )
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing (exit 0) when shops already exist"
@@ -146,8 +151,9 @@ class Command(BaseCommand):
             return
         if existing and not opts["flush"]:
             raise CommandError(
-                f"The database already has {existing} shop(s). Run with --flush to wipe the "
-                "marketplace data and seed again, or --if-empty to skip seeding."
+                f"The database already has {existing} shop(s) (e.g. from `make run`). To wipe "
+                "the marketplace data and seed again, run: manage.py seed_demo --flush "
+                "(or --if-empty to keep what is there)."
             )
         self.verbose = opts["verbosity"] >= 1
         started = time.monotonic()

@@ -35,6 +35,13 @@ class Command(BaseCommand):
             metavar="N",
             help="First create N shops with products through events (default: only if none exist).",
         )
+        parser.add_argument(
+            "--attempts",
+            type=int,
+            default=6,
+            help="With --http: tries per batch on connection errors, timeouts, 429 and 5xx "
+            "answers, with exponential backoff (default 6), before the run stops.",
+        )
         parser.add_argument("--seed", type=int, help="Random seed (a reproducible stream).")
         parser.add_argument(
             "--batch", type=int, default=500, help="Largest batch sent at once (≤ 500)."
@@ -45,12 +52,20 @@ class Command(BaseCommand):
             raise CommandError(
                 "--http needs --key and --secret (manage.py integration_create NAME)."
             )
-        if o["rate"] < 0 or not 1 <= o["batch"] <= 500:
-            raise CommandError("--rate must be ≥ 0 and --batch between 1 and 500.")
+        if o["rate"] < 0 or not 1 <= o["batch"] <= 500 or o["attempts"] < 1:
+            raise CommandError(
+                "--rate must be ≥ 0, --batch between 1 and 500 and --attempts at least 1."
+            )
         if o["duration"] is None and o["events"] is None:
             self.stderr.write("No --duration or --events: running until Ctrl-C.")
         sender = (
-            simulator.HttpSender(url=o["http"], key_id=o["key"], secret=o["secret"])
+            simulator.HttpSender(
+                url=o["http"],
+                key_id=o["key"],
+                secret=o["secret"],
+                attempts=o["attempts"],
+                on_retry=self.stderr.write,
+            )
             if o["http"]
             else simulator.InProcessSender()
         )

@@ -11,7 +11,7 @@ C = Category
 # The first four are the demo login's shops (healthy, late shipper, new, high canceller).
 SHOPS: list[tuple[str, str, str, str, bool, int, str]] = [
     (
-        "Shenzhen Lumina Electronics",
+        "Dongguan Lumina Electronics",
         C.CONSUMER_ELECTRONICS,
         "USD",
         Region.MAINLAND_CN,

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SellerCenterConfig(AppConfig):
+    name = "sellercenter"
+    verbose_name = "Seller Center"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks
