@@ -159,7 +159,11 @@ class BuyerData(Strict):
     site: SiteName = "global"
     device_id: _text(128) = ""
     registered_at: Timestamp | None = Field(None, description="Defaults to occurred_at.")
-    risk_status: RiskStatusName = "ok"
+    risk_status: RiskStatusName = Field(
+        "ok",
+        description="Initial risk status of a new buyer; a known buyer's status is decided in "
+        "admin and never changed by this event.",
+    )
 
 
 class CartItemIn(Strict):
