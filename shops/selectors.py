@@ -1,7 +1,12 @@
+from datetime import datetime, timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Membership, Product, Shop
+from core import clock
+from core.money import Money
+
+from .models import BalanceEntry, LogisticsSetting, Membership, Product, Shop, ShopBalance
 
 
 def memberships_for_user(*, user) -> QuerySet[Membership]:
@@ -36,3 +41,52 @@ def products_for_shop(
     if category:
         qs = qs.filter(category=category)
     return qs.prefetch_related("skus").order_by("title", "id")
+
+
+# --- shared reads of the marketing modules (DESIGN §2: one copy, not one per module) -----------
+
+
+def serious_violations(*, shop: Shop, days: int, at: datetime | None = None) -> int:
+    """Serious violations in the ``days`` before ``at`` (now): SPEC C-1(c), M-1, E-rules.
+
+    Served by the (shop, serious, occurred_at) index."""
+    at = at or clock.now()
+    return shop.violations.filter(
+        serious=True, occurred_at__gt=at - timedelta(days=days), occurred_at__lte=at
+    ).count()
+
+
+def carriers_for_shop(*, shop: Shop) -> list[LogisticsSetting]:
+    """Every carrier in the shop's logistics settings (one query)."""
+    return list(LogisticsSetting.objects.filter(shop=shop).order_by("carrier"))
+
+
+def usable_carriers(
+    *, shop: Shop, carriers: list[LogisticsSetting] | None = None
+) -> list[LogisticsSetting]:
+    """Carriers the shop may ship activity orders with: certified and enabled (SPEC E-2).
+
+    Pass ``carriers`` (from ``carriers_for_shop``) to filter a list already read."""
+    rows = carriers_for_shop(shop=shop) if carriers is None else carriers
+    return [c for c in rows if c.certified and c.enabled]
+
+
+# --- shop balance ---------------------------------------------------------------------------
+
+
+def balance_for_shop(*, shop: Shop) -> Money:
+    """The shop's balance in its currency (zero before its first entry)."""
+    row = (
+        ShopBalance.objects.filter(shop=shop, currency=shop.currency)
+        .values_list("balance_minor", flat=True)
+        .first()
+    )
+    return Money(row or 0, shop.currency)
+
+
+def balance_entries_for_shop(*, shop: Shop, kind: str = "") -> QuerySet[BalanceEntry]:
+    """The shop's ledger, newest first (index balance_entry_shop_at)."""
+    qs = BalanceEntry.objects.filter(shop=shop)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-created_at", "-id")

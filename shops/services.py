@@ -1,19 +1,24 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
+from core import clock
 from core.errors import DomainError
-from core.money import exponent
+from core.money import Money, exponent
 
 from .models import (
+    BalanceEntry,
     Category,
+    EntryKind,
     LogisticsSetting,
     Membership,
     Product,
     Region,
     ReviewStatus,
     Shop,
+    ShopBalance,
     Sku,
     Violation,
 )
@@ -149,3 +154,135 @@ def violation_record(
         },
     )
     return violation
+
+
+# --- shop balance ledger (SPEC §0 "Shop balance") -------------------------------------------------
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+
+
+_REASON_MAX = BalanceEntry._meta.get_field("reason").max_length
+_KEY_MAX = BalanceEntry._meta.get_field("idempotency_key").max_length
+
+
+def balance_credit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
+    """Add ``amount`` to the shop's balance (e.g. a marketplace settlement payout).
+
+    Idempotent: the same key returns the first entry; the same key for another shop, kind or
+    amount is refused with ``idempotency_key_reused``.
+    """
+    return _post(
+        shop=shop,
+        kind=EntryKind.CREDIT,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+def balance_debit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
+    """Take ``amount`` from the shop's balance: coin fund top-ups (C-5), mail beyond the free quota
+    (M-9), commissions (A-7). A debit the balance cannot cover is refused (``insufficient_balance``)
+    and writes nothing; the balance never goes below zero (and the database refuses it too).
+    Idempotent like ``balance_credit``."""
+    return _post(
+        shop=shop,
+        kind=EntryKind.DEBIT,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _validate(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> str:
+    if not isinstance(amount, Money):
+        # Floats, Decimals and bare ints are refused: the ledger takes Money only (DESIGN §3).
+        raise DomainError(
+            f"A balance amount must be Money, not {type(amount).__name__}.", code="invalid_amount"
+        )
+    if amount.amount <= 0:
+        raise DomainError("A balance amount must be more than zero.", code="invalid_amount")
+    if amount.currency != shop.currency:
+        raise DomainError(
+            f"The amount is in {amount.currency}; the shop's balance is in {shop.currency}.",
+            code="currency_mismatch",
+        )
+    reason = (reason or "").strip()
+    if not reason or len(reason) > _REASON_MAX:
+        raise DomainError(
+            f"A balance entry needs a reason of 1 to {_REASON_MAX} characters.",
+            code="invalid_reason",
+        )
+    if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= _KEY_MAX:
+        raise DomainError(
+            f"An idempotency key is a string of 1 to {_KEY_MAX} characters.",
+            code="invalid_idempotency_key",
+        )
+    return reason
+
+
+def _replay(entry: BalanceEntry, *, shop: Shop, kind: str, amount: Money) -> BalanceEntry:
+    if (entry.shop_id, entry.kind, entry.amount) != (shop.pk, kind, amount):
+        raise IdempotencyKeyReused(
+            f"Idempotency key {entry.idempotency_key!r} was already used for another balance "
+            "entry (a different shop, kind or amount)."
+        )
+    return entry
+
+
+@transaction.atomic
+def _post(
+    *, shop: Shop, kind: str, amount: Money, reason: str, idempotency_key: str
+) -> BalanceEntry:
+    reason = _validate(shop=shop, amount=amount, reason=reason, idempotency_key=idempotency_key)
+    first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if first is not None:
+        return _replay(first, shop=shop, kind=kind, amount=amount)
+
+    balance, _ = ShopBalance.objects.get_or_create(shop=shop, currency=amount.currency)
+    # One lock per shop balance serialises its movements (DESIGN §3); a caller that needs several
+    # shops' balances takes them in primary-key order.
+    balance = ShopBalance.objects.select_for_update().get(pk=balance.pk)
+    # A concurrent call with the same key may have committed while this one waited for the lock.
+    first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if first is not None:
+        return _replay(first, shop=shop, kind=kind, amount=amount)
+
+    if kind == EntryKind.DEBIT:
+        if amount.amount > balance.balance_minor:
+            raise InsufficientBalance(
+                f"The shop's balance {balance.balance.format()} cannot cover {amount.format()}."
+            )
+        after = balance.balance_minor - amount.amount
+        delta = -amount.amount
+    else:
+        after = balance.balance_minor + amount.amount
+        delta = amount.amount
+    try:
+        with transaction.atomic():
+            entry = BalanceEntry.objects.create(
+                balance=balance,
+                shop=shop,
+                kind=kind,
+                amount_minor=amount.amount,
+                currency=amount.currency,
+                balance_after_minor=after,
+                reason=reason,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # The same key, committed meanwhile for another shop's balance (another lock).
+        first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if first is None:
+            raise
+        return _replay(first, shop=shop, kind=kind, amount=amount)
+    ShopBalance.objects.filter(pk=balance.pk).update(
+        balance_minor=F("balance_minor") + delta, updated_at=clock.now()
+    )
+    return entry

@@ -7,4 +7,5 @@ urlpatterns = [
     path("switch/", views.switch, name="switch"),
     path("products/", views.products, name="products"),
     path("products/<int:product_id>/", views.product_detail, name="product_detail"),
+    path("balance/", views.balance, name="balance"),
 ]

@@ -6,12 +6,19 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .decorators import shop_required
 from .forms import ProductFilterForm
 from .middleware import SESSION_KEY
-from .selectors import get_product_for_shop, membership_for, products_for_shop
+from .models import EntryKind
+from .selectors import (
+    balance_entries_for_shop,
+    balance_for_shop,
+    get_product_for_shop,
+    membership_for,
+    products_for_shop,
+)
 
 
 def _safe_next(request) -> str | None:
@@ -68,3 +75,26 @@ def product_detail(request, product_id: int):
         "shops/product_detail.html",
         {"product": product, "skus": skus, "total_stock": sum(s.stock for s in skus)},
     )
+
+
+@require_safe
+@shop_required
+def balance(request):
+    """The shop's balance and its ledger (SPEC §0), newest first; every role may read it."""
+    kind = request.GET.get("kind", "")
+    if kind not in EntryKind.values:
+        kind = ""
+    entries = balance_entries_for_shop(shop=request.shop, kind=kind)
+    page = Paginator(entries, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "balance": balance_for_shop(shop=request.shop),
+        "page_obj": page,
+        "kind": kind,
+        "kinds": EntryKind.choices,
+    }
+    template = "shops/balance.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#balance-entries"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

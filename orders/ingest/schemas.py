@@ -302,6 +302,14 @@ class ViolationData(Strict):
     description: _text(1000) = ""
 
 
+class BalanceCreditData(Strict):
+    shop_id: Id
+    credit_id: Id = Field(description="The marketplace's id of this credit: credited once.")
+    amount_minor: PositiveAmount
+    currency: CurrencyCode = Field(description="Must be the shop's currency.")
+    reason: _text(200) = ""
+
+
 # --- the envelope ------------------------------------------------------------------------------
 
 
@@ -397,6 +405,11 @@ class ViolationRecorded(_Event):
     data: ViolationData
 
 
+class ShopBalanceCredited(_Event):
+    type: Literal["shop.balance_credited"]
+    data: BalanceCreditData
+
+
 EVENT_MODELS = (
     ShopUpserted,
     ProductUpserted,
@@ -415,6 +428,7 @@ EVENT_MODELS = (
     ReviewPosted,
     FeedbackPosted,
     ViolationRecorded,
+    ShopBalanceCredited,
 )
 EVENT_TYPES = tuple(m.model_fields["type"].annotation.__args__[0] for m in EVENT_MODELS)
 
@@ -435,7 +449,8 @@ Event = Annotated[
     | DisputeClosed
     | ReviewPosted
     | FeedbackPosted
-    | ViolationRecorded,
+    | ViolationRecorded
+    | ShopBalanceCredited,
     Field(discriminator="type"),
 ]
 
