@@ -1,7 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, ReviewStatus
+from core.money import EXPONENTS
+
+from .models import Category, Region, ReviewStatus
 
 
 class ProductFilterForm(forms.Form):
@@ -26,3 +29,35 @@ class ProductFilterForm(forms.Form):
             "status": data.get("status") or "",
             "category": data.get("category") or "",
         }
+
+
+# --- fields of the rule-number registry (settings.CONSTANCE_ADDITIONAL_FIELDS) ----------------
+
+
+class RegionRuleField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Region.choices, **kwargs)
+
+
+class CurrencyRuleField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=[(c, c) for c in sorted(EXPONENTS)], **kwargs)
+
+
+class CategoriesRuleField(forms.CharField):
+    """Main-category codes, comma-separated (stored as text); each must be a known category."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", ", ".join(Category.values))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        codes = [c.strip() for c in (value or "").split(",") if c.strip()]
+        unknown = [c for c in codes if c not in Category.values]
+        if unknown:
+            raise ValidationError(
+                _("Unknown category: %(codes)s. Known: %(known)s.")
+                % {"codes": ", ".join(unknown), "known": ", ".join(Category.values)}
+            )
+        return ",".join(dict.fromkeys(codes))
