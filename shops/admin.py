@@ -19,6 +19,7 @@ from .models import (
     BalanceEntry,
     LogisticsSetting,
     Membership,
+    Notification,
     Product,
     Shop,
     ShopBalance,
@@ -278,4 +279,13 @@ class BalanceEntryAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin
     list_filter = ["kind", "currency", "created_at"]
     list_select_related = ["shop"]
     search_fields = ["=idempotency_key", "reason", "shop__name", "=shop__external_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "shop", "kind", "title", "read_at"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["recipient", "shop"]
+    search_fields = ["recipient__username", "shop__name", "title"]
     date_hierarchy = "created_at"

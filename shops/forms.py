@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import EXPONENTS
 
-from .models import Category, Region, ReviewStatus
+from .models import Category, NotificationKind, Region, ReviewStatus
 
 
 class ProductFilterForm(forms.Form):
@@ -61,3 +61,33 @@ class CategoriesRuleField(forms.CharField):
                 % {"codes": ", ".join(unknown), "known": ", ".join(Category.values)}
             )
         return ",".join(dict.fromkeys(codes))
+
+
+class NotificationPreferencesForm(forms.Form):
+    """Two switches per kind: in the seller center, and by email."""
+
+    def __init__(self, *args, initial_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = {kind: (in_app, email) for kind, _l, in_app, email in initial_choices or []}
+        for kind, label in NotificationKind.choices:
+            in_app, email = chosen.get(kind, (True, True))
+            self.fields[f"{kind}__in_app"] = forms.BooleanField(
+                label=label, required=False, initial=in_app
+            )
+            self.fields[f"{kind}__email"] = forms.BooleanField(
+                label=label, required=False, initial=email
+            )
+
+    def rows(self):
+        """(label, in-app field, email field) per kind, for the template."""
+        return [
+            (label, self[f"{kind}__in_app"], self[f"{kind}__email"])
+            for kind, label in NotificationKind.choices
+        ]
+
+    def choices(self) -> dict[str, tuple[bool, bool]]:
+        data = self.cleaned_data
+        return {
+            kind: (data[f"{kind}__in_app"], data[f"{kind}__email"])
+            for kind in NotificationKind.values
+        }

@@ -306,3 +306,81 @@ class BalanceEntry(models.Model):
     @property
     def balance_after(self) -> Money:
         return Money(self.balance_after_minor, self.currency)
+
+
+# --- staff notifications (DESIGN §2) -------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    # Senders to come: forced exit (SPEC E-5), grade changes, auto-pause; and the balance.
+    ACTIVITY_EXIT = "activity_exit", _("Activity exits")
+    GRADE_CHANGE = "grade_change", _("Grade changes")
+    AUTO_PAUSE = "auto_pause", _("Automatic pauses")
+    BALANCE = "balance", _("Balance")
+    GENERAL = "general", _("Other announcements")
+
+
+class Notification(models.Model):
+    """An in-app message to one staff member about one shop (``shops.services.notify``)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    # A path inside the seller center ("/activities/…"), checked by notify(): never a URL elsewhere.
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(link="") | (Q(link__startswith="/") & ~Q(link__startswith="//")),
+                name="notification_link_is_local_path",
+            ),
+        ]
+        indexes = [
+            # The list page, newest first per recipient.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            # The bell's unread count: a small partial index (unread rows only).
+            models.Index(
+                fields=["recipient", "shop"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """One staff member's choice for one kind; no row means both channels on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    in_app = models.BooleanField(_("in the seller center"), default=True)
+    email = models.BooleanField(_("by email"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_pref_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind}"

@@ -6,7 +6,17 @@ from django.http import Http404
 from core import clock
 from core.money import Money
 
-from .models import BalanceEntry, LogisticsSetting, Membership, Product, Shop, ShopBalance
+from .models import (
+    BalanceEntry,
+    LogisticsSetting,
+    Membership,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Product,
+    Shop,
+    ShopBalance,
+)
 
 
 def memberships_for_user(*, user) -> QuerySet[Membership]:
@@ -90,3 +100,44 @@ def balance_entries_for_shop(*, shop: Shop, kind: str = "") -> QuerySet[BalanceE
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("-created_at", "-id")
+
+
+# --- staff notifications ---------------------------------------------------------------------
+# Tenant-aware: a user sees their notifications of the shops they are still a member of
+# (``shop_ids``: the memberships CurrentShopMiddleware already read).
+
+
+def unread_notification_count(*, user, shop_ids) -> int:
+    """The bell: one COUNT over the partial index of unread rows."""
+    if not shop_ids:
+        return 0
+    return Notification.objects.filter(
+        recipient=user, shop_id__in=list(shop_ids), read_at__isnull=True
+    ).count()
+
+
+def notifications_for_user(*, user, shop_ids, unread_only: bool = False) -> QuerySet[Notification]:
+    qs = Notification.objects.filter(recipient=user, shop_id__in=list(shop_ids))
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.select_related("shop").order_by("-created_at", "-id")
+
+
+def get_notification_for_user(*, user, shop_ids, notification_id) -> Notification:
+    """Someone else's notification, or one of a shop the user left, is a 404."""
+    try:
+        pk = int(notification_id)
+        if not 0 < pk < 2**63:  # beyond a bigint the database would refuse the query itself
+            raise ValueError(pk)
+        return Notification.objects.get(pk=pk, recipient=user, shop_id__in=list(shop_ids))
+    except (Notification.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such notification.") from None
+
+
+def notification_preferences_for_user(*, user) -> list[tuple[str, str, bool, bool]]:
+    """(kind, label, in_app, email) for every kind, defaults filled in."""
+    chosen = {p.kind: (p.in_app, p.email) for p in NotificationPreference.objects.filter(user=user)}
+    return [
+        (kind, str(label), *chosen.get(kind, (True, True)))
+        for kind, label in NotificationKind.choices
+    ]

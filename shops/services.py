@@ -1,6 +1,9 @@
+import logging
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -14,6 +17,9 @@ from .models import (
     EntryKind,
     LogisticsSetting,
     Membership,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     Product,
     Region,
     ReviewStatus,
@@ -286,3 +292,110 @@ def _post(
         balance_minor=F("balance_minor") + delta, updated_at=clock.now()
     )
     return entry
+
+
+# --- staff notifications (DESIGN §2) ---------------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+_TITLE_MAX = Notification._meta.get_field("title").max_length
+_LINK_MAX = Notification._meta.get_field("link").max_length
+
+
+def notification_channels(*, users, kind: str) -> dict[int, tuple[bool, bool]]:
+    """Each user's (in-app, email) choice for ``kind``; both on when never set. One query."""
+    chosen = {
+        p.user_id: (p.in_app, p.email)
+        for p in NotificationPreference.objects.filter(user__in=users, kind=kind)
+    }
+    return {u.pk: chosen.get(u.pk, (True, True)) for u in users}
+
+
+@transaction.atomic
+def notify(
+    *,
+    shop: Shop,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    roles=None,
+    users=None,
+) -> list[Notification]:
+    """Tell the shop's staff: in-app rows now, emails once the transaction commits.
+
+    Recipients are the shop's members — all of them, those with one of ``roles``, or those of
+    ``users`` who are members (someone outside the shop is never told about it). Each member's
+    preferences for ``kind`` decide the channels. ``link`` is a path inside the seller center.
+    Returns the in-app rows written.
+    """
+    if kind not in NotificationKind.values:
+        raise DomainError(f"Unknown notification kind {kind!r}.", code="invalid_kind")
+    title = (title or "").strip()
+    if not title or len(title) > _TITLE_MAX:
+        raise DomainError(
+            f"A notification needs a title of 1 to {_TITLE_MAX} characters.", code="invalid_title"
+        )
+    if link and (not link.startswith("/") or link.startswith("//") or len(link) > _LINK_MAX):
+        raise DomainError(
+            "A notification link is a path inside the seller center, e.g. /activities/.",
+            code="invalid_link",
+        )
+    if roles is not None and users is not None:
+        raise DomainError(
+            "Name recipients by roles or by users, not both.", code="invalid_recipients"
+        )
+    members = Membership.objects.filter(shop=shop).select_related("user")
+    if roles is not None:
+        members = members.filter(role__in=list(roles))
+    if users is not None:
+        members = members.filter(user__in=[u.pk for u in users])
+    recipients = [m.user for m in members.order_by("user_id") if m.user.is_active]
+    channels = notification_channels(users=recipients, kind=kind)
+    rows = Notification.objects.bulk_create(
+        Notification(recipient=u, shop=shop, kind=kind, title=title, body=body, link=link)
+        for u in recipients
+        if channels[u.pk][0]
+    )
+    mail_to = [u.email for u in recipients if channels[u.pk][1] and u.email]
+    if mail_to:
+        subject = f"{shop.name}: {title}"
+        base = getattr(settings, "SC_PUBLIC_URL", "").rstrip("/")
+        text = "\n\n".join(part for part in (body, f"{base}{link}" if link else "") if part)
+        transaction.on_commit(lambda: _send_notification_emails(subject, text, mail_to))
+    return rows
+
+
+def _send_notification_emails(subject: str, text: str, recipients: list[str]) -> None:
+    # One message per recipient (no one sees the others' addresses), one connection.
+    messages = [EmailMessage(subject=subject, body=text, to=[addr]) for addr in recipients]
+    try:
+        mailers["default"].send_messages(messages)
+    except Exception:  # the in-app rows are committed; a mail outage must not fail the caller
+        log.exception("notification email to %d recipient(s) failed", len(recipients))
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        now = clock.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    return notification
+
+
+def notifications_mark_all_read(*, user, shop_ids) -> int:
+    return Notification.objects.filter(
+        recipient=user, shop_id__in=list(shop_ids), read_at__isnull=True
+    ).update(read_at=clock.now())
+
+
+@transaction.atomic
+def notification_preferences_set(*, user, choices: dict[str, tuple[bool, bool]]) -> None:
+    """``choices``: kind -> (in_app, email)."""
+    unknown = set(choices) - set(NotificationKind.values)
+    if unknown:
+        raise DomainError(f"Unknown notification kinds {sorted(unknown)}.", code="invalid_kind")
+    for kind, (in_app, email) in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"in_app": bool(in_app), "email": bool(email)}
+        )
