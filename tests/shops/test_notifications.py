@@ -374,3 +374,14 @@ def test_user_with_no_shop_sees_an_empty_bell(client, db):
     # then
     assert response.status_code == 200
     assert "No notifications yet." in response.text
+
+
+def test_admin_lists_notifications_view_only(admin_client, shop_a, owner):
+    # given
+    (row,) = _notify(shop_a, users=[owner], title="Grade changed to L4")
+    # when
+    listing = admin_client.get("/admin/shops/notification/", {"q": "Grade"})
+    change = admin_client.post(f"/admin/shops/notification/{row.pk}/change/", {"title": "x"})
+    # then
+    assert "Grade changed to L4" in listing.text
+    assert change.status_code == 403
