@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "mailing",
     "activities",
     "sellercenter",
-    "constance",  # admin-changeable rule numbers (CONSTANCE_CONFIG below)
+    "sellercenter.constance_app.RuleNumbersConfig",  # django-constance: rule numbers, below
 ]
 
 MIDDLEWARE = [

@@ -216,6 +216,8 @@ def test_admin_edits_a_rule_number(admin_client):
     # then
     assert response.status_code == 302
     assert coins_rules.min_positive_rate() == Decimal("96.5")
+    # and the admin index names the registry
+    assert "Rule numbers" in admin_client.get("/admin/").text
 
 
 @pytest.mark.parametrize(

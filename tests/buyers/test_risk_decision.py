@@ -3,6 +3,7 @@ who decided and why; a later ``buyer.upserted`` from the marketplace never reset
 
 import pytest
 from api.support import Sender, ev
+from django.db import IntegrityError, transaction
 from factories import make_buyer, make_user
 
 from buyers.models import Buyer, BuyerRiskDecision, RiskStatus
@@ -132,3 +133,17 @@ def test_admin_risk_change_needs_a_reason_and_is_recorded(admin_client, db):
     assert (decision.reason, decision.decided_by.username) == ("stolen card", "admin")
     # and the buyer's page shows the history
     assert "stolen card" in admin_client.get(url).text
+
+
+def test_db_refuses_a_risk_decision_without_a_reason(db, risk_admin):
+    # given
+    buyer = make_buyer()
+    # when / then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BuyerRiskDecision.objects.create(
+            buyer=buyer,
+            previous_status="ok",
+            status="risk_review",
+            decided_by=risk_admin,
+            reason="",
+        )

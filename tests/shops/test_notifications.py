@@ -385,3 +385,8 @@ def test_admin_lists_notifications_view_only(admin_client, shop_a, owner):
     # then
     assert "Grade changed to L4" in listing.text
     assert change.status_code == 403
+
+
+def test_db_refuses_a_preference_of_an_unknown_kind(owner):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NotificationPreference.objects.create(user=owner, kind="gossip")
