@@ -256,6 +256,10 @@ class EntryKind(models.TextChoices):
     DEBIT = "debit", _("Debit")
 
 
+BALANCE_REASON_MAX = 200
+BALANCE_KEY_MAX = 200
+
+
 class BalanceEntry(models.Model):
     """One movement of a shop's balance. Append-only: the database refuses UPDATE and DELETE
     (a trigger, migration 0002); a correction is a new entry."""
@@ -268,9 +272,11 @@ class BalanceEntry(models.Model):
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
     currency = models.CharField(_("currency"), max_length=3)
     balance_after_minor = models.BigIntegerField(_("balance after (minor units)"))
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=BALANCE_REASON_MAX)
     # DESIGN §3: every externally triggered write has a key; a replay returns the first entry.
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=BALANCE_KEY_MAX, unique=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -320,6 +326,10 @@ class NotificationKind(models.TextChoices):
     GENERAL = "general", _("Other announcements")
 
 
+NOTIFICATION_TITLE_MAX = 200
+NOTIFICATION_LINK_MAX = 500
+
+
 class Notification(models.Model):
     """An in-app message to one staff member about one shop (``shops.services.notify``)."""
 
@@ -328,10 +338,10 @@ class Notification(models.Model):
     )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=NOTIFICATION_TITLE_MAX)
     body = models.TextField(_("message"), blank=True)
     # A path inside the seller center ("/activities/…"), checked by notify(): never a URL elsewhere.
-    link = models.CharField(_("link"), max_length=500, blank=True)
+    link = models.CharField(_("link"), max_length=NOTIFICATION_LINK_MAX, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -12,6 +12,10 @@ from core.errors import DomainError
 from core.money import Money, exponent
 
 from .models import (
+    BALANCE_KEY_MAX,
+    BALANCE_REASON_MAX,
+    NOTIFICATION_LINK_MAX,
+    NOTIFICATION_TITLE_MAX,
     BalanceEntry,
     Category,
     EntryKind,
@@ -173,8 +177,8 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 
 
-_REASON_MAX = BalanceEntry._meta.get_field("reason").max_length
-_KEY_MAX = BalanceEntry._meta.get_field("idempotency_key").max_length
+_REASON_MAX = BALANCE_REASON_MAX
+_KEY_MAX = BALANCE_KEY_MAX
 
 
 def balance_credit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
@@ -298,8 +302,8 @@ def _post(
 
 log = logging.getLogger(__name__)
 
-_TITLE_MAX = Notification._meta.get_field("title").max_length
-_LINK_MAX = Notification._meta.get_field("link").max_length
+_TITLE_MAX = NOTIFICATION_TITLE_MAX
+_LINK_MAX = NOTIFICATION_LINK_MAX
 
 
 def notification_channels(*, users, kind: str) -> dict[int, tuple[bool, bool]]:
