@@ -4,18 +4,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.checks import Check
 from orders.selectors import cancel_rate_30d
 from shops.models import LogisticsSetting, Shop
+from shops.selectors import carriers_for_shop, usable_carriers
+
+from . import rules
 
 
 def relaxation_factor(*, shop: Shop) -> Decimal:
     """SPEC E-4: shops in the relaxed main categories get thresholds ×1.1."""
-    if shop.main_category in settings.ACTIVITIES_RELAXED_CATEGORIES:
-        return settings.ACTIVITIES_RELAXATION_FACTOR
+    if shop.main_category in rules.relaxed_categories():
+        return rules.relaxation_factor()
     return Decimal(1)
 
 
@@ -32,7 +34,7 @@ class ActivitiesOverview:
 def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
     """SPEC E-3 cancel rate against its threshold, and SPEC E-2 certified carriers."""
     factor = relaxation_factor(shop=shop)
-    threshold = (settings.ACTIVITIES_CANCEL_RATE_MAX * factor).quantize(Decimal("0.1"))
+    threshold = (rules.cancel_rate_max() * factor).quantize(Decimal("0.1"))
     rate = cancel_rate_30d(shop=shop, at=at)
     if rate is None:
         cancel_check = Check(
@@ -58,8 +60,8 @@ def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
             )
             % {"rate": rate, "max": threshold},
         )
-    carriers = list(shop.logistics_settings.all())
-    usable = [c for c in carriers if c.certified and c.enabled]
+    carriers = carriers_for_shop(shop=shop)
+    usable = usable_carriers(shop=shop, carriers=carriers)
     carrier_check = Check(
         code="e2_certified_carrier",
         label=_("A certified carrier enabled in logistics settings"),

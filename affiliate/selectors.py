@@ -1,15 +1,16 @@
 """Reads of the affiliate module."""
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.checks import Check
 from shops.models import Shop
 
+from . import rules
+
 
 def programme_checks(*, shop: Shop) -> list[Check]:
     """SPEC A-2: a shop can enable its affiliate programme only from a minimum store level."""
-    min_level = settings.AFFILIATE_MIN_STORE_LEVEL
+    min_level = rules.min_store_level()
     ok = shop.store_level >= min_level
     return [
         Check(

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -6,6 +5,7 @@ from core.checks import all_passed
 from shops.decorators import shop_required
 from shops.models import StoreLevel
 
+from . import rules
 from .selectors import programme_checks
 
 
@@ -20,6 +20,6 @@ def index(request):
             "checks": checks,
             "eligible": all_passed(checks),
             "levels": StoreLevel.values,
-            "min_level": settings.AFFILIATE_MIN_STORE_LEVEL,
+            "min_level": rules.min_store_level(),
         },
     )

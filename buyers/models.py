@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -72,3 +73,38 @@ class Buyer(TimeStampedModel):
         if self.phone:
             return f"{self.phone[:4]}****{self.phone[-2:]}"
         return ""
+
+
+class BuyerRiskDecision(models.Model):
+    """Who set a buyer's risk status, when and why (append-only; SPEC B-4..B-6 review queue).
+
+    ``Buyer.risk_status`` is the current value; it changes only through
+    ``buyers.services.buyer_risk_decide``, which writes one of these rows with it. Marketplace
+    events never change the status of a known buyer (they would wipe an admin's decision).
+    """
+
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="risk_decisions")
+    previous_status = models.CharField(
+        _("previous status"), max_length=16, choices=RiskStatus.choices
+    )
+    status = models.CharField(_("risk status"), max_length=16, choices=RiskStatus.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("risk decision")
+        verbose_name_plural = _("risk decisions")
+        indexes = [models.Index(fields=["buyer", "-created_at"], name="risk_decision_buyer_at")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="risk_decision_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer}: {self.previous_status} → {self.status}"

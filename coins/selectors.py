@@ -1,26 +1,25 @@
 """Reads of the coin module."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import clock
 from core.checks import Check
 from orders.selectors import positive_feedback_rate_90d
 from shops.models import Region, Shop
+from shops.selectors import serious_violations
 
-
-def serious_violations_since(*, shop: Shop, since: datetime) -> int:
-    return shop.violations.filter(serious=True, occurred_at__gt=since).count()
+from . import rules
 
 
 def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
     """SPEC C-1: the automatic checks for opening a coin account, each with its measured value."""
     at = at or clock.now()
-    required_region = Region(settings.COINS_OPENING_REGION)
-    min_rate = settings.COINS_MIN_POSITIVE_RATE
-    window = settings.COINS_VIOLATION_WINDOW_DAYS
+    required_region = Region(rules.opening_region())
+    min_rate = rules.min_positive_rate()
+    window = rules.violation_window_days()
 
     # (a) registered in mainland China and enterprise-certified.
     region_ok = shop.registration_region == required_region
@@ -74,13 +73,13 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
         )
 
     # (c) no serious violation in the window.
-    n = serious_violations_since(shop=shop, since=at - timedelta(days=window))
+    n = serious_violations(shop=shop, days=window, at=at)
     checks.append(
         Check(
             code="c1c_violations",
             label=_("No serious violation in the last %(days)s days") % {"days": window},
             passed=n == 0,
-            measured=_("%(n)s serious violation(s)") % {"n": n},
+            measured=ngettext("%(n)s serious violation", "%(n)s serious violations", n) % {"n": n},
             required="0",
         )
     )

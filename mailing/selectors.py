@@ -1,15 +1,17 @@
 """Reads of the marketing-email module."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import clock
 from core.checks import Check
-from core.money import Money
 from orders.selectors import gmv_30d
 from shops.models import Shop
+from shops.selectors import serious_violations
+
+from . import rules
 
 
 def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
@@ -17,7 +19,7 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
     at = at or clock.now()
     checks = []
 
-    min_days = settings.MAILING_MIN_SHOP_AGE_DAYS
+    min_days = rules.min_shop_age_days()
     age = (at - shop.opened_at).days
     checks.append(
         Check(
@@ -30,7 +32,7 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
     )
 
     # GMV compared as integer minor units of one currency (never floats).
-    threshold = Money(settings.MAILING_MIN_GMV_30D_MINOR, settings.MAILING_MIN_GMV_30D_CURRENCY)
+    threshold = rules.min_gmv_30d()
     gmv = gmv_30d(shop=shop, at=at)
     if gmv.currency == threshold.currency:
         ok = gmv >= threshold
@@ -63,7 +65,7 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
             )
         )
 
-    min_rating = settings.MAILING_MIN_STORE_RATING
+    min_rating = rules.min_store_rating()
     checks.append(
         Check(
             code="m1_store_rating",
@@ -74,14 +76,14 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
         )
     )
 
-    window = settings.MAILING_VIOLATION_WINDOW_DAYS
-    n = shop.violations.filter(serious=True, occurred_at__gt=at - timedelta(days=window)).count()
+    window = rules.violation_window_days()
+    n = serious_violations(shop=shop, days=window, at=at)
     checks.append(
         Check(
             code="m1_violations",
             label=_("No serious violation in the last %(days)s days") % {"days": window},
             passed=n == 0,
-            measured=_("%(n)s serious violation(s)") % {"n": n},
+            measured=ngettext("%(n)s serious violation", "%(n)s serious violations", n) % {"n": n},
             required="0",
         )
     )

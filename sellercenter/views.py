@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -6,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from activities import rules as activities_rules
 from core.money import exponent
 from orders.models import OrderStatus
 from orders.selectors import DailyWindow, orders_for_shop
@@ -67,7 +67,7 @@ def home(request):
         "cancel_rate": window.cancel_rate(30),
         "positive_rate": window.positive_rate(90),
         "dsr": window.dsr(30),
-        "dsr_min": settings.ACTIVITIES_REENROL_MIN_DSR,
+        "dsr_min": activities_rules.reenrol_min_dsr(),
         "status_rows": status_rows,
         "total_orders": total_orders,
         "recent_orders": list(orders_for_shop(shop=shop)[:6]),

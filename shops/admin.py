@@ -7,13 +7,25 @@ staff memberships and logistics settings — is editable (inline on the shop, an
 """
 
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import BigTableAdminMixin, ReadOnlyAdminMixin, ReadOnlyTabularInline, money_field
 
-from .models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
+from .models import (
+    BalanceEntry,
+    LogisticsSetting,
+    Membership,
+    Notification,
+    Product,
+    Shop,
+    ShopBalance,
+    Sku,
+    Violation,
+)
 from .services import logistics_set, membership_grant
 
 # Editable rows are written through the services (DESIGN §2), keyed like the services key them:
@@ -84,6 +96,18 @@ class ShopAdmin(ServiceSaveMixin, admin.ModelAdmin):
         money_field("balance_minor", description=_("balance")),
         "opened_at",
     ]
+
+    def get_queryset(self, request):
+        # The cached ledger balance in the shop's currency, as a column (no query per row).
+        balance = ShopBalance.objects.filter(shop=OuterRef("pk"), currency=OuterRef("currency"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                balance_minor=Coalesce(Subquery(balance.values("balance_minor")[:1]), Value(0))
+            )
+        )
+
     list_filter = [
         "registration_region",
         "enterprise_certified",
@@ -145,6 +169,7 @@ class ShopAdmin(ServiceSaveMixin, admin.ModelAdmin):
             (reverse("admin:orders_order_changelist"), _("Orders")),
             (reverse("admin:shops_product_changelist"), _("Products")),
             (reverse("admin:orders_shopdailystats_changelist"), _("Daily figures")),
+            (reverse("admin:shops_balanceentry_changelist"), _("Balance entries")),
         ]
         return format_html(
             " · ".join(['<a href="{}?shop__id__exact={}">{}</a>'] * len(links)),
@@ -222,3 +247,45 @@ class ViolationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["shop"]
     search_fields = ["=external_id", "kind", "shop__name"]
     date_hierarchy = "occurred_at"
+
+
+# --- shop balance ledger: view-only (services write it; entries are immutable in the database)
+
+
+@admin.register(ShopBalance)
+class ShopBalanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "shop",
+        "currency",
+        money_field("balance_minor", description=_("balance")),
+        "updated_at",
+    ]
+    list_filter = ["currency"]
+    list_select_related = ["shop"]
+    search_fields = ["shop__name", "=shop__external_id"]
+
+
+@admin.register(BalanceEntry)
+class BalanceEntryAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "shop",
+        "kind",
+        money_field("amount_minor", description=_("amount")),
+        money_field("balance_after_minor", description=_("balance after")),
+        "reason",
+        "idempotency_key",
+    ]
+    list_filter = ["kind", "currency", "created_at"]
+    list_select_related = ["shop"]
+    search_fields = ["=idempotency_key", "reason", "shop__name", "=shop__external_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "shop", "kind", "title", "read_at"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["recipient", "shop"]
+    search_fields = ["recipient__username", "shop__name", "title"]
+    date_hierarchy = "created_at"

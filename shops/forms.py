@@ -1,7 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, ReviewStatus
+from core.money import EXPONENTS
+
+from .models import Category, NotificationKind, Region, ReviewStatus
 
 # The id columns are PostgreSQL bigints: a larger number is no id at all (and would make the
 # database refuse the query).
@@ -33,4 +36,66 @@ class ProductFilterForm(forms.Form):
             "q": (data.get("q") or "").strip(),
             "status": data.get("status") or "",
             "category": data.get("category") or "",
+        }
+
+
+# --- fields of the rule-number registry (settings.CONSTANCE_ADDITIONAL_FIELDS) ----------------
+
+
+class RegionRuleField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Region.choices, **kwargs)
+
+
+class CurrencyRuleField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=[(c, c) for c in sorted(EXPONENTS)], **kwargs)
+
+
+class CategoriesRuleField(forms.CharField):
+    """Main-category codes, comma-separated (stored as text); each must be a known category."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", ", ".join(Category.values))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        codes = [c.strip() for c in (value or "").split(",") if c.strip()]
+        unknown = [c for c in codes if c not in Category.values]
+        if unknown:
+            raise ValidationError(
+                _("Unknown category: %(codes)s. Known: %(known)s.")
+                % {"codes": ", ".join(unknown), "known": ", ".join(Category.values)}
+            )
+        return ",".join(dict.fromkeys(codes))
+
+
+class NotificationPreferencesForm(forms.Form):
+    """Two switches per kind: in the seller center, and by email."""
+
+    def __init__(self, *args, initial_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = {kind: (in_app, email) for kind, _l, in_app, email in initial_choices or []}
+        for kind, label in NotificationKind.choices:
+            in_app, email = chosen.get(kind, (True, True))
+            self.fields[f"{kind}__in_app"] = forms.BooleanField(
+                label=label, required=False, initial=in_app
+            )
+            self.fields[f"{kind}__email"] = forms.BooleanField(
+                label=label, required=False, initial=email
+            )
+
+    def rows(self):
+        """(label, in-app field, email field) per kind, for the template."""
+        return [
+            (label, self[f"{kind}__in_app"], self[f"{kind}__email"])
+            for kind, label in NotificationKind.choices
+        ]
+
+    def choices(self) -> dict[str, tuple[bool, bool]]:
+        data = self.cleaned_data
+        return {
+            kind: (data[f"{kind}__in_app"], data[f"{kind}__email"])
+            for kind in NotificationKind.values
         }

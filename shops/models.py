@@ -55,7 +55,6 @@ class Shop(TimeStampedModel):
     dsr_shipping = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     main_category = models.CharField(_("main category"), max_length=32, choices=Category.choices)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
-    balance_minor = models.BigIntegerField(_("balance (minor units)"), default=0)
 
     class Meta:
         ordering = ["name"]
@@ -67,10 +66,6 @@ class Shop(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def balance(self) -> Money:
-        return Money(self.balance_minor, self.currency)
 
 
 class Role(models.TextChoices):
@@ -228,3 +223,182 @@ class Violation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.shop}: {self.kind}"
+
+
+# --- shop balance ledger (SPEC §0 "Shop balance"; DESIGN §2, §3) ----------------------------------
+
+
+class ShopBalance(models.Model):
+    """The cached balance of one shop in one currency: the sum of its ledger entries.
+
+    Written only by ``shops.services.balance_credit`` / ``balance_debit``, in the same
+    transaction as the entry, under ``select_for_update`` of this row.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="balances")
+    currency = models.CharField(_("currency"), max_length=3)
+    balance_minor = models.BigIntegerField(_("balance (minor units)"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop balance")
+        verbose_name_plural = _("shop balances")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "currency"], name="shop_balance_unique"),
+            # SPEC §0: never taken into the negative (the services refuse first).
+            models.CheckConstraint(
+                condition=Q(balance_minor__gte=0), name="shop_balance_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop}: {self.balance}"
+
+    @property
+    def balance(self) -> Money:
+        return Money(self.balance_minor, self.currency)
+
+
+class EntryKind(models.TextChoices):
+    CREDIT = "credit", _("Credit")
+    DEBIT = "debit", _("Debit")
+
+
+BALANCE_REASON_MAX = 200
+BALANCE_KEY_MAX = 200
+
+
+class BalanceEntry(models.Model):
+    """One movement of a shop's balance. Append-only: the database refuses UPDATE and DELETE
+    (a trigger, migration 0002); a correction is a new entry."""
+
+    balance = models.ForeignKey(ShopBalance, on_delete=models.PROTECT, related_name="entries")
+    shop = models.ForeignKey(
+        Shop, on_delete=models.PROTECT, related_name="balance_entries"
+    )  # tenancy shortcut
+    kind = models.CharField(_("kind"), max_length=8, choices=EntryKind.choices)
+    amount_minor = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    balance_after_minor = models.BigIntegerField(_("balance after (minor units)"))
+    reason = models.CharField(_("reason"), max_length=BALANCE_REASON_MAX)
+    # DESIGN §3: every externally triggered write has a key; a replay returns the first entry.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=BALANCE_KEY_MAX, unique=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("balance entry")
+        verbose_name_plural = _("balance entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="balance_entry_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after_minor__gte=0), name="balance_entry_after_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=EntryKind.values), name="balance_entry_kind_valid"
+            ),
+        ]
+        indexes = [
+            # The seller's balance page: newest first per shop.
+            models.Index(fields=["shop", "-created_at", "-id"], name="balance_entry_shop_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop}: {self.kind} {self.amount}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def signed_amount(self) -> Money:
+        return self.amount if self.kind == EntryKind.CREDIT else -self.amount
+
+    @property
+    def balance_after(self) -> Money:
+        return Money(self.balance_after_minor, self.currency)
+
+
+# --- staff notifications (DESIGN §2) -------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    # Senders to come: forced exit (SPEC E-5), grade changes, auto-pause; and the balance.
+    ACTIVITY_EXIT = "activity_exit", _("Activity exits")
+    GRADE_CHANGE = "grade_change", _("Grade changes")
+    AUTO_PAUSE = "auto_pause", _("Automatic pauses")
+    BALANCE = "balance", _("Balance")
+    GENERAL = "general", _("Other announcements")
+
+
+NOTIFICATION_TITLE_MAX = 200
+NOTIFICATION_LINK_MAX = 500
+
+
+class Notification(models.Model):
+    """An in-app message to one staff member about one shop (``shops.services.notify``)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=NOTIFICATION_TITLE_MAX)
+    body = models.TextField(_("message"), blank=True)
+    # A path inside the seller center ("/activities/…"), checked by notify(): never a URL elsewhere.
+    link = models.CharField(_("link"), max_length=NOTIFICATION_LINK_MAX, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(link="") | (Q(link__startswith="/") & ~Q(link__startswith="//")),
+                name="notification_link_is_local_path",
+            ),
+        ]
+        indexes = [
+            # The list page, newest first per recipient.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            # The bell's unread count: a small partial index (unread rows only).
+            models.Index(
+                fields=["recipient", "shop"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """One staff member's choice for one kind; no row means both channels on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    in_app = models.BooleanField(_("in the seller center"), default=True)
+    email = models.BooleanField(_("by email"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_pref_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind}"

@@ -1,7 +1,22 @@
+from datetime import datetime, timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Membership, Product, Shop
+from core import clock
+from core.money import Money
+
+from .models import (
+    BalanceEntry,
+    LogisticsSetting,
+    Membership,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Product,
+    Shop,
+    ShopBalance,
+)
 
 
 def memberships_for_user(*, user) -> QuerySet[Membership]:
@@ -47,3 +62,93 @@ def products_for_shop(
     if category:
         qs = qs.filter(category=category)
     return qs.prefetch_related("skus").order_by("title", "id")
+
+
+# --- shared reads of the marketing modules (DESIGN §2: one copy, not one per module) -----------
+
+
+def serious_violations(*, shop: Shop, days: int, at: datetime | None = None) -> int:
+    """Serious violations in the ``days`` before ``at`` (now): SPEC C-1(c), M-1, E-rules.
+
+    Served by the (shop, serious, occurred_at) index."""
+    at = at or clock.now()
+    return shop.violations.filter(
+        serious=True, occurred_at__gt=at - timedelta(days=days), occurred_at__lte=at
+    ).count()
+
+
+def carriers_for_shop(*, shop: Shop) -> list[LogisticsSetting]:
+    """Every carrier in the shop's logistics settings (one query)."""
+    return list(LogisticsSetting.objects.filter(shop=shop).order_by("carrier"))
+
+
+def usable_carriers(
+    *, shop: Shop, carriers: list[LogisticsSetting] | None = None
+) -> list[LogisticsSetting]:
+    """Carriers the shop may ship activity orders with: certified and enabled (SPEC E-2).
+
+    Pass ``carriers`` (from ``carriers_for_shop``) to filter a list already read."""
+    rows = carriers_for_shop(shop=shop) if carriers is None else carriers
+    return [c for c in rows if c.certified and c.enabled]
+
+
+# --- shop balance ---------------------------------------------------------------------------
+
+
+def balance_for_shop(*, shop: Shop) -> Money:
+    """The shop's balance in its currency (zero before its first entry)."""
+    row = (
+        ShopBalance.objects.filter(shop=shop, currency=shop.currency)
+        .values_list("balance_minor", flat=True)
+        .first()
+    )
+    return Money(row or 0, shop.currency)
+
+
+def balance_entries_for_shop(*, shop: Shop, kind: str = "") -> QuerySet[BalanceEntry]:
+    """The shop's ledger, newest first (index balance_entry_shop_at)."""
+    qs = BalanceEntry.objects.filter(shop=shop)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-created_at", "-id")
+
+
+# --- staff notifications ---------------------------------------------------------------------
+# Tenant-aware: a user sees their notifications of the shops they are still a member of
+# (``shop_ids``: the memberships CurrentShopMiddleware already read).
+
+
+def unread_notification_count(*, user, shop_ids) -> int:
+    """The bell: one COUNT over the partial index of unread rows."""
+    if not shop_ids:
+        return 0
+    return Notification.objects.filter(
+        recipient=user, shop_id__in=list(shop_ids), read_at__isnull=True
+    ).count()
+
+
+def notifications_for_user(*, user, shop_ids, unread_only: bool = False) -> QuerySet[Notification]:
+    qs = Notification.objects.filter(recipient=user, shop_id__in=list(shop_ids))
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.select_related("shop").order_by("-created_at", "-id")
+
+
+def get_notification_for_user(*, user, shop_ids, notification_id) -> Notification:
+    """Someone else's notification, or one of a shop the user left, is a 404."""
+    try:
+        pk = int(notification_id)
+        if not 0 < pk < 2**63:  # beyond a bigint the database would refuse the query itself
+            raise ValueError(pk)
+        return Notification.objects.get(pk=pk, recipient=user, shop_id__in=list(shop_ids))
+    except (Notification.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such notification.") from None
+
+
+def notification_preferences_for_user(*, user) -> list[tuple[str, str, bool, bool]]:
+    """(kind, label, in_app, email) for every kind, defaults filled in."""
+    chosen = {p.kind: (p.in_app, p.email) for p in NotificationPreference.objects.filter(user=user)}
+    return [
+        (kind, str(label), *chosen.get(kind, (True, True)))
+        for kind, label in NotificationKind.choices
+    ]

@@ -1,19 +1,34 @@
+import logging
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
+from core import clock
 from core.errors import DomainError
-from core.money import exponent
+from core.money import Money, exponent
 
 from .models import (
+    BALANCE_KEY_MAX,
+    BALANCE_REASON_MAX,
+    NOTIFICATION_LINK_MAX,
+    NOTIFICATION_TITLE_MAX,
+    BalanceEntry,
     Category,
+    EntryKind,
     LogisticsSetting,
     Membership,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     Product,
     Region,
     ReviewStatus,
     Shop,
+    ShopBalance,
     Sku,
     Violation,
 )
@@ -149,3 +164,242 @@ def violation_record(
         },
     )
     return violation
+
+
+# --- shop balance ledger (SPEC §0 "Shop balance") -------------------------------------------------
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+
+
+_REASON_MAX = BALANCE_REASON_MAX
+_KEY_MAX = BALANCE_KEY_MAX
+
+
+def balance_credit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
+    """Add ``amount`` to the shop's balance (e.g. a marketplace settlement payout).
+
+    Idempotent: the same key returns the first entry; the same key for another shop, kind or
+    amount is refused with ``idempotency_key_reused``.
+    """
+    return _post(
+        shop=shop,
+        kind=EntryKind.CREDIT,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+def balance_debit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
+    """Take ``amount`` from the shop's balance: coin fund top-ups (C-5), mail beyond the free quota
+    (M-9), commissions (A-7). A debit the balance cannot cover is refused (``insufficient_balance``)
+    and writes nothing; the balance never goes below zero (and the database refuses it too).
+    Idempotent like ``balance_credit``."""
+    return _post(
+        shop=shop,
+        kind=EntryKind.DEBIT,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _validate(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> str:
+    if not isinstance(amount, Money):
+        # Floats, Decimals and bare ints are refused: the ledger takes Money only (DESIGN §3).
+        raise DomainError(
+            f"A balance amount must be Money, not {type(amount).__name__}.", code="invalid_amount"
+        )
+    if amount.amount <= 0:
+        raise DomainError("A balance amount must be more than zero.", code="invalid_amount")
+    if amount.currency != shop.currency:
+        raise DomainError(
+            f"The amount is in {amount.currency}; the shop's balance is in {shop.currency}.",
+            code="currency_mismatch",
+        )
+    reason = (reason or "").strip()
+    if not reason or len(reason) > _REASON_MAX:
+        raise DomainError(
+            f"A balance entry needs a reason of 1 to {_REASON_MAX} characters.",
+            code="invalid_reason",
+        )
+    if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= _KEY_MAX:
+        raise DomainError(
+            f"An idempotency key is a string of 1 to {_KEY_MAX} characters.",
+            code="invalid_idempotency_key",
+        )
+    return reason
+
+
+def _replay(entry: BalanceEntry, *, shop: Shop, kind: str, amount: Money) -> BalanceEntry:
+    if (entry.shop_id, entry.kind, entry.amount) != (shop.pk, kind, amount):
+        raise IdempotencyKeyReused(
+            f"Idempotency key {entry.idempotency_key!r} was already used for another balance "
+            "entry (a different shop, kind or amount)."
+        )
+    return entry
+
+
+@transaction.atomic
+def _post(
+    *, shop: Shop, kind: str, amount: Money, reason: str, idempotency_key: str
+) -> BalanceEntry:
+    reason = _validate(shop=shop, amount=amount, reason=reason, idempotency_key=idempotency_key)
+    first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if first is not None:
+        return _replay(first, shop=shop, kind=kind, amount=amount)
+
+    balance, _ = ShopBalance.objects.get_or_create(shop=shop, currency=amount.currency)
+    # One lock per shop balance serialises its movements (DESIGN §3); a caller that needs several
+    # shops' balances takes them in primary-key order.
+    balance = ShopBalance.objects.select_for_update().get(pk=balance.pk)
+    # A concurrent call with the same key may have committed while this one waited for the lock.
+    first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if first is not None:
+        return _replay(first, shop=shop, kind=kind, amount=amount)
+
+    if kind == EntryKind.DEBIT:
+        if amount.amount > balance.balance_minor:
+            raise InsufficientBalance(
+                f"The shop's balance {balance.balance.format()} cannot cover {amount.format()}."
+            )
+        after = balance.balance_minor - amount.amount
+        delta = -amount.amount
+    else:
+        after = balance.balance_minor + amount.amount
+        delta = amount.amount
+    try:
+        with transaction.atomic():
+            entry = BalanceEntry.objects.create(
+                balance=balance,
+                shop=shop,
+                kind=kind,
+                amount_minor=amount.amount,
+                currency=amount.currency,
+                balance_after_minor=after,
+                reason=reason,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # The same key, committed meanwhile for another shop's balance (another lock).
+        first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if first is None:
+            raise
+        return _replay(first, shop=shop, kind=kind, amount=amount)
+    ShopBalance.objects.filter(pk=balance.pk).update(
+        balance_minor=F("balance_minor") + delta, updated_at=clock.now()
+    )
+    return entry
+
+
+# --- staff notifications (DESIGN §2) ---------------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+_TITLE_MAX = NOTIFICATION_TITLE_MAX
+_LINK_MAX = NOTIFICATION_LINK_MAX
+
+
+def notification_channels(*, users, kind: str) -> dict[int, tuple[bool, bool]]:
+    """Each user's (in-app, email) choice for ``kind``; both on when never set. One query."""
+    chosen = {
+        p.user_id: (p.in_app, p.email)
+        for p in NotificationPreference.objects.filter(user__in=users, kind=kind)
+    }
+    return {u.pk: chosen.get(u.pk, (True, True)) for u in users}
+
+
+@transaction.atomic
+def notify(
+    *,
+    shop: Shop,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    roles=None,
+    users=None,
+) -> list[Notification]:
+    """Tell the shop's staff: in-app rows now, emails once the transaction commits.
+
+    Recipients are the shop's members — all of them, those with one of ``roles``, or those of
+    ``users`` who are members (someone outside the shop is never told about it). Each member's
+    preferences for ``kind`` decide the channels. ``link`` is a path inside the seller center.
+    Returns the in-app rows written.
+    """
+    if kind not in NotificationKind.values:
+        raise DomainError(f"Unknown notification kind {kind!r}.", code="invalid_kind")
+    title = (title or "").strip()
+    if not title or len(title) > _TITLE_MAX:
+        raise DomainError(
+            f"A notification needs a title of 1 to {_TITLE_MAX} characters.", code="invalid_title"
+        )
+    if link and (not link.startswith("/") or link.startswith("//") or len(link) > _LINK_MAX):
+        raise DomainError(
+            "A notification link is a path inside the seller center, e.g. /activities/.",
+            code="invalid_link",
+        )
+    if roles is not None and users is not None:
+        raise DomainError(
+            "Name recipients by roles or by users, not both.", code="invalid_recipients"
+        )
+    members = Membership.objects.filter(shop=shop).select_related("user")
+    if roles is not None:
+        members = members.filter(role__in=list(roles))
+    if users is not None:
+        members = members.filter(user__in=[u.pk for u in users])
+    recipients = [m.user for m in members.order_by("user_id") if m.user.is_active]
+    channels = notification_channels(users=recipients, kind=kind)
+    rows = Notification.objects.bulk_create(
+        Notification(recipient=u, shop=shop, kind=kind, title=title, body=body, link=link)
+        for u in recipients
+        if channels[u.pk][0]
+    )
+    mail_to = [u.email for u in recipients if channels[u.pk][1] and u.email]
+    if mail_to:
+        subject = f"{shop.name}: {title}"
+        base = getattr(settings, "SC_PUBLIC_URL", "").rstrip("/")
+        text = "\n\n".join(part for part in (body, f"{base}{link}" if link else "") if part)
+        transaction.on_commit(lambda: _send_notification_emails(subject, text, mail_to))
+    return rows
+
+
+def _send_notification_emails(subject: str, text: str, recipients: list[str]) -> None:
+    # One message per recipient (no one sees the others' addresses), one connection.
+    messages = [EmailMessage(subject=subject, body=text, to=[addr]) for addr in recipients]
+    try:
+        mailers["default"].send_messages(messages)
+    except Exception:  # the in-app rows are committed; a mail outage must not fail the caller
+        log.exception("notification email to %d recipient(s) failed", len(recipients))
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        now = clock.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    return notification
+
+
+def notifications_mark_all_read(*, user, shop_ids) -> int:
+    return Notification.objects.filter(
+        recipient=user, shop_id__in=list(shop_ids), read_at__isnull=True
+    ).update(read_at=clock.now())
+
+
+@transaction.atomic
+def notification_preferences_set(*, user, choices: dict[str, tuple[bool, bool]]) -> None:
+    """``choices``: kind -> (in_app, email)."""
+    unknown = set(choices) - set(NotificationKind.values)
+    if unknown:
+        raise DomainError(f"Unknown notification kinds {sorted(unknown)}.", code="invalid_kind")
+    for kind, (in_app, email) in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"in_app": bool(in_app), "email": bool(email)}
+        )

@@ -6,12 +6,28 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .decorators import shop_required
-from .forms import ProductFilterForm, SwitchShopForm
+from .forms import NotificationPreferencesForm, ProductFilterForm, SwitchShopForm
 from .middleware import SESSION_KEY
-from .selectors import get_product_for_shop, membership_for, products_for_shop
+from .models import EntryKind
+from .selectors import (
+    balance_entries_for_shop,
+    balance_for_shop,
+    get_notification_for_user,
+    get_product_for_shop,
+    membership_for,
+    notification_preferences_for_user,
+    notifications_for_user,
+    products_for_shop,
+)
+from .services import (
+    notification_mark_read,
+    notification_preferences_set,
+    notifications_mark_all_read,
+)
 
 
 def _safe_next(request) -> str | None:
@@ -71,3 +87,86 @@ def product_detail(request, product_id: int):
         "shops/product_detail.html",
         {"product": product, "skus": skus, "total_stock": sum(s.stock for s in skus)},
     )
+
+
+@require_safe
+@shop_required
+def balance(request):
+    """The shop's balance and its ledger (SPEC §0), newest first; every role may read it."""
+    kind = request.GET.get("kind", "")
+    if kind not in EntryKind.values:
+        kind = ""
+    entries = balance_entries_for_shop(shop=request.shop, kind=kind)
+    page = Paginator(entries, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "balance": balance_for_shop(shop=request.shop),
+        "page_obj": page,
+        "kind": kind,
+        "kinds": EntryKind.choices,
+    }
+    template = "shops/balance.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#balance-entries"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- staff notifications ---------------------------------------------------------------------
+
+
+def _shop_ids(request) -> list[int]:
+    # Tenant-aware: only shops the user is still a member of (read by CurrentShopMiddleware).
+    return [m.shop_id for m in request.memberships]
+
+
+@require_safe
+@login_required
+def notifications(request):
+    unread_only = request.GET.get("show") == "unread"
+    qs = notifications_for_user(
+        user=request.user, shop_ids=_shop_ids(request), unread_only=unread_only
+    )
+    page = Paginator(qs, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "shops/notifications.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#notification-list"
+    response = render(request, template, {"page_obj": page, "unread_only": unread_only})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@login_required
+def notification_read(request, notification_id: int):
+    notification = get_notification_for_user(
+        user=request.user, shop_ids=_shop_ids(request), notification_id=notification_id
+    )
+    notification_mark_read(notification=notification)
+    if request.POST.get("open") and notification.link:
+        return redirect(notification.link)  # a local path (checked by notify and the database)
+    return redirect(_safe_next(request) or "shops:notifications")
+
+
+@require_POST
+@login_required
+def notifications_read_all(request):
+    n = notifications_mark_all_read(user=request.user, shop_ids=_shop_ids(request))
+    messages.success(
+        request,
+        ngettext("%(n)s notification marked as read.", "%(n)s notifications marked as read.", n)
+        % {"n": n},
+    )
+    return redirect(_safe_next(request) or "shops:notifications")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def notification_preferences(request):
+    current = notification_preferences_for_user(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, initial_choices=current)
+    if request.method == "POST" and form.is_valid():
+        notification_preferences_set(user=request.user, choices=form.choices())
+        messages.success(request, _("Your notification preferences are saved."))
+        return redirect("shops:notification_preferences")
+    return render(request, "shops/notification_preferences.html", {"form": form})

@@ -22,6 +22,8 @@ from django.urls.converters import IntConverter, UUIDConverter
 from django.urls.resolvers import RegexPattern, RoutePattern
 from factories import make_buyer, make_order
 
+from shops.services import notify
+
 SKIP_PREFIXES = ("admin/", "api/", "i18n/")
 
 # URLs that take an id but are not shop-scoped seller pages, with the reason. Keep it short.
@@ -47,6 +49,10 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
     "buyer_id": lambda p: p.buyer_a.pk,
     "shipment_id": lambda p: p.order_a.shipment.pk,
     "file_id": lambda p: _private_file_of(p.shop_a).pk,
+    # A notification to shop A's owner (the persona whose client asks for it).
+    "notification_id": lambda p: (
+        notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk
+    ),
 }
 
 

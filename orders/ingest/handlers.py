@@ -12,7 +12,14 @@ from typing import Any
 
 from buyers.services import buyer_upsert
 from core.errors import DomainError
-from shops.services import logistics_set, product_upsert, shop_upsert, violation_record
+from core.money import Money
+from shops.services import (
+    balance_credit,
+    logistics_set,
+    product_upsert,
+    shop_upsert,
+    violation_record,
+)
 
 from .. import services
 from ..models import Order, OrderStatus
@@ -280,6 +287,20 @@ def violation_recorded(ctx: BatchContext, ev) -> dict:
     return {"violation_id": violation.pk}
 
 
+def shop_balance_credited(ctx: BatchContext, ev) -> dict:
+    d = ev.data
+    shop = ctx.shop(d.shop_id)
+    # Idempotent twice over: by event id (the pipeline) and by the marketplace's credit id (the
+    # ledger's key), so the same credit re-sent under a new event id is credited once.
+    entry = balance_credit(
+        shop=shop,
+        amount=Money(d.amount_minor, d.currency),
+        reason=d.reason or "Marketplace credit",
+        idempotency_key=f"marketplace-credit:{shop.pk}:{d.credit_id}",
+    )
+    return {"balance_entry_id": entry.pk, "balance_after_minor": entry.balance_after_minor}
+
+
 HANDLERS: dict[str, Callable[[BatchContext, Any], dict]] = {
     "shop.upserted": shop_upserted,
     "product.upserted": product_upserted,
@@ -298,4 +319,5 @@ HANDLERS: dict[str, Callable[[BatchContext, Any], dict]] = {
     "review.posted": review_posted,
     "feedback.posted": feedback_posted,
     "violation.recorded": violation_recorded,
+    "shop.balance_credited": shop_balance_credited,
 }

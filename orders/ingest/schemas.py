@@ -159,7 +159,11 @@ class BuyerData(Strict):
     site: SiteName = "global"
     device_id: _text(128) = ""
     registered_at: Timestamp | None = Field(None, description="Defaults to occurred_at.")
-    risk_status: RiskStatusName = "ok"
+    risk_status: RiskStatusName = Field(
+        "ok",
+        description="Initial risk status of a new buyer; a known buyer's status is decided in "
+        "admin and never changed by this event.",
+    )
 
 
 class CartItemIn(Strict):
@@ -298,6 +302,14 @@ class ViolationData(Strict):
     description: _text(1000) = ""
 
 
+class BalanceCreditData(Strict):
+    shop_id: Id
+    credit_id: Id = Field(description="The marketplace's id of this credit: credited once.")
+    amount_minor: PositiveAmount
+    currency: CurrencyCode = Field(description="Must be the shop's currency.")
+    reason: _text(200) = ""
+
+
 # --- the envelope ------------------------------------------------------------------------------
 
 
@@ -393,6 +405,11 @@ class ViolationRecorded(_Event):
     data: ViolationData
 
 
+class ShopBalanceCredited(_Event):
+    type: Literal["shop.balance_credited"]
+    data: BalanceCreditData
+
+
 EVENT_MODELS = (
     ShopUpserted,
     ProductUpserted,
@@ -411,6 +428,7 @@ EVENT_MODELS = (
     ReviewPosted,
     FeedbackPosted,
     ViolationRecorded,
+    ShopBalanceCredited,
 )
 EVENT_TYPES = tuple(m.model_fields["type"].annotation.__args__[0] for m in EVENT_MODELS)
 
@@ -431,7 +449,8 @@ Event = Annotated[
     | DisputeClosed
     | ReviewPosted
     | FeedbackPosted
-    | ViolationRecorded,
+    | ViolationRecorded
+    | ShopBalanceCredited,
     Field(discriminator="type"),
 ]
 

@@ -460,6 +460,7 @@ def test_s0_openapi_documents_every_event_type(client):
         "review.posted",
         "feedback.posted",
         "violation.recorded",
+        "shop.balance_credited",
     }
     assert "SignedRequest" in doc["components"]["securitySchemes"]
 

@@ -297,7 +297,13 @@ def test_buyer_admin_edits_only_the_risk_decision(admin_client, buyer):
 
     # when: a post that also tries to change the e-mail
     response = admin_client.post(
-        url, {"risk_status": "suspected_fraud", "low_activity": "on", "email": "x@evil.example"}
+        url,
+        {
+            "risk_status": "suspected_fraud",
+            "risk_reason": "fraud ring",
+            "low_activity": "on",
+            "email": "x@evil.example",
+        },
     )
 
     # then
