@@ -1,5 +1,7 @@
 """Every seller page renders for a member, refuses strangers, and never 500s on bad input."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -8,15 +10,27 @@ from shops.middleware import SESSION_KEY
 
 from .builders import login, make_buyer, make_order, make_orders, make_product, make_shop, make_user
 
+# (url name, the page's own <h1>, a text of its body that no other page shows)
 SELLER_PAGES = [
-    ("home", "Lotus Home"),
-    ("orders:list", "Orders"),
-    ("shops:products", "Products"),
-    ("coins:index", "Opening checks"),
-    ("affiliate:index", "Programme check"),
-    ("mailing:index", "Eligibility"),
-    ("activities:index", "Cancel rate"),
+    ("home", "Welcome back — Lotus Home", 'id="kpi-gmv"'),
+    ("orders:list", "Orders", 'action="/orders/"'),
+    ("shops:products", "Products", 'action="/shops/products/"'),
+    ("coins:index", "Coin marketing", "Opening checks"),
+    ("affiliate:index", "Affiliate programme", "Programme check"),
+    ("mailing:index", "Email marketing", "Eligibility"),
+    ("activities:index", "Marketing activities", "Logistics for activities"),
 ]
+
+
+def _assert_is_page(content: str, heading: str, text: str) -> None:
+    """The page's heading and a text of its body, not only the shell every page shares."""
+    h1 = re.search(r"<h1 class=\"h3 mb-1\">(.*?)</h1>", content, re.S)
+    assert h1, "no page heading"
+    assert " ".join(h1.group(1).split()) == heading
+    assert text in content
+    for _, _, other_text in SELLER_PAGES:
+        if other_text != text:
+            assert other_text not in content, f"{other_text!r} belongs to another page"
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -94,8 +108,8 @@ def test_500_template_renders_without_any_context():
 # --- every page renders for a member -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "text"), SELLER_PAGES)
-def test_seller_page_renders_for_member(ui_client, ui_shop, name, text):
+@pytest.mark.parametrize(("name", "heading", "text"), SELLER_PAGES)
+def test_seller_page_renders_for_member(ui_client, ui_shop, name, heading, text):
     # given
     make_orders(ui_shop, 3)
     # when
@@ -103,7 +117,7 @@ def test_seller_page_renders_for_member(ui_client, ui_shop, name, text):
     # then
     assert response.status_code == 200
     content = response.content.decode()
-    assert text in content
+    _assert_is_page(content, heading, text)
     # the shell: shop switcher, language switcher, sidebar with the four marketing modules
     assert reverse("shops:switch") in content
     assert reverse("set_language") in content
@@ -112,14 +126,15 @@ def test_seller_page_renders_for_member(ui_client, ui_shop, name, text):
     assert 'hx-headers=\'{"X-CSRFToken": "' in content
 
 
-@pytest.mark.parametrize(("name", "text"), SELLER_PAGES)
-def test_seller_page_renders_for_read_only_analyst(ui_analyst_client, ui_shop, name, text):
+@pytest.mark.parametrize(("name", "heading", "text"), SELLER_PAGES)
+def test_seller_page_renders_for_read_only_analyst(ui_analyst_client, ui_shop, name, heading, text):
     # given
     make_orders(ui_shop, 2)
     # when
     response = ui_analyst_client.get(reverse(name))
-    # then
+    # then: the same page the owner sees, not an error page with status 200
     assert response.status_code == 200
+    _assert_is_page(response.content.decode(), heading, text)
 
 
 def test_dashboard_shows_kpis_from_the_daily_stats(ui_client, ui_shop):
