@@ -4,11 +4,19 @@ import re
 
 import pytest
 from django.urls import reverse
+from factories import (
+    PASSWORD,
+    login_client,
+    make_buyer,
+    make_order,
+    make_orders,
+    make_product,
+    make_shop,
+    make_user,
+)
 
 from orders.models import Order, ShopDailyStats
 from shops.middleware import SESSION_KEY
-
-from .builders import login, make_buyer, make_order, make_orders, make_product, make_shop, make_user
 
 # (url name, the page's own <h1>, a text of its body that no other page shows)
 SELLER_PAGES = [
@@ -48,7 +56,7 @@ def test_login_page_renders(client, db):
 def test_login_with_valid_credentials_lands_on_dashboard(client, ui_owner):
     # when
     response = client.post(
-        reverse("login"), {"username": "ui-owner", "password": "ui-test-password-1"}, follow=True
+        reverse("login"), {"username": "ui-owner", "password": PASSWORD}, follow=True
     )
     # then
     assert response.status_code == 200
@@ -80,7 +88,7 @@ def test_anonymous_access_redirects_to_login(client, db, url):
 
 def test_user_without_a_shop_sees_the_no_shop_page(db):
     # given
-    client = login(make_user("lonely"))
+    client = login_client(make_user("lonely"))
     # when
     response = client.get(reverse("home"))
     # then
@@ -165,7 +173,7 @@ def test_dashboard_shows_kpis_from_the_daily_stats(ui_client, ui_shop):
 
 def test_orders_list_shows_orders_of_the_current_shop_only(ui_client, ui_shop, ui_foreign_order):
     # given
-    mine = make_order(ui_shop, stage="paid", number="MINE-1")
+    mine = make_order(ui_shop, status="paid", number="MINE-1")
     # when
     response = ui_client.get(reverse("orders:list"))
     # then
@@ -176,9 +184,9 @@ def test_orders_list_shows_orders_of_the_current_shop_only(ui_client, ui_shop, u
 def test_orders_list_filters_by_status_number_and_buyer(ui_client, ui_shop):
     # given
     alice = make_buyer(email="alice.w@example.org")
-    make_order(ui_shop, stage="paid", number="N-100", buyer=alice)
-    make_order(ui_shop, stage="cancelled", number="N-200")
-    make_order(ui_shop, stage="shipped", number="X-300")
+    make_order(ui_shop, status="paid", number="N-100", buyer=alice)
+    make_order(ui_shop, status="cancelled", number="N-200")
+    make_order(ui_shop, status="shipped", number="X-300")
     url = reverse("orders:list")
     # when / then
     assert _numbers(ui_client.get(url, {"status": "cancelled"})) == ["N-200"]
@@ -194,9 +202,9 @@ def test_orders_list_filters_by_placed_date(ui_client, ui_shop):
     from core import clock
 
     old = make_order(
-        ui_shop, stage="paid", placed_at=clock.now() - timedelta(days=20), number="OLD-1"
+        ui_shop, status="paid", placed_at=clock.now() - timedelta(days=20), number="OLD-1"
     )
-    make_order(ui_shop, stage="paid", placed_at=clock.now() - timedelta(days=2), number="NEW-1")
+    make_order(ui_shop, status="paid", placed_at=clock.now() - timedelta(days=2), number="NEW-1")
     day = clock.natural_day(old.placed_at)
     # when
     response = ui_client.get(
@@ -209,9 +217,9 @@ def test_orders_list_filters_by_placed_date(ui_client, ui_shop):
 def test_orders_list_sorts_by_amount_and_number(ui_client, ui_shop):
     # given
     sku_cheap = make_product(ui_shop, n_skus=1).skus.first()
-    make_order(ui_shop, stage="paid", number="B-2", sku=sku_cheap, quantity=1)
-    make_order(ui_shop, stage="paid", number="A-1", sku=sku_cheap, quantity=3)
-    make_order(ui_shop, stage="paid", number="C-3", sku=sku_cheap, quantity=2)
+    make_order(ui_shop, status="paid", number="B-2", sku=sku_cheap, quantity=1)
+    make_order(ui_shop, status="paid", number="A-1", sku=sku_cheap, quantity=3)
+    make_order(ui_shop, status="paid", number="C-3", sku=sku_cheap, quantity=2)
     url = reverse("orders:list")
     # when / then
     assert _numbers(ui_client.get(url, {"sort": "-amount"})) == ["A-1", "C-3", "B-2"]
@@ -380,7 +388,9 @@ def test_b8_marketer_sees_full_contact(ui_shop, ui_order):
     marketer = make_user("ui-marketer")
     membership_grant(user=marketer, shop=ui_shop, role="marketer")
     # when
-    content = login(marketer, ui_shop).get(reverse("orders:detail", args=[ui_order.pk])).content
+    content = (
+        login_client(marketer, ui_shop).get(reverse("orders:detail", args=[ui_order.pk])).content
+    )
     # then
     assert b"jeanne.martin@orange.fr" in content
 
