@@ -41,10 +41,11 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.prod
 run: $(VENV)/.prod  ## set up and run web + worker + beat on SQLite and a file broker, demo data loaded
 	@bin/run-embedded
 
-test: $(VENV)/.dev  ## set up, lint, and run the whole test suite on PostgreSQL + Redis
+test: $(VENV)/.dev  ## set up, lint, type-check, and run the whole test suite on PostgreSQL + Redis
 	@bin/ensure-chromium
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/mypy
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
