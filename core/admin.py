@@ -111,7 +111,7 @@ class BigTableAdminMixin:
     date_hierarchy_when: tuple[str, ...] = ()
 
     def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
+        changelist = super().get_changelist_instance(request)  # type: ignore[misc]  # a mixin
         if changelist.date_hierarchy and not any(
             request.GET.get(param) for param in self.date_hierarchy_when
         ):

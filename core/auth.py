@@ -51,7 +51,7 @@ def login_failed(request, username: str) -> None:
         ratelimit.hit(request, group=group, key=key, rate=rate)
 
 
-class ThrottledLoginMixin:
+class ThrottledLoginMixin(AuthenticationForm):
     """For an ``AuthenticationForm``: refuse while throttled, count the failures."""
 
     def clean(self):
@@ -81,7 +81,7 @@ class ThrottledLoginMixin:
 
     @property
     def throttled(self) -> bool:
-        return any(e.code == THROTTLED for e in self.non_field_errors().as_data())
+        return any(getattr(e, "code", None) == THROTTLED for e in self.non_field_errors().as_data())
 
 
 class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):

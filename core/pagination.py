@@ -72,7 +72,7 @@ class KeysetPaginator:
     def __init__(
         self, queryset: QuerySet, *, per_page: int, ordering: Sequence[str] | None = None
     ) -> None:
-        ordering = tuple(ordering or queryset.query.order_by)
+        ordering = tuple(str(o) for o in (ordering or queryset.query.order_by))
         if not ordering:
             raise ValueError("keyset pagination needs an ordering ending in a unique column")
         descending = {o.startswith("-") for o in ordering}
@@ -138,6 +138,7 @@ class KeysetPaginator:
     def page(self, *, after: str | None = None, before: str | None = None) -> KeysetPage:
         """The page after the ``after`` cursor, before the ``before`` cursor, or the first."""
         n = self.per_page
+        values: tuple[Any, ...] | None = None
         if before:
             try:
                 values = self.decode(before)

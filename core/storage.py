@@ -27,7 +27,7 @@ private = _PrivateStorage()
 @receiver(setting_changed)
 def _reset(*, setting, **kwargs):
     if setting == "STORAGES":  # tests (and only tests) change it at run time
-        private._wrapped = empty
+        private._wrapped = empty  # type: ignore[assignment]  # LazyObject's own sentinel
 
 
 def private_storage():

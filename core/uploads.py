@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import filetype
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpRequest
@@ -124,7 +124,7 @@ def private_file_store(
         original_name=name,
         content_type=kind.content_type,
         extension=kind.extension,
-        size=uploaded.size,
+        size=uploaded.size or 0,
         sha256=digest.hexdigest(),
         uploaded_by=uploaded_by,
     )
@@ -135,7 +135,7 @@ def private_file_store(
         with transaction.atomic():
             record.save(force_insert=True)
     except Exception:
-        record.file.storage.delete(record.file.name)
+        record.file.storage.delete(str(record.file.name))
         raise
     return record
 
@@ -153,12 +153,12 @@ def register_access(model: type[models.Model], check: AccessCheck) -> None:
 
 def can_access(request: HttpRequest, private_file: PrivateFile) -> bool:
     model = private_file.owner_type.model_class()
-    check = _ACCESS.get(model)
-    if check is None or not request.user.is_authenticated:
+    check = _ACCESS.get(model) if model is not None else None
+    if model is None or check is None or not request.user.is_authenticated:
         return False
     try:
         owner = private_file.owner
-    except model.DoesNotExist:
+    except ObjectDoesNotExist:
         return False
     return bool(check(request, owner))
 
@@ -167,7 +167,7 @@ def serve(request: HttpRequest, private_file: PrivateFile) -> FileResponse:
     """The file, to a caller whose access was checked: as a download (never rendered by the
     browser as a page of this site), never cached."""
     try:
-        handle = private_file.file.storage.open(private_file.file.name, "rb")
+        handle = private_file.file.storage.open(str(private_file.file.name), "rb")
     except (FileNotFoundError, OSError):
         raise Http404("The file is gone from the storage.") from None
     response = FileResponse(

@@ -90,7 +90,6 @@ def check_transition(*, number: str, status: str, allowed: tuple[str, ...], acti
         raise InvalidTransition(
             f"Order {number} is {label}; "
             f"it cannot be {action} (allowed from: {', '.join(allowed)}).",
-            code="invalid_transition",
         )
 
 
@@ -153,7 +152,9 @@ def check_order(
         coin_deduction_minor=coin_deduction_minor,
     )
     if due < 0:
-        raise DomainError("Coin deduction exceeds the payable amount.", code="invalid_amount")
+        # Its own code: a coupon larger than the order also leaves ``due`` below zero, and the
+        # coupon check above must stay visible (a shared code would hide its removal).
+        raise DomainError("Coin deduction exceeds the payable amount.", code="coins_exceed_payable")
     return subtotal
 
 

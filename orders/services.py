@@ -305,6 +305,7 @@ def tracking_update(
     except Shipment.DoesNotExist:
         shipment = None
     guards.check_tracking(number=order.number, status=status, shipped=shipment is not None)
+    assert shipment is not None  # for the type checker: check_tracking refused otherwise
     event = TrackingEvent.objects.create(
         shipment=shipment,
         status=status,
@@ -460,6 +461,7 @@ def dispute_close(*, order: Order, dispute_id: str, closed_at: datetime, outcome
         closed=dispute is not None and dispute.closed_at is not None,
         outcome=outcome,
     )
+    assert dispute is not None  # for the type checker: check_dispute_close refused otherwise
     dispute.closed_at = closed_at
     dispute.outcome = outcome
     dispute.save(update_fields=["closed_at", "outcome", "updated_at"])

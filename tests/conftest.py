@@ -5,6 +5,10 @@ Shop A has an ``owner``, a ``marketer`` and a read-only ``analyst``; shop B has
 ``product_b`` are approved products with one SKU (``sku_a`` / ``sku_b``, ¥100.00, stock 100);
 ``order_a`` / ``order_b`` are paid orders of ``buyer`` for those SKUs (¥100.00 paid by card).
 
+Tasks run eagerly (settings_test), but their arguments still go through Celery's JSON
+serializer and back (``_eager_task_arguments_pass_through_json``), so a task called with a
+model instance or a set fails here as it would in production.
+
 ``*_client`` fixtures are separate ``django.test.Client`` instances (several can be used in one
 test), logged in with their shop selected in the session (``session["shop_id"] = shop.pk``).
 
@@ -23,6 +27,8 @@ if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
 import factories  # noqa: E402
+from celery.app.task import Task  # noqa: E402
+from kombu.serialization import dumps, loads  # noqa: E402
 
 from shops.models import Role  # noqa: E402
 
@@ -34,6 +40,37 @@ def _fresh_rate_limits(settings):
     """Each test counts its rate limits (core.ratelimit) from zero: the counters live in Redis,
     which outlives a test (and a run), so they get a key prefix of their own."""
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+
+
+# --- tasks: arguments travel as JSON, as through the broker -----------------------------------
+
+
+def json_round_trip(args, kwargs):
+    """What a worker receives: the arguments through Celery's JSON serializer and back.
+
+    A model instance, a set or any other value JSON cannot carry raises ``EncodeError`` here,
+    as it would when the task is queued in production; a tuple arrives as a list.
+    """
+    content_type, encoding, body = dumps((list(args or ()), dict(kwargs or {})), "json")
+    args, kwargs = loads(body, content_type, encoding)
+    return args, kwargs
+
+
+_apply_async = Task.apply_async
+
+
+def _apply_async_through_json(self, args=None, kwargs=None, *rest, **options):
+    if self.app.conf.task_always_eager:  # eager mode skips serialization: do it here
+        args, kwargs = json_round_trip(args, kwargs)
+    return _apply_async(self, args, kwargs, *rest, **options)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _eager_task_arguments_pass_through_json():
+    """Every task a test runs eagerly gets its arguments the way a worker would."""
+    Task.apply_async = _apply_async_through_json
+    yield
+    Task.apply_async = _apply_async
 
 
 # --- shops and staff ---------------------------------------------------------------------------

@@ -6,10 +6,14 @@ Stable names (other test modules import them; keep signatures backwards compatib
 - ``make_user(username=None, *, password=PASSWORD, **extra)`` -> User
 - ``make_shop(**overrides)`` -> Shop (CNY, mainland China, enterprise-certified, L3)
 - ``make_member(shop, role="owner", *, user=None, username=None)`` -> User with a membership
-- ``make_product(shop, *, price_minor=10000, stock=100, skus=None, **overrides)`` -> Product
-  (approved, one SKU; ``first_sku(product)`` returns it)
+- ``make_product(shop, *, price_minor=10000, stock=100, skus=None, n_skus=None, **overrides)``
+  -> Product (approved, one SKU; ``first_sku(product)`` returns it; ``n_skus``: that many
+  variants priced 19.99, 20.99, … with stock 0, 10, 20, … and a 30-day lowest price of 17.50)
 - ``make_buyer(**overrides)`` -> Buyer
-- ``make_order(shop, buyer, *, status="paid", sku=None, ...)`` -> Order (real lifecycle)
+- ``make_order(shop, buyer=None, *, status="paid", sku=None, ...)`` -> Order (real lifecycle,
+  optionally with tracking scans, a closed dispute and a partial refund)
+- ``make_orders(shop, n, **kwargs)`` -> n orders cycling through every status, with something
+  in every region of the seller pages (the UI tests' data)
 - ``make_review(order, *, rating=5, dsr=5, posted_at=None, ...)`` -> Review
 - ``make_feedback(order, *, kind="positive", posted_at=None)`` -> Feedback
 - ``login_client(user, shop=None)`` -> django.test.Client with the shop in the session
@@ -101,11 +105,23 @@ def make_product(
     stock: int = 100,
     skus: list[dict] | None = None,
     review_status: str = ReviewStatus.APPROVED,
+    n_skus: int | None = None,
     **overrides,
 ) -> Product:
     """An approved product with one SKU (``price_minor``, ``stock``) unless ``skus`` is given
-    (dicts as ``shops.services.product_upsert`` takes them)."""
+    (dicts as ``shops.services.product_upsert`` takes them) or ``n_skus`` variants."""
     n = next(_seq)
+    if n_skus is not None:
+        skus = [
+            {
+                "code": f"SKU-{n}-{i}",
+                "name": f"Variant {i}",
+                "price_minor": 19_99 + i * 100,
+                "stock": 10 * i,
+                "lowest_price_30d_minor": 17_50,
+            }
+            for i in range(n_skus)
+        ]
     fields = {
         "external_id": f"prod-{n}",
         "title": f"Product {n}",
@@ -153,7 +169,7 @@ _PATHS: dict[str, tuple[str, ...]] = {
 
 def make_order(
     shop: Shop,
-    buyer: Buyer,
+    buyer: Buyer | None = None,
     *,
     status: str = OrderStatus.PAID,
     sku: Sku | None = None,
@@ -165,6 +181,9 @@ def make_order(
     carrier: str = Carrier.AE_STANDARD,
     payment_method: str = "card",
     disputed: bool = False,
+    tracking_events: int = 0,
+    closed_dispute: bool = False,
+    partial_refund: bool = False,
     **create_kwargs,
 ) -> Order:
     """An order in ``status``, reached by calling the real services in lifecycle order:
@@ -175,11 +194,15 @@ def make_order(
     price. Each step happens ``step`` after the previous one (default: the same instant), so
     ``placed_at=...`` with ``step=timedelta(hours=1)`` spreads them. Extra keyword arguments go
     to ``order_create`` (``coin_deduction_minor``, ``shipping_fee_minor``, ``activity_id``…).
-    ``disputed=True`` opens a dispute after the status is reached (paid states only).
-    Returns the order reloaded from the database.
+    ``buyer`` defaults to a new buyer. ``tracking_events=k`` adds k "in transit" scans
+    (at "Hub 0", "Hub 1", …) between shipping and the next step. After the status is reached:
+    ``closed_dispute=True`` opens ("Not as described") and closes (seller won) a dispute,
+    ``partial_refund=True`` refunds half the paid amount ("Scratched"), ``disputed=True`` opens
+    a dispute left open (paid states only). Returns the order reloaded from the database.
     """
     if status not in _PATHS:
         raise ValueError(f"make_order cannot reach status {status!r}")
+    buyer = buyer or make_buyer()
     sku = sku or first_sku(make_product(shop))
     at = placed_at or clock.now()
     n = next(_seq)
@@ -212,6 +235,14 @@ def make_order(
             order = order_services.order_ship(
                 order=order, carrier=carrier, tracking_number=f"LP{n:010d}CN", shipped_at=at
             )
+            for i in range(tracking_events):
+                order_services.tracking_update(
+                    order=order,
+                    status="in_transit",
+                    occurred_at=at + step * (i + 1) / (tracking_events + 1),
+                    location=f"Hub {i}",
+                    description="Departed facility",
+                )
         elif action == "deliver":
             order = order_services.order_deliver(order=order, delivered_at=at)
         elif action == "complete":
@@ -225,9 +256,70 @@ def make_order(
                 amount_minor=order.amount_paid_minor,
                 refunded_at=at,
             )
+    if closed_dispute:
+        at = at + step
+        order_services.dispute_open(
+            order=order, dispute_id=f"dsp-c{n}", opened_at=at, reason="Not as described"
+        )
+        at = at + step
+        order_services.dispute_close(
+            order=order, dispute_id=f"dsp-c{n}", closed_at=at, outcome="seller_won"
+        )
+    if partial_refund:
+        at = at + step
+        order = Order.objects.get(pk=order.pk)
+        order_services.order_refund(
+            order=order,
+            refund_id=f"ref-p{n}",
+            amount_minor=order.amount_paid_minor // 2,
+            refunded_at=at,
+            reason="Scratched",
+        )
     if disputed:
         order_services.dispute_open(order=order, dispute_id=f"dsp-{n}", opened_at=at + step)
     return Order.objects.get(pk=order.pk)
+
+
+_CYCLE = (
+    OrderStatus.COMPLETED,
+    OrderStatus.DELIVERED,
+    OrderStatus.SHIPPED,
+    OrderStatus.PAID,
+    OrderStatus.PENDING_PAYMENT,
+    OrderStatus.CANCELLED,
+)
+
+
+def make_orders(
+    shop: Shop, n: int, *, buyer: Buyer | None = None, sku: Sku | None = None, **kwargs
+) -> list[Order]:
+    """``n`` orders of one buyer and one SKU, cycling through completed (with a closed
+    dispute), delivered (partly refunded), shipped, paid, pending payment and cancelled, placed
+    3 days ago one minute apart, each with shipping 3.00, a 1.00 coupon and two tracking scans,
+    its steps 6 hours apart: something in every region of every seller page."""
+    buyer = buyer or make_buyer()
+    sku = sku or first_sku(make_product(shop))
+    now = clock.now()
+    options = {
+        "shipping_fee_minor": 3_00,
+        "coupon_discount_minor": 1_00,
+        "tracking_events": 2,
+        "step": timedelta(hours=6),
+        **kwargs,
+    }
+    return [
+        make_order(
+            shop,
+            buyer,
+            sku=sku,
+            status=_CYCLE[i % len(_CYCLE)],
+            placed_at=now - timedelta(days=3, minutes=i),
+            closed_dispute=(i % len(_CYCLE) == 0),
+            partial_refund=(i % len(_CYCLE) == 1),
+            **options,
+        )
+        for i in range(n)
+    ]
 
 
 def amount_due(order: Order) -> int:

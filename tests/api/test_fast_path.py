@@ -204,7 +204,7 @@ def test_s0_fast_path_writes_exactly_what_the_services_write(
     ("data_change", "code"),
     [
         ({"coupon_discount_minor": 10**9}, "invalid_amount"),
-        ({"coin_deduction_minor": 10**9}, "invalid_amount"),
+        ({"coin_deduction_minor": 10**9}, "coins_exceed_payable"),
         ({"payment_method": ""}, None),
         (
             {"lines": [{"sku": "K-1", "quantity": 10_000, "unit_price_minor": 10**9}]},

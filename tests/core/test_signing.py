@@ -130,3 +130,40 @@ def test_a_malformed_signature_is_refused(mangle):
     with pytest.raises(SignatureError) as exc:
         verify(secret=SECRET, timestamp=TS, signature=signature, body=BODY)
     assert exc.value.code == "bad_signature"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "code", "message"),
+    [
+        (None, "v1=abc", "missing_signature", "X-SC-Timestamp and X-SC-Signature are required."),
+        ("soon", "v1=abc", "bad_timestamp", "X-SC-Timestamp must be unix seconds."),
+        (
+            str(int(TS) - 301),
+            "v1=abc",
+            "stale_timestamp",
+            "X-SC-Timestamp is 301 s from server time (at most 300 s).",
+        ),
+        (
+            str(int(TS) + 4000),
+            "v1=abc",
+            "stale_timestamp",
+            "X-SC-Timestamp is 4000 s from server time (at most 300 s).",
+        ),
+        (TS, "v1=abc", "bad_signature", "X-SC-Signature does not match the body."),
+    ],
+)
+def test_each_refusal_tells_the_integrator_what_is_wrong(timestamp, signature, code, message):
+    # when
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=timestamp, signature=signature, body=BODY)
+
+    # then: the stable code and the message the API answers with
+    assert (exc.value.code, exc.value.message, str(exc.value)) == (code, message, message)
+
+
+def test_whitespace_around_the_signature_header_is_ignored():
+    # given
+    signature = sign(secret=SECRET, timestamp=TS, body=BODY)
+
+    # when / then: no exception
+    verify(secret=SECRET, timestamp=TS, signature=f"  {signature}\t", body=BODY)

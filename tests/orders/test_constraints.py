@@ -1,10 +1,17 @@
-"""The database is the backstop (saleor's defence in depth, DESIGN §2): every CheckConstraint and
-UniqueConstraint of the foundation models refuses a violating row with IntegrityError, even when
-the services are bypassed. A meta-test makes sure a new constraint gets a case here."""
+"""The database is the backstop (saleor's defence in depth, DESIGN §2): every CheckConstraint,
+UniqueConstraint and unique field of the project's models refuses a violating row with
+IntegrityError, even when the services are bypassed. A meta-test discovers every model of every
+project app (``django.apps``) and makes sure each new constraint gets a case here, or is
+exercised by a test of its own app (a test file naming it next to ``IntegrityError``)."""
+
+from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint, UniqueConstraint
 from factories import make_member, make_order, make_review
 
 from buyers.models import Buyer
@@ -16,23 +23,45 @@ from orders.models import (
     Dispute,
     Feedback,
     Order,
-    OrderLine,
     Payment,
     Refund,
     Review,
     Shipment,
     ShopDailyStats,
-    TrackingEvent,
 )
 from orders.services import cart_update
 from shops.models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
 from shops.services import logistics_set, violation_record
 
-FOUNDATION_MODELS = [
-    Shop, Membership, Product, Sku, LogisticsSetting, Violation, Buyer,
-    Cart, CartLine, Order, OrderLine, Payment, Shipment, TrackingEvent, Refund, Dispute,
-    Review, Feedback, ShopDailyStats,
-]  # fmt: skip
+BASE_DIR = Path(settings.BASE_DIR)
+TESTS_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_models():
+    """Every concrete model of an app that lives in this repository (not Django's own)."""
+    for model in apps.get_models():
+        path = Path(apps.get_app_config(model._meta.app_label).path)
+        if path.is_relative_to(BASE_DIR) and not {".venv", "site-packages"} & set(path.parts):
+            yield model
+
+
+def declared_constraints() -> dict[str, object]:
+    """Constraint name (or ``Model.field`` for a unique field) -> the model declaring it."""
+    declared = {}
+    for model in project_models():
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, CheckConstraint | UniqueConstraint):
+                declared[constraint.name] = model
+        for field in model._meta.local_fields:
+            if field.unique and not field.primary_key:
+                declared[f"{model.__name__}.{field.name}"] = model
+    return declared
+
+
+def _model(name: str):
+    """A project model by class name, wherever its app is (models move between apps)."""
+    (model,) = [m for m in project_models() if m.__name__ == name]
+    return model
 
 
 @pytest.fixture
@@ -41,6 +70,16 @@ def w(shop_a, owner, buyer, product_a, sku_a, order_a):
     now = clock.now()
     delivered = make_order(shop_a, buyer, status="delivered", sku=sku_a)
     review = make_review(delivered)
+    integration = _model("Integration").objects.create(
+        name="Marketplace", key_id="k-1", secret_encrypted="x"
+    )
+    ingested = _model("IngestedEvent").objects.create(
+        integration=integration,
+        event_id="e-1",
+        type="order.paid",
+        status="applied",
+        received_at=now,
+    )
     return {
         "now": now,
         "shop": shop_a,
@@ -51,6 +90,8 @@ def w(shop_a, owner, buyer, product_a, sku_a, order_a):
         "order": order_a,
         "delivered": delivered,
         "review": review,
+        "integration": integration,
+        "ingested": ingested,
         "cart": cart_update(shop=shop_a, buyer=buyer, items=[(sku_a, 1)], at=now),
         "setting": logistics_set(shop=shop_a, carrier="yanwen", enabled=True, certified=False),
         "violation": violation_record(
@@ -142,23 +183,23 @@ CASES = {
     "dailystats_shop_day_unique": lambda w: ShopDailyStats.objects.create(
         shop=w["shop"], day=ShopDailyStats.objects.get(shop=w["shop"]).day
     ),
-    # unique fields (idempotency keys and one-to-ones)
-    "external ids of shops": lambda w: Shop.objects.create(
+    # unique fields (idempotency keys and one-to-ones): "Model.field"
+    "Shop.external_id": lambda w: Shop.objects.create(
         external_id=w["shop"].external_id,
         name="Copy",
         opened_at=w["now"],
         main_category="toys",
     ),
-    "external ids of buyers": lambda w: Buyer.objects.create(
+    "Buyer.external_id": lambda w: Buyer.objects.create(
         external_id=w["buyer"].external_id,
         email="x@example.com",
         country="US",
         registered_at=w["now"],
     ),
-    "external ids of violations": lambda w: Violation.objects.create(
+    "Violation.external_id": lambda w: Violation.objects.create(
         shop=w["shop"], external_id="v-1", kind="late", occurred_at=w["now"]
     ),
-    "external ids of payments": lambda w: Payment.objects.create(
+    "Payment.external_id": lambda w: Payment.objects.create(
         order=w["delivered"],
         external_id=w["order"].payments.get().external_id,
         amount_minor=1,
@@ -166,17 +207,17 @@ CASES = {
         method="card",
         paid_at=w["now"],
     ),
-    "external ids of refunds": lambda w: [
+    "Refund.external_id": lambda w: [
         Refund.objects.create(
             order=w["order"], external_id="r-1", amount_minor=1, refunded_at=w["now"]
         )
         for _ in range(2)
     ],
-    "external ids of disputes": lambda w: [
+    "Dispute.external_id": lambda w: [
         Dispute.objects.create(order=w["order"], external_id="d-1", opened_at=w["now"])
         for _ in range(2)
     ],
-    "one shipment per order": lambda w: Shipment.objects.create(
+    "Shipment.order": lambda w: Shipment.objects.create(
         order=w["delivered"], carrier="yanwen", tracking_number="X", shipped_at=w["now"]
     ),
     "privatefile_size_positive": lambda w: PrivateFile.objects.create(
@@ -189,12 +230,23 @@ CASES = {
         size=0,
         sha256="0" * 64,
     ),
-    "one feedback per order": lambda w: [
+    "Feedback.order": lambda w: [
         Feedback.objects.create(
             order=w["delivered"], shop=w["shop"], kind="positive", posted_at=w["now"]
         )
         for _ in range(2)
     ],
+    # event ingestion: one integration per key, each event id once per integration
+    "Integration.key_id": lambda w: type(w["integration"]).objects.create(
+        name="Copy", key_id="k-1", secret_encrypted="y"
+    ),
+    "ingested_event_unique": lambda w: type(w["ingested"]).objects.create(
+        integration=w["integration"],
+        event_id="e-1",
+        type="order.created",
+        status="rejected",
+        received_at=w["now"],
+    ),
 }
 
 
@@ -207,19 +259,48 @@ def test_each_constraint_refuses_a_violating_row(w, case):
     # when / then
     with pytest.raises(IntegrityError) as exc, transaction.atomic():
         violate(w)
-    if " " not in name:  # a named Meta constraint: the database names it
+    if "." in name:  # a unique field: the database names its column
+        model_name, field_name = name.split(".")
+        column = _model(model_name)._meta.get_field(field_name).column
+        assert f"Key ({column})=" in str(exc.value)
+    else:  # a named Meta constraint: the database names it
         assert name in str(exc.value)
 
 
-def test_every_named_constraint_of_the_foundation_models_has_a_case():
-    # given
-    declared = {c.name for model in FOUNDATION_MODELS for c in model._meta.constraints}
+def _exercised_elsewhere() -> set[str]:
+    """Constraint names a test file of any app mentions next to ``IntegrityError``."""
+    names = set(declared_constraints())
+    found = set()
+    for path in TESTS_DIR.rglob("test_*.py"):
+        if path.resolve() == Path(__file__).resolve():
+            continue
+        text = path.read_text()
+        if "IntegrityError" in text:
+            found |= {name for name in names if f'"{name}"' in text}
+    return found
+
+
+def test_every_constraint_of_every_project_model_has_a_case():
+    # given: what the models declare, discovered (a new app's models included)
+    declared = declared_constraints()
 
     # when
-    covered = {case.split(" (")[0] for case in CASES}
+    covered = {case.split(" (")[0] for case in CASES} | _exercised_elsewhere()
 
     # then
-    assert declared - covered == set(), "add a violation case for each new constraint"
+    missing = {f"{declared[name]._meta.label}: {name}" for name in set(declared) - covered}
+    assert missing == set(), "add a violation case for each new constraint"
+
+
+def test_the_discovery_sees_every_project_app_and_no_django_app():
+    # when
+    labels = {model._meta.app_label for model in project_models()}
+
+    # then: this test file is not fooled by an empty or too-wide discovery
+    assert {"shops", "buyers", "orders"} <= labels
+    assert not labels & {"auth", "admin", "contenttypes", "sessions"}
+    assert "ingested_event_unique" in declared_constraints()
+    assert "Payment.external_id" in declared_constraints()
 
 
 def test_the_valid_world_itself_is_accepted(w):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from constance import config
 from django.urls import reverse
+from factories import make_buyer, make_order, make_orders, make_product, make_shop
 
 from activities.selectors import overview
 from affiliate.selectors import programme_checks
@@ -15,8 +16,6 @@ from core import clock
 from mailing.selectors import eligibility_checks
 from orders import services as orders
 from shops.services import logistics_set, violation_record
-
-from .builders import make_buyer, make_order, make_orders, make_product, make_shop
 
 
 def _by_code(checks):
@@ -27,7 +26,7 @@ def _feedback(shop, positive: int, negative: int):
     buyer = make_buyer()
     sku = make_product(shop, n_skus=1).skus.first()
     for i in range(positive + negative):
-        order = make_order(shop, buyer=buyer, sku=sku, stage="delivered")
+        order = make_order(shop, buyer=buyer, sku=sku, status="delivered")
         orders.feedback_post(
             order=order,
             kind="positive" if i < positive else "negative",
@@ -147,7 +146,7 @@ def test_a2_affiliate_page_shows_the_level_check(ui_client, ui_shop):
 
 
 def _gmv_shop(gmv_minor: int, **overrides):
-    shop = make_shop(**overrides)
+    shop = make_shop(**{"currency": "USD", **overrides})  # M-1 measures GMV in dollars
     sku = make_product(shop, n_skus=1).skus.first()
     order = orders.order_create(
         shop=shop,

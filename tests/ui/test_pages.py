@@ -1,22 +1,44 @@
 """Every seller page renders for a member, refuses strangers, and never 500s on bad input."""
 
+import re
+
 import pytest
 from django.urls import reverse
+from factories import (
+    PASSWORD,
+    login_client,
+    make_buyer,
+    make_order,
+    make_orders,
+    make_product,
+    make_shop,
+    make_user,
+)
 
 from orders.models import Order, ShopDailyStats
 from shops.middleware import SESSION_KEY
 
-from .builders import login, make_buyer, make_order, make_orders, make_product, make_shop, make_user
-
+# (url name, the page's own <h1>, a text of its body that no other page shows)
 SELLER_PAGES = [
-    ("home", "Lotus Home"),
-    ("orders:list", "Orders"),
-    ("shops:products", "Products"),
-    ("coins:index", "Opening checks"),
-    ("affiliate:index", "Programme check"),
-    ("mailing:index", "Eligibility"),
-    ("activities:index", "Cancel rate"),
+    ("home", "Welcome back — Lotus Home", 'id="kpi-gmv"'),
+    ("orders:list", "Orders", 'action="/orders/"'),
+    ("shops:products", "Products", 'action="/shops/products/"'),
+    ("coins:index", "Coin marketing", "Opening checks"),
+    ("affiliate:index", "Affiliate programme", "Programme check"),
+    ("mailing:index", "Email marketing", "Eligibility"),
+    ("activities:index", "Marketing activities", "Logistics for activities"),
 ]
+
+
+def _assert_is_page(content: str, heading: str, text: str) -> None:
+    """The page's heading and a text of its body, not only the shell every page shares."""
+    h1 = re.search(r"<h1 class=\"h3 mb-1\">(.*?)</h1>", content, re.S)
+    assert h1, "no page heading"
+    assert " ".join(h1.group(1).split()) == heading
+    assert text in content
+    for _, _, other_text in SELLER_PAGES:
+        if other_text != text:
+            assert other_text not in content, f"{other_text!r} belongs to another page"
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -34,7 +56,7 @@ def test_login_page_renders(client, db):
 def test_login_with_valid_credentials_lands_on_dashboard(client, ui_owner):
     # when
     response = client.post(
-        reverse("login"), {"username": "ui-owner", "password": "ui-test-password-1"}, follow=True
+        reverse("login"), {"username": "ui-owner", "password": PASSWORD}, follow=True
     )
     # then
     assert response.status_code == 200
@@ -66,7 +88,7 @@ def test_anonymous_access_redirects_to_login(client, db, url):
 
 def test_user_without_a_shop_sees_the_no_shop_page(db):
     # given
-    client = login(make_user("lonely"))
+    client = login_client(make_user("lonely"))
     # when
     response = client.get(reverse("home"))
     # then
@@ -94,8 +116,8 @@ def test_500_template_renders_without_any_context():
 # --- every page renders for a member -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "text"), SELLER_PAGES)
-def test_seller_page_renders_for_member(ui_client, ui_shop, name, text):
+@pytest.mark.parametrize(("name", "heading", "text"), SELLER_PAGES)
+def test_seller_page_renders_for_member(ui_client, ui_shop, name, heading, text):
     # given
     make_orders(ui_shop, 3)
     # when
@@ -103,7 +125,7 @@ def test_seller_page_renders_for_member(ui_client, ui_shop, name, text):
     # then
     assert response.status_code == 200
     content = response.content.decode()
-    assert text in content
+    _assert_is_page(content, heading, text)
     # the shell: shop switcher, language switcher, sidebar with the four marketing modules
     assert reverse("shops:switch") in content
     assert reverse("set_language") in content
@@ -112,14 +134,15 @@ def test_seller_page_renders_for_member(ui_client, ui_shop, name, text):
     assert 'hx-headers=\'{"X-CSRFToken": "' in content
 
 
-@pytest.mark.parametrize(("name", "text"), SELLER_PAGES)
-def test_seller_page_renders_for_read_only_analyst(ui_analyst_client, ui_shop, name, text):
+@pytest.mark.parametrize(("name", "heading", "text"), SELLER_PAGES)
+def test_seller_page_renders_for_read_only_analyst(ui_analyst_client, ui_shop, name, heading, text):
     # given
     make_orders(ui_shop, 2)
     # when
     response = ui_analyst_client.get(reverse(name))
-    # then
+    # then: the same page the owner sees, not an error page with status 200
     assert response.status_code == 200
+    _assert_is_page(response.content.decode(), heading, text)
 
 
 def test_dashboard_shows_kpis_from_the_daily_stats(ui_client, ui_shop):
@@ -150,7 +173,7 @@ def test_dashboard_shows_kpis_from_the_daily_stats(ui_client, ui_shop):
 
 def test_orders_list_shows_orders_of_the_current_shop_only(ui_client, ui_shop, ui_foreign_order):
     # given
-    mine = make_order(ui_shop, stage="paid", number="MINE-1")
+    mine = make_order(ui_shop, status="paid", number="MINE-1")
     # when
     response = ui_client.get(reverse("orders:list"))
     # then
@@ -161,9 +184,9 @@ def test_orders_list_shows_orders_of_the_current_shop_only(ui_client, ui_shop, u
 def test_orders_list_filters_by_status_number_and_buyer(ui_client, ui_shop):
     # given
     alice = make_buyer(email="alice.w@example.org")
-    make_order(ui_shop, stage="paid", number="N-100", buyer=alice)
-    make_order(ui_shop, stage="cancelled", number="N-200")
-    make_order(ui_shop, stage="shipped", number="X-300")
+    make_order(ui_shop, status="paid", number="N-100", buyer=alice)
+    make_order(ui_shop, status="cancelled", number="N-200")
+    make_order(ui_shop, status="shipped", number="X-300")
     url = reverse("orders:list")
     # when / then
     assert _numbers(ui_client.get(url, {"status": "cancelled"})) == ["N-200"]
@@ -179,9 +202,9 @@ def test_orders_list_filters_by_placed_date(ui_client, ui_shop):
     from core import clock
 
     old = make_order(
-        ui_shop, stage="paid", placed_at=clock.now() - timedelta(days=20), number="OLD-1"
+        ui_shop, status="paid", placed_at=clock.now() - timedelta(days=20), number="OLD-1"
     )
-    make_order(ui_shop, stage="paid", placed_at=clock.now() - timedelta(days=2), number="NEW-1")
+    make_order(ui_shop, status="paid", placed_at=clock.now() - timedelta(days=2), number="NEW-1")
     day = clock.natural_day(old.placed_at)
     # when
     response = ui_client.get(
@@ -194,9 +217,9 @@ def test_orders_list_filters_by_placed_date(ui_client, ui_shop):
 def test_orders_list_sorts_by_amount_and_number(ui_client, ui_shop):
     # given
     sku_cheap = make_product(ui_shop, n_skus=1).skus.first()
-    make_order(ui_shop, stage="paid", number="B-2", sku=sku_cheap, quantity=1)
-    make_order(ui_shop, stage="paid", number="A-1", sku=sku_cheap, quantity=3)
-    make_order(ui_shop, stage="paid", number="C-3", sku=sku_cheap, quantity=2)
+    make_order(ui_shop, status="paid", number="B-2", sku=sku_cheap, quantity=1)
+    make_order(ui_shop, status="paid", number="A-1", sku=sku_cheap, quantity=3)
+    make_order(ui_shop, status="paid", number="C-3", sku=sku_cheap, quantity=2)
     url = reverse("orders:list")
     # when / then
     assert _numbers(ui_client.get(url, {"sort": "-amount"})) == ["A-1", "C-3", "B-2"]
@@ -381,7 +404,9 @@ def test_b8_marketer_sees_full_contact(ui_shop, ui_order):
     marketer = make_user("ui-marketer")
     membership_grant(user=marketer, shop=ui_shop, role="marketer")
     # when
-    content = login(marketer, ui_shop).get(reverse("orders:detail", args=[ui_order.pk])).content
+    content = (
+        login_client(marketer, ui_shop).get(reverse("orders:detail", args=[ui_order.pk])).content
+    )
     # then
     assert b"jeanne.martin@orange.fr" in content
 

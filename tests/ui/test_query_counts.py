@@ -10,12 +10,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from factories import (
+    login_client,
+    make_buyer,
+    make_order,
+    make_orders,
+    make_product,
+    make_shop,
+    make_user,
+)
 
 from core import clock
 from orders import services as orders
 from shops.services import logistics_set, violation_record
-
-from .builders import login, make_buyer, make_order, make_orders, make_product, make_shop, make_user
 
 CEILING = 20
 
@@ -50,7 +57,7 @@ def _client_for(shop, name):
     from shops.services import membership_grant
 
     membership_grant(user=user, shop=shop, role="owner")
-    return login(user, shop)
+    return login_client(user, shop)
 
 
 @pytest.mark.parametrize(
