@@ -14,15 +14,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint, UniqueConstraint
 from factories import make_member, make_order, make_review
 
-from buyers.models import Buyer
+from buyers.models import Buyer, BuyerRiskDecision
 from core import clock
 from core.models import PrivateFile
+from core.money import Money
 from orders.models import (
     Cart,
     CartLine,
+    ConsumedEvent,
+    ConsumerCursor,
+    ConsumerFailure,
     Dispute,
     Feedback,
     Order,
+    OrderEvent,
     Payment,
     Refund,
     Review,
@@ -30,8 +35,19 @@ from orders.models import (
     ShopDailyStats,
 )
 from orders.services import cart_update
-from shops.models import LogisticsSetting, Membership, Product, Shop, Sku, Violation
-from shops.services import logistics_set, violation_record
+from shops.models import (
+    BalanceEntry,
+    LogisticsSetting,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Product,
+    Shop,
+    ShopBalance,
+    Sku,
+    Violation,
+)
+from shops.services import balance_credit, logistics_set, violation_record
 
 BASE_DIR = Path(settings.BASE_DIR)
 TESTS_DIR = Path(__file__).resolve().parent.parent
@@ -94,10 +110,31 @@ def w(shop_a, owner, buyer, product_a, sku_a, order_a):
         "ingested": ingested,
         "cart": cart_update(shop=shop_a, buyer=buyer, items=[(sku_a, 1)], at=now),
         "setting": logistics_set(shop=shop_a, carrier="yanwen", enabled=True, certified=False),
+        "event": OrderEvent.objects.filter(order=order_a).first(),
+        "entry": balance_credit(
+            shop=shop_a, amount=Money(10_00, shop_a.currency), reason="seed", idempotency_key="k-1"
+        ),
         "violation": violation_record(
             shop=shop_a, external_id="v-1", kind="late", serious=False, occurred_at=now
         ),
     }
+
+
+def _entry(w, **fields):
+    """A ledger entry beside the world's valid one, with ``fields`` changed."""
+    valid = w["entry"]
+    row = {
+        "balance": valid.balance,
+        "shop": valid.shop,
+        "kind": "credit",
+        "amount_minor": 1,
+        "currency": valid.currency,
+        "balance_after_minor": valid.balance_after_minor + 1,
+        "reason": "test",
+        "idempotency_key": "another-key",
+        **fields,
+    }
+    return BalanceEntry.objects.create(**row)
 
 
 def _update(obj, **fields):
@@ -106,6 +143,49 @@ def _update(obj, **fields):
 
 # constraint name -> how to violate it (each gets a fresh valid world)
 CASES = {
+    # the order event log (DESIGN §1b)
+    "consumed_event_unique": lambda w: [
+        ConsumedEvent.objects.create(consumer="c", event=w["event"], handled_at=w["now"])
+        for _ in range(2)
+    ],
+    "consumer_failure_unique": lambda w: [
+        ConsumerFailure.objects.create(
+            consumer="c", event=w["event"], failed_at=w["now"], retry_at=w["now"]
+        )
+        for _ in range(2)
+    ],
+    "ConsumerCursor.consumer": lambda w: [
+        ConsumerCursor.objects.create(consumer="c") for _ in range(2)
+    ],
+    "consumer_cursor_position_gte_0": lambda w: ConsumerCursor.objects.create(
+        consumer="c", position=-1
+    ),
+    # the shop balance ledger
+    "shop_balance_unique": lambda w: ShopBalance.objects.create(
+        shop=w["shop"], currency=w["entry"].currency
+    ),
+    "shop_balance_non_negative": lambda w: _update(w["entry"].balance, balance_minor=-1),
+    "BalanceEntry.idempotency_key": lambda w: _entry(w, idempotency_key=w["entry"].idempotency_key),
+    "balance_entry_amount_positive": lambda w: _entry(w, amount_minor=0),
+    "balance_entry_after_non_negative": lambda w: _entry(w, balance_after_minor=-1),
+    "balance_entry_kind_valid": lambda w: _entry(w, kind="gift"),
+    # staff notifications
+    "notification_kind_valid": lambda w: Notification.objects.create(
+        recipient=w["owner"], shop=w["shop"], kind="gossip", title="x"
+    ),
+    "notification_link_is_local_path": lambda w: Notification.objects.create(
+        recipient=w["owner"], shop=w["shop"], kind="general", title="x", link="//evil.example"
+    ),
+    "notification_pref_unique": lambda w: [
+        NotificationPreference.objects.create(user=w["owner"], kind="general") for _ in range(2)
+    ],
+    "notification_pref_kind_valid": lambda w: NotificationPreference.objects.create(
+        user=w["owner"], kind="gossip"
+    ),
+    # buyer risk decisions (fault 10)
+    "risk_decision_has_reason": lambda w: BuyerRiskDecision.objects.create(
+        buyer=w["buyer"], previous_status="ok", status="review", decided_by=w["owner"], reason=""
+    ),
     # shops
     "shop_rating_0_5": lambda w: _update(w["shop"], store_rating="5.01"),
     "shop_rating_0_5 (negative)": lambda w: _update(w["shop"], store_rating="-0.01"),
