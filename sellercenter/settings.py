@@ -274,11 +274,21 @@ CELERY_BEAT_SCHEDULE = {
 
 # Each record is written once, by the root handler: Django's own "django" console handler
 # (debug only) is dropped, or every request error would be printed twice under `make dev`.
+# Production logs one JSON object per line (core.logging); make run / make dev stay readable.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if _LOCAL_HTTP else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
