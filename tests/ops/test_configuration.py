@@ -328,3 +328,29 @@ def test_the_embedded_broker_keeps_all_its_files_under_var(tmp_path):
     # then: messages and kombu's exchange tables (default ./control) live under var/broker
     for name in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         assert options[name].startswith(str(tmp_path / "broker")), (name, options[name])
+
+
+def test_every_dependency_of_pyproject_is_pinned_in_its_lock_file():
+    """A dependency added to pyproject.toml without `make lock` is missing on a fresh install
+    (the Makefile installs from requirements/*.txt only): CI would be the first to notice."""
+    import tomllib
+
+    groups = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["dependency-groups"]
+
+    def names(group: str) -> set[str]:
+        out = set()
+        for item in groups[group]:
+            if isinstance(item, dict):
+                out |= names(item["include-group"])
+            else:
+                name = re.split(r"[\s\[<>=!~;]", item, maxsplit=1)[0]
+                out.add(re.sub(r"[-_.]+", "-", name).lower())
+        return out
+
+    for group in ("prod", "dev"):
+        lock = (BASE_DIR / "requirements" / f"{group}.txt").read_text()
+        pins = {
+            re.sub(r"[-_.]+", "-", p).lower()
+            for p in re.findall(r"^([a-z0-9._-]+)==", lock, flags=re.M | re.I)
+        }
+        assert names(group) - pins == set(), f"run `make lock`: requirements/{group}.txt"
