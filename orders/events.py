@@ -18,7 +18,7 @@ after commit plus a beat catch-up (``orders.eventlog``), so a lost task, a kille
 failing handler delays an event but never loses it.
 
 ``order_placing`` is the one synchronous exception: sent inside the ingestion transaction before
-the order is saved, with the unsaved ``order`` and its ``lines`` (``services.LineInput``), for a
+the order is saved, with the unsaved ``order`` and its ``lines`` (``inputs.LineInput``), for a
 receiver guarding an invariant of the same fact (coin deduction, SPEC C-3). It may refuse the
 order by raising ``core.errors.DomainError``; it locks rows in primary-key order.
 
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# In-transaction guard: kwargs ``order`` (unsaved) and ``lines`` (list of services.LineInput).
+# In-transaction guard: kwargs ``order`` (unsaved) and ``lines`` (list of inputs.LineInput).
 order_placing = Signal()
 
 PAYLOADS: dict[str, tuple[str, ...]] = {

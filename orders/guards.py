@@ -5,7 +5,7 @@ Three paths apply the lifecycle and all refuse through these, so the same input 
 the same ``DomainError`` code and message, the checks in the same order:
 
 * ``orders.services`` on the locked order (one transaction per step);
-* ``orders.bulk`` on its in-memory rows (seeds and benches, thousands of orders at a time);
+* ``demo.bulk`` on its in-memory rows (seeds and benches, thousands of orders at a time);
 * ``orders.ingest.fast`` on a batch of events, through ``services.order_build`` and
   ``services.order_pay_check``.
 
@@ -15,7 +15,6 @@ own way and handed in as a value (``on_order``, ``exists``) or reported with ``d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .services import LineInput
+    # Not ``services``: it imports this module (the order's inputs live apart, in ``inputs``).
+    from .inputs import OrderInput
 
 S = OrderStatus
 PAID_STATES = (S.PAID, S.SHIPPED, S.DELIVERED, S.COMPLETED)
@@ -55,7 +55,7 @@ _REFUNDABLE = (*PAID_STATES, S.CANCELLED)
 _DISPUTABLE = PAID_STATES
 _REVIEWABLE = (S.DELIVERED, S.COMPLETED, S.REFUNDED)  # reviews and feedback
 
-# A replayed unique key: the database's UNIQUE constraint in the services, a set in orders.bulk.
+# A replayed unique key: the database's UNIQUE constraint in the services, a set in demo.bulk.
 _DUPLICATES = {
     "order": "Order {key} already exists in this shop.",
     "payment": "Payment {key} is already recorded.",
@@ -105,19 +105,17 @@ def amount_due_minor(
     return subtotal_minor + shipping_fee_minor - coupon_discount_minor - coin_deduction_minor
 
 
-def check_order(
-    *,
-    shop_id: int,
-    lines: Sequence[LineInput],
-    shipping_fee_minor: int,
-    coupon_discount_minor: int,
-    coin_deduction_coins: int,
-    coin_deduction_minor: int,
-    platform_subsidy_minor: int,
-    cashback_red_packet_minor: int,
-    payment_method: str,
-) -> int:
-    """Every guard of ``order_create``, in its order; returns the items subtotal."""
+def check_order(data: OrderInput) -> int:
+    """Every guard of ``order_create``, in its order; returns the items subtotal.
+
+    Reads only the values of ``data`` (``shop.pk``, the lines' ``sku.shop_id``/``sku.code``):
+    no query.
+    """
+    lines = data.lines
+    shop_id = data.shop.pk
+    shipping_fee_minor = data.shipping_fee_minor
+    coupon_discount_minor = data.coupon_discount_minor
+    coin_deduction_minor = data.coin_deduction_minor
     if not lines:
         raise DomainError("An order needs at least one line.", code="empty_order")
     subtotal = 0
@@ -133,17 +131,17 @@ def check_order(
         ("shipping fee", shipping_fee_minor),
         ("coupon discount", coupon_discount_minor),
         ("coin deduction", coin_deduction_minor),
-        ("platform subsidy", platform_subsidy_minor),
-        ("cashback red packet", cashback_red_packet_minor),
+        ("platform subsidy", data.platform_subsidy_minor),
+        ("cashback red packet", data.cashback_red_packet_minor),
     ):
         check_amount(name, value)
-    if coin_deduction_coins < 0:
+    if data.coin_deduction_coins < 0:
         raise DomainError("Coin deduction cannot be negative.", code="invalid_amount")
     if coupon_discount_minor > subtotal + shipping_fee_minor:
         raise DomainError("Coupon discount exceeds the order amount.", code="invalid_amount")
-    if payment_method and payment_method not in PAYMENT_METHODS:
+    if data.payment_method and data.payment_method not in PAYMENT_METHODS:
         raise DomainError(
-            f"Unknown payment method {payment_method!r}.", code="invalid_payment_method"
+            f"Unknown payment method {data.payment_method!r}.", code="invalid_payment_method"
         )
     due = amount_due_minor(
         subtotal_minor=subtotal,

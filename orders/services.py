@@ -7,7 +7,6 @@ path and the ingestion fast path call too) and raises ``InvalidTransition`` (or 
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -18,6 +17,7 @@ from core.errors import DomainError
 from shops.models import OFFICIAL_CARRIERS, Shop, Sku
 
 from . import events, guards, stats
+from .inputs import LineInput, OrderInput
 from .models import (
     Cart,
     CartLine,
@@ -36,15 +36,9 @@ from .models import (
 )
 
 S = OrderStatus
-# Re-exported: orders.ingest.schemas and the tests import it from here.
+# Re-exported: orders.ingest.schemas and the tests import them from here.
 MAX_ORDER_MINOR = guards.MAX_ORDER_MINOR
-
-
-@dataclass(frozen=True)
-class LineInput:
-    sku: Sku
-    quantity: int
-    unit_price_minor: int
+__all__ = ["MAX_ORDER_MINOR", "LineInput", "OrderInput"]
 
 
 def _locked(order: Order) -> Order:
@@ -59,107 +53,46 @@ def _figures() -> stats.Deltas:
 # --- creation -------------------------------------------------------------------------------
 
 
-def order_build(
-    *,
-    shop: Shop,
-    buyer: Buyer,
-    number: str,
-    lines: list[LineInput],
-    placed_at: datetime,
-    shipping_fee_minor: int = 0,
-    coupon_discount_minor: int = 0,
-    coin_deduction_coins: int = 0,
-    coin_deduction_minor: int = 0,
-    platform_subsidy_minor: int = 0,
-    cashback_red_packet_minor: int = 0,
-    payment_method: str = "",
-    logistics_service: str = "",
-    activity_id: int | None = None,
-    affiliate_click_id: str = "",
-    country: str = "",
-) -> Order:
+def order_build(data: OrderInput) -> Order:
     """Every guard of ``order_create`` (``check_order``), and the unsaved order; no query.
 
     The ingestion fast path (``orders.ingest``) builds its rows with this too, so both paths
     refuse an order with the same code.
     """
-    subtotal = guards.check_order(
-        shop_id=shop.pk,
-        lines=lines,
-        shipping_fee_minor=shipping_fee_minor,
-        coupon_discount_minor=coupon_discount_minor,
-        coin_deduction_coins=coin_deduction_coins,
-        coin_deduction_minor=coin_deduction_minor,
-        platform_subsidy_minor=platform_subsidy_minor,
-        cashback_red_packet_minor=cashback_red_packet_minor,
-        payment_method=payment_method,
-    )
-    order = Order(
-        shop=shop,
-        buyer=buyer,
-        number=number,
-        currency=shop.currency,
+    subtotal = guards.check_order(data)
+    return Order(
+        shop=data.shop,
+        buyer=data.buyer,
+        number=data.number,
+        currency=data.shop.currency,
         subtotal_minor=subtotal,
-        shipping_fee_minor=shipping_fee_minor,
-        coupon_discount_minor=coupon_discount_minor,
-        coin_deduction_coins=coin_deduction_coins,
-        coin_deduction_minor=coin_deduction_minor,
-        platform_subsidy_minor=platform_subsidy_minor,
-        cashback_red_packet_minor=cashback_red_packet_minor,
-        payment_method=payment_method,
-        logistics_service=logistics_service,
-        activity_id=activity_id,
-        affiliate_click_id=affiliate_click_id,
-        country=country or buyer.country,
-        placed_at=placed_at,
+        shipping_fee_minor=data.shipping_fee_minor,
+        coupon_discount_minor=data.coupon_discount_minor,
+        coin_deduction_coins=data.coin_deduction_coins,
+        coin_deduction_minor=data.coin_deduction_minor,
+        platform_subsidy_minor=data.platform_subsidy_minor,
+        cashback_red_packet_minor=data.cashback_red_packet_minor,
+        payment_method=data.payment_method,
+        logistics_service=data.logistics_service,
+        activity_id=data.activity_id,
+        affiliate_click_id=data.affiliate_click_id,
+        country=data.order_country,
+        placed_at=data.placed_at,
     )
-    return order
 
 
 @transaction.atomic
-def order_create(
-    *,
-    shop: Shop,
-    buyer: Buyer,
-    number: str,
-    lines: list[LineInput],
-    placed_at: datetime,
-    shipping_fee_minor: int = 0,
-    coupon_discount_minor: int = 0,
-    coin_deduction_coins: int = 0,
-    coin_deduction_minor: int = 0,
-    platform_subsidy_minor: int = 0,
-    cashback_red_packet_minor: int = 0,
-    payment_method: str = "",
-    logistics_service: str = "",
-    activity_id: int | None = None,
-    affiliate_click_id: str = "",
-    country: str = "",
-) -> Order:
-    order = order_build(
-        shop=shop,
-        buyer=buyer,
-        number=number,
-        lines=lines,
-        placed_at=placed_at,
-        shipping_fee_minor=shipping_fee_minor,
-        coupon_discount_minor=coupon_discount_minor,
-        coin_deduction_coins=coin_deduction_coins,
-        coin_deduction_minor=coin_deduction_minor,
-        platform_subsidy_minor=platform_subsidy_minor,
-        cashback_red_packet_minor=cashback_red_packet_minor,
-        payment_method=payment_method,
-        logistics_service=logistics_service,
-        activity_id=activity_id,
-        affiliate_click_id=affiliate_click_id,
-        country=country,
-    )
+def order_create(data: OrderInput) -> Order:
+    """The order ``data`` describes, its lines, its daily figures and its ``order.created``
+    event, in one transaction; ``order_placing`` receivers may refuse it first."""
+    order = order_build(data)
+    lines = list(data.lines)
     events.order_placing.send(sender=Order, order=order, lines=lines)
     try:
         with transaction.atomic():
             order.save()
     except IntegrityError:
-        raise guards.duplicate_error("order", number) from None
+        raise guards.duplicate_error("order", data.number) from None
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -170,14 +103,14 @@ def order_create(
         for line in lines
     )
     d = _figures()
-    d.created(shop_id=shop.pk, placed_at=placed_at)
+    d.created(shop_id=data.shop.pk, placed_at=data.placed_at)
     d.apply()
     events.record(
         "order.created",
-        shop_id=shop.pk,
+        shop_id=data.shop.pk,
         order_id=order.pk,
-        occurred_at=placed_at,
-        buyer_id=buyer.pk,
+        occurred_at=data.placed_at,
+        buyer_id=data.buyer.pk,
     )
     return order
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "affiliate",
     "mailing",
     "activities",
+    "demo",  # floor 4: seed_demo, simulate, bulk seeding; calls each app's demo hook
     "sellercenter",
     "sellercenter.constance_app.RuleNumbersConfig",  # django-constance: rule numbers, below
 ]

@@ -38,8 +38,8 @@ from buyers.models import Buyer
 from buyers.services import buyer_upsert
 from core import clock
 from orders import services as order_services
+from orders.inputs import LineInput, OrderInput
 from orders.models import Feedback, FeedbackKind, Order, OrderStatus, Review
-from orders.services import LineInput
 from shops.middleware import SESSION_KEY
 from shops.models import Carrier, Category, Product, Region, ReviewStatus, Role, Shop, Sku
 from shops.services import membership_grant, product_upsert, shop_upsert
@@ -193,7 +193,7 @@ def make_order(
     ``sku`` defaults to a new product's SKU in ``shop``; the unit price defaults to the SKU's
     price. Each step happens ``step`` after the previous one (default: the same instant), so
     ``placed_at=...`` with ``step=timedelta(hours=1)`` spreads them. Extra keyword arguments go
-    to ``order_create`` (``coin_deduction_minor``, ``shipping_fee_minor``, ``activity_id``…).
+    to its ``OrderInput`` (``coin_deduction_minor``, ``shipping_fee_minor``, ``activity_id``…).
     ``buyer`` defaults to a new buyer. ``tracking_events=k`` adds k "in transit" scans
     (at "Hub 0", "Hub 1", …) between shipping and the next step. After the status is reached:
     ``closed_dispute=True`` opens ("Not as described") and closes (seller won) a dispute,
@@ -207,19 +207,23 @@ def make_order(
     at = placed_at or clock.now()
     n = next(_seq)
     order = order_services.order_create(
-        shop=shop,
-        buyer=buyer,
-        number=number or f"SO{n:08d}",
-        lines=[
-            LineInput(
-                sku=sku,
-                quantity=quantity,
-                unit_price_minor=sku.price_minor if unit_price_minor is None else unit_price_minor,
-            )
-        ],
-        placed_at=at,
-        payment_method=payment_method,
-        **create_kwargs,
+        OrderInput(
+            shop=shop,
+            buyer=buyer,
+            number=number or f"SO{n:08d}",
+            lines=[
+                LineInput(
+                    sku=sku,
+                    quantity=quantity,
+                    unit_price_minor=(
+                        sku.price_minor if unit_price_minor is None else unit_price_minor
+                    ),
+                )
+            ],
+            placed_at=at,
+            payment_method=payment_method,
+            **create_kwargs,
+        )
     )
     for action in _PATHS[status]:
         at = at + step

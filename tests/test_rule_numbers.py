@@ -115,11 +115,13 @@ def _gmv_shop(gmv_minor, **shop):
     s = make_shop(**shop)
     sku = first_sku(make_product(s))
     order = orders.order_create(
-        shop=s,
-        buyer=make_buyer(),
-        number="GMV-1",
-        placed_at=clock.now() - timedelta(days=1),
-        lines=[orders.LineInput(sku=sku, quantity=1, unit_price_minor=gmv_minor)],
+        orders.OrderInput(
+            shop=s,
+            buyer=make_buyer(),
+            number="GMV-1",
+            placed_at=clock.now() - timedelta(days=1),
+            lines=[orders.LineInput(sku=sku, quantity=1, unit_price_minor=gmv_minor)],
+        )
     )
     orders.order_pay(
         order=order,

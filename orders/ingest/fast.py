@@ -31,6 +31,7 @@ from core.errors import DomainError
 
 from .. import events as domain_events
 from .. import services, stats
+from ..inputs import LineInput
 from ..models import Order, OrderLine, OrderStatus, Payment
 from .base import MAX_YEAR, MIN_YEAR, BatchContext, Outcome, Retryable
 from .rows import insert_objects
@@ -241,28 +242,19 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
     return outcomes
 
 
-def _build(ctx: BatchContext, ev) -> tuple[Order, list[services.LineInput]]:
+def _build(ctx: BatchContext, ev) -> tuple[Order, list[LineInput]]:
     d = ev.data
     # Through the lookups, not the prefetched dicts: a lost race earlier in the batch clears
     # the caches (``pipeline._lost_race``), and a miss must query again, not raise KeyError.
     shop = ctx.shop(d.shop_id)
     d.check_currency(shop.currency)
-    lines = [
-        services.LineInput(
-            sku=ctx.sku(shop, x.sku),
-            quantity=x.quantity,
-            unit_price_minor=x.unit_price_minor,
-        )
-        for x in d.lines
-    ]
-    order = services.order_build(
+    data = d.order_input(
         shop=shop,
         buyer=ctx.buyer(d.buyer_id),
-        lines=lines,
+        sku=lambda code: ctx.sku(shop, code),
         placed_at=ev.occurred_at,
-        **d.order_fields(),
     )
-    return order, lines
+    return services.order_build(data), list(data.lines)
 
 
 def _mark_paid(orders: list[Order]) -> None:

@@ -142,21 +142,13 @@ def order_created(ctx: BatchContext, ev) -> dict:
     d = ev.data
     shop = ctx.shop(d.shop_id)
     d.check_currency(shop.currency)
-    buyer = ctx.buyer(d.buyer_id)
-    lines = [
-        services.LineInput(
-            sku=ctx.sku(shop, x.sku), quantity=x.quantity, unit_price_minor=x.unit_price_minor
-        )
-        for x in d.lines
-    ]
-    order = services.order_create(
+    data = d.order_input(
         shop=shop,
-        buyer=buyer,
-        lines=lines,
+        buyer=ctx.buyer(d.buyer_id),
+        sku=lambda code: ctx.sku(shop, code),
         placed_at=ev.occurred_at,
-        **d.order_fields(),
     )
-    return _order_result(order)
+    return _order_result(services.order_create(data))
 
 
 def order_paid(ctx: BatchContext, ev) -> dict:

@@ -19,17 +19,19 @@ only ``shop.upserted.opened_at`` and ``buyer.upserted.registered_at`` carry a se
 """
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from buyers.models import RiskStatus, Site
+from buyers.models import Buyer, RiskStatus, Site
 from core.errors import DomainError
 from core.money import EXPONENTS
-from shops.models import Carrier, Category, Region, ReviewStatus
+from shops.models import Carrier, Category, Region, ReviewStatus, Shop, Sku
 
+from ..inputs import LineInput, OrderInput
 from ..models import DisputeOutcome, FeedbackKind, PaymentMethod, TrackingStatus
 from ..services import MAX_ORDER_MINOR
 
@@ -215,22 +217,31 @@ class OrderCreatedData(OrderRef):
                 code="currency_mismatch",
             )
 
-    def order_fields(self) -> dict:
-        """The keyword arguments of ``order_create``/``order_build`` that come as they are."""
-        return {
-            "number": self.order_number,
-            "shipping_fee_minor": self.shipping_fee_minor,
-            "coupon_discount_minor": self.coupon_discount_minor,
-            "coin_deduction_coins": self.coin_deduction_coins,
-            "coin_deduction_minor": self.coin_deduction_minor,
-            "platform_subsidy_minor": self.platform_subsidy_minor,
-            "cashback_red_packet_minor": self.cashback_red_packet_minor,
-            "payment_method": self.payment_method,
-            "logistics_service": self.logistics_service,
-            "activity_id": self.activity_id,
-            "affiliate_click_id": self.affiliate_click_id,
-            "country": self.country.upper(),
-        }
+    def order_input(
+        self, *, shop: Shop, buyer: Buyer, sku: Callable[[str], Sku], placed_at: datetime
+    ) -> OrderInput:
+        """The ``OrderInput`` of this event; ``sku`` finds a SKU of ``shop`` by its code."""
+        return OrderInput(
+            shop=shop,
+            buyer=buyer,
+            number=self.order_number,
+            lines=[
+                LineInput(sku=sku(x.sku), quantity=x.quantity, unit_price_minor=x.unit_price_minor)
+                for x in self.lines
+            ],
+            placed_at=placed_at,
+            shipping_fee_minor=self.shipping_fee_minor,
+            coupon_discount_minor=self.coupon_discount_minor,
+            coin_deduction_coins=self.coin_deduction_coins,
+            coin_deduction_minor=self.coin_deduction_minor,
+            platform_subsidy_minor=self.platform_subsidy_minor,
+            cashback_red_packet_minor=self.cashback_red_packet_minor,
+            payment_method=self.payment_method,
+            logistics_service=self.logistics_service,
+            activity_id=self.activity_id,
+            affiliate_click_id=self.affiliate_click_id,
+            country=self.country.upper(),
+        )
 
 
 class OrderPaidData(OrderRef):

@@ -155,19 +155,21 @@ def test_s0_fast_path_writes_exactly_what_the_services_write(
     for n, placed, extra, lines in plans:
         with django_capture_on_commit_callbacks(execute=True):
             order = services.order_create(
-                shop=slow_shop,
-                buyer=buyer,
-                number=n,
-                placed_at=placed,
-                lines=[
-                    services.LineInput(
-                        sku=skus[x["sku"]],
-                        quantity=x["quantity"],
-                        unit_price_minor=x["unit_price_minor"],
-                    )
-                    for x in lines
-                ],
-                **extra,
+                services.OrderInput(
+                    shop=slow_shop,
+                    buyer=buyer,
+                    number=n,
+                    placed_at=placed,
+                    lines=[
+                        services.LineInput(
+                            sku=skus[x["sku"]],
+                            quantity=x["quantity"],
+                            unit_price_minor=x["unit_price_minor"],
+                        )
+                        for x in lines
+                    ],
+                    **extra,
+                )
             )
         if n in ("F-0", "F-1", "F-2", "F-3"):
             with django_capture_on_commit_callbacks(execute=True):
@@ -233,19 +235,21 @@ def test_s0_fast_path_refuses_like_order_create(sender, two_shops, buyer, data_c
     }
     try:
         services.order_create(
-            shop=slow_shop,
-            buyer=buyer,
-            number="R-1",
-            placed_at=clock.now(),
-            lines=[
-                services.LineInput(
-                    sku=skus[x["sku"]],
-                    quantity=x["quantity"],
-                    unit_price_minor=x["unit_price_minor"],
-                )
-                for x in data["lines"]
-            ],
-            **kwargs,
+            services.OrderInput(
+                shop=slow_shop,
+                buyer=buyer,
+                number="R-1",
+                placed_at=clock.now(),
+                lines=[
+                    services.LineInput(
+                        sku=skus[x["sku"]],
+                        quantity=x["quantity"],
+                        unit_price_minor=x["unit_price_minor"],
+                    )
+                    for x in data["lines"]
+                ],
+                **kwargs,
+            )
         )
         service_code = None
     except DomainError as exc:

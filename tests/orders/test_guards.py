@@ -1,6 +1,7 @@
 """orders.guards: the lifecycle's refusals as pure functions (SPEC §0, C-3, E-3), shared by the
 services, the bulk seed path and the ingestion fast path. Equality of the paths' refusals is
-proven in test_bulk.py and tests/api/test_fast_path.py; here: what the guards are on their own."""
+proven in tests/demo/test_bulk.py and tests/api/test_fast_path.py; here: what the guards are on
+their own."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -8,18 +9,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import translation
 
+from buyers.models import Buyer
 from core.errors import DomainError, InvalidTransition
 from orders import guards
+from orders.inputs import OrderInput
 from orders.models import Order, OrderStatus
+from shops.models import Shop
 
 S = OrderStatus
 T0 = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
-def _refusal(check, **kwargs) -> tuple[str, str]:
+def _refusal(check, *args, **kwargs) -> tuple[str, str]:
     with pytest.raises(DomainError) as exc:
-        check(**kwargs)
+        check(*args, **kwargs)
     return exc.value.code, exc.value.message
 
 
@@ -150,27 +154,25 @@ class _Sku:
 
 
 @dataclass
-class _Line:  # the shape of orders.services.LineInput the guards read
+class _Line:  # the shape of orders.inputs.LineInput the guards read
     sku: _Sku
     quantity: int
     unit_price_minor: int
 
 
-def _order(**changes):
-    """``check_order``'s arguments for a valid order of shop 1 (one line of 100.00)."""
-    kwargs = {
-        "shop_id": 1,
+def _order(**changes) -> OrderInput:
+    """``check_order``'s input: a valid order of shop 1 (one line of 100.00), with ``changes``.
+
+    Unsaved shop and buyer: the guards read values only, never the database."""
+    fields = {
+        "shop": Shop(pk=1),
+        "buyer": Buyer(pk=1),
+        "number": "8100000000000001",
         "lines": [_Line(_Sku(1), 1, 100_00)],
-        "shipping_fee_minor": 0,
-        "coupon_discount_minor": 0,
-        "coin_deduction_coins": 0,
-        "coin_deduction_minor": 0,
-        "platform_subsidy_minor": 0,
-        "cashback_red_packet_minor": 0,
+        "placed_at": T0,
         "payment_method": "card",
     }
-    kwargs.update(changes)
-    return kwargs
+    return OrderInput(**(fields | changes))
 
 
 @pytest.mark.parametrize(
@@ -199,7 +201,7 @@ def test_s0_check_order_returns_the_items_subtotal():
     lines = [_Line(_Sku(1), 2, 30_00), _Line(_Sku(1, "K-2"), 3, 1_50)]
 
     # when / then
-    assert guards.check_order(**_order(lines=lines)) == 64_50
+    assert guards.check_order(_order(lines=lines)) == 64_50
 
 
 def test_s0_a_negative_unit_price_is_refused_even_when_the_subtotal_is_positive():
@@ -207,7 +209,7 @@ def test_s0_a_negative_unit_price_is_refused_even_when_the_subtotal_is_positive(
     lines = [_Line(_Sku(1), 1, -50), _Line(_Sku(1, "K-2"), 1, 100)]
 
     # when / then
-    assert _refusal(guards.check_order, **_order(lines=lines)) == (
+    assert _refusal(guards.check_order, _order(lines=lines)) == (
         "invalid_amount",
         "unit price cannot be negative.",
     )
@@ -218,7 +220,7 @@ def test_s0_a_unit_price_over_the_ceiling_is_refused():
     lines = [_Line(_Sku(1), 1, MAX + 1)]
 
     # when / then
-    assert _refusal(guards.check_order, **_order(lines=lines)) == (
+    assert _refusal(guards.check_order, _order(lines=lines)) == (
         "invalid_amount",
         "unit price is larger than any order the marketplace allows.",
     )
@@ -230,8 +232,8 @@ def test_s0_the_order_amount_ceiling_holds_at_its_edge():
     over = [_Line(_Sku(1), 2, MAX // 2), _Line(_Sku(1, "K-2"), 1, 1)]
 
     # when / then
-    assert guards.check_order(**_order(lines=at_ceiling)) == MAX
-    assert _refusal(guards.check_order, **_order(lines=over)) == (
+    assert guards.check_order(_order(lines=at_ceiling)) == MAX
+    assert _refusal(guards.check_order, _order(lines=over)) == (
         "invalid_amount",
         "subtotal is larger than any order the marketplace allows.",
     )
@@ -288,7 +290,7 @@ def test_s0_the_order_amount_ceiling_holds_at_its_edge():
 )
 def test_s0_c3_each_order_guard_refuses_with_its_own_code(changes, refusal):
     # when / then
-    assert _refusal(guards.check_order, **_order(**changes)) == refusal
+    assert _refusal(guards.check_order, _order(**changes)) == refusal
 
 
 def test_s0_the_coupon_guard_is_not_shadowed_by_the_coin_guard():
@@ -296,7 +298,7 @@ def test_s0_the_coupon_guard_is_not_shadowed_by_the_coin_guard():
     order = _order(shipping_fee_minor=5_00, coupon_discount_minor=105_01)
 
     # when
-    code, message = _refusal(guards.check_order, **order)
+    code, message = _refusal(guards.check_order, order)
 
     # then: the coupon's refusal, not the coins'
     assert (code, message) == ("invalid_amount", "Coupon discount exceeds the order amount.")
@@ -314,7 +316,7 @@ def test_s0_the_coupon_guard_is_not_shadowed_by_the_coin_guard():
 )
 def test_c3_an_order_with_exactly_zero_due_is_accepted(changes):
     # when / then: no exception
-    guards.check_order(**_order(**changes))
+    guards.check_order(_order(**changes))
 
 
 def test_c3_amount_due_is_items_plus_shipping_less_coupon_and_coins():

@@ -172,14 +172,16 @@ def test_the_full_happy_path_records_every_fact(shop_a, buyer, sku_a):
     # given
     t0 = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
     order = svc.order_create(
-        shop=shop_a,
-        buyer=buyer,
-        number="HP-1",
-        lines=[LineInput(sku=sku_a, quantity=2, unit_price_minor=50_00)],
-        placed_at=t0,
-        shipping_fee_minor=5_00,
-        coupon_discount_minor=10_00,
-        payment_method="card",
+        svc.OrderInput(
+            shop=shop_a,
+            buyer=buyer,
+            number="HP-1",
+            lines=[LineInput(sku=sku_a, quantity=2, unit_price_minor=50_00)],
+            placed_at=t0,
+            shipping_fee_minor=5_00,
+            coupon_discount_minor=10_00,
+            payment_method="card",
+        )
     )
 
     # when
@@ -381,12 +383,14 @@ def test_order_create_refuses_bad_amounts(shop_a, buyer, sku_a, kwargs, line, co
     # when
     with pytest.raises(DomainError) as exc:
         svc.order_create(
-            shop=shop_a,
-            buyer=buyer,
-            number="BAD-1",
-            lines=[LineInput(**line_kwargs)],
-            placed_at=clock.now(),
-            **kwargs,
+            svc.OrderInput(
+                shop=shop_a,
+                buyer=buyer,
+                number="BAD-1",
+                lines=[LineInput(**line_kwargs)],
+                placed_at=clock.now(),
+                **kwargs,
+            )
         )
 
     # then
@@ -401,7 +405,9 @@ def test_order_create_refuses_empty_orders_foreign_skus_and_duplicate_numbers(
     # given
     def create(number, lines):
         return svc.order_create(
-            shop=shop_a, buyer=buyer, number=number, lines=lines, placed_at=clock.now()
+            svc.OrderInput(
+                shop=shop_a, buyer=buyer, number=number, lines=lines, placed_at=clock.now()
+            )
         )
 
     before = Order.objects.count()

@@ -149,11 +149,13 @@ def _gmv_shop(gmv_minor: int, **overrides):
     shop = make_shop(**{"currency": "USD", **overrides})  # M-1 measures GMV in dollars
     sku = make_product(shop, n_skus=1).skus.first()
     order = orders.order_create(
-        shop=shop,
-        buyer=make_buyer(),
-        number="GMV-1",
-        placed_at=clock.now() - timedelta(days=1),
-        lines=[orders.LineInput(sku=sku, quantity=1, unit_price_minor=gmv_minor)],
+        orders.OrderInput(
+            shop=shop,
+            buyer=make_buyer(),
+            number="GMV-1",
+            placed_at=clock.now() - timedelta(days=1),
+            lines=[orders.LineInput(sku=sku, quantity=1, unit_price_minor=gmv_minor)],
+        )
     )
     orders.order_pay(
         order=order,

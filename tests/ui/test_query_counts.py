@@ -103,13 +103,16 @@ def test_order_detail_has_a_constant_query_count(db, django_assert_max_num_queri
         skus = [make_product(shop, n_skus=1).skus.first() for _ in range(n)]
         placed = clock.now() - timedelta(days=3)
         order = orders.order_create(
-            shop=shop,
-            buyer=buyer,
-            number=f"Q-{n}",
-            placed_at=placed,
-            lines=[
-                orders.LineInput(sku=s, quantity=1, unit_price_minor=s.price_minor) for s in skus
-            ],
+            orders.OrderInput(
+                shop=shop,
+                buyer=buyer,
+                number=f"Q-{n}",
+                placed_at=placed,
+                lines=[
+                    orders.LineInput(sku=s, quantity=1, unit_price_minor=s.price_minor)
+                    for s in skus
+                ],
+            )
         )
         order = orders.order_pay(
             order=order,

@@ -8,15 +8,13 @@ very rows they would leave, in memory, for ``writer`` to insert in bulk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from buyers.models import Buyer
-from shops.models import Shop
-
-from .. import guards, services
-from ..models import Order
-from ..services import LineInput
+from orders import guards, services
+from orders.inputs import OrderInput
+from orders.models import Order
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,43 +113,30 @@ Step = (
 
 @dataclass(slots=True)
 class OrderPlan:
-    """The ``order_create`` arguments plus the steps that follow, in the order they happen.
+    """The ``order_create`` input (``OrderInput``) plus the steps that follow, in the order they
+    happen.
 
-    The buyer is given by id and country (all the order row needs), so a generator of a
-    million plans holds no ``Buyer`` instances; ``apply_with_services`` loads the buyer.
+    ``order.buyer`` may be an unsaved ``Buyer(pk=…, country=…)`` stub (all the order row needs),
+    so a generator of a million plans, streamed in chunks, loads no buyer;
+    ``apply_with_services`` loads the buyer.
     """
 
-    shop: Shop
-    buyer_id: int
-    buyer_country: str
-    number: str
-    lines: list[LineInput]
-    placed_at: datetime
-    shipping_fee_minor: int = 0
-    coupon_discount_minor: int = 0
-    coin_deduction_coins: int = 0
-    coin_deduction_minor: int = 0
-    platform_subsidy_minor: int = 0
-    cashback_red_packet_minor: int = 0
-    payment_method: str = ""
-    logistics_service: str = ""
-    activity_id: int | None = None
-    affiliate_click_id: str = ""
-    country: str = ""
+    order: OrderInput
     steps: list[Step] = field(default_factory=list)
 
     @property
-    def subtotal_minor(self) -> int:
-        return sum(line.quantity * line.unit_price_minor for line in self.lines)
+    def number(self) -> str:
+        return self.order.number
 
     @property
     def due_minor(self) -> int:
         """What ``order_pay`` expects: payable before coins less the coin deduction (SPEC C-3)."""
+        o = self.order
         return guards.amount_due_minor(
-            subtotal_minor=self.subtotal_minor,
-            shipping_fee_minor=self.shipping_fee_minor,
-            coupon_discount_minor=self.coupon_discount_minor,
-            coin_deduction_minor=self.coin_deduction_minor,
+            subtotal_minor=o.subtotal_minor,
+            shipping_fee_minor=o.shipping_fee_minor,
+            coupon_discount_minor=o.coupon_discount_minor,
+            coin_deduction_minor=o.coin_deduction_minor,
         )
 
 
@@ -160,26 +145,9 @@ class OrderPlan:
 
 def apply_with_services(plan: OrderPlan) -> Order:
     """Apply ``plan`` through the real services, step by step (events, stats, locks)."""
-    buyer = Buyer.objects.get(pk=plan.buyer_id)
-    order = services.order_create(
-        shop=plan.shop,
-        buyer=buyer,
-        number=plan.number,
-        lines=plan.lines,
-        placed_at=plan.placed_at,
-        shipping_fee_minor=plan.shipping_fee_minor,
-        coupon_discount_minor=plan.coupon_discount_minor,
-        coin_deduction_coins=plan.coin_deduction_coins,
-        coin_deduction_minor=plan.coin_deduction_minor,
-        platform_subsidy_minor=plan.platform_subsidy_minor,
-        cashback_red_packet_minor=plan.cashback_red_packet_minor,
-        payment_method=plan.payment_method,
-        logistics_service=plan.logistics_service,
-        activity_id=plan.activity_id,
-        affiliate_click_id=plan.affiliate_click_id,
-        country=plan.country,
-    )
-    skus = {line.sku.pk: line.sku for line in plan.lines}
+    data = replace(plan.order, buyer=Buyer.objects.get(pk=plan.order.buyer.pk))
+    order = services.order_create(data)
+    skus = {line.sku.pk: line.sku for line in data.lines}
     for step in plan.steps:
         match step:
             case Pay():

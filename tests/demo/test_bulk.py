@@ -1,14 +1,16 @@
-"""orders.bulk: a plan built in memory and written in bulk leaves exactly the rows the per-order
+"""demo.bulk: a plan built in memory and written in bulk leaves exactly the rows the per-order
 services leave (SPEC §0 lifecycle, E-3 tracking timestamps), and is refused with the same codes."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from factories import make_buyer, make_product, make_shop
 
+from buyers.models import Buyer
 from core.errors import DomainError
-from orders import bulk, selectors, services, stats
-from orders.bulk import (
+from demo import bulk
+from demo.bulk import (
     Cancel,
     Complete,
     Deliver,
@@ -22,6 +24,8 @@ from orders.bulk import (
     Ship,
     Track,
 )
+from orders import selectors, services, stats
+from orders.inputs import LineInput, OrderInput
 from orders.models import (
     Dispute,
     Feedback,
@@ -35,7 +39,6 @@ from orders.models import (
     ShopDailyStats,
     TrackingEvent,
 )
-from orders.services import LineInput
 
 T0 = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 H = timedelta(hours=1)
@@ -62,21 +65,23 @@ def world(db):
 def _plan(world, number, steps_for, **extra) -> OrderPlan:
     shop, buyer, skus = world
     plan = OrderPlan(
-        shop=shop,
-        buyer_id=buyer.pk,
-        buyer_country=buyer.country,
-        number=number,
-        lines=[
-            LineInput(sku=skus[0], quantity=2, unit_price_minor=19_99),
-            LineInput(sku=skus[1], quantity=1, unit_price_minor=22_00),
-        ],
-        placed_at=T0,
-        shipping_fee_minor=3_99,
-        coupon_discount_minor=5_00,
-        platform_subsidy_minor=1_00,
-        cashback_red_packet_minor=50,
-        payment_method="paypal",
-        **extra,
+        OrderInput(
+            shop=shop,
+            # An unsaved stub, as the demo planner streams them: pk and country only.
+            buyer=Buyer(pk=buyer.pk, country=buyer.country),
+            number=number,
+            lines=[
+                LineInput(sku=skus[0], quantity=2, unit_price_minor=19_99),
+                LineInput(sku=skus[1], quantity=1, unit_price_minor=22_00),
+            ],
+            placed_at=T0,
+            shipping_fee_minor=3_99,
+            coupon_discount_minor=5_00,
+            platform_subsidy_minor=1_00,
+            cashback_red_packet_minor=50,
+            payment_method="paypal",
+            **extra,
+        )
     )
     plan.steps = steps_for(plan, skus)
     return plan
@@ -237,8 +242,13 @@ def test_e3_bulk_shipment_keeps_latest_scan_and_latest_progress(world):
 
 def test_s0_bulk_amounts_follow_c3_payable_before_coins(world):
     # given: an order with a coin deduction (SPEC C-3: payable before coins, less the coins)
-    plan = _plan(world, "8100000000000003", lambda p, s: [], coin_deduction_coins=300)
-    plan.coin_deduction_minor = 3_00
+    plan = _plan(
+        world,
+        "8100000000000003",
+        lambda p, s: [],
+        coin_deduction_coins=300,
+        coin_deduction_minor=3_00,
+    )
     plan.steps = [Pay("PAY-c3", plan.due_minor, "card", T0 + H)]
 
     # when
@@ -357,9 +367,11 @@ def test_s0_bulk_refuses_a_foreign_sku_and_an_empty_order(world):
     # given
     other_sku = make_product(make_shop()).skus.get()
     foreign = _plan(world, "8100000000000010", lambda p, s: [])
-    foreign.lines = [LineInput(sku=other_sku, quantity=1, unit_price_minor=100)]
+    foreign.order = replace(
+        foreign.order, lines=[LineInput(sku=other_sku, quantity=1, unit_price_minor=100)]
+    )
     empty = _plan(world, "8100000000000011", lambda p, s: [])
-    empty.lines = []
+    empty.order = replace(empty.order, lines=[])
 
     # then
     for plan, code in ((foreign, "foreign_sku"), (empty, "empty_order")):

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from core.signing import sign
-from orders import simulator
+from demo import simulator
 
 
 class FlakyServer:

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from orders import simulator
+from demo import simulator
 from orders.models import IngestedEvent, Order, OrderStatus, Review, TrackingEvent
 
 

@@ -457,8 +457,8 @@ class InProcessSender:
             self.integration, _secret = integration_create(name="Simulator (in-process)")
 
     def send(self, events: list[dict]) -> list[dict]:
-        from .ingest import ingest_batch
-        from .ingest.schemas import EventBatch
+        from orders.ingest import ingest_batch
+        from orders.ingest.schemas import EventBatch
 
         batch = EventBatch.model_validate(json.loads(json.dumps({"events": events})))
         return ingest_batch(integration=self.integration, events=batch.events)
@@ -564,10 +564,14 @@ def run(
     max_events: int | None = None,
     out: Callable[[str], None] = print,
     batch_size: int = 500,
+    tick: Callable[[], None] | None = None,
 ) -> Stats:
     """Send ``rate`` events per second (0: as fast as possible) until ``duration`` seconds or
-    ``max_events`` events, or Ctrl-C; prints one summary line per second."""
+    ``max_events`` events, or Ctrl-C; prints one summary line per second. ``tick`` (the
+    modules' demo ticks, ``demo.hooks.Ticker``) is called once at the start of each second of
+    the run that the loop reaches."""
     stats = Stats()
+    next_tick = 0
     stopping = {"now": False}
 
     def stop(_signum, _frame) -> None:
@@ -585,6 +589,9 @@ def run(
                 break
             if max_events is not None and stats.sent >= max_events:
                 break
+            if tick is not None and elapsed >= next_tick:
+                tick()
+                next_tick = int(elapsed) + 1
             # Paced: by the end of second n, rate × n events have gone (one batch a second).
             due = batch_size if rate <= 0 else int(rate * (int(elapsed) + 1)) - stats.sent
             if max_events is not None:

@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 
 from buyers.models import Buyer
+from demo.management.commands.seed_demo import flush_marketplace
 from orders import selectors
-from orders.management.commands.seed_demo import flush_marketplace
 from orders.models import (
     PROGRESS_STATUSES,
     Cart,

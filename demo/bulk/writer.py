@@ -13,9 +13,9 @@ from django.db.models import JSONField, Model
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from .. import events as order_events
-from .. import stats
-from ..models import (
+from orders import events as order_events
+from orders import stats
+from orders.models import (
     Dispute,
     Feedback,
     Order,
@@ -27,6 +27,7 @@ from ..models import (
     Shipment,
     TrackingEvent,
 )
+
 from .plan import OrderPlan
 from .rows import OrderRows, Row, build_order_rows
 

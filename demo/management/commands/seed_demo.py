@@ -3,14 +3,15 @@
 Shops (healthy, late shippers, high cancellers, new, with serious violations), their
 catalogue and logistics, thousands of buyers, tens of thousands of orders over the last 60
 days with payments, shipments, tracking, refunds, disputes, reviews and feedback, abandoned
-carts, and the demo logins.
+carts, and the demo logins; then each module's own demo data (``demo/hooks.py``: every installed
+app's ``demo.seed``).
 
 Shops, products, buyers, logistics, violations, memberships and carts go through the real
-services. The first ``--service-orders`` orders go through the real per-order services too
-(and emit domain events as usual); every other order is built by ``orders.bulk`` with the same
-semantics and written in bulk: **bulk-created orders emit no domain events** (no coin,
-affiliate or mailing receiver sees them) and ``ShopDailyStats`` is rebuilt at the end with
-``orders.services.daily_stats_rebuild()``.
+services. The first ``--service-orders`` orders go through the real per-order services too;
+every other order is built by ``demo.bulk`` with the same semantics and written in bulk, with
+the same order event log rows (so every consumer of the log sees them) and daily figures; only
+the in-process ``order_placing`` signal is not sent. ``ShopDailyStats`` is re-derived at the end
+with ``orders.services.daily_stats_rebuild()`` as a check.
 
 Orders are generated, written and dropped chunk by chunk, so memory stays flat however many
 orders are asked for (``--orders 1000000`` on PostgreSQL, where rows go through COPY).
@@ -32,9 +33,10 @@ from django.db.models import Count
 
 from buyers.models import Buyer
 from core import clock
-from orders import bulk, services, stats
-from orders.management.demo import world
-from orders.management.demo.planner import OrderPlanner
+from demo import bulk, hooks
+from demo.world import world
+from demo.world.planner import OrderPlanner
+from orders import services, stats
 from orders.models import (
     Cart,
     CartLine,
@@ -195,6 +197,13 @@ class Command(BaseCommand):
         t = time.monotonic()
         days = services.daily_stats_rebuild()
         self._say(f"  daily stats: {days} shop-days rebuilt ({self._since(t)})")
+
+        # Each module's own demo data (demo/hooks.py), on top of the marketplace just seeded.
+        t = time.monotonic()
+        with transaction.atomic():
+            seeded = hooks.seed_all(shops=[info.shop for info in shops], seed=seed, now=now)
+        if seeded:
+            self._say(f"  modules: {', '.join(seeded)} ({self._since(t)})")
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Fresh planner statistics, so the first pages and benchmarks after a big seed
             # do not plan their queries for empty tables (autovacuum would take a while).

@@ -1,4 +1,4 @@
-"""``manage.py simulate``: a living marketplace stream (see ``orders/simulator.py``).
+"""``manage.py simulate``: a living marketplace stream (see ``demo/simulator.py``).
 
     manage.py simulate --rate 20 --duration 60                 # in-process
     manage.py simulate --rate 50 --events 5000 \\
@@ -9,7 +9,7 @@ Stops after ``--duration`` seconds or ``--events`` events, or cleanly on Ctrl-C.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders import simulator
+from demo import hooks, simulator
 
 
 class Command(BaseCommand):
@@ -83,6 +83,11 @@ class Command(BaseCommand):
             f"{'as fast as possible' if not o['rate'] else f'{o["rate"]:g} events/s'}"
             f"{' over HTTP to ' + sender.url if o['http'] else ' in-process'}."
         )
+        # The modules' demo ticks (demo/hooks.py) write to this machine's database: in-process
+        # only, since over HTTP the server may well use another one.
+        ticker = None if o["http"] else hooks.Ticker(seed=o["seed"])
+        if ticker:
+            self.stdout.write(f"Demo ticks: {', '.join(ticker.apps)}.")
         try:
             simulator.run(
                 world=world,
@@ -92,6 +97,7 @@ class Command(BaseCommand):
                 max_events=o["events"],
                 out=self.stdout.write,
                 batch_size=o["batch"],
+                tick=ticker or None,
             )
         except simulator.SimulatorError as exc:
             raise CommandError(str(exc)) from None

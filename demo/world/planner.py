@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from random import Random
 
-from orders.bulk import (
+from buyers.models import Buyer
+from demo.bulk import (
     Cancel,
     Complete,
     Deliver,
@@ -28,8 +29,8 @@ from orders.bulk import (
     Step,
     Track,
 )
+from orders.inputs import LineInput, OrderInput
 from orders.models import DisputeOutcome, FeedbackKind, TrackingStatus
-from orders.services import LineInput
 from shops.models import OFFICIAL_CARRIERS, Carrier
 
 from . import catalog
@@ -89,6 +90,8 @@ class OrderPlanner:
         self.buyer_cum = list(accumulate(1 / (k + 10) ** 0.7 for k in range(len(buyers))))
         self.number_base = rng.randrange(10**15, 2 * 10**15) // 1000 * 1000
         self.rating_dists: dict[str, Dist] = {}
+        # One unsaved Buyer per buyer ordering (pk and country: all the order rows need).
+        self._buyer_stubs: dict[int, Buyer] = {}
 
     def _ratings(self, profile) -> Dist:
         dist = self.rating_dists.get(profile.name)
@@ -135,18 +138,22 @@ class OrderPlanner:
         subsidy = rng.randint(50, 300) * factor // 100 if rng.random() < 0.06 else 0
         red_packet = rng.randint(30, 200) * factor // 100 if rng.random() < 0.04 else 0
         number = str(self.number_base + i * 1000 + rng.randrange(1000))
+        stub = self._buyer_stubs.get(buyer.id)
+        if stub is None:
+            stub = self._buyer_stubs[buyer.id] = Buyer(pk=buyer.id, country=buyer.country)
         plan = OrderPlan(
-            shop=shop,
-            buyer_id=buyer.id,
-            buyer_country=buyer.country,
-            number=number,
-            lines=list(lines.values()),
-            placed_at=placed_at,
-            shipping_fee_minor=shipping,
-            coupon_discount_minor=coupon,
-            platform_subsidy_minor=subsidy,
-            cashback_red_packet_minor=red_packet,
-            payment_method=PAYMENT_METHOD.pick(rng),
+            OrderInput(
+                shop=shop,
+                buyer=stub,
+                number=number,
+                lines=list(lines.values()),
+                placed_at=placed_at,
+                shipping_fee_minor=shipping,
+                coupon_discount_minor=coupon,
+                platform_subsidy_minor=subsidy,
+                cashback_red_packet_minor=red_packet,
+                payment_method=PAYMENT_METHOD.pick(rng),
+            )
         )
         self._lifecycle(plan, info, buyer, i)
         return plan
@@ -162,7 +169,7 @@ class OrderPlanner:
     def _lifecycle(self, plan: OrderPlan, info: ShopInfo, buyer: BuyerInfo, i: int) -> None:
         rng, now, p = self.rng, self.now, info.profile
         steps = plan.steps
-        placed = plan.placed_at
+        placed = plan.order.placed_at
         number = plan.number
         if rng.random() < p.unpaid:
             at = placed + _h(rng, 20, 30)  # unpaid orders close after about a day
@@ -178,7 +185,7 @@ class OrderPlanner:
             Pay(
                 payment_id=f"PAY-{number}",
                 amount_minor=paid,
-                method=plan.payment_method,
+                method=plan.order.payment_method,
                 at=paid_at,
             )
         )
@@ -379,7 +386,7 @@ class OrderPlanner:
         if late and rating > 1 and rng.random() < 0.3:
             rating -= 1
         first = rating
-        for k, line in enumerate(plan.lines):
+        for k, line in enumerate(plan.order.lines):
             if k and rng.random() < 0.7:
                 continue
             if k:

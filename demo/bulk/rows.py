@@ -12,10 +12,8 @@ from typing import Any
 
 from django.db.models import Model
 
-from shops.models import OFFICIAL_CARRIERS
-
-from .. import guards, stats
-from ..models import (
+from orders import guards, stats
+from orders.models import (
     Dispute,
     Feedback,
     FeedbackKind,
@@ -28,6 +26,8 @@ from ..models import (
     Shipment,
     TrackingEvent,
 )
+from shops.models import OFFICIAL_CARRIERS
+
 from .plan import (
     Cancel,
     Complete,
@@ -85,37 +85,28 @@ class OrderRows:
 
 def _build_order(plan: OrderPlan) -> tuple[Row, list[Row]]:
     """``order_create``'s guards (``guards.check_order``) and rows, without the query."""
-    shop = plan.shop
-    subtotal = guards.check_order(
-        shop_id=shop.pk,
-        lines=plan.lines,
-        shipping_fee_minor=plan.shipping_fee_minor,
-        coupon_discount_minor=plan.coupon_discount_minor,
-        coin_deduction_coins=plan.coin_deduction_coins,
-        coin_deduction_minor=plan.coin_deduction_minor,
-        platform_subsidy_minor=plan.platform_subsidy_minor,
-        cashback_red_packet_minor=plan.cashback_red_packet_minor,
-        payment_method=plan.payment_method,
-    )
+    data = plan.order
+    shop = data.shop
+    subtotal = guards.check_order(data)
     order = {
         **_ORDER,
         "shop_id": shop.pk,
-        "buyer_id": plan.buyer_id,
-        "number": plan.number,
+        "buyer_id": data.buyer.pk,
+        "number": data.number,
         "currency": shop.currency,
         "subtotal_minor": subtotal,
-        "shipping_fee_minor": plan.shipping_fee_minor,
-        "coupon_discount_minor": plan.coupon_discount_minor,
-        "coin_deduction_coins": plan.coin_deduction_coins,
-        "coin_deduction_minor": plan.coin_deduction_minor,
-        "platform_subsidy_minor": plan.platform_subsidy_minor,
-        "cashback_red_packet_minor": plan.cashback_red_packet_minor,
-        "payment_method": plan.payment_method,
-        "logistics_service": plan.logistics_service,
-        "activity_id": plan.activity_id,
-        "affiliate_click_id": plan.affiliate_click_id,
-        "country": plan.country or plan.buyer_country,
-        "placed_at": plan.placed_at,
+        "shipping_fee_minor": data.shipping_fee_minor,
+        "coupon_discount_minor": data.coupon_discount_minor,
+        "coin_deduction_coins": data.coin_deduction_coins,
+        "coin_deduction_minor": data.coin_deduction_minor,
+        "platform_subsidy_minor": data.platform_subsidy_minor,
+        "cashback_red_packet_minor": data.cashback_red_packet_minor,
+        "payment_method": data.payment_method,
+        "logistics_service": data.logistics_service,
+        "activity_id": data.activity_id,
+        "affiliate_click_id": data.affiliate_click_id,
+        "country": data.order_country,
+        "placed_at": data.placed_at,
     }
     lines = [
         {
@@ -124,7 +115,7 @@ def _build_order(plan: OrderPlan) -> tuple[Row, list[Row]]:
             "quantity": line.quantity,
             "unit_price_minor": line.unit_price_minor,
         }
-        for line in plan.lines
+        for line in data.lines
     ]
     return order, lines
 
@@ -154,7 +145,7 @@ def build_order_rows(plan: OrderPlan, figures: stats.Deltas | None = None) -> Or
         coupon_discount_minor=order["coupon_discount_minor"],
         coin_deduction_minor=order["coin_deduction_minor"],
     )
-    sku_ids = {line.sku.pk for line in plan.lines}
+    sku_ids = {line.sku.pk for line in plan.order.lines}
     disputes: dict[str, Row] = {}
     reviewed: set[int] = set()
     seen: set[tuple[str, str]] = set()
