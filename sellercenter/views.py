@@ -75,8 +75,10 @@ def _rule_numbers_read_once():
         backend = _MemoBackend(backend)
         constance_config._backend = backend
     keys = list(settings.CONSTANCE_CONFIG)
-    memo = dict.fromkeys(keys)  # a number never saved reads as None: its default
-    memo.update(backend._inner.mget(keys))
+    memo = backend._inner.mget(keys)
+    # A number never saved is left to constance (it stores the default on first read), so
+    # the memo never hides a missing row, and a page never writes.
+    memo = {k: v for k, v in memo.items() if v is not None}
     token = _RULES_MEMO.set(memo)
     try:
         yield
@@ -248,7 +250,7 @@ def rank_attention(items: list[Attention]) -> list[Attention]:
 
 
 @require_safe
-@cache_control(private=True, no_store=True)  # recent orders show buyers
+@cache_control(private=True, no_store=True)  # a shop's private figures
 @shop_required
 def home(request):
     """The seller dashboard, a morning briefing. Every figure comes from one read of the shop's
