@@ -333,3 +333,70 @@ def daily_figures_from_orders(
         f["dsr_communication_sum"] = row["comm"]
         f["dsr_shipping_sum"] = row["ship"]
     return dict(out)
+
+
+# --- the home dashboard ------------------------------------------------------------------------
+
+
+def window_before(window: DailyWindow, days_back: int) -> DailyWindow:
+    """The same window as it stood ``days_back`` days ago, read from the rows already loaded
+    (no query): ``window_before(w, 30).gmv(30)`` is the previous 30 days' GMV."""
+    if not 0 < days_back < window.days:
+        raise ValueError(f"cannot shift a {window.days}-day window by {days_back} days")
+    shifted = object.__new__(DailyWindow)
+    shifted.shop = window.shop
+    shifted.days = window.days - days_back
+    shifted.start = window.start
+    shifted.end = window.end - timedelta(days=days_back)
+    shifted.rows = {d: r for d, r in window.rows.items() if d <= shifted.end}
+    return shifted
+
+
+@dataclass(frozen=True)
+class ShipDeadlines:
+    """Paid, unshipped orders against their 72-hour shipping deadline (SPEC E-3)."""
+
+    due_soon: int  # the deadline falls within the next ``within`` hours
+    overdue: int  # the deadline has passed
+    hours: int  # the shipping deadline, hours from placement
+    within: int  # the look-ahead, hours
+
+
+SHIP_DEADLINE_HOURS = 72  # SPEC E-3: a valid tracking number within 72 h of creation
+
+
+def ship_deadlines(
+    *, shop: Shop, within_hours: int = 24, at: datetime | None = None
+) -> ShipDeadlines:
+    """One aggregate over the (shop, status, -placed_at) index: the paid orders placed in the
+    last 72 h (due soon when placed more than 72-24 h ago) and the older ones still unshipped."""
+    now = at or clock.now()
+    deadline = timedelta(hours=SHIP_DEADLINE_HOURS)
+    due_from = now - deadline  # placed before this: already late
+    due_to = due_from + timedelta(
+        hours=within_hours
+    )  # placed before this: late within the look-ahead
+    figures = Order.objects.filter(
+        shop=shop, status=OrderStatus.PAID, shipped_at__isnull=True, placed_at__lt=due_to
+    ).aggregate(
+        overdue=Count("id", filter=Q(placed_at__lt=due_from)),
+        due_soon=Count("id", filter=Q(placed_at__gte=due_from)),
+    )
+    return ShipDeadlines(
+        due_soon=figures["due_soon"] or 0,
+        overdue=figures["overdue"] or 0,
+        hours=SHIP_DEADLINE_HOURS,
+        within=within_hours,
+    )
+
+
+def cancellations_to_cross(*, cancelled: int, created: int, threshold: Decimal) -> int | None:
+    """How many more of the window's orders cancelled would take cancelled / created above
+    ``threshold`` percent; 0 when it already is, None when even cancelling all would not."""
+    if not created:
+        return None
+    # smallest k with (cancelled + k) * 100 > threshold * created
+    limit = threshold * created / 100
+    k = int(limit) + 1 - cancelled
+    k = max(k, 0)
+    return k if cancelled + k <= created else None
