@@ -1,4 +1,5 @@
 import csv
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,7 +87,9 @@ def order_list(request):
     rows = []
     for o in page:
         deadline = ship_by(order=o, now=now)
-        hours = int(abs(deadline.left.total_seconds()) // 3600) if deadline else 0
+        # Whole hours, rounded towards the deadline's side: "due in 12 h" until 11 h are left.
+        seconds = deadline.left.total_seconds() if deadline else 0
+        hours = math.ceil(seconds / 3600) if seconds > 0 else int(-seconds // 3600)
         rows.append({"order": o, "ship_by": deadline, "hours": hours})
     context = {
         "form": form,
