@@ -437,5 +437,6 @@ def order_detail(request, order_id: int):
         "timeline": _timeline(order),
         # What the buyer had to pay: items + shipping - coupon - coins (SPEC C-3).
         "payable": order.payable_before_coins - order.coin_deduction,
+        "ship_by": ship_by(order=order, now=clock.now()),
     }
     return render(request, "orders/detail.html", context)
