@@ -307,7 +307,9 @@ def _timeline(order: Order) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(
                 shipment.shipped_at,
-                _("Shipped"),
+                # The seller's ship confirmation (the tracking number handed in): the carrier's
+                # own "label created" scan may well come after it, and is shown after it.
+                _("Marked as shipped"),
                 _("%(carrier)s, tracking number %(number)s")
                 % {"carrier": _carrier_label(shipment.carrier), "number": shipment.tracking_number},
                 "bi-truck",
@@ -334,7 +336,9 @@ def _timeline(order: Order) -> list[TimelineEntry]:
             )
     elif order.shipped_at:
         entries.append(
-            TimelineEntry(order.shipped_at, _("Shipped"), "", "bi-truck", "info", RANK["shipped"])
+            TimelineEntry(
+                order.shipped_at, _("Marked as shipped"), "", "bi-truck", "info", RANK["shipped"]
+            )
         )
     delivered_scan = any(ev.status == TrackingStatus.DELIVERED for ev in scans)
     if order.delivered_at and not delivered_scan:

@@ -256,7 +256,7 @@ def test_timeline_of_a_refunded_order_shows_delivered_once_and_label_before_ship
         "Order placed",
         "Payment succeeded",
         "Label created",
-        "Shipped",
+        "Marked as shipped",
         "Delivered",
         "Full refund",
     ]
