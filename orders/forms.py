@@ -98,3 +98,15 @@ class OrderFilterForm(forms.Form):
             "number": (data.get("number") or "").strip(),
             "sort": data.get("sort") or DEFAULT_SORT,
         }
+
+
+class SearchForm(forms.Form):
+    """The top-bar search box: one term, an order number, a buyer id or a SKU code."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=254,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": _("Order number, buyer id or SKU")}),
+    )

@@ -362,16 +362,13 @@ class ShipDeadlines:
     within: int  # the look-ahead, hours
 
 
-SHIP_DEADLINE_HOURS = 72  # SPEC E-3: a valid tracking number within 72 h of creation
-
-
 def ship_deadlines(
     *, shop: Shop, within_hours: int = 24, at: datetime | None = None
 ) -> ShipDeadlines:
     """One aggregate over the (shop, status, -placed_at) index: the paid orders placed in the
     last 72 h (due soon when placed more than 72-24 h ago) and the older ones still unshipped."""
     now = at or clock.now()
-    deadline = timedelta(hours=SHIP_DEADLINE_HOURS)
+    deadline = SHIP_WITHIN
     due_from = now - deadline  # placed before this: already late
     due_to = due_from + timedelta(
         hours=within_hours
@@ -385,7 +382,7 @@ def ship_deadlines(
     return ShipDeadlines(
         due_soon=figures["due_soon"] or 0,
         overdue=figures["overdue"] or 0,
-        hours=SHIP_DEADLINE_HOURS,
+        hours=int(SHIP_WITHIN.total_seconds() // 3600),
         within=within_hours,
     )
 
@@ -400,3 +397,106 @@ def cancellations_to_cross(*, cancelled: int, created: int, threshold: Decimal) 
     k = int(limit) + 1 - cancelled
     k = max(k, 0)
     return k if cancelled + k <= created else None
+
+
+# --- Orders list: status tabs, ship-by deadline, export, top-bar search --------------------
+
+# SPEC E-3: a paid order needs a valid tracking number within 72 h of its creation, or it
+# counts toward the late-shipment rate.
+SHIP_WITHIN = timedelta(hours=72)
+# Under this much time left the deadline is shown as urgent.
+SHIP_SOON = timedelta(hours=24)
+
+
+class ShipUrgency:
+    OVERDUE = "overdue"
+    SOON = "soon"
+    OK = "ok"
+
+
+@dataclass(frozen=True)
+class ShipBy:
+    at: datetime
+    urgency: str
+    left: timedelta  # negative once overdue
+
+
+def ship_by(*, order: Order, now: datetime) -> ShipBy | None:
+    """The shipping deadline of a paid, unshipped order (SPEC E-3), with its urgency; None
+    for every other order (nothing to ship, or shipped already)."""
+    if order.status != OrderStatus.PAID:
+        return None
+    at = order.placed_at + SHIP_WITHIN
+    left = at - now
+    if left <= timedelta(0):
+        urgency = ShipUrgency.OVERDUE
+    elif left < SHIP_SOON:
+        urgency = ShipUrgency.SOON
+    else:
+        urgency = ShipUrgency.OK
+    return ShipBy(at=at, urgency=urgency, left=left)
+
+
+def order_tab_counts(*, shop: Shop) -> dict[str, int]:
+    """Every order of the shop (``""``) and those in each status, from its daily figures in one
+    aggregate over a few hundred rows, never a COUNT over the orders themselves."""
+    fields = {"": "orders_created", **{s: status_field(s) for s in OrderStatus.values}}
+    sums = ShopDailyStats.objects.filter(shop=shop).aggregate(
+        **{f"n_{key or 'all'}": Sum(field) for key, field in fields.items()}
+    )
+    return {key: sums[f"n_{key or 'all'}"] or 0 for key in fields}
+
+
+# An export reads the rows through a server-side cursor this many at a time: memory stays
+# flat whatever the shop's size.
+EXPORT_CHUNK = 2000
+
+
+def orders_for_export(**filters: Any) -> Iterable[Order]:
+    """The rows of ``orders_for_shop(**filters)``, streamed in chunks (one query)."""
+    return orders_for_shop(**filters).iterator(chunk_size=EXPORT_CHUNK)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # "order" | "buyer" | "sku"
+    pk: int
+    label: str
+    detail: str
+
+
+# What the top-bar search looks at, at most (an order number, a buyer id or a SKU code).
+SEARCH_MAX_LENGTH = 64
+
+
+def search_shop(*, shop: Shop, q: str, search_contacts: bool = False) -> list[SearchHit]:
+    """Exact matches of ``q`` in ``shop`` only: an order number, a buyer id (the marketplace's
+    external id) of a buyer who ordered here, a SKU code. With ``search_contacts`` also the
+    buyer's exact e-mail or phone; without it never (SPEC B-8: no oracle for a contact)."""
+    from shops.models import Sku
+
+    q = q.strip()
+    if not q or len(q) > SEARCH_MAX_LENGTH + 190 or "\x00" in q:
+        return []
+    hits: list[SearchHit] = []
+    if len(q) <= SEARCH_MAX_LENGTH:
+        for o in Order.objects.filter(shop=shop, number__iexact=q).only("pk", "number")[:5]:
+            hits.append(SearchHit("order", o.pk, o.number, ""))
+        for s in (
+            Sku.objects.filter(shop=shop, code__iexact=q)
+            .select_related("product")
+            .only("pk", "code", "product__title", "product_id")[:5]
+        ):
+            hits.append(SearchHit("sku", s.product_id, s.code, s.product.title))
+    match = Q(buyer__external_id=q)
+    if search_contacts:
+        match |= Q(buyer__email__iexact=q) | Q(buyer__phone=q)
+    buyer = (
+        Order.objects.filter(match, shop=shop)
+        .values_list("buyer_id", "buyer__external_id")
+        .order_by()
+        .first()
+    )
+    if buyer is not None:
+        hits.append(SearchHit("buyer", buyer[0], buyer[1], ""))
+    return hits
