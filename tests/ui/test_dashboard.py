@@ -355,3 +355,13 @@ def test_a_kpi_and_the_period_render_in_english_and_chinese(shop, client_for, la
         assert f"{first.year}年{first.month}月{first.day}日" in content
         assert "较前 30 天" in content
         assert response.context["chart"]["labels"][-1].endswith("（截至目前）")
+
+
+def test_e3a_a_cancel_rate_on_too_few_orders_raises_no_alarm(shop, client_for):
+    # given: 2 of 10 orders cancelled (20% > 15%), under the 20-order minimum sample
+    _stats(shop, 2, orders_created=10, orders_cancelled=2)
+    # when
+    with override_config(ACTIVITIES_CANCEL_RATE_MAX=Decimal("15")):
+        attention = client_for.get(reverse("home")).context["attention"]
+    # then
+    assert not [a for a in attention if "cancel" in a.text]
