@@ -199,6 +199,12 @@ class OrderLine(models.Model):
                 condition=Q(unit_price_minor__gte=0), name="orderline_price_non_negative"
             ),
         ]
+        indexes = [
+            # The products list's 30-day units and GMV per product (shops.selectors
+            # product_sales_30d) read a product's lines by SKU with their orders' ids from this
+            # index, then check each order (paid in the window, not cancelled) by primary key.
+            models.Index(fields=["sku", "order"], name="orderline_sku_sales"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku_id}"

@@ -1,6 +1,15 @@
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BigIntegerField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from core import clock
@@ -51,9 +60,51 @@ def get_product_for_shop(*, shop: Shop, product_id: int) -> Product:
         raise Http404("No such product in this shop.") from None
 
 
+SALES_DAYS = 30
+
+# The products list's sort orders (ProductFilterForm.sort); ties by title, then id (stable pages).
+PRODUCT_SORTS = {
+    "title": ("title", "id"),
+    "newest": ("-created_at", "-id"),
+    "units": ("-units_30d", "title", "id"),
+    "gmv": ("-gmv_30d_minor", "title", "id"),
+}
+
+
+def _sales_lines(*, at: datetime | None = None):
+    """Order lines that count as sold in the last ``SALES_DAYS`` natural days: their order was
+    paid in the window and is neither cancelled nor fully refunded. GMV here is the lines' item
+    value (quantity x unit price), before order-level discounts, shipping and coins."""
+    # The catalogue pages show the orders' figures; imported here, where they are read, so
+    # shops (the floor below) never needs orders to load.
+    from orders.models import OrderLine, OrderStatus
+
+    today = clock.natural_day(at)
+    return OrderLine.objects.filter(
+        order__paid_at__gte=clock.day_start(today - timedelta(days=SALES_DAYS - 1)),
+        order__paid_at__lt=clock.day_start(today + timedelta(days=1)),
+    ).exclude(order__status__in=[OrderStatus.CANCELLED, OrderStatus.REFUNDED])
+
+
+def _line_total():
+    return ExpressionWrapper(F("quantity") * F("unit_price_minor"), output_field=BigIntegerField())
+
+
 def products_for_shop(
-    *, shop: Shop, q: str = "", status: str = "", category: str = ""
+    *,
+    shop: Shop,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    sort: str = "title",
+    at: datetime | None = None,
 ) -> QuerySet[Product]:
+    """The shop's products, each with ``units_30d`` and ``gmv_30d_minor`` (see _sales_lines).
+
+    The figures are two correlated aggregate subqueries in the same statement as the page (no
+    query per product, and sortable): per product, its SKUs' lines by the orderline_sku_sales
+    index, each line's order checked by primary key. With a title or date sort PostgreSQL
+    computes them for the page's rows only (after the sort and LIMIT)."""
     qs = Product.objects.filter(shop=shop)
     if q:
         qs = qs.filter(title__icontains=q)
@@ -61,7 +112,33 @@ def products_for_shop(
         qs = qs.filter(review_status=status)
     if category:
         qs = qs.filter(category=category)
-    return qs.prefetch_related("skus").order_by("title", "id")
+    per_product = _sales_lines(at=at).filter(sku__product=OuterRef("pk")).values("sku__product")
+    qs = qs.annotate(
+        units_30d=Coalesce(
+            Subquery(per_product.annotate(n=Sum("quantity")).values("n")),
+            0,
+            output_field=BigIntegerField(),
+        ),
+        gmv_30d_minor=Coalesce(
+            Subquery(per_product.annotate(v=Sum(_line_total())).values("v")),
+            0,
+            output_field=BigIntegerField(),
+        ),
+    )
+    return qs.prefetch_related("skus").order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["title"]))
+
+
+def sku_sales_30d(*, product: Product, at: datetime | None = None) -> dict[int, tuple[int, int]]:
+    """{sku id: (units, GMV in minor units)} of the product's SKUs sold in the last 30 days:
+    one GROUP BY (SKUs without sales are absent)."""
+    rows = (
+        _sales_lines(at=at)
+        .filter(sku__product=product)
+        .values("sku_id")
+        .annotate(units=Sum("quantity"), gmv=Sum(_line_total()))
+        .values_list("sku_id", "units", "gmv")
+    )
+    return {sku_id: (units, gmv) for sku_id, units, gmv in rows}
 
 
 # --- shared reads of the marketing modules (DESIGN §2: one copy, not one per module) -----------

@@ -551,3 +551,17 @@ VIOLATIONS_MINOR = [
     ("misleading_description", "Product photos did not match the item delivered."),
     ("late_shipment", "Several orders shipped after the promised handling time."),
 ]
+
+# Local product pictures (static/img/products/, no network): per category, taken in turn.
+PRODUCT_IMAGES = {
+    C.CONSUMER_ELECTRONICS: ["electronics-headphones", "electronics-speaker"],
+    C.DIGITAL_ACCESSORIES: ["accessories-phone", "accessories-charger"],
+    C.HOME_GARDEN: ["home-plant", "home-lamp"],
+    C.AUTO_MOTO: ["auto-wheel"],
+    C.WOMENS_FASHION: ["fashion-dress"],
+    C.MENS_FASHION: ["fashion-shirt"],
+    C.BEAUTY: ["beauty-bottle"],
+    C.TOYS: ["toys-blocks"],
+    C.SPORTS: ["sports-ball"],
+    C.JEWELRY: ["jewelry-gem"],
+}

@@ -299,6 +299,7 @@ def _create_catalogue(info: ShopInfo, rng: Random) -> None:
     factor = catalog.CURRENCY_FACTOR_PERCENT.get(shop.currency, 100)
     code = "".join(w[0] for w in _ascii(shop.name).upper().split() if w[0].isalpha())[:4]
     n_products = rng.randint(10, 60)
+    images = catalog.PRODUCT_IMAGES[shop.main_category]
     approved_skus = []
     for p in range(n_products):
         base = titles[p % len(titles)]
@@ -331,6 +332,7 @@ def _create_catalogue(info: ShopInfo, rng: Random) -> None:
             category=shop.main_category,
             review_status=status,
             skus=skus,
+            image_url=f"/static/img/products/{images[p % len(images)]}.svg",
         )
         if status == ReviewStatus.APPROVED:
             approved_skus.extend(sorted(product.skus.all(), key=lambda s: s.code))
