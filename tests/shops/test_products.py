@@ -211,8 +211,9 @@ def test_demo_pictures_exist_for_every_category():
 
     folder = Path(settings.BASE_DIR) / "static" / "img" / "products"
     assert set(catalog.PRODUCT_IMAGES) == set(Category.values)
-    for names in catalog.PRODUCT_IMAGES.values():
-        for name in names:
+    for pictures in catalog.PRODUCT_IMAGES.values():
+        assert pictures[-1][1] == (), "the last picture of a category is its generic one"
+        for name, _keywords in pictures:
             svg = (folder / f"{name}.svg").read_text()
             assert svg.startswith("<svg")
             assert "<script" not in svg

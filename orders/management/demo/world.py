@@ -305,6 +305,7 @@ def _create_catalogue(info: ShopInfo, rng: Random) -> None:
         base = titles[p % len(titles)]
         modifier = catalog.TITLE_MODIFIERS[(p // len(titles)) % len(catalog.TITLE_MODIFIERS)]
         title = f"{modifier} {base}".strip()
+        picture = next((n for n, words in images if any(w in title for w in words)), images[-1][0])
         status = weighted(
             rng,
             [(ReviewStatus.APPROVED, 85), (ReviewStatus.PENDING, 10), (ReviewStatus.REJECTED, 5)],
@@ -332,7 +333,7 @@ def _create_catalogue(info: ShopInfo, rng: Random) -> None:
             category=shop.main_category,
             review_status=status,
             skus=skus,
-            image_url=f"/static/img/products/{images[p % len(images)]}.svg",
+            image_url=f"/static/img/products/{picture}.svg",
         )
         if status == ReviewStatus.APPROVED:
             approved_skus.extend(sorted(product.skus.all(), key=lambda s: s.code))
