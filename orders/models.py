@@ -122,6 +122,9 @@ class Order(TimeStampedModel):
             models.Index(fields=["shop", "-placed_at", "-id"], name="order_shop_placed"),
             models.Index(fields=["shop", "status", "-placed_at"], name="order_shop_status_placed"),
             models.Index(fields=["shop", "buyer"], name="order_shop_buyer"),
+            # The products pages' 30-day units and GMV (shops.selectors.product_sales_30d): a
+            # shop's orders paid in the window, then their lines by the order foreign key.
+            models.Index(fields=["shop", "paid_at"], name="order_shop_paid"),
         ]
 
     def __str__(self) -> str:
@@ -198,12 +201,6 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(unit_price_minor__gte=0), name="orderline_price_non_negative"
             ),
-        ]
-        indexes = [
-            # The products list's 30-day units and GMV per product (shops.selectors
-            # product_sales_30d) read a product's lines by SKU with their orders' ids from this
-            # index, then check each order (paid in the window, not cancelled) by primary key.
-            models.Index(fields=["sku", "order"], name="orderline_sku_sales"),
         ]
 
     def __str__(self) -> str:

@@ -1,15 +1,7 @@
 from datetime import datetime, timedelta
 
-from django.db.models import (
-    BigIntegerField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-)
-from django.db.models.functions import Coalesce
+from django.core.paginator import Page, Paginator
+from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet, Sum
 from django.http import Http404
 
 from core import clock
@@ -62,16 +54,13 @@ def get_product_for_shop(*, shop: Shop, product_id: int) -> Product:
 
 SALES_DAYS = 30
 
-# The products list's sort orders (ProductFilterForm.sort); ties by title, then id (stable pages).
-PRODUCT_SORTS = {
-    "title": ("title", "id"),
-    "newest": ("-created_at", "-id"),
-    "units": ("-units_30d", "title", "id"),
-    "gmv": ("-gmv_30d_minor", "title", "id"),
-}
+# The products list's sort orders (ProductFilterForm.sort). Title and date sorts are SQL; the
+# 30-day figures sort in Python over the shop's product ids (stable: ties stay in title order).
+PRODUCT_SORTS = {"title": ("title", "id"), "newest": ("-created_at", "-id")}
+FIGURE_SORTS = {"units": 0, "gmv": 1}
 
 
-def _sales_lines(*, at: datetime | None = None):
+def _sales_lines(*, shop_id: int, at: datetime | None = None):
     """Order lines that count as sold in the last ``SALES_DAYS`` natural days: their order was
     paid in the window and is neither cancelled nor fully refunded. GMV here is the lines' item
     value (quantity x unit price), before order-level discounts, shipping and coins."""
@@ -80,7 +69,10 @@ def _sales_lines(*, at: datetime | None = None):
     from orders.models import OrderLine, OrderStatus
 
     today = clock.natural_day(at)
+    # Served by the order_shop_paid index (the shop's orders paid in the window), then each
+    # order's lines by the order foreign key's index.
     return OrderLine.objects.filter(
+        order__shop_id=shop_id,
         order__paid_at__gte=clock.day_start(today - timedelta(days=SALES_DAYS - 1)),
         order__paid_at__lt=clock.day_start(today + timedelta(days=1)),
     ).exclude(order__status__in=[OrderStatus.CANCELLED, OrderStatus.REFUNDED])
@@ -90,21 +82,26 @@ def _line_total():
     return ExpressionWrapper(F("quantity") * F("unit_price_minor"), output_field=BigIntegerField())
 
 
-def products_for_shop(
-    *,
-    shop: Shop,
-    q: str = "",
-    status: str = "",
-    category: str = "",
-    sort: str = "title",
-    at: datetime | None = None,
-) -> QuerySet[Product]:
-    """The shop's products, each with ``units_30d`` and ``gmv_30d_minor`` (see _sales_lines).
+def product_sales_30d(
+    *, shop: Shop, product_ids: list[int] | None = None, at: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """{product id: (units, GMV in minor units)} of the last 30 natural days (_sales_lines),
+    for ``product_ids`` or every product of the shop: one GROUP BY. Unsold products are absent."""
+    qs = _sales_lines(shop_id=shop.pk, at=at)
+    if product_ids is not None:
+        qs = qs.filter(sku__product_id__in=list(product_ids))
+    rows = (
+        qs.values("sku__product_id")
+        .annotate(units=Sum("quantity"), gmv=Sum(_line_total()))
+        .values_list("sku__product_id", "units", "gmv")
+    )
+    return {pid: (int(units), int(gmv)) for pid, units, gmv in rows}
 
-    The figures are two correlated aggregate subqueries in the same statement as the page (no
-    query per product, and sortable): per product, its SKUs' lines by the orderline_sku_sales
-    index, each line's order checked by primary key. With a title or date sort PostgreSQL
-    computes them for the page's rows only (after the sort and LIMIT)."""
+
+def products_for_shop(
+    *, shop: Shop, q: str = "", status: str = "", category: str = "", sort: str = "title"
+) -> QuerySet[Product]:
+    """The shop's products, filtered, in a title or date order (SKUs prefetched)."""
     qs = Product.objects.filter(shop=shop)
     if q:
         qs = qs.filter(title__icontains=q)
@@ -112,33 +109,54 @@ def products_for_shop(
         qs = qs.filter(review_status=status)
     if category:
         qs = qs.filter(category=category)
-    per_product = _sales_lines(at=at).filter(sku__product=OuterRef("pk")).values("sku__product")
-    qs = qs.annotate(
-        units_30d=Coalesce(
-            Subquery(per_product.annotate(n=Sum("quantity")).values("n")),
-            0,
-            output_field=BigIntegerField(),
-        ),
-        gmv_30d_minor=Coalesce(
-            Subquery(per_product.annotate(v=Sum(_line_total())).values("v")),
-            0,
-            output_field=BigIntegerField(),
-        ),
-    )
     return qs.prefetch_related("skus").order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["title"]))
+
+
+def products_page(
+    *,
+    shop: Shop,
+    page_number,
+    per_page: int,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    sort: str = "title",
+    at: datetime | None = None,
+) -> Page:
+    """One page of the products list, each product with ``units_30d`` and ``gmv_30d_minor``.
+
+    Four queries whatever the page shows: by title or date, the page (count, rows, SKUs) then
+    the figures of its products only; by a figure, the figures of the whole shop, its product
+    ids (sorted here), then the page's rows and SKUs."""
+    qs = products_for_shop(shop=shop, q=q, status=status, category=category, sort="title")
+    if sort in FIGURE_SORTS:
+        sales = product_sales_30d(shop=shop, at=at)
+        k = FIGURE_SORTS[sort]
+        ids = sorted(qs.values_list("id", flat=True), key=lambda pid: -sales.get(pid, (0, 0))[k])
+        page = Paginator(ids, per_page).get_page(page_number)
+        rows = {p.pk: p for p in qs.filter(pk__in=list(page.object_list))}
+        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    else:
+        qs = qs.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["title"]))
+        page = Paginator(qs, per_page).get_page(page_number)
+        page.object_list = list(page.object_list)
+        sales = product_sales_30d(shop=shop, product_ids=[p.pk for p in page.object_list], at=at)
+    for product in page.object_list:
+        product.units_30d, product.gmv_30d_minor = sales.get(product.pk, (0, 0))
+    return page
 
 
 def sku_sales_30d(*, product: Product, at: datetime | None = None) -> dict[int, tuple[int, int]]:
     """{sku id: (units, GMV in minor units)} of the product's SKUs sold in the last 30 days:
     one GROUP BY (SKUs without sales are absent)."""
     rows = (
-        _sales_lines(at=at)
+        _sales_lines(shop_id=product.shop_id, at=at)
         .filter(sku__product=product)
         .values("sku_id")
         .annotate(units=Sum("quantity"), gmv=Sum(_line_total()))
         .values_list("sku_id", "units", "gmv")
     )
-    return {sku_id: (units, gmv) for sku_id, units, gmv in rows}
+    return {sku_id: (int(units), int(gmv)) for sku_id, units, gmv in rows}
 
 
 # --- shared reads of the marketing modules (DESIGN §2: one copy, not one per module) -----------

@@ -23,7 +23,7 @@ from .selectors import (
     membership_for,
     notification_preferences_for_user,
     notifications_for_user,
-    products_for_shop,
+    products_page,
     sku_sales_30d,
 )
 from .services import (
@@ -69,8 +69,12 @@ def switch(request):
 def products(request):
     form = ProductFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else dict(ProductFilterForm.DEFAULTS)
-    qs = products_for_shop(shop=request.shop, **filters)
-    page = Paginator(qs, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = products_page(
+        shop=request.shop,
+        page_number=request.GET.get("page"),
+        per_page=settings.SC_PAGE_SIZE,
+        **filters,
+    )
     context = {
         "form": form,
         "page_obj": page,

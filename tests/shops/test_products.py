@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from core import clock
 from core.errors import DomainError
 from orders.models import OrderStatus
-from shops.selectors import products_for_shop, sku_sales_30d
+from shops.selectors import product_sales_30d, sku_sales_30d
 from shops.services import product_upsert
 from tests.factories import first_sku, make_buyer, make_order, make_product
 
@@ -49,9 +49,9 @@ def test_30_day_units_and_gmv_count_paid_orders_not_cancelled_or_refunded(shop_a
     _sell(shop_a, product, quantity=50, price=10_00, status=OrderStatus.REFUNDED)
     _sell(shop_a, product, quantity=50, price=10_00, days_ago=31)
     # when
-    row = products_for_shop(shop=shop_a).get(pk=product.pk)
+    sales = product_sales_30d(shop=shop_a)
     # then
-    assert (row.units_30d, row.gmv_30d_minor) == (6, 2 * 10_00 + 12_00 + 3 * 10_00)
+    assert sales == {product.pk: (6, 2 * 10_00 + 12_00 + 3 * 10_00)}
 
 
 def test_30_day_figures_are_per_product_and_zero_without_sales(shop_a, shop_b):
@@ -59,8 +59,9 @@ def test_30_day_figures_are_per_product_and_zero_without_sales(shop_a, shop_b):
     other = make_product(shop_b, title="Other shop")
     _sell(shop_a, sold, quantity=4, price=5_00)
     _sell(shop_b, other, quantity=9, price=5_00)
-    rows = {p.title: (p.units_30d, p.gmv_30d_minor) for p in products_for_shop(shop=shop_a)}
-    assert rows == {"Sold": (4, 20_00), "Unsold": (0, 0)}
+    assert product_sales_30d(shop=shop_a) == {sold.pk: (4, 20_00)}
+    assert product_sales_30d(shop=shop_a, product_ids=[_unsold.pk]) == {}
+    assert product_sales_30d(shop=shop_b) == {other.pk: (9, 45_00)}
 
 
 def test_products_sort_by_units_gmv_title_and_newest(owner_client, shop_a):
@@ -111,10 +112,13 @@ def test_product_detail_shows_30_day_figures_per_sku(owner_client, shop_a):
     assert response.context["gmv_30d"].amount == 6_00
 
 
-def test_products_list_query_count_does_not_grow_with_products_shown(owner_client, shop_a):
+@pytest.mark.parametrize("sort", ["title", "newest", "units", "gmv"])
+def test_products_list_query_count_does_not_grow_with_products_shown(owner_client, shop_a, sort):
     def count():
         with CaptureQueriesContext(connection) as ctx:
-            assert owner_client.get(URL, {"sort": "gmv"}).status_code == 200
+            response = owner_client.get(URL, {"sort": sort})
+        assert response.status_code == 200
+        assert all(hasattr(p, "units_30d") for p in response.context["page_obj"])
         return len(ctx.captured_queries)
 
     make_product(shop_a, title="first")
@@ -217,3 +221,19 @@ def test_demo_pictures_exist_for_every_category():
             svg = (folder / f"{name}.svg").read_text()
             assert svg.startswith("<svg")
             assert "<script" not in svg
+
+
+def test_products_sorted_by_a_figure_paginate(owner_client, shop_a, settings):
+    # given three products, one sold per day of the window, two to a page
+    settings.SC_PAGE_SIZE = 2
+    names = ["Few", "Most", "None"]
+    products = {n: make_product(shop_a, title=n) for n in names}
+    _sell(shop_a, products["Most"], quantity=5, price=1_00)
+    _sell(shop_a, products["Few"], quantity=1, price=1_00)
+    # when
+    first = owner_client.get(URL, {"sort": "units"}).context["page_obj"]
+    second = owner_client.get(URL, {"sort": "units", "page": 2}).context["page_obj"]
+    # then
+    assert [p.title for p in first] == ["Most", "Few"]
+    assert [(p.title, p.units_30d) for p in second] == [("None", 0)]
+    assert first.paginator.count == 3
