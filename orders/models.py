@@ -122,6 +122,9 @@ class Order(TimeStampedModel):
             models.Index(fields=["shop", "-placed_at", "-id"], name="order_shop_placed"),
             models.Index(fields=["shop", "status", "-placed_at"], name="order_shop_status_placed"),
             models.Index(fields=["shop", "buyer"], name="order_shop_buyer"),
+            # The products pages' 30-day units and GMV (shops.selectors.product_sales_30d): a
+            # shop's orders paid in the window, then their lines by the order foreign key.
+            models.Index(fields=["shop", "paid_at"], name="order_shop_paid"),
         ]
 
     def __str__(self) -> str:

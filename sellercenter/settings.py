@@ -9,10 +9,12 @@ Every variable read here is listed in README's configuration table and in ``.env
 """
 
 import os
+import re
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -197,13 +199,24 @@ SESSION_COOKIE_HTTPONLY = True
 
 from django.utils.csp import CSP  # noqa: E402
 
+# Product pictures from the marketplace's image hosts (product.upserted image_url): CSP
+# host-sources such as https://ae01.alicdn.com or https://*.alicdn.com, added to img-src. Empty
+# (the default): only local pictures show; any other image_url shows the neutral placeholder.
+SC_PRODUCT_IMAGE_HOSTS = env.list("SC_PRODUCT_IMAGE_HOSTS", default=[])
+for _host in SC_PRODUCT_IMAGE_HOSTS:
+    if not re.fullmatch(r"https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?", _host):
+        raise ImproperlyConfigured(
+            f"SC_PRODUCT_IMAGE_HOSTS: {_host!r} is not a host-source like https://img.example.com"
+            " or https://*.example.com"
+        )
+
 # Django 6's built-in CSP. Every asset is vendored, so 'self' is all a page needs;
 # inline scripts carry the per-request nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *SC_PRODUCT_IMAGE_HOSTS],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],

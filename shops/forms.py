@@ -27,6 +27,18 @@ class ProductFilterForm(forms.Form):
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
     )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("title", _("Title (A-Z)")),
+            ("newest", _("Newest first")),
+            ("units", _("Units sold, 30 days")),
+            ("gmv", _("GMV, 30 days")),
+        ],
+    )
+
+    DEFAULTS = {"q": "", "status": "", "category": "", "sort": "title"}
 
     def filters(self) -> dict[str, str]:
         """The valid filters (an invalid field is dropped, never applied)."""
@@ -36,6 +48,7 @@ class ProductFilterForm(forms.Form):
             "q": (data.get("q") or "").strip(),
             "status": data.get("status") or "",
             "category": data.get("category") or "",
+            "sort": data.get("sort") or "title",
         }
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -122,6 +123,9 @@ class Product(TimeStampedModel):
         choices=ReviewStatus.choices,
         default=ReviewStatus.PENDING,
     )
+    # The marketplace's picture (product.upserted image_url): an http(s) URL, or a local
+    # /static/ path (the demo). Shown only if the CSP allows its host (SC_PRODUCT_IMAGE_HOSTS).
+    image_url = models.CharField(_("image URL"), max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["title"]
@@ -133,6 +137,29 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def thumbnail_url(self) -> str:
+        """``image_url`` if the page's CSP lets the browser load it, else "" (placeholder)."""
+        url = self.image_url
+        if url.startswith("/static/"):
+            try:  # the collected (hashed) name where there is one
+                return static(url.removeprefix("/static/"))
+            except ValueError:  # not a file of ours: the placeholder
+                return ""
+        if not url:
+            return ""
+        scheme, _sep, rest = url.partition("://")
+        origin = f"{scheme}://{rest.split('/', 1)[0]}".lower()
+        for source in settings.SC_PRODUCT_IMAGE_HOSTS:
+            source = source.lower()
+            if origin == source or (
+                "://*." in source
+                and origin.startswith(source.split("*", 1)[0])
+                and origin.endswith(source.split("*", 1)[1])
+            ):
+                return url
+        return ""
 
 
 class Sku(TimeStampedModel):

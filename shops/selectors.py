@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet, Sum
 from django.http import Http404
 
 from core import clock
@@ -51,9 +53,56 @@ def get_product_for_shop(*, shop: Shop, product_id: int) -> Product:
         raise Http404("No such product in this shop.") from None
 
 
+SALES_DAYS = 30
+
+# The products list's sort orders (ProductFilterForm.sort). Title and date sorts are SQL; the
+# 30-day figures sort in Python over the shop's product ids (stable: ties stay in title order).
+PRODUCT_SORTS = {"title": ("title", "id"), "newest": ("-created_at", "-id")}
+FIGURE_SORTS = {"units": 0, "gmv": 1}
+
+
+def _sales_lines(*, shop_id: int, at: datetime | None = None):
+    """Order lines that count as sold in the last ``SALES_DAYS`` natural days: their order was
+    paid in the window and is neither cancelled nor fully refunded. GMV here is the lines' item
+    value (quantity x unit price), before order-level discounts, shipping and coins."""
+    # The catalogue pages show the orders' figures; imported here, where they are read, so
+    # shops (the floor below) never needs orders to load.
+    from orders.models import OrderLine, OrderStatus
+
+    today = clock.natural_day(at)
+    # Served by the order_shop_paid index (the shop's orders paid in the window), then each
+    # order's lines by the order foreign key's index.
+    return OrderLine.objects.filter(
+        order__shop_id=shop_id,
+        order__paid_at__gte=clock.day_start(today - timedelta(days=SALES_DAYS - 1)),
+        order__paid_at__lt=clock.day_start(today + timedelta(days=1)),
+    ).exclude(order__status__in=[OrderStatus.CANCELLED, OrderStatus.REFUNDED])
+
+
+def _line_total():
+    return ExpressionWrapper(F("quantity") * F("unit_price_minor"), output_field=BigIntegerField())
+
+
+def product_sales_30d(
+    *, shop: Shop, product_ids: list[int] | None = None, at: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """{product id: (units, GMV in minor units)} of the last 30 natural days (_sales_lines),
+    for ``product_ids`` or every product of the shop: one GROUP BY. Unsold products are absent."""
+    qs = _sales_lines(shop_id=shop.pk, at=at)
+    if product_ids is not None:
+        qs = qs.filter(sku__product_id__in=list(product_ids))
+    rows = (
+        qs.values("sku__product_id")
+        .annotate(units=Sum("quantity"), gmv=Sum(_line_total()))
+        .values_list("sku__product_id", "units", "gmv")
+    )
+    return {pid: (int(units), int(gmv)) for pid, units, gmv in rows}
+
+
 def products_for_shop(
-    *, shop: Shop, q: str = "", status: str = "", category: str = ""
+    *, shop: Shop, q: str = "", status: str = "", category: str = "", sort: str = "title"
 ) -> QuerySet[Product]:
+    """The shop's products, filtered, in a title or date order (SKUs prefetched)."""
     qs = Product.objects.filter(shop=shop)
     if q:
         qs = qs.filter(title__icontains=q)
@@ -61,7 +110,55 @@ def products_for_shop(
         qs = qs.filter(review_status=status)
     if category:
         qs = qs.filter(category=category)
-    return qs.prefetch_related("skus").order_by("title", "id")
+    return qs.prefetch_related("skus").order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["title"]))
+
+
+def products_page(
+    *,
+    shop: Shop,
+    page_number,
+    per_page: int,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    sort: str = "title",
+    at: datetime | None = None,
+) -> Page:
+    """One page of the products list, each product with ``units_30d`` and ``gmv_30d_minor``.
+
+    Four queries whatever the page shows: by title or date, the page (count, rows, SKUs) then
+    the figures of its products only; by a figure, the figures of the whole shop, its product
+    ids (sorted here), then the page's rows and SKUs."""
+    qs = products_for_shop(shop=shop, q=q, status=status, category=category, sort="title")
+    if sort in FIGURE_SORTS:
+        sales = product_sales_30d(shop=shop, at=at)
+        k = FIGURE_SORTS[sort]
+        ids = sorted(qs.values_list("id", flat=True), key=lambda pid: -sales.get(pid, (0, 0))[k])
+        page: Page[Any] = Paginator(ids, per_page).get_page(page_number)
+        rows = {p.pk: p for p in qs.filter(pk__in=list(page.object_list))}
+        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    else:
+        qs = qs.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["title"]))
+        page = Paginator(qs, per_page).get_page(page_number)
+        page.object_list = list(page.object_list)
+        sales = product_sales_30d(shop=shop, product_ids=[p.pk for p in page.object_list], at=at)
+    product: Any
+    for product in page.object_list:
+        product.units_30d, product.gmv_30d_minor = sales.get(product.pk, (0, 0))
+    return page
+
+
+def sku_sales_30d(*, product: Product, at: datetime | None = None) -> dict[int, tuple[int, int]]:
+    """{sku id: (units, GMV in minor units)} of the product's SKUs sold in the last 30 days:
+    one GROUP BY (SKUs without sales are absent)."""
+    rows = (
+        _sales_lines(shop_id=product.shop_id, at=at)
+        .filter(sku__product=product)
+        .values("sku_id")
+        .annotate(units=Sum("quantity"), gmv=Sum(_line_total()))
+        .values_list("sku_id", "units", "gmv")
+    )
+    return {sku_id: (int(units), int(gmv)) for sku_id, units, gmv in rows}
 
 
 # --- shared reads of the marketing modules (DESIGN §2: one copy, not one per module) -----------

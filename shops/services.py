@@ -1,4 +1,5 @@
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -93,6 +94,17 @@ def membership_grant(*, user, shop: Shop, role: str) -> Membership:
     return membership
 
 
+# A product picture: an absolute http(s) URL with a host, or a local /static/ path (the demo's
+# pictures); no spaces, quotes, angle brackets or backslashes (nothing to break out of an
+# attribute with). The event schema (orders.ingest.schemas) publishes the same pattern.
+IMAGE_URL_PATTERN = (
+    r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s\"'<>\\]*)?"
+    r"|/static/[^\s\"'<>\\]+)$"
+)
+IMAGE_URL_MAX_LENGTH = 500
+_IMAGE_URL = re.compile(IMAGE_URL_PATTERN)
+
+
 @transaction.atomic
 def product_upsert(
     *,
@@ -102,10 +114,12 @@ def product_upsert(
     category: str,
     review_status: str = ReviewStatus.APPROVED,
     skus: list[dict],
+    image_url: str | None = None,
 ) -> Product:
     """Create or update a product with its SKUs.
 
     ``skus``: dicts of code, price_minor, stock and optionally name, lowest_price_30d_minor.
+    ``image_url``: None leaves the stored picture as it is, "" removes it.
     """
     if category not in Category.values:
         raise DomainError(f"Unknown category {category!r}.", code="invalid_category")
@@ -116,10 +130,17 @@ def product_upsert(
     for s in skus:
         if int(s["price_minor"]) < 0 or int(s.get("stock", 0)) < 0:
             raise DomainError("SKU price and stock cannot be negative.", code="invalid_amount")
+    if image_url and (len(image_url) > IMAGE_URL_MAX_LENGTH or not _IMAGE_URL.match(image_url)):
+        raise DomainError(
+            "The image URL must be an http(s) URL or a /static/ path of at most "
+            f"{IMAGE_URL_MAX_LENGTH} characters.",
+            code="invalid_image_url",
+        )
+    defaults = {"title": title, "category": category, "review_status": review_status}
+    if image_url is not None:
+        defaults["image_url"] = image_url
     product, _ = Product.objects.update_or_create(
-        shop=shop,
-        external_id=external_id,
-        defaults={"title": title, "category": category, "review_status": review_status},
+        shop=shop, external_id=external_id, defaults=defaults
     )
     for s in skus:
         Sku.objects.update_or_create(

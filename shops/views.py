@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.money import Money
+
 from .decorators import shop_required
 from .forms import NotificationPreferencesForm, ProductFilterForm, SwitchShopForm
 from .middleware import SESSION_KEY
@@ -21,7 +23,8 @@ from .selectors import (
     membership_for,
     notification_preferences_for_user,
     notifications_for_user,
-    products_for_shop,
+    products_page,
+    sku_sales_30d,
 )
 from .services import (
     notification_mark_read,
@@ -65,10 +68,19 @@ def switch(request):
 @shop_required
 def products(request):
     form = ProductFilterForm(request.GET or None)
-    filters = form.filters() if form.is_bound else {"q": "", "status": "", "category": ""}
-    qs = products_for_shop(shop=request.shop, **filters)
-    page = Paginator(qs, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page_obj": page, "filters": filters}
+    filters = form.filters() if form.is_bound else dict(ProductFilterForm.DEFAULTS)
+    page = products_page(
+        shop=request.shop,
+        page_number=request.GET.get("page"),
+        per_page=settings.SC_PAGE_SIZE,
+        **filters,
+    )
+    context = {
+        "form": form,
+        "page_obj": page,
+        "filters": filters,
+        "currency": request.shop.currency,
+    }
     template = "shops/products.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#products-table"
@@ -82,10 +94,20 @@ def products(request):
 def product_detail(request, product_id: int):
     product = get_product_for_shop(shop=request.shop, product_id=product_id)
     skus = list(product.skus.all())
+    sales = sku_sales_30d(product=product)
+    rows = [(sku, *sales.get(sku.pk, (0, 0))) for sku in skus]
+    currency = request.shop.currency
     return render(
         request,
         "shops/product_detail.html",
-        {"product": product, "skus": skus, "total_stock": sum(s.stock for s in skus)},
+        {
+            "product": product,
+            "skus": skus,
+            "rows": [(sku, units, Money(int(gmv), currency)) for sku, units, gmv in rows],
+            "total_stock": sum(s.stock for s in skus),
+            "units_30d": sum(units for _s, units, _g in rows),
+            "gmv_30d": Money(int(sum(gmv for _s, _u, gmv in rows)), currency),
+        },
     )
 
 

@@ -551,3 +551,25 @@ VIOLATIONS_MINOR = [
     ("misleading_description", "Product photos did not match the item delivered."),
     ("late_shipment", "Several orders shipped after the promised handling time."),
 ]
+
+# Local product pictures (static/img/products/, no network): per category, the first whose
+# keyword is in the product's title, else the category's last (its generic picture).
+PRODUCT_IMAGES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    C.CONSUMER_ELECTRONICS: [
+        ("electronics-headphones", ("Earbuds", "Headphones")),
+        ("electronics-speaker", ("Speaker", "Recorder")),
+        ("electronics-device", ()),
+    ],
+    C.DIGITAL_ACCESSORIES: [
+        ("accessories-charger", ("Charg", "Cable", "Power", "Hub")),
+        ("accessories-phone", ()),
+    ],
+    C.HOME_GARDEN: [("home-lamp", ("Light", "Lamp", "Clock")), ("home-plant", ())],
+    C.AUTO_MOTO: [("auto-wheel", ())],
+    C.WOMENS_FASHION: [("fashion-dress", ())],
+    C.MENS_FASHION: [("fashion-shirt", ())],
+    C.BEAUTY: [("beauty-bottle", ())],
+    C.TOYS: [("toys-blocks", ())],
+    C.SPORTS: [("sports-ball", ())],
+    C.JEWELRY: [("jewelry-gem", ())],
+}

@@ -299,11 +299,13 @@ def _create_catalogue(info: ShopInfo, rng: Random) -> None:
     factor = catalog.CURRENCY_FACTOR_PERCENT.get(shop.currency, 100)
     code = "".join(w[0] for w in _ascii(shop.name).upper().split() if w[0].isalpha())[:4]
     n_products = rng.randint(10, 60)
+    images = catalog.PRODUCT_IMAGES[shop.main_category]
     approved_skus = []
     for p in range(n_products):
         base = titles[p % len(titles)]
         modifier = catalog.TITLE_MODIFIERS[(p // len(titles)) % len(catalog.TITLE_MODIFIERS)]
         title = f"{modifier} {base}".strip()
+        picture = next((n for n, words in images if any(w in title for w in words)), images[-1][0])
         status = weighted(
             rng,
             [(ReviewStatus.APPROVED, 85), (ReviewStatus.PENDING, 10), (ReviewStatus.REJECTED, 5)],
@@ -331,6 +333,7 @@ def _create_catalogue(info: ShopInfo, rng: Random) -> None:
             category=shop.main_category,
             review_status=status,
             skus=skus,
+            image_url=f"/static/img/products/{picture}.svg",
         )
         if status == ReviewStatus.APPROVED:
             approved_skus.extend(sorted(product.skus.all(), key=lambda s: s.code))

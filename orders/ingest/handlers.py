@@ -94,6 +94,7 @@ def product_upserted(ctx: BatchContext, ev) -> dict:
         title=d.title,
         category=d.category,
         review_status=d.review_status,
+        image_url=d.image_url,
         skus=[
             {
                 "code": s.sku,

@@ -30,6 +30,7 @@ from buyers.models import Buyer, RiskStatus, Site
 from core.errors import DomainError
 from core.money import EXPONENTS
 from shops.models import Carrier, Category, Region, ReviewStatus, Shop, Sku
+from shops.services import IMAGE_URL_MAX_LENGTH, IMAGE_URL_PATTERN
 
 from ..inputs import LineInput, OrderInput
 from ..models import DisputeOutcome, FeedbackKind, PaymentMethod, TrackingStatus
@@ -144,6 +145,11 @@ class SkuIn(Strict):
     lowest_price_30d_minor: Amount | None = None
 
 
+ImageUrl = Annotated[
+    str, StringConstraints(max_length=IMAGE_URL_MAX_LENGTH, pattern=IMAGE_URL_PATTERN)
+]
+
+
 class ProductData(Strict):
     shop_id: Id
     product_id: Id
@@ -151,6 +157,11 @@ class ProductData(Strict):
     category: CategoryName
     review_status: ReviewStatusName = "approved"
     skus: Annotated[list[SkuIn], Field(min_length=1, max_length=100)]
+    image_url: ImageUrl | Literal[""] | None = Field(
+        None,
+        description="The product's picture: an http(s) URL (shown when its host is in the "
+        "console's SC_PRODUCT_IMAGE_HOSTS) or a /static/ path. Omitted: unchanged; empty: removed.",
+    )
 
 
 class BuyerData(Strict):
