@@ -30,8 +30,10 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
             code="m1_shop_age",
             label=_("Shop open for at least %(days)s days") % {"days": min_days},
             passed=old_enough,
-            measured=ngettext("%(n)s day", "%(n)s days", age) % {"n": age},
-            required=_("≥ %(n)s days") % {"n": min_days},
+            measured=ngettext("%(n)s day", "%(n)s days", age)
+            % {"n": formats.number_format(age, force_grouping=True)},
+            required=_("≥ %(n)s days")
+            % {"n": formats.number_format(min_days, force_grouping=True)},
             fix=""
             if old_enough
             else _("Nothing to do but wait: your shop meets this condition on %(date)s.")
