@@ -9,8 +9,12 @@ switcher included). Screenshots are kept in tests/artifacts/ (``a11y-<page>-<vie
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from core.checks import all_passed
+from core.money import Money
+from mailing.selectors import eligibility_checks
 from orders.models import Order
 from shops.models import Product
+from shops.services import balance_credit
 
 BLOCKING = {"serious", "critical"}
 LANGUAGES = ["en", "zh-hans"]
@@ -125,3 +129,94 @@ def test_keyboard_focus_is_visible_on_the_shop_switcher_and_the_navigation(selle
         # then: a real outline (at least 2 px) is drawn around the control
         assert ring["outline"] not in ("none", ""), (selector, ring)
         assert ring["width"] >= 2, (selector, ring)
+
+
+@pytest.mark.parametrize("viewport", ["390"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_phone_menu_opens_navigates_and_shows_the_time_zone(seller_page, screenshot):
+    # given: a phone
+    page = seller_page
+    page.goto(page.base_url + "/coins/")
+    assert not page.locator("#sc-sidebar .sc-nav").is_visible()
+    # when: the menu button is tapped
+    page.click("button[aria-controls=sc-sidebar]")
+    page.wait_for_selector("#sc-sidebar.show")
+    page.wait_for_timeout(400)  # the slide-in transition
+    screenshot(page, "menu", full_page=False)
+    # then: the whole menu fits the screen, with the time zone in it
+    box = page.locator("#sc-sidebar").bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
+    assert page.locator("#sc-sidebar .sc-sidebar-foot").is_visible()
+    # when: a link is tapped
+    page.click("#sc-sidebar a.sc-nav-link[href='/shops/balance/']")
+    page.wait_for_url("**/shops/balance/")
+    # then: the page opens with the menu closed and the time zone in the footer
+    assert not page.locator("#sc-sidebar.show").is_visible()
+    assert page.locator("#sc-footer").is_visible()
+
+
+@pytest.mark.parametrize("viewport", ["390"])
+def test_no_seller_page_scrolls_sideways_on_a_phone(seller_page, demo_marketplace):
+    # given
+    page = seller_page
+    shop = current_shop(page, demo_marketplace)
+    wide = {}
+    for _name, path in seller_pages(shop):
+        # when
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("networkidle")
+        # then: tables scroll inside their box, the page itself never does
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
+
+
+@pytest.mark.filterwarnings("ignore:Synchronous access to Constance")  # Playwright's loop
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_failed_checks_show_how_to_fix_in_the_browser(seller_page, demo_marketplace, screenshot):
+    # given: a demo shop that fails an email-marketing condition (the new shop)
+    page = seller_page
+    failing = next(s for s in demo_marketplace.shops if not all_passed(eligibility_checks(shop=s)))
+    page.click("#sc-shop-switcher")
+    page.click(f"button[name=shop_id][value='{failing.pk}']")
+    page.wait_for_load_state("networkidle")
+    # when
+    page.goto(page.base_url + "/mailing/")
+    # then: every failed condition has its fix line, on screen
+    failed = page.locator(".sc-check-fail, .sc-check-unknown")
+    assert failed.count() > 0
+    for i in range(failed.count()):
+        assert failed.nth(i).locator("[data-fix]").is_visible()
+    screenshot(page, "fix-mailing")
+    assert "SPEC " not in page.inner_text("body")
+
+
+@pytest.mark.parametrize("viewport", ["390"])
+def test_balance_entries_become_cards_on_a_phone(seller_page, demo_marketplace, screenshot):
+    # given: three entries on the balance of the shop the demo works in
+    page = seller_page
+    shop = current_shop(page, demo_marketplace)
+    for i, amount in enumerate((125_00, 9_50, 1_234_00)):
+        balance_credit(
+            shop=shop,
+            amount=Money(amount, shop.currency),
+            reason=f"Settlement {i + 1}",
+            idempotency_key=f"e2e-{i}",
+        )
+    # when
+    page.goto(page.base_url + "/shops/balance/")
+    screenshot(page, "balance-cards")
+    # then: no table header on screen; each row is a card of labelled lines with the time zone
+    assert page.locator("table.sc-table-cards thead").bounding_box()["height"] <= 1
+    rows = page.locator("table.sc-table-cards tbody tr")
+    assert rows.count() == 3
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('.sc-table-cards td[data-label]'), '::before')"
+        ".content"
+    )
+    assert label == '"When"'
+    assert rows.first.locator("abbr.sc-tz").inner_text() == "CST"
+    card = rows.first.bounding_box()
+    assert card["width"] <= 390

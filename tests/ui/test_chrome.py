@@ -409,3 +409,10 @@ def test_chinese_admin_is_branded(admin_client):
     # then
     assert "Seller Center administration" not in content
     assert "卖家中心" in content
+
+
+def test_admin_change_list_has_no_app_sidebar_taking_the_tables_width(admin_client):
+    # when
+    content = admin_client.get(reverse("admin:shops_shop_changelist")).content.decode()
+    # then
+    assert 'id="nav-sidebar"' not in content
