@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.checks import Check
@@ -59,6 +60,14 @@ def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
                 "the shop from every running activity."
             )
             % {"rate": rate, "max": threshold},
+            fix=""
+            if ok
+            else _(
+                "Look into your cancelled orders (out of stock? slow shipping?), keep stock "
+                "up to date and ship paid orders on time; the rate covers the last 30 days."
+            ),
+            fix_url="" if ok else f"{reverse('orders:list')}?status=cancelled",
+            fix_link="" if ok else _("Cancelled orders"),
         )
     carriers = carriers_for_shop(shop=shop)
     usable = usable_carriers(shop=shop, carriers=carriers)
@@ -70,7 +79,13 @@ def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
         required=_("at least one"),
         detail=""
         if usable
-        else _("Enable a certified carrier before enrolling SKUs in an activity."),
+        else _("Activities accept only shops that ship with a certified carrier."),
+        fix=""
+        if usable
+        else _(
+            "Enable a certified carrier (such as AliExpress Standard Shipping) in your "
+            "marketplace logistics settings before enrolling SKUs in an activity."
+        ),
     )
     return ActivitiesOverview(
         cancel_rate=rate,

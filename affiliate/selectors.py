@@ -1,5 +1,6 @@
 """Reads of the affiliate module."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.checks import Check
@@ -23,5 +24,14 @@ def programme_checks(*, shop: Shop) -> list[Check]:
             if ok
             else _("Store level L%(level)s < L%(min)s")
             % {"level": shop.store_level, "min": min_level},
+            fix=""
+            if ok
+            else _(
+                "The marketplace raises a shop's level as its sales grow and its service "
+                "scores stay high: ship on time and keep cancellations low. Your dashboard "
+                "shows the figures that count."
+            ),
+            fix_url="" if ok else reverse("home"),
+            fix_link="" if ok else _("Dashboard"),
         )
     ]

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -30,6 +31,17 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
             passed=region_ok,
             measured=str(shop.get_registration_region_display()),
             required=str(required_region.label),
+            detail=""
+            if region_ok
+            else _("Coin accounts are open only to shops registered in %(region)s.")
+            % {"region": required_region.label},
+            fix=""
+            if region_ok
+            else _(
+                "The registration region is set when a shop is registered with the "
+                "marketplace: ask marketplace seller support whether your company can register "
+                "a shop there."
+            ),
         ),
         Check(
             code="c1a_enterprise",
@@ -39,12 +51,19 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
             required=_("Certified"),
             detail=""
             if shop.enterprise_certified
-            else _("Complete enterprise certification in the marketplace."),
+            else _("Your shop is not enterprise-certified yet."),
+            fix=""
+            if shop.enterprise_certified
+            else _(
+                "Complete enterprise certification in the marketplace's seller settings; "
+                "this page updates once the marketplace confirms it."
+            ),
         ),
     ]
 
     # (b) 90-day positive feedback rate >= the minimum.
     rate = positive_feedback_rate_90d(shop=shop, at=at)
+    delivered_orders = f"{reverse('orders:list')}?status=delivered"
     if rate is None:
         checks.append(
             Check(
@@ -54,6 +73,12 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
                 measured=_("no feedback in 90 days"),
                 required=f"≥ {min_rate}%",
                 detail=_("A rate cannot be measured without buyer feedback."),
+                fix=_(
+                    "Ask the buyers of your delivered orders to leave feedback; the rate "
+                    "appears with the first review."
+                ),
+                fix_url=delivered_orders,
+                fix_link=_("Delivered orders"),
             )
         )
     else:
@@ -69,6 +94,14 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
                 if ok
                 else _("90-day positive rate %(rate)s%% < %(min)s%%")
                 % {"rate": rate, "min": min_rate},
+                fix=""
+                if ok
+                else _(
+                    "Contact the buyers of delivered orders who were unhappy, resolve their "
+                    "issues, and ship on time: older negative feedback leaves the 90-day window."
+                ),
+                fix_url="" if ok else delivered_orders,
+                fix_link="" if ok else _("Delivered orders"),
             )
         )
 
@@ -81,6 +114,16 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
             passed=n == 0,
             measured=ngettext("%(n)s serious violation", "%(n)s serious violations", n) % {"n": n},
             required="0",
+            fix=""
+            if n == 0
+            else ngettext(
+                "This condition passes again once the violation is older than %(days)s days; "
+                "if it was recorded in error, appeal it with marketplace seller support.",
+                "This condition passes again once the violations are older than %(days)s days; "
+                "if one was recorded in error, appeal it with marketplace seller support.",
+                n,
+            )
+            % {"days": window},
         )
     )
     return checks

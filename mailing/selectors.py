@@ -1,7 +1,9 @@
 """Reads of the marketing-email module."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -21,13 +23,21 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
 
     min_days = rules.min_shop_age_days()
     age = (at - shop.opened_at).days
+    old_enough = age >= min_days
+    ready_on = timezone.localtime(shop.opened_at + timedelta(days=min_days), clock.platform_tz())
     checks.append(
         Check(
             code="m1_shop_age",
             label=_("Shop open for at least %(days)s days") % {"days": min_days},
-            passed=age >= min_days,
-            measured=_("%(n)s days") % {"n": age},
-            required=_("≥ %(n)s days") % {"n": min_days},
+            passed=old_enough,
+            measured=ngettext("%(n)s day", "%(n)s days", age)
+            % {"n": formats.number_format(age, force_grouping=True)},
+            required=_("≥ %(n)s days")
+            % {"n": formats.number_format(min_days, force_grouping=True)},
+            fix=""
+            if old_enough
+            else _("Nothing to do but wait: your shop meets this condition on %(date)s.")
+            % {"date": formats.date_format(ready_on, "DATE_FORMAT")},
         )
     )
 
@@ -46,6 +56,14 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
                 detail=""
                 if ok
                 else _("%(short)s more GMV needed") % {"short": (threshold - gmv).format()},
+                fix=""
+                if ok
+                else _(
+                    "Grow your sales: join a marketing activity such as a Flash Deal or a "
+                    "coupon event to bring more buyers to your products."
+                ),
+                fix_url="" if ok else reverse("activities:index"),
+                fix_link="" if ok else _("Marketing activities"),
             )
         )
     else:
@@ -62,6 +80,10 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
                     "so this cannot be compared yet."
                 )
                 % {"from": gmv.currency, "to": threshold.currency},
+                fix=_(
+                    "Ask the platform team to configure the exchange rate; the check then "
+                    "runs on its own."
+                ),
             )
         )
 
@@ -73,6 +95,16 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
             passed=shop.store_rating >= min_rating,
             measured=f"{shop.store_rating:.2f}",
             required=f"≥ {min_rating}",
+            fix=""
+            if shop.store_rating >= min_rating
+            else _(
+                "Your rating follows your buyers' reviews: ship paid orders on time and answer "
+                "buyers quickly."
+            ),
+            fix_url=""
+            if shop.store_rating >= min_rating
+            else f"{reverse('orders:list')}?status=paid",
+            fix_link="" if shop.store_rating >= min_rating else _("Orders waiting to ship"),
         )
     )
 
@@ -85,6 +117,16 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
             passed=n == 0,
             measured=ngettext("%(n)s serious violation", "%(n)s serious violations", n) % {"n": n},
             required="0",
+            fix=""
+            if n == 0
+            else ngettext(
+                "This condition passes again once the violation is older than %(days)s days; "
+                "if it was recorded in error, appeal it with marketplace seller support.",
+                "This condition passes again once the violations are older than %(days)s days; "
+                "if one was recorded in error, appeal it with marketplace seller support.",
+                n,
+            )
+            % {"days": window},
         )
     )
     return checks

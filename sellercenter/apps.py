@@ -6,4 +6,7 @@ class SellerCenterConfig(AppConfig):
     verbose_name = "Seller Center"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            landing,  # noqa: F401 - the shop a sign-in lands on
+        )

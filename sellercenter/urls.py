@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from core import uploads
 from core.auth import LoginView, ThrottledAdminAuthenticationForm
@@ -10,6 +11,13 @@ from .api import api
 
 # /admin/login/ is throttled like the seller sign-in (core.auth).
 admin.site.login_form = ThrottledAdminAuthenticationForm
+# Branded admin (templates/admin/base_site.html adds the favicon and static/css/admin.css).
+admin.site.site_header = _("Seller Center administration")
+admin.site.site_title = _("Seller Center admin")
+admin.site.index_title = _("Platform administration")
+# The app list beside every page took 275 px from the big change lists (orders: 10 columns);
+# the index page and the breadcrumbs already lead everywhere.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", views.home, name="home"),

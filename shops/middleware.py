@@ -3,6 +3,11 @@ from .selectors import memberships_for_user
 SESSION_KEY = "shop_id"
 
 
+def _last_used(memberships):
+    used = [m for m in memberships if m.last_used_at is not None]
+    return max(used, key=lambda m: m.last_used_at) if used else memberships[0]
+
+
 class CurrentShopMiddleware:
     """Sets ``request.shop``, ``request.membership`` and ``request.memberships`` from the session.
 
@@ -25,7 +30,9 @@ class CurrentShopMiddleware:
             stored = request.session.get(SESSION_KEY)
             membership = next((m for m in request.memberships if m.shop_id == stored), None)
             if membership is None and request.memberships:
-                membership = request.memberships[0]  # none chosen yet, or no longer a member
+                # None in this session (a sign-in normally picks one: sellercenter.landing),
+                # or no longer a member of it: the shop used last, else the first by name.
+                membership = _last_used(request.memberships)
             if membership is not None:
                 request.membership = membership
                 request.shop = membership.shop

@@ -86,6 +86,9 @@ class Membership(TimeStampedModel):
     )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # When the member last chose this shop (the shop switcher, or the shop a sign-in landed
+    # on): the next sign-in opens the shop used last (sellercenter.landing).
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -424,3 +424,16 @@ def notification_preferences_set(*, user, choices: dict[str, tuple[bool, bool]])
         NotificationPreference.objects.update_or_create(
             user=user, kind=kind, defaults={"in_app": bool(in_app), "email": bool(email)}
         )
+
+
+# --- the shop a member works in --------------------------------------------------------------
+
+
+def membership_mark_used(*, membership: Membership, at: datetime | None = None) -> None:
+    """Remember that the member chose this shop now (the next sign-in opens it).
+
+    One UPDATE of one row, no read-modify-write: two tabs switching at once both land, the
+    later time wins."""
+    at = at or clock.now()
+    Membership.objects.filter(pk=membership.pk).update(last_used_at=at)
+    membership.last_used_at = at

@@ -27,6 +27,7 @@ from .selectors import (
     sku_sales_30d,
 )
 from .services import (
+    membership_mark_used,
     notification_mark_read,
     notification_preferences_set,
     notifications_mark_all_read,
@@ -58,6 +59,7 @@ def switch(request):
         messages.error(request, _("You cannot switch to that shop: you are not a member of it."))
         return redirect(_safe_next(request) or "home")
     request.session[SESSION_KEY] = membership.shop_id
+    membership_mark_used(membership=membership)  # the next sign-in opens this shop
     messages.success(
         request, _("You are now working in %(shop)s.") % {"shop": membership.shop.name}
     )
