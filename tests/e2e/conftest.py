@@ -2,7 +2,7 @@
 
 What a browser test needs, in one place (DESIGN §8):
 
-- ``chromium``: one headless Chromium for the whole run (no network, no first-run noise).
+- ``chromium``: a headless Chromium for the test (no network, no first-run noise).
 - ``demo_marketplace``: a small demo marketplace built by ``seed_demo`` (the command ``make run``
   uses) in the test database; returns a ``Demo`` with the ``demo`` login's shops.
 - ``viewport``: ``"1440"`` or ``"390"`` (a phone). Parametrized over both by default; a test
@@ -54,8 +54,10 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(transaction=True))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
+    # One per test, not per session: a Playwright left running between tests keeps an asyncio
+    # loop in this thread, and a test that starts its own sync_playwright() would then fail.
     # Playwright's sync API runs an event loop in this thread; the live server's database work
     # happens in its own thread, and the test's own ORM calls are plain synchronous calls.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
