@@ -1,5 +1,4 @@
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet, Sum
@@ -130,21 +129,24 @@ def products_page(
     the figures of its products only; by a figure, the figures of the whole shop, its product
     ids (sorted here), then the page's rows and SKUs."""
     qs = products_for_shop(shop=shop, q=q, status=status, category=category, sort="title")
+    page: Page
+    products: list[Product]
     if sort in FIGURE_SORTS:
         sales = product_sales_30d(shop=shop, at=at)
         k = FIGURE_SORTS[sort]
         ids = sorted(qs.values_list("id", flat=True), key=lambda pid: -sales.get(pid, (0, 0))[k])
-        page: Page[Any] = Paginator(ids, per_page).get_page(page_number)
+        page = Paginator(ids, per_page).get_page(page_number)
         rows = {p.pk: p for p in qs.filter(pk__in=list(page.object_list))}
-        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+        products = [rows[pk] for pk in page.object_list if pk in rows]
     else:
         qs = qs.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["title"]))
         page = Paginator(qs, per_page).get_page(page_number)
-        page.object_list = list(page.object_list)
-        sales = product_sales_30d(shop=shop, product_ids=[p.pk for p in page.object_list], at=at)
-    product: Any
-    for product in page.object_list:
-        product.units_30d, product.gmv_30d_minor = sales.get(product.pk, (0, 0))
+        products = list(page.object_list)
+        sales = product_sales_30d(shop=shop, product_ids=[p.pk for p in products], at=at)
+    for product in products:
+        # read by the template (the list's columns and cards), not model fields
+        product.units_30d, product.gmv_30d_minor = sales.get(product.pk, (0, 0))  # type: ignore[attr-defined]
+    page.object_list = products
     return page
 
 
