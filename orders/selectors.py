@@ -465,8 +465,9 @@ class SearchHit:
     detail: str
 
 
-# What the top-bar search looks at, at most (an order number, a buyer id or a SKU code).
+# Order numbers, buyer ids and SKU codes are at most 64 characters; an e-mail at most 254.
 SEARCH_MAX_LENGTH = 64
+SEARCH_CONTACT_MAX_LENGTH = 254
 
 
 def search_shop(*, shop: Shop, q: str, search_contacts: bool = False) -> list[SearchHit]:
@@ -476,7 +477,7 @@ def search_shop(*, shop: Shop, q: str, search_contacts: bool = False) -> list[Se
     from shops.models import Sku
 
     q = q.strip()
-    if not q or len(q) > SEARCH_MAX_LENGTH + 190 or "\x00" in q:
+    if not q or len(q) > SEARCH_CONTACT_MAX_LENGTH or "\x00" in q:
         return []
     hits: list[SearchHit] = []
     if len(q) <= SEARCH_MAX_LENGTH:

@@ -125,6 +125,7 @@ def test_orders_tabs_export_detail_and_search_at_desktop_and_phone_width(
         page.wait_for_url(re.compile(r".*status=paid.*"))
         page.wait_for_load_state("networkidle")
         page.wait_for_selector(".htmx-request", state="detached")
+        page.wait_for_timeout(400)  # the loading indicator's fade-out (app.css, 0.2 s)
         # then: only paid orders, each with its shipping deadline in words
         assert (
             page.locator(".sc-status-tabs .nav-link.active").inner_text().startswith(words["paid"])
