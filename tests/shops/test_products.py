@@ -208,10 +208,7 @@ def test_demo_pictures_exist_for_every_category():
 
     from shops.models import Category
 
-    try:  # the demo's home: demo/ (floor 4), formerly orders/management/demo/
-        catalog = importlib.import_module("demo.catalog")
-    except ImportError:
-        catalog = importlib.import_module("orders.management.demo.catalog")
+    catalog = importlib.import_module("demo.world.catalog")
 
     folder = Path(settings.BASE_DIR) / "static" / "img" / "products"
     assert set(catalog.PRODUCT_IMAGES) == set(Category.values)
