@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from buyers.models import RiskStatus
 from core import clock
@@ -162,4 +163,27 @@ def order_grants_apply(*, order_id: int, kinds: tuple[str, ...], at: datetime) -
                 made.append(grant_issue(rule_id=rule.pk, order=order, coins=coins))
         except DomainError as exc:
             log.warning("coin rule %s skipped for order %s: %s", rule.pk, order.pk, exc.code)
+            if exc.code == "coins_fund_insufficient":
+                _tell_fund_low(order=order, rule=rule, coins=coins)
     return made
+
+
+def _tell_fund_low(*, order: Order, rule: CoinRule, coins: int) -> None:
+    """C-5: issuance the fund cannot cover is refused — and the shop's owners hear about it."""
+    from shops.models import NotificationKind, Role
+    from shops.services import notify
+
+    notify(
+        shop=order.shop,
+        kind=NotificationKind.BALANCE,
+        roles=[Role.OWNER],
+        title=str(_("Coins not issued: the coin fund is too low")),
+        body=str(
+            _(
+                "Rule “%(rule)s” could not give %(coins)s coins for order %(order)s. Top up "
+                "the coin fund from the shop balance."
+            )
+            % {"rule": rule.name, "coins": coins, "order": order.number}
+        ),
+        link="/coins/",
+    )

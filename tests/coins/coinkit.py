@@ -44,10 +44,13 @@ def rule(shop, *, kind=RuleKind.INSTANT_CASHBACK, coins=100, budget=10**9, **kw)
 
 
 def give(shop, buyer, coins: int, *, order=None) -> CoinGrant:
-    """``coins`` granted to ``buyer`` by a fresh rule for a (fresh, paid) order."""
+    """``coins`` granted to ``buyer`` by a fresh rule for a (fresh, paid) order; the rule is
+    stopped afterwards so it grants nothing more."""
     order = order or make_order(shop, buyer, status="paid")
     r = rule(shop, coins=coins)
-    return services.grant_issue(rule_id=r.pk, order=order, coins=coins)
+    grant = services.grant_issue(rule_id=r.pk, order=order, coins=coins)
+    services.rule_stop(shop=shop, rule_id=r.pk)
+    return grant
 
 
 def enable(shop, *products, ratio: int = 3000):
