@@ -19,6 +19,8 @@ TYPES = {"order.created", "order.paid", "order.completed", "order.refunded"}
 
 
 def on_order_placing(sender, *, order, lines, **kwargs) -> None:
+    if not order.coin_deduction_coins and not order.coin_deduction_minor:
+        return  # no coins: not even a savepoint (most orders)
     services.redemption_place(order=order, lines=lines)
 
 
