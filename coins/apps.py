@@ -57,7 +57,10 @@ class CoinsConfig(AppConfig):
     name = "coins"
     verbose_name = _("Coins")
 
-    def ready(self):
+    def ready(self) -> None:
         from core import tiles
 
+        from .consumers import register
+
         tiles.register("coins", order=10, context=home_tile, template="coins/_tile.html")
+        register()  # order events and the checkout guard (SPEC C-3, C-7, C-8)

@@ -1,9 +1,13 @@
-"""SPEC numbers of the coin module (C-1), admin-changeable: the registry is
+"""SPEC numbers of the coin module (C-1, C-3 … C-8), admin-changeable: the registry is
 ``settings.CONSTANCE_CONFIG`` (django-constance, database backend; Django admin → Rule numbers)."""
 
+from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 
 from constance import config
+
+from core.errors import DomainError
 
 
 def opening_region() -> str:
@@ -19,3 +23,149 @@ def min_positive_rate() -> Decimal:
 def violation_window_days() -> int:
     """SPEC C-1(c): no serious violation in this many days."""
     return int(config.COINS_VIOLATION_WINDOW_DAYS)
+
+
+# --- SPEC C-3 … C-8 numbers ------------------------------------------------------------------
+
+# The largest coin count one operation may move: far above any real grant, far below BIGINT.
+MAX_COINS = 10**12
+BP = 10_000  # basis points in 100%
+
+
+def coin_value_minor() -> int:
+    """SPEC C-5: one coin's value in minor units of the shop currency (¥0.01 → 1)."""
+    return int(config.COINS_COIN_VALUE_MINOR)
+
+
+def deduction_cap_bp() -> int:
+    """SPEC C-3: deduction ≤ this share (basis points) of the payable amount before coins."""
+    return int(config.COINS_DEDUCTION_CAP_BP)
+
+
+def deduction_cap_minor() -> int:
+    """SPEC C-3: deduction ≤ this amount (minor units) per order."""
+    return int(config.COINS_DEDUCTION_CAP_MINOR)
+
+
+def fund_display_min_minor() -> int:
+    """SPEC C-4: coins show on products only while the fund holds at least this (minor units)."""
+    return int(config.COINS_FUND_DISPLAY_MIN_MINOR)
+
+
+def lot_lifetime() -> timedelta:
+    """SPEC C-6: coins expire this long after grant."""
+    return timedelta(days=int(config.COINS_LOT_LIFETIME_DAYS))
+
+
+def refund_grace() -> timedelta:
+    """SPEC C-8: lifetime of a grace lot for refunded coins already past their expiry."""
+    return timedelta(days=int(config.COINS_REFUND_GRACE_DAYS))
+
+
+# --- pure guards (no query; the numbers are arguments so tests pin each boundary) ------------
+
+
+def check_coins(coins: object, *, what: str = "coin amount") -> int:
+    """A coin count moved by an operation: a whole number from 1 to ``MAX_COINS``."""
+    if isinstance(coins, bool) or not isinstance(coins, int):
+        raise DomainError(
+            f"The {what} must be a whole number of coins, not {type(coins).__name__}.",
+            code="coins_invalid_amount",
+        )
+    if coins <= 0:
+        raise DomainError(f"The {what} must be more than zero.", code="coins_invalid_amount")
+    if coins > MAX_COINS:
+        raise DomainError(
+            f"The {what} {coins} is above the limit of {MAX_COINS} coins.",
+            code="coins_invalid_amount",
+        )
+    return coins
+
+
+def check_ratio_bp(ratio_bp: object, *, cap_bp: int) -> int:
+    """SPEC C-3: a product's max deduction ratio, basis points from 0 to the order cap (30%)."""
+    if isinstance(ratio_bp, bool) or not isinstance(ratio_bp, int):
+        raise DomainError(
+            "The maximum ratio must be a whole number of basis points.", code="coins_invalid_ratio"
+        )
+    if not 0 <= ratio_bp <= cap_bp:
+        raise DomainError(
+            f"The maximum ratio must be between 0% and {cap_bp / 100:g}%.",
+            code="coins_invalid_ratio",
+        )
+    return ratio_bp
+
+
+def max_deduction_coins(
+    *,
+    payable_before_coins_minor: int,
+    balance: int,
+    lines: Sequence[tuple[int, int]],
+    cap_bp: int,
+    cap_minor: int,
+    coin_value_minor: int,
+) -> int:
+    """SPEC C-3: the most coins one order may deduct.
+
+    ``lines`` are (line total in minor units, the product's max ratio in basis points; 0 when
+    its switch is off). The deduction is ≤ each product's ratio of its lines, ≤ ``cap_bp`` of
+    the payable amount before coins, ≤ ``cap_minor``, and ≤ the buyer's ``balance`` (coins).
+    Every share rounds down: a coin is never granted off a fraction of a fen.
+    """
+    by_products = sum(total * ratio // BP for total, ratio in lines)
+    limit_minor = min(by_products, payable_before_coins_minor * cap_bp // BP, cap_minor)
+    return max(0, min(limit_minor // coin_value_minor, balance))
+
+
+def check_deduction(
+    *,
+    coins: int,
+    minor: int,
+    payable_before_coins_minor: int,
+    balance: int,
+    lines: Sequence[tuple[int, int]],
+    cap_bp: int,
+    cap_minor: int,
+    coin_value_minor: int,
+) -> None:
+    """SPEC C-3 at checkout: raises ``coins_value_mismatch``, ``coins_insufficient`` or
+    ``coins_cap_exceeded`` (the caps without the balance) for a deduction of ``coins``."""
+    check_coins(coins, what="coin deduction")
+    if minor != coins * coin_value_minor:
+        raise DomainError(
+            f"{coins} coins are worth {coins * coin_value_minor} minor units, not {minor}.",
+            code="coins_value_mismatch",
+        )
+    if coins > balance:
+        raise DomainError(
+            f"The buyer holds {balance} coins in this shop, fewer than the {coins} deducted.",
+            code="coins_insufficient",
+        )
+    cap = max_deduction_coins(
+        payable_before_coins_minor=payable_before_coins_minor,
+        balance=coins,
+        lines=lines,
+        cap_bp=cap_bp,
+        cap_minor=cap_minor,
+        coin_value_minor=coin_value_minor,
+    )
+    if coins > cap:
+        raise DomainError(
+            f"At most {cap} coins can be deducted from this order ({cap_bp / 100:g}% of the "
+            f"payable amount, {cap_minor} minor units and each product's maximum ratio); "
+            f"{coins} were asked.",
+            code="coins_cap_exceeded",
+        )
+
+
+def cashback_coins(*, paid_minor: int, percent_bp: int, coin_value_minor: int) -> int:
+    """SPEC C-7: cashback of ``percent_bp`` of what was paid, in whole coins (rounded down)."""
+    return max(0, paid_minor) * percent_bp // BP // coin_value_minor
+
+
+def proportional_coins(*, coins: int, refunded_minor: int, paid_minor: int, full: bool) -> int:
+    """SPEC C-8 on partial refunds: the share of ``coins`` a refund of ``refunded_minor`` (so
+    far, cumulative) out of ``paid_minor`` touches, rounded down; all of them when ``full``."""
+    if full or paid_minor <= 0 or refunded_minor >= paid_minor:
+        return coins
+    return coins * max(0, refunded_minor) // paid_minor

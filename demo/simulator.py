@@ -196,7 +196,9 @@ class World:
         subtotal = sum(q * p for _c, q, p in lines)
         shipping = self.rng.choice([0, 0, 0, 199, 299, 499])
         coupon = self.rng.choice([0, 0, 0, min(300, subtotal // 10)])
-        coins = self.rng.choice([0, 0, 0, 0, min(500, (subtotal + shipping - coupon) // 20)])
+        # No coin deductions: the coins module's checkout guard (SPEC C-3) refuses coins a buyer
+        # does not hold, and the simulator, a plain marketplace client, knows no wallet.
+        coins = 0
         number = self.next_id().replace("sim-", "SIM-")
         order = SimOrder(
             shop=shop,

@@ -20,6 +20,8 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     "factor": ["django.forms.DecimalField", {"min_value": 1, "max_value": 10, "decimal_places": 2}],
     "days": ["django.forms.IntegerField", {"min_value": 1, "max_value": 3650}],
     "minor_units": ["django.forms.IntegerField", {"min_value": 0}],
+    "basis_points": ["django.forms.IntegerField", {"min_value": 0, "max_value": 10000}],
+    "coin_value": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
     "store_level": ["django.forms.IntegerField", {"min_value": 1, "max_value": 5}],
     "region": ["shops.forms.RegionRuleField", {}],
     "currency": ["shops.forms.CurrencyRuleField", {}],
@@ -40,6 +42,39 @@ CONSTANCE_CONFIG = {
     "COINS_VIOLATION_WINDOW_DAYS": (
         30,
         _("SPEC C-1(c): no serious violation in this many days."),
+        "days",
+    ),
+    "COINS_COIN_VALUE_MINOR": (
+        1,
+        _("SPEC C-5: value of one coin in minor units of the shop currency (1 coin = ¥0.01 = 1)."),
+        "coin_value",
+    ),
+    "COINS_DEDUCTION_CAP_BP": (
+        3000,
+        _(
+            "SPEC C-3: coin deduction cap per order, basis points of the payable amount before "
+            "coins (30% = 3000); also the highest max ratio a product can set."
+        ),
+        "basis_points",
+    ),
+    "COINS_DEDUCTION_CAP_MINOR": (
+        50_00,
+        _("SPEC C-3: coin deduction cap per order, minor units (¥50 = 5000)."),
+        "minor_units",
+    ),
+    "COINS_FUND_DISPLAY_MIN_MINOR": (
+        500_00,
+        _("SPEC C-4: coin fund needed for coins to show on products, minor units (¥500 = 50000)."),
+        "minor_units",
+    ),
+    "COINS_LOT_LIFETIME_DAYS": (
+        180,
+        _("SPEC C-6: coins expire this many days after grant."),
+        "days",
+    ),
+    "COINS_REFUND_GRACE_DAYS": (
+        30,
+        _("SPEC C-8: lifetime of a grace lot for refunded coins already past expiry, days."),
         "days",
     ),
     "AFFILIATE_MIN_STORE_LEVEL": (
@@ -90,10 +125,16 @@ CONSTANCE_CONFIG = {
     ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
-    "Coins (SPEC C-1)": (
+    "Coins (SPEC C-1, C-3 to C-8)": (
         "COINS_OPENING_REGION",
         "COINS_MIN_POSITIVE_RATE",
         "COINS_VIOLATION_WINDOW_DAYS",
+        "COINS_COIN_VALUE_MINOR",
+        "COINS_DEDUCTION_CAP_BP",
+        "COINS_DEDUCTION_CAP_MINOR",
+        "COINS_FUND_DISPLAY_MIN_MINOR",
+        "COINS_LOT_LIFETIME_DAYS",
+        "COINS_REFUND_GRACE_DAYS",
     ),
     "Affiliate (SPEC A-2)": ("AFFILIATE_MIN_STORE_LEVEL",),
     "Email marketing (SPEC M-1)": (

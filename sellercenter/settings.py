@@ -284,6 +284,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.order_events_prune_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    # SPEC C-6: the daily expiry (UTC 16:05 = 00:05 in Asia/Shanghai, just past midnight).
+    "coins-expire": {
+        "task": "coins.tasks.coins_expire_task",
+        "schedule": crontab(minute=5, hour=16),
+    },
+    # SPEC C-5: nightly proof that the coin ledger sums to every cached balance.
+    "coins-reconcile": {
+        "task": "coins.tasks.coins_reconcile_task",
+        "schedule": crontab(minute=35, hour=19),
+    },
 }
 
 # Each record is written once, by the root handler: Django's own "django" console handler

@@ -42,6 +42,32 @@ def _fresh_rate_limits(settings):
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
 
 
+@pytest.fixture
+def no_coin_guard():
+    """For platform tests that place orders carrying coins without any coin set-up: the coins
+    module's ``order_placing`` guard (SPEC C-3: no account, no coins → refused) is off."""
+    from coins.consumers import on_order_placing
+    from orders import events
+    from orders.models import Order
+
+    events.order_placing.disconnect(sender=Order, dispatch_uid="coins.redeem")
+    yield
+    events.order_placing.connect(on_order_placing, sender=Order, dispatch_uid="coins.redeem")
+
+
+@pytest.fixture
+def no_module_consumers():
+    """The order event log without the modules' own consumers (coins, …), for tests that count
+    every delivery and handling as their probe's."""
+    from orders import events
+
+    saved = dict(events._CONSUMERS)
+    events._CONSUMERS.clear()
+    yield
+    events._CONSUMERS.clear()
+    events._CONSUMERS.update(saved)
+
+
 # --- tasks: arguments travel as JSON, as through the broker -----------------------------------
 
 

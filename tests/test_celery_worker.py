@@ -43,7 +43,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_the_reconcile_task_from_redis(real_worker_app):
+def test_a_real_worker_runs_the_reconcile_task_from_redis(real_worker_app, no_module_consumers):
     # given: committed orders, and today's figures drifted away from them
     shop = make_shop()
     buyer = make_buyer()

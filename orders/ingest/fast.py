@@ -12,9 +12,12 @@ refuse with the same code. What differs is only how the rows are written:
   pipelined UPDATE;
 * ``ShopDailyStats`` is bumped once per (shop, natural day) through ``orders.stats`` — the same
   definition of each fact's figures the services use, in the same lock order;
-* the ``order_placing`` guard runs for each order, in its own savepoint (a receiver's refusal
-  rejects that order only), and the ``order.created`` / ``order.paid`` rows of the order event
-  log are inserted in event order, in the same transaction, exactly as the services do.
+* the ``order_placing`` guard runs for each order without a savepoint of its own (two round
+  trips per order saved); a refusal is rare, and when one comes the whole run is rolled back
+  and replayed one event at a time on the slow path (``GuardRefused``), where each event has its
+  own savepoint and the refusal rejects that order only; the ``order.created`` /
+  ``order.paid`` rows of the order event log are inserted in event order, in the same
+  transaction, exactly as the services do.
 
 Which events may take this path is decided up front by ``plan``; anything unusual (an order
 with other events in the batch, ids that do not exist yet, duplicates …) goes the slow path.
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from django.db import connection, transaction
+from django.db import connection
 
 from core import clock
 from core.errors import DomainError
@@ -37,6 +40,12 @@ from .base import MAX_YEAR, MIN_YEAR, BatchContext, Outcome, Retryable
 from .rows import insert_objects
 
 FAST_TYPES = frozenset({"order.created", "order.paid"})
+
+
+class GuardRefused(Exception):
+    """An ``order_placing`` receiver refused an order of the run (see the module docstring)."""
+
+
 _PATTERNS = (("order.created",), ("order.paid",), ("order.created", "order.paid"))
 _PAID_FIELDS = ["status", "amount_paid_minor", "payment_method", "paid_at", "updated_at"]
 
@@ -137,10 +146,14 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
             if ev.type == "order.created":
                 order, order_lines = _build(ctx, ev)
                 if guarded:
-                    with transaction.atomic():  # a refusing guard undoes only its own writes
+                    try:
                         domain_events.order_placing.send(
                             sender=Order, order=order, lines=order_lines
                         )
+                    except DomainError as exc:
+                        # Its writes may be half done: the caller rolls the run back and
+                        # replays it on the slow path, where the refusal is this order's alone.
+                        raise GuardRefused(str(exc)) from exc
                 new_orders.append(order)
                 lines[id(order)] = order_lines
                 ctx.fast_orders[key] = order

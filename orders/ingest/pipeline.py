@@ -85,10 +85,11 @@ def _ingest(integration: Integration, events: list) -> list[dict]:
         try:
             with transaction.atomic():
                 done = fast.apply(ctx, items)
-        except IntegrityError:
+        except (IntegrityError, fast.GuardRefused) as exc:
             # A concurrent batch wrote one of these keys first (an order number, a payment or
-            # event id): the run's savepoint is gone; replay it one event at a time.
-            log.info("fast path conflict on %d events; replaying them one by one", len(items))
+            # event id), or a checkout guard refused an order: the run's savepoint is gone;
+            # replay it one event at a time.
+            log.info("fast path run of %d events replayed one by one (%s)", len(items), exc)
             for _i, ev in items:
                 ctx.fast_orders.pop((ev.data.shop_id, ev.data.order_number), None)
             for i, ev in items:

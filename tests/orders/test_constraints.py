@@ -11,7 +11,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import CheckConstraint, UniqueConstraint
+from django.db.models import CheckConstraint, F, UniqueConstraint
 from factories import make_member, make_order, make_review
 
 from buyers.models import Buyer, BuyerRiskDecision
@@ -141,6 +141,146 @@ def _update(obj, **fields):
     type(obj).objects.filter(pk=obj.pk).update(**fields)
 
 
+def _coins(w):
+    """The coin module's rows (SPEC C-1 … C-8), made through its services once per world."""
+    if "coins" not in w:
+        from factories import first_sku, make_feedback, make_product
+
+        from coins import models as cm
+        from coins import services as coins
+        from orders.services import order_refund
+
+        shop, buyer = w["shop"], w["buyer"]
+        make_feedback(w["delivered"], kind="positive")
+        account = coins.account_open(shop=shop)
+        coins.fund_top_up(shop=shop, amount=Money(10_00, "CNY"), idempotency_key="c-top-up")
+        rule = coins.rule_create(
+            shop=shop,
+            name="r",
+            kind="instant_cashback",
+            coins=300,
+            budget_coins=600,
+            starts_at=w["now"],
+        )
+        grant = coins.grant_issue(rule_id=rule.pk, order=w["order"], coins=300)
+        product = make_product(shop)
+        (setting,) = coins.product_deduction_set(
+            shop=shop, product_ids=[product.pk], enabled=True, max_ratio_bp=3000
+        )
+        coin_order = make_order(
+            shop,
+            buyer,
+            sku=first_sku(product),
+            coin_deduction_coins=100,
+            coin_deduction_minor=100,
+        )
+        redemption = cm.CoinRedemption.objects.get(order_number=coin_order.number)
+        coins.redemption_link(order=coin_order)
+        refund = order_refund(
+            order=w["order"], refund_id="c-ref", amount_minor=10_00, refunded_at=w["now"]
+        )
+        coins.order_refund_apply(order_id=w["order"].pk, refund_id=refund.pk, full=False)
+        w["coins"] = {
+            "m": cm,
+            "account": account,
+            "fund": account.fund,
+            "wallet": cm.CoinWallet.objects.get(shop=shop, buyer=buyer),
+            "rule": rule,
+            "grant": grant,
+            "lot": grant.lot,
+            "setting": setting,
+            "redemption": redemption,
+            "part": redemption.parts.get(),
+            "clawback": cm.CoinClawback.objects.get(grant=grant),
+            "movement": cm.CoinMovement.objects.order_by("pk").first(),
+            "coin_order": coin_order,
+        }
+    return w["coins"]
+
+
+def _coin_row(w, model: str, **fields):
+    """A new coin row beside the world's valid one of ``model``, with ``fields`` changed."""
+    c = _coins(w)
+    m, now = c["m"], w["now"]
+    valid = {
+        "CoinAccount": lambda: {"shop": w["shop"], "coin_id": "X-1", "opened_at": now},
+        "CoinWallet": lambda: {"shop": w["shop"], "buyer": w["buyer"], "created_at": now},
+        "CoinRule": lambda: {
+            "shop": w["shop"],
+            "name": "x",
+            "kind": "welcome",
+            "coins": 1,
+            "starts_at": now,
+            "budget_coins": 10,
+            "created_at": now,
+        },
+        "CoinGrant": lambda: {
+            "rule": c["rule"],
+            "order": w["delivered"],
+            "shop": w["shop"],
+            "buyer": w["buyer"],
+            "coins": 1,
+            "created_at": now,
+        },
+        "CoinLot": lambda: {
+            "wallet": c["wallet"],
+            "shop": w["shop"],
+            "source": "grace",
+            "granted": 5,
+            "remaining": 5,
+            "expires_at": now,
+            "created_at": now,
+        },
+        "CoinRedemption": lambda: {
+            "shop": w["shop"],
+            "order_number": "X-9",
+            "buyer": w["buyer"],
+            "wallet": c["wallet"],
+            "coins": 5,
+            "created_at": now,
+        },
+        "CoinRedemptionPart": lambda: {
+            "redemption": c["redemption"],
+            "lot": _coin_row(w, "CoinLot"),
+            "coins": 1,
+        },
+        "CoinRefundReturn": lambda: {
+            "redemption": c["redemption"],
+            "refund_id": 1,
+            "coins": 1,
+            "created_at": now,
+        },
+        "CoinClawback": lambda: {
+            "grant": c["grant"],
+            "refund_id": 10**9,
+            "due": 2,
+            "recovered": 1,
+            "unrecoverable": 1,
+            "created_at": now,
+        },
+        "CoinProductSetting": lambda: {
+            "shop": w["shop"],
+            "product": w["product"],
+            "updated_at": now,
+        },
+        "CoinMovement": lambda: {
+            "shop": w["shop"],
+            "kind": "grant",
+            "coins": 1,
+            "idempotency_key": "x-1",
+            "created_at": now,
+        },
+        "CoinEntry": lambda: {
+            "movement": c["movement"],
+            "shop": w["shop"],
+            "account": "spent",
+            "delta": 1,
+            "created_at": now,
+        },
+    }[model]()
+    return getattr(m, model).objects.create(**{**valid, **fields})
+
+
 # constraint name -> how to violate it (each gets a fresh valid world)
 CASES = {
     # the order event log (DESIGN §1b)
@@ -169,6 +309,87 @@ CASES = {
     "balance_entry_amount_positive": lambda w: _entry(w, amount_minor=0),
     "balance_entry_after_non_negative": lambda w: _entry(w, balance_after_minor=-1),
     "balance_entry_kind_valid": lambda w: _entry(w, kind="gift"),
+    # coins (SPEC C-1 … C-8)
+    "coin_account_status_valid": lambda w: _update(_coins(w)["account"], status="closed"),
+    "CoinAccount.coin_id": lambda w: _coin_row(
+        w, "CoinAccount", shop=w["delivered"].shop, coin_id=_coins(w)["account"].coin_id
+    ),
+    "CoinAccount.shop": lambda w: _coin_row(w, "CoinAccount"),
+    "CoinFund.account": lambda w: _coins(w)["m"].CoinFund.objects.create(
+        account=_coins(w)["account"],
+        shop=_coin_row(
+            w,
+            "CoinAccount",
+            shop=Shop.objects.create(
+                external_id="s-x", name="x", opened_at=w["now"], main_category="toys"
+            ),
+        ).shop,
+    ),
+    "CoinFund.shop": lambda w: _coins(w)["m"].CoinFund.objects.create(
+        account=_coin_row(
+            w,
+            "CoinAccount",
+            shop=Shop.objects.create(
+                external_id="s-x", name="x", opened_at=w["now"], main_category="toys"
+            ),
+        ),
+        shop=w["shop"],
+    ),
+    "coin_fund_non_negative": lambda w: _update(
+        _coins(w)["fund"], available=-1, topped_up=F("topped_up") - F("available") - 1
+    ),
+    "coin_fund_balanced": lambda w: _update(_coins(w)["fund"], available=F("available") + 1),
+    "coin_wallet_shop_buyer_unique": lambda w: _coin_row(w, "CoinWallet"),
+    "coin_wallet_non_negative": lambda w: _update(_coins(w)["wallet"], balance=-1),
+    "coin_rule_kind_valid": lambda w: _coin_row(w, "CoinRule", kind="lottery"),
+    "coin_rule_status_valid": lambda w: _coin_row(w, "CoinRule", status="gone"),
+    "coin_rule_amount_valid": lambda w: _coin_row(w, "CoinRule", coins=0),
+    "coin_rule_amount_valid (share)": lambda w: _coin_row(w, "CoinRule", coins=0, percent_bp=5),
+    "coin_rule_amount_valid (both)": lambda w: _coin_row(
+        w, "CoinRule", kind="completion_cashback", coins=1, percent_bp=5
+    ),
+    "coin_rule_budget_valid": lambda w: _coin_row(w, "CoinRule", budget_coins=0),
+    "coin_rule_budget_valid (over)": lambda w: _update(
+        _coins(w)["rule"], granted_coins=F("budget_coins") + 1
+    ),
+    "coin_rule_window_valid": lambda w: _coin_row(w, "CoinRule", ends_at=w["now"]),
+    "coin_rule_threshold_non_negative": lambda w: _coin_row(w, "CoinRule", threshold_minor=-1),
+    "coin_grant_coins_positive": lambda w: _coin_row(w, "CoinGrant", coins=0),
+    "CoinLot.grant": lambda w: _coin_row(w, "CoinLot", grant=_coins(w)["grant"]),
+    "coin_lot_source_valid": lambda w: _coin_row(w, "CoinLot", source="gift"),
+    "coin_lot_within_granted": lambda w: _update(_coins(w)["lot"], remaining=F("granted") + 1),
+    "coin_lot_within_granted (negative)": lambda w: _coin_row(w, "CoinLot", remaining=-1),
+    "coin_redemption_shop_order_unique": lambda w: _coin_row(
+        w, "CoinRedemption", order_number=_coins(w)["redemption"].order_number
+    ),
+    "CoinRedemption.order": lambda w: _coin_row(w, "CoinRedemption", order=_coins(w)["coin_order"]),
+    "coin_redemption_coins_valid": lambda w: _coin_row(w, "CoinRedemption", coins=0),
+    "coin_redemption_coins_valid (returned)": lambda w: _update(
+        _coins(w)["redemption"], returned=F("coins") + 1
+    ),
+    "coin_redemption_part_unique": lambda w: _coin_row(
+        w, "CoinRedemptionPart", lot=_coins(w)["part"].lot
+    ),
+    "coin_redemption_part_valid": lambda w: _update(_coins(w)["part"], returned=F("coins") + 1),
+    "coin_refund_return_unique": lambda w: [_coin_row(w, "CoinRefundReturn") for _ in range(2)],
+    "coin_refund_return_positive": lambda w: _coin_row(w, "CoinRefundReturn", coins=0),
+    "coin_clawback_unique": lambda w: _coin_row(
+        w, "CoinClawback", refund_id=_coins(w)["clawback"].refund_id
+    ),
+    "coin_clawback_balanced": lambda w: _coin_row(w, "CoinClawback", due=3),
+    "CoinProductSetting.product": lambda w: [_coin_row(w, "CoinProductSetting") for _ in range(2)],
+    "coin_product_ratio_range": lambda w: _update(_coins(w)["setting"], max_ratio_bp=10_001),
+    "CoinMovement.idempotency_key": lambda w: _coin_row(
+        w, "CoinMovement", idempotency_key=_coins(w)["movement"].idempotency_key
+    ),
+    "coin_movement_coins_positive": lambda w: _coin_row(w, "CoinMovement", coins=0),
+    "coin_movement_kind_valid": lambda w: _coin_row(w, "CoinMovement", kind="gift"),
+    "coin_entry_delta_nonzero": lambda w: _coin_row(w, "CoinEntry", delta=0),
+    "coin_entry_account_valid": lambda w: _coin_row(w, "CoinEntry", account="cash"),
+    "coin_entry_wallet_iff_wallet_account": lambda w: _coin_row(w, "CoinEntry", account="wallet"),
+    "coin_entry_wallet_iff_wallet_account (spent)": lambda w: _coin_row(
+        w, "CoinEntry", wallet=_coins(w)["wallet"]
+    ),
     # staff notifications
     "notification_kind_valid": lambda w: Notification.objects.create(
         recipient=w["owner"], shop=w["shop"], kind="gossip", title="x"

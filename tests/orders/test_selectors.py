@@ -69,7 +69,9 @@ def test_c1_positive_feedback_rate_window_edges(shop_a, buyer, posted, counted):
 # --- SPEC C-9 / M-1: GMV -----------------------------------------------------------------------
 
 
-def test_c9_gmv_excludes_the_coin_deduction_but_the_invoice_includes_it(shop_a, buyer, sku_a):
+def test_c9_gmv_excludes_the_coin_deduction_but_the_invoice_includes_it(
+    shop_a, buyer, sku_a, no_coin_guard
+):
     # given: a ¥100 order, ¥10 of it paid with coins, ¥90 paid
     order = make_order(
         shop_a,

@@ -846,7 +846,9 @@ def test_a_partial_refund_is_logged_as_not_full(shop_a, buyer):
     )
 
 
-def test_order_placing_guard_receives_the_lines_and_can_refuse_an_order(shop_a, buyer, sku_a):
+def test_order_placing_guard_receives_the_lines_and_can_refuse_an_order(
+    shop_a, buyer, sku_a, no_coin_guard
+):
     # given: a receiver guarding an invariant of the order (as coins does for SPEC C-3)
     seen = []
 

@@ -1,0 +1,95 @@
+"""The daily expiry (SPEC C-6, C-5): lots past their expiry lose their remaining coins and the
+reservation is released to the fund.
+
+Batched and safe to run twice or concurrently: a batch locks the funds of the due lots it saw
+(``FOR UPDATE SKIP LOCKED``: concurrent runs take other shops), then their wallets and lots in
+primary-key order — the lock order of every coin write (fund → wallet → lots) — and re-reads
+the lots under the locks, so a lot expires once whoever gets there first. Funds skipped while
+busy are taken by a last, waiting pass.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+
+from core import clock
+
+from ..models import CoinFund, CoinLot, CoinWallet, LedgerAccount, MovementKind
+from .ledger import move, save_balances
+
+BATCH = 1000
+
+
+def lots_expire(*, at: datetime | None = None, batch_size: int = BATCH) -> int:
+    """Expire every lot due at ``at`` (default now); returns the coins expired."""
+    at = at or clock.now()
+    total = 0
+    for skip_locked in (True, False):
+        while True:
+            coins, lots = _expire_batch(at=at, batch_size=batch_size, skip_locked=skip_locked)
+            total += coins
+            if not lots:
+                break
+    return total
+
+
+def _due(at: datetime):
+    # Served by the partial index coin_lot_due (expires_at WHERE remaining > 0).
+    return CoinLot.objects.filter(remaining__gt=0, expires_at__lte=at)
+
+
+@transaction.atomic
+def _expire_batch(*, at: datetime, batch_size: int, skip_locked: bool) -> tuple[int, int]:
+    """One batch; returns (coins expired, lots expired)."""
+    seen = list(_due(at).order_by("pk").values_list("shop_id", flat=True)[:batch_size])
+    if not seen:
+        return 0, 0
+    funds = {
+        f.shop_id: f
+        for f in CoinFund.objects.select_for_update(skip_locked=skip_locked)
+        .filter(shop_id__in=set(seen))
+        .order_by("pk")
+    }
+    if not funds:
+        return 0, 0
+    lots = list(_due(at).filter(shop_id__in=funds).order_by("pk")[:batch_size])
+    wallet_ids = sorted({lot.wallet_id for lot in lots})
+    wallets = {
+        w.pk: w
+        for w in CoinWallet.objects.select_for_update().filter(pk__in=wallet_ids).order_by("pk")
+    }
+    # Re-read the lots under the wallet locks: a concurrent run may have expired them already.
+    lots = list(_due(at).select_for_update().filter(pk__in=[lot.pk for lot in lots]).order_by("pk"))
+    if not lots:
+        return 0, 0
+    by_wallet: dict[int, list[CoinLot]] = defaultdict(list)
+    for lot in lots:
+        by_wallet[lot.wallet_id].append(lot)
+    CoinLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(
+        expired=F("expired") + F("remaining"), remaining=0, expired_at=at
+    )
+    # Paused accounts too (C-2: expiry runs on): the account's status is not consulted.
+    touched = defaultdict(list)
+    for wallet_id, wallet_lots in by_wallet.items():
+        wallet = wallets[wallet_id]
+        fund = funds[wallet.shop_id]
+        coins = sum(lot.remaining for lot in wallet_lots)
+        move(
+            fund=fund,
+            kind=MovementKind.EXPIRE,
+            coins=coins,
+            source=LedgerAccount.WALLET,
+            target=LedgerAccount.FUND_AVAILABLE,
+            wallet=wallet,
+            # Each lot expires once, and lot sets are disjoint: first, last and count name it.
+            key=f"expire:{wallet_id}:{wallet_lots[0].pk}-{wallet_lots[-1].pk}:{len(wallet_lots)}",
+            memo=f"{len(wallet_lots)} lots expired",
+        )
+        touched[fund.shop_id].append(wallet)
+    for shop_id, shop_wallets in touched.items():
+        save_balances(funds[shop_id], *shop_wallets)
+    return sum(lot.remaining for lot in lots), len(lots)

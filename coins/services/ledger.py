@@ -1,0 +1,123 @@
+"""Posting to the coin ledger (DESIGN §3): one movement, two entries summing to zero, and the
+cached balances changed with them. Callers hold the locks: fund → rule → wallet → lots, each
+table's rows in primary-key order, inside one transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from core import clock
+from core.errors import DomainError
+
+from ..models import (
+    AccountStatus,
+    CoinAccount,
+    CoinEntry,
+    CoinFund,
+    CoinMovement,
+    CoinWallet,
+    LedgerAccount,
+)
+
+A = LedgerAccount
+
+
+def lock_fund(*, shop_id: int) -> CoinFund:
+    """The shop's fund, locked (the first lock of every coin write in a shop); its account's
+    status is read after the lock, so a pause (which takes the same lock) is never missed."""
+    fund = CoinFund.objects.select_for_update().filter(shop_id=shop_id).first()
+    if fund is None:
+        raise DomainError("This shop has no coin account.", code="coins_no_account")
+    fund.account = CoinAccount.objects.get(pk=fund.account_id)
+    return fund
+
+
+def require_active(fund: CoinFund) -> None:
+    """SPEC C-2: a paused account issues nothing and deducts nothing."""
+    if fund.account.status != AccountStatus.ACTIVE:
+        raise DomainError(
+            "The shop's coin account is paused: no coins are issued or deducted until it is "
+            "resumed.",
+            code="coins_account_paused",
+        )
+
+
+def lock_wallet(*, fund: CoinFund, buyer_id: int, create: bool) -> CoinWallet | None:
+    """The buyer's wallet in the fund's shop, locked (after the fund: the fund lock serialises
+    wallet creation in a shop, so get_or_create cannot race here)."""
+    qs = CoinWallet.objects.select_for_update().filter(shop_id=fund.shop_id, buyer_id=buyer_id)
+    wallet = qs.first()
+    if wallet is None and create:
+        CoinWallet.objects.create(shop_id=fund.shop_id, buyer_id=buyer_id, created_at=clock.now())
+        wallet = qs.get()
+    return wallet
+
+
+def _apply(fund: CoinFund, account: str, wallet: CoinWallet | None, delta: int) -> None:
+    if account == A.SHOP_BALANCE:
+        fund.topped_up -= delta  # the money side: its balance is −topped_up
+    elif account == A.FUND_AVAILABLE:
+        fund.available += delta
+    elif account == A.SPENT:
+        fund.spent += delta
+    elif account == A.WALLET:
+        assert wallet is not None
+        wallet.balance += delta
+        fund.reserved += delta  # a buyer's coins are the fund's reservation (C-5)
+    else:  # pragma: no cover - LedgerAccount is closed
+        raise ValueError(account)
+
+
+def move(
+    *,
+    fund: CoinFund,
+    kind: str,
+    coins: int,
+    source: str,
+    target: str,
+    key: str,
+    wallet: CoinWallet | None = None,
+    order_id: int | None = None,
+    memo: str = "",
+) -> CoinMovement:
+    """Move ``coins`` from ``source`` to ``target`` (one of them may be ``wallet``)."""
+    assert transaction.get_connection().in_atomic_block, "coin movements need a transaction"
+    assert coins > 0
+    now = clock.now()
+    movement = CoinMovement.objects.create(
+        shop_id=fund.shop_id,
+        kind=kind,
+        coins=coins,
+        idempotency_key=key,
+        order_id=order_id,
+        memo=memo[:200],
+        created_at=now,
+    )
+    entries = []
+    for account, delta in ((source, -coins), (target, coins)):
+        w = wallet if account == A.WALLET else None
+        _apply(fund, account, w, delta)
+        entries.append(
+            CoinEntry(
+                movement=movement,
+                shop_id=fund.shop_id,
+                account=account,
+                wallet=w,
+                delta=delta,
+                created_at=now,
+            )
+        )
+    CoinEntry.objects.bulk_create(entries)
+    return movement
+
+
+def save_balances(fund: CoinFund, *wallets: CoinWallet) -> None:
+    """Write the cached balances (the CHECK constraints refuse a negative or unbalanced fund)."""
+    CoinFund.objects.filter(pk=fund.pk).update(
+        available=fund.available,
+        reserved=fund.reserved,
+        spent=fund.spent,
+        topped_up=fund.topped_up,
+    )
+    for w in wallets:
+        CoinWallet.objects.filter(pk=w.pk).update(balance=w.balance)

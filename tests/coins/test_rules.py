@@ -1,0 +1,184 @@
+"""SPEC C-3 … C-8 numbers and pure guards of the coin module, at their exact boundaries."""
+
+from datetime import timedelta
+
+import pytest
+from constance import config
+
+from coins import rules
+from core.errors import DomainError
+
+CAPS = {"cap_bp": 3000, "cap_minor": 50_00, "coin_value_minor": 1}
+
+
+def test_c3_c4_c5_c6_c8_defaults_are_the_spec_numbers(db):
+    assert rules.coin_value_minor() == 1  # C-5: 1 coin = ¥0.01
+    assert rules.deduction_cap_bp() == 3000  # C-3: 30%
+    assert rules.deduction_cap_minor() == 50_00  # C-3: ¥50
+    assert rules.fund_display_min_minor() == 500_00  # C-4: ¥500
+    assert rules.lot_lifetime() == timedelta(days=180)  # C-6
+    assert rules.refund_grace() == timedelta(days=30)  # C-8
+
+
+def test_c3_caps_follow_the_registry(db):
+    config.COINS_DEDUCTION_CAP_MINOR = 10_00
+    config.COINS_DEDUCTION_CAP_BP = 1000
+    config.COINS_LOT_LIFETIME_DAYS = 7
+    assert rules.deduction_cap_minor() == 10_00
+    assert rules.deduction_cap_bp() == 1000
+    assert rules.lot_lifetime() == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("payable", "balance", "lines", "expected"),
+    [
+        # 30% of the payable amount before coins, rounded down
+        (100_00, 10**6, [(100_00, 3000)], 30_00),
+        (100_01, 10**6, [(100_01, 3000)], 30_00),  # 3000.3 -> 3000
+        (99_99, 10**6, [(99_99, 3000)], 29_99),  # 2999.7 -> 2999
+        # ¥50 cap: exactly at it, one fen over, far over
+        (166_66, 10**6, [(166_66, 3000)], 49_99),
+        (166_67, 10**6, [(166_67, 3000)], 50_00),
+        (10_000_00, 10**6, [(10_000_00, 3000)], 50_00),
+        # the buyer's balance binds
+        (100_00, 29_99, [(100_00, 3000)], 29_99),
+        (100_00, 0, [(100_00, 3000)], 0),
+        # each product's own ratio; a product with its switch off contributes nothing
+        (100_00, 10**6, [(100_00, 1000)], 10_00),
+        (200_00, 10**6, [(100_00, 3000), (100_00, 0)], 30_00),
+        (200_00, 10**6, [(100_00, 1000), (100_00, 2000)], 30_00),
+        (200_00, 10**6, [(100_00, 1), (100_00, 1)], 2),
+        # shipping counted in the payable amount, coupons taken off before the 30%
+        (90_00, 10**6, [(100_00, 3000)], 27_00),
+        (0, 10**6, [(100_00, 3000)], 0),
+    ],
+)
+def test_c3_max_deduction_at_each_boundary(payable, balance, lines, expected):
+    assert (
+        rules.max_deduction_coins(
+            payable_before_coins_minor=payable, balance=balance, lines=lines, **CAPS
+        )
+        == expected
+    )
+
+
+def test_c3_c5_coin_value_converts_minor_units_to_coins():
+    # a coin worth 2 fen: ¥30 of cap is 1,500 coins
+    assert (
+        rules.max_deduction_coins(
+            payable_before_coins_minor=100_00,
+            balance=10**6,
+            lines=[(100_00, 3000)],
+            cap_bp=3000,
+            cap_minor=50_00,
+            coin_value_minor=2,
+        )
+        == 15_00
+    )
+
+
+@pytest.mark.parametrize(
+    ("coins", "minor", "balance", "code"),
+    [
+        (30_00, 30_00, 30_00, None),  # exactly the cap and exactly the balance
+        (30_01, 30_01, 10**6, "coins_cap_exceeded"),
+        (30_00, 30_00, 29_99, "coins_insufficient"),
+        (10_00, 10_01, 10**6, "coins_value_mismatch"),
+        (10_00, 9_99, 10**6, "coins_value_mismatch"),
+        (0, 0, 10**6, "coins_invalid_amount"),
+        (-1, -1, 10**6, "coins_invalid_amount"),
+        (1.5, 1, 10**6, "coins_invalid_amount"),
+        (True, 1, 10**6, "coins_invalid_amount"),
+        (10**12 + 1, 10**12 + 1, 10**13, "coins_invalid_amount"),
+    ],
+)
+def test_c3_check_deduction_codes(coins, minor, balance, code):
+    call = dict(
+        coins=coins,
+        minor=minor,
+        payable_before_coins_minor=100_00,
+        balance=balance,
+        lines=[(100_00, 3000)],
+        **CAPS,
+    )
+    if code is None:
+        rules.check_deduction(**call)
+    else:
+        with pytest.raises(DomainError) as exc:
+            rules.check_deduction(**call)
+        assert exc.value.code == code
+
+
+def test_c3_fifty_yuan_cap_names_the_cap_in_the_message():
+    with pytest.raises(DomainError) as exc:
+        rules.check_deduction(
+            coins=50_01,
+            minor=50_01,
+            payable_before_coins_minor=1_000_00,
+            balance=10**6,
+            lines=[(1_000_00, 3000)],
+            **CAPS,
+        )
+    assert exc.value.code == "coins_cap_exceeded"
+    assert "At most 5000 coins" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("ratio", "ok"),
+    [(0, True), (1, True), (3000, True), (3001, False), (-1, False), (30.0, False), (True, False)],
+)
+def test_c3_product_ratio_between_0_and_30_percent(ratio, ok):
+    if ok:
+        assert rules.check_ratio_bp(ratio, cap_bp=3000) == ratio
+    else:
+        with pytest.raises(DomainError) as exc:
+            rules.check_ratio_bp(ratio, cap_bp=3000)
+        assert exc.value.code == "coins_invalid_ratio"
+
+
+@pytest.mark.parametrize(
+    ("coins", "ok"),
+    [(1, True), (10**12, True), (0, False), (-5, False), (10**12 + 1, False), ("5", False)],
+)
+def test_c5_coin_amounts_are_whole_positive_and_bounded(coins, ok):
+    if ok:
+        assert rules.check_coins(coins) == coins
+    else:
+        with pytest.raises(DomainError) as exc:
+            rules.check_coins(coins)
+        assert exc.value.code == "coins_invalid_amount"
+
+
+@pytest.mark.parametrize(
+    ("paid", "bp", "value", "expected"),
+    [
+        (100_00, 500, 1, 5_00),  # 5% of ¥100 = ¥5 = 500 coins
+        (99, 500, 1, 4),  # 4.95 -> 4
+        (100, 500, 1, 5),
+        (100_00, 500, 2, 2_50),
+        (-100, 500, 1, 0),
+        (0, 10_000, 1, 0),
+    ],
+)
+def test_c7_percent_cashback_rounds_down(paid, bp, value, expected):
+    assert rules.cashback_coins(paid_minor=paid, percent_bp=bp, coin_value_minor=value) == expected
+
+
+@pytest.mark.parametrize(
+    ("coins", "refunded", "paid", "full", "expected"),
+    [
+        (1000, 50_00, 100_00, False, 500),
+        (1000, 33_33, 100_00, False, 333),
+        (999, 50_00, 100_00, False, 499),
+        (1000, 0, 100_00, False, 0),
+        (1000, 100_00, 100_00, False, 1000),
+        (1000, 10_00, 100_00, True, 1000),
+        (1000, 10_00, 0, False, 1000),  # nothing was paid (all coins): any refund is full
+        (1000, 120_00, 100_00, False, 1000),
+    ],
+)
+def test_c8_partial_refund_share(coins, refunded, paid, full, expected):
+    assert (
+        rules.proportional_coins(coins=coins, refunded_minor=refunded, paid_minor=paid, full=full)
+        == expected
+    )
