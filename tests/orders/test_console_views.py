@@ -293,7 +293,7 @@ def test_timeline_of_a_tracking_heavy_order_lists_every_scan_once_in_order(shop_
     assert [e.at for e in entries] == sorted(e.at for e in entries)
 
 
-def test_detail_shows_the_full_money_breakdown(owner_client, shop_a, sku_a):
+def test_detail_shows_the_full_money_breakdown(owner_client, shop_a, sku_a, no_coin_guard):
     order = make_order(
         shop_a,
         status="paid",

@@ -175,21 +175,11 @@ def _seller_urls(shop):
     }
 
 
-# The order detail page belongs to the orders pages' owner (issue 7 item 3), whose rework drops
-# its "(SPEC C-9)" tooltips and "line(s)" timeline entry; until then it is expected to fail.
-ORDERS_PAGES_PENDING = {"order-detail"}
-
-
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 @pytest.mark.parametrize(
     "page",
     [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason="orders pages' rework", strict=False)
-            if name in ORDERS_PAGES_PENDING
-            else (),
-        )
+        name
         for name in [
             "dashboard",
             "orders",
