@@ -365,3 +365,19 @@ def test_e3a_a_cancel_rate_on_too_few_orders_raises_no_alarm(shop, client_for):
         attention = client_for.get(reverse("home")).context["attention"]
     # then
     assert not [a for a in attention if "cancel" in a.text]
+
+
+def test_counts_on_every_list_use_the_locale_aware_separator():
+    """Item 8: Django's Chinese formats print 12345 with `intcomma`; `num` keeps the separator
+    in both languages, so no seller template may fall back to `intcomma`."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    templates = Path(settings.BASE_DIR).glob("**/templates/**/*.html")
+    offenders = [
+        str(t)
+        for t in templates
+        if ".venv" not in t.parts and "admin" not in t.parts and "intcomma" in t.read_text()
+    ]
+    assert offenders == []
