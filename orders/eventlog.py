@@ -258,3 +258,18 @@ def retry_now(*, failure_ids: list[int]) -> int:
         if event_ids:
             events.written(event_ids)
     return n
+
+
+def start_consumers_after_history() -> int:
+    """Move every registered consumer's cursor to the newest event (never back): what is in
+    the log now counts as handled. For seeded history only (``seed_demo``): a consumer added to
+    a live system handles the retained log instead. Returns the position (0: empty log)."""
+    newest = OrderEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    if not newest:
+        return 0
+    for c in events.consumers():
+        cursor, _ = ConsumerCursor.objects.get_or_create(consumer=c.name)
+        if cursor.position < newest:
+            cursor.position = newest
+            cursor.save(update_fields=["position", "updated_at"])
+    return newest

@@ -495,3 +495,23 @@ def test_admin_lists_failures_and_retry_now_ends_the_back_off(probe, monkeypatch
     assert not ConsumerFailure.objects.exists()
     cursors = admin_client.get("/admin/orders/consumercursor/")
     assert cursors.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeded_history_is_not_replayed_to_consumers(probe, monkeypatch):
+    # given: a seeded past nobody delivered
+    monkeypatch.setattr(events, "enqueue", lambda ids: None)
+    shop, buyer = make_shop(), make_buyer()
+    make_order(shop, buyer, status="delivered")
+    newest = all_ids()[-1]
+
+    # when: the seed hands the log over as history
+    position = eventlog.start_consumers_after_history()
+
+    # then: the catch-up finds nothing old; a new fact is still delivered
+    assert position == newest
+    assert ConsumerCursor.objects.get(consumer="probe").position == newest
+    assert eventlog.catch_up()["handled"] == 0
+    make_order(shop, buyer, status="pending_payment")
+    assert eventlog.catch_up()["handled"] == 1
+    assert eventlog.start_consumers_after_history() >= newest  # never moves a cursor back

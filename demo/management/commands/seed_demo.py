@@ -36,7 +36,7 @@ from core import clock
 from demo import bulk, hooks
 from demo.world import world
 from demo.world.planner import OrderPlanner
-from orders import services, stats
+from orders import eventlog, services, stats
 from orders.models import (
     Cart,
     CartLine,
@@ -204,6 +204,12 @@ class Command(BaseCommand):
             seeded = hooks.seed_all(shops=[info.shop for info in shops], seed=seed, now=now)
         if seeded:
             self._say(f"  modules: {', '.join(seeded)} ({self._since(t)})")
+        # The seeded past is history, not news: each order-event consumer starts after it (its
+        # module's demo hook seeded whatever it needs), instead of the worker replaying hundreds
+        # of thousands of events through the embedded database at the first beat.
+        moved = eventlog.start_consumers_after_history()
+        if moved:
+            self._say(f"  order event consumers start after event #{moved}")
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Fresh planner statistics, so the first pages and benchmarks after a big seed
             # do not plan their queries for empty tables (autovacuum would take a while).
