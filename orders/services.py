@@ -45,6 +45,11 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+def _log(order: Order, type: str, at: datetime, **payload) -> None:
+    """The order event of a fact just written to ``order`` (same transaction)."""
+    events.record(type, shop_id=order.shop_id, order_id=order.pk, occurred_at=at, **payload)
+
+
 def _figures() -> stats.Deltas:
     """The daily-figure changes of one fact; ``.apply()`` writes them (same transaction)."""
     return stats.Deltas()
@@ -169,13 +174,7 @@ def order_pay(
         shop_id=order.shop_id, placed_at=order.placed_at, paid_at=paid_at, amount_minor=amount_minor
     )
     d.apply()
-    events.record(
-        "order.paid",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=paid_at,
-        amount_minor=amount_minor,
-    )
+    _log(order, "order.paid", paid_at, amount_minor=amount_minor)
     return order
 
 
@@ -190,9 +189,7 @@ def order_cancel(*, order: Order, cancelled_at: datetime, reason: str = "") -> O
     d = _figures()
     d.cancelled(shop_id=order.shop_id, placed_at=order.placed_at, was=was)
     d.apply()
-    events.record(
-        "order.cancelled", shop_id=order.shop_id, order_id=order.pk, occurred_at=cancelled_at
-    )
+    _log(order, "order.cancelled", cancelled_at)
     return order
 
 
@@ -224,7 +221,7 @@ def order_ship(*, order: Order, carrier: str, tracking_number: str, shipped_at: 
     d = _figures()
     d.shipped(shop_id=order.shop_id, placed_at=order.placed_at)
     d.apply()
-    events.record("order.shipped", shop_id=order.shop_id, order_id=order.pk, occurred_at=shipped_at)
+    _log(order, "order.shipped", shipped_at)
     return order
 
 
@@ -256,14 +253,7 @@ def tracking_update(
         for name, value in marks.items():
             setattr(shipment, name, value)
         shipment.save(update_fields=[*marks, "updated_at"])
-    events.record(
-        "tracking.updated",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=occurred_at,
-        tracking_event_id=event.pk,
-        status=status,
-    )
+    _log(order, "tracking.updated", occurred_at, tracking_event_id=event.pk, status=status)
     return event
 
 
@@ -277,9 +267,7 @@ def order_deliver(*, order: Order, delivered_at: datetime) -> Order:
     d = _figures()
     d.delivered(shop_id=order.shop_id, placed_at=order.placed_at)
     d.apply()
-    events.record(
-        "order.delivered", shop_id=order.shop_id, order_id=order.pk, occurred_at=delivered_at
-    )
+    _log(order, "order.delivered", delivered_at)
     return order
 
 
@@ -293,9 +281,7 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     d = _figures()
     d.completed(shop_id=order.shop_id, placed_at=order.placed_at)
     d.apply()
-    events.record(
-        "order.completed", shop_id=order.shop_id, order_id=order.pk, occurred_at=completed_at
-    )
+    _log(order, "order.completed", completed_at)
     return order
 
 
@@ -346,11 +332,10 @@ def order_refund(
         was=was,
     )
     d.apply()  # both day rows in one statement, in (shop, day) order
-    events.record(
+    _log(
+        order,
         "order.refunded",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=refunded_at,
+        refunded_at,
         refund_id=refund.pk,
         amount_minor=amount_minor,
         full=order.refunded_minor == order.amount_paid_minor,
@@ -373,13 +358,7 @@ def dispute_open(
         raise guards.duplicate_error("dispute", dispute_id) from None
     order.disputed = True
     order.save(update_fields=["disputed", "updated_at"])
-    events.record(
-        "dispute.opened",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=opened_at,
-        dispute_id=dispute.pk,
-    )
+    _log(order, "dispute.opened", opened_at, dispute_id=dispute.pk)
     return dispute
 
 
@@ -400,14 +379,7 @@ def dispute_close(*, order: Order, dispute_id: str, closed_at: datetime, outcome
     dispute.save(update_fields=["closed_at", "outcome", "updated_at"])
     order.disputed = False
     order.save(update_fields=["disputed", "updated_at"])
-    events.record(
-        "dispute.closed",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=closed_at,
-        dispute_id=dispute.pk,
-        outcome=outcome,
-    )
+    _log(order, "dispute.closed", closed_at, dispute_id=dispute.pk, outcome=outcome)
     return dispute
 
 
@@ -463,15 +435,7 @@ def review_post(
         shipping=dsr_shipping,
     )
     d.apply()
-    events.record(
-        "review.posted",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=posted_at,
-        review_id=review.pk,
-        sku_id=sku.pk,
-        rating=rating,
-    )
+    _log(order, "review.posted", posted_at, review_id=review.pk, sku_id=sku.pk, rating=rating)
     return review
 
 
@@ -486,14 +450,7 @@ def feedback_post(*, order: Order, kind: str, posted_at: datetime) -> Feedback:
     d = _figures()
     d.feedback(shop_id=order.shop_id, posted_at=posted_at, positive=kind == FeedbackKind.POSITIVE)
     d.apply()
-    events.record(
-        "feedback.posted",
-        shop_id=order.shop_id,
-        order_id=order.pk,
-        occurred_at=posted_at,
-        feedback_id=feedback.pk,
-        kind=kind,
-    )
+    _log(order, "feedback.posted", posted_at, feedback_id=feedback.pk, kind=kind)
     return feedback
 
 
