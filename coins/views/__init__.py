@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 from core.checks import all_passed
 from shops.decorators import shop_required
 
-from .selectors import opening_checks
+from coins.selectors import opening_checks
 
 
 @require_safe
