@@ -1,10 +1,9 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from coins.selectors import opening_checks
 from core.checks import all_passed
 from shops.decorators import shop_required
-
-from coins.selectors import opening_checks
 
 
 @require_safe
