@@ -15,6 +15,8 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sellercenter
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Tests run in parallel (pytest-xdist), one worker per CPU; TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: help run dev test bench mutate lint fmt check lock migrate seed messages clean python
 
@@ -51,7 +53,7 @@ test: $(VENV)/.dev  ## set up, lint, type-check, and run the whole test suite on
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/mypy
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev  ## run the benchmarks (PostgreSQL + Redis; see bench/README.md)
 	@command -v wrk >/dev/null 2>&1 || bin/apt-install wrk

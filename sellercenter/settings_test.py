@@ -6,12 +6,21 @@ import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sellercenter")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist every worker has its own test database (pytest-django adds the worker's
+# suffix) and, here, its own Redis database: worker gwN uses the given number minus N (wrapping
+# within Redis's 16), so one worker's cache, rate limits and broker queues never meet another's.
+# The environment variable itself changes, so processes a test starts inherit the worker's db.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and _worker[2:].isdigit():
+    _base, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    if _db.isdigit():
+        os.environ["REDIS_URL"] = f"{_base}/{(int(_db) - int(_worker[2:])) % 16}"
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 # Private uploads of a test run go to a scratch directory, never into var/.
 os.environ.setdefault("SC_PRIVATE_UPLOADS_DIR", tempfile.mkdtemp(prefix="sc-private-"))
 
-from .settings import *  # noqa: F403
+from .settings import *  # noqa: E402, F403
 
 ALLOWED_HOSTS = ["*"]
 SECURE_SSL_REDIRECT = False

@@ -32,6 +32,22 @@ from kombu.serialization import dumps, loads  # noqa: E402
 
 from shops.models import Role  # noqa: E402
 
+# --- parallel runs (pytest-xdist) ---------------------------------------------------------------
+
+# Tests that start processes the way an operator does (the main database, ports, var/ files,
+# a real Celery worker) share things outside one worker's test database and Redis db: under
+# ``--dist loadgroup`` they all run on one worker, one after another.
+_SERIAL_PATHS = ("ops/", "test_celery_worker.py", "test_settings.py", "test_static.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        relative = Path(item.fspath).resolve().relative_to(tests_dir).as_posix()
+        if relative.startswith(_SERIAL_PATHS):
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
 # --- isolation --------------------------------------------------------------------------------
 
 
