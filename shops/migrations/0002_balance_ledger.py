@@ -4,56 +4,8 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # Ledger rows are immutable in the database itself, not only in Python (DESIGN §3): an UPDATE or
-# DELETE of a balance entry raises, whoever sends it. PostgreSQL: SQLSTATE 23001
-# (restrict_violation), which Django raises as IntegrityError. TRUNCATE stays possible (test
-# database flushes, seed_demo --flush on PostgreSQL). SQLite (the embedded `make run` default):
-# RAISE(ABORT), also an IntegrityError.
-PG_FORWARD = """
-CREATE FUNCTION shops_balanceentry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'shop balance entries are append-only: % refused', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$;
-CREATE TRIGGER shops_balanceentry_append_only
-    BEFORE UPDATE OR DELETE ON shops_balanceentry
-    FOR EACH ROW EXECUTE FUNCTION shops_balanceentry_append_only();
-"""
-PG_REVERSE = """
-DROP TRIGGER IF EXISTS shops_balanceentry_append_only ON shops_balanceentry;
-DROP FUNCTION IF EXISTS shops_balanceentry_append_only();
-"""
-SQLITE_FORWARD = [
-    """CREATE TRIGGER shops_balanceentry_no_update BEFORE UPDATE ON shops_balanceentry
-    BEGIN SELECT RAISE(ABORT, 'shop balance entries are append-only: UPDATE refused'); END;""",
-    """CREATE TRIGGER shops_balanceentry_no_delete BEFORE DELETE ON shops_balanceentry
-    BEGIN SELECT RAISE(ABORT, 'shop balance entries are append-only: DELETE refused'); END;""",
-]
-SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS shops_balanceentry_no_update;",
-    "DROP TRIGGER IF EXISTS shops_balanceentry_no_delete;",
-]
-
-
-def _run(schema_editor, statements):
-    for sql in statements:
-        schema_editor.execute(sql, params=None)  # no placeholders: "%" is PL/pgSQL
-
-
-def append_only_on(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        _run(schema_editor, [PG_FORWARD])
-    elif vendor == "sqlite":
-        _run(schema_editor, SQLITE_FORWARD)
-
-
-def append_only_off(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        _run(schema_editor, [PG_REVERSE])
-    elif vendor == "sqlite":
-        _run(schema_editor, SQLITE_REVERSE)
+# DELETE of a balance entry raises, whoever sends it (core/appendonly.py has the triggers).
+from core.appendonly import append_only_operation
 
 
 def opening_balances(apps, schema_editor):
@@ -146,5 +98,5 @@ class Migration(migrations.Migration):
             model_name='shop',
             name='balance_minor',
         ),
-        migrations.RunPython(append_only_on, append_only_off),
+        append_only_operation(["shops_balanceentry"], "shop balance entries"),
     ]
