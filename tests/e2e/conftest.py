@@ -136,7 +136,7 @@ def log_in():
     return log_in_page
 
 
-def _new_page(chromium, live_server, viewport: str, language: str):
+def new_page(chromium, live_server, viewport: str, language: str):
     context = chromium.new_context(
         viewport=VIEWPORTS[viewport],
         locale="zh-CN" if language == "zh-hans" else "en-US",
@@ -159,7 +159,7 @@ def _new_page(chromium, live_server, viewport: str, language: str):
 @pytest.fixture
 def anonymous_page(chromium, live_server, viewport, language):
     """A page of the viewport and language, not logged in (the login page, errors)."""
-    context, page = _new_page(chromium, live_server, viewport, language)
+    context, page = new_page(chromium, live_server, viewport, language)
     yield page
     context.close()
 
@@ -167,7 +167,7 @@ def anonymous_page(chromium, live_server, viewport, language):
 @pytest.fixture
 def seller_page(chromium, live_server, demo_marketplace, viewport, language):
     """A page logged in as the demo owner, in the viewport and language asked for."""
-    context, page = _new_page(chromium, live_server, viewport, language)
+    context, page = new_page(chromium, live_server, viewport, language)
     log_in_page(page, demo_marketplace.username, demo_marketplace.password)
     yield page
     context.close()

@@ -1,80 +1,22 @@
 """The home dashboard in a real browser (Playwright driving Debian's Chromium, headless), at a
 desktop (1440 px) and a phone (390 px) width, in English and in Simplified Chinese.
 
-Screenshots are kept in tests/artifacts/dashboard-<width>-<language>.png.
+Screenshots are kept in tests/artifacts/dashboard-<width>-<language>.png. The browser, the demo
+marketplace and the logged-in pages are the shared fixtures of tests/e2e/conftest.py.
 """
 
-import os
 import re
-import shutil
-from pathlib import Path
 
-import pytest
-from django.core.management import call_command
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+from .conftest import ARTIFACTS, log_in_page, new_page
 
 
-@pytest.fixture
-def demo_marketplace():
-    call_command(
-        "seed_demo",
-        "--shops",
-        "4",
-        "--buyers",
-        "80",
-        "--orders",
-        "400",
-        "--seed",
-        "11",
-        verbosity=0,
-    )
-
-
-@pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _open_dashboard(browser, live_server, *, width, language):
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=language)
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "demo")
-    page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+def _open_dashboard(chromium, live_server, demo, *, viewport, language):
+    context, page = new_page(chromium, live_server, viewport, language)
+    log_in_page(page, demo.username, demo.password)
+    page.goto(f"{live_server.url}/")
     page.wait_for_selector("canvas[data-dash-chart=gmv]")
     page.wait_for_load_state("networkidle")
-    return page, errors
+    return context, page
 
 
 def _charts_drawn(page) -> bool:
@@ -85,20 +27,25 @@ def _charts_drawn(page) -> bool:
     )
 
 
-VIEWS = [(1440, "en"), (390, "en"), (1440, "zh-hans"), (390, "zh-hans")]
+VIEWS = [("1440", "en"), ("390", "en"), ("1440", "zh-hans"), ("390", "zh-hans")]
 
 
 def test_dashboard_renders_as_a_briefing_at_both_widths_in_both_languages(
-    live_server, demo_marketplace, browser
+    chromium, live_server, demo_marketplace
 ):
+    # One demo marketplace for the four views (seeding it is the slow part).
     ARTIFACTS.mkdir(exist_ok=True)
-    for width, language in VIEWS:
-        _check_dashboard(browser, live_server, width=width, language=language)
+    for viewport, language in VIEWS:
+        _check_dashboard(chromium, live_server, demo_marketplace, viewport, language)
 
 
-def _check_dashboard(browser, live_server, *, width, language):
+def _check_dashboard(chromium, live_server, demo, viewport, language):
     # when: demo opens its dashboard at this width, in this language
-    page, errors = _open_dashboard(browser, live_server, width=width, language=language)
+    context, page = _open_dashboard(
+        chromium, live_server, demo, viewport=viewport, language=language
+    )
+    width = int(viewport)
+    errors = page.console_errors
     short = "zh" if language == "zh-hans" else "en"
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}-{short}.png"), full_page=True)
 
@@ -131,4 +78,4 @@ def _check_dashboard(browser, live_server, *, width, language):
     assert page.locator("#module-tiles > .sc-tile").count() == 4
     # and the page does not scroll sideways
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
-    page.context.close()
+    context.close()
