@@ -205,10 +205,35 @@ def _products_with_price(qs: QuerySet[Product]) -> QuerySet[Product]:
     return qs.select_related("coin_setting").annotate(price_minor=Max("skus__price_minor"))
 
 
+@dataclass(frozen=True)
+class LabelNumbers:
+    """The registry numbers of C-3/C-4, read once per page (each read may be a query)."""
+
+    coin_value_minor: int
+    cap_bp: int
+    cap_minor: int
+    fund_min_minor: int
+
+    @classmethod
+    def read(cls) -> LabelNumbers:
+        return cls(
+            coin_value_minor=rules.coin_value_minor(),
+            cap_bp=rules.deduction_cap_bp(),
+            cap_minor=rules.deduction_cap_minor(),
+            fund_min_minor=rules.fund_display_min_minor(),
+        )
+
+
 def product_coin_status(
-    *, product: Product, account: CoinAccount | None, currency: str
+    *,
+    product: Product,
+    account: CoinAccount | None,
+    currency: str,
+    numbers: LabelNumbers | None = None,
 ) -> ProductCoinStatus:
-    """SPEC C-3/C-4 for a product read through ``_products_with_price`` (no query)."""
+    """SPEC C-3/C-4 for a product read through ``_products_with_price`` (no query when
+    ``numbers`` are given)."""
+    n = numbers or LabelNumbers.read()
     try:
         setting = product.coin_setting
     except CoinProductSetting.DoesNotExist:
@@ -221,15 +246,15 @@ def product_coin_status(
         enabled=enabled,
         approved=product.review_status == ReviewStatus.APPROVED,
         account_active=account is not None and account.active,
-        fund_minor=fund_minor(fund),
-        fund_min_minor=rules.fund_display_min_minor(),
+        fund_minor=fund.available * n.coin_value_minor if fund is not None else 0,
+        fund_min_minor=n.fund_min_minor,
     )
     deduction = rules.label_max_deduction_minor(
         price_minor=price,
         ratio_bp=ratio if enabled else 0,
-        cap_bp=rules.deduction_cap_bp(),
-        cap_minor=rules.deduction_cap_minor(),
-        coin_value_minor=rules.coin_value_minor(),
+        cap_bp=n.cap_bp,
+        cap_minor=n.cap_minor,
+        coin_value_minor=n.coin_value_minor,
     )
     return ProductCoinStatus(
         product=product,

@@ -17,6 +17,7 @@ from coins import rules, services
 from coins.forms import ProductDeductionForm
 from coins.models import CoinProductSetting
 from coins.selectors import (
+    LabelNumbers,
     account_for_shop,
     product_coin_status,
     product_status_queryset,
@@ -126,9 +127,12 @@ def products(request):
     qs = product_status_queryset(shop=shop, account=account, problems_only=problems_only, q=q)
     page = Paginator(qs, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
     reasons = _reasons(shop)
+    numbers = LabelNumbers.read()
     rows = []
     for product in page.object_list:
-        status = product_coin_status(product=product, account=account, currency=shop.currency)
+        status = product_coin_status(
+            product=product, account=account, currency=shop.currency, numbers=numbers
+        )
         explained = []
         for code in status.problems:
             r = dict(reasons[code])
