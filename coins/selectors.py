@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from buyers.models import Buyer
 from core import clock
 from core.checks import Check
 from core.money import Money
@@ -332,12 +333,16 @@ def wallets_for_shop(
     )
 
 
-def get_wallet_for_shop(*, shop: Shop, buyer_id: int) -> CoinWallet:
-    """A buyer's wallet in ``shop``; Http404 for a buyer with no coins there (or another's)."""
+def get_wallet_for_shop(*, shop: Shop, buyer_id: int) -> tuple[Buyer, CoinWallet | None]:
+    """A buyer of ``shop`` (one holding its coins or with an order there) and their wallet
+    (None before their first coins); Http404 for anyone else, so another shop's buyers stay
+    invisible."""
     wallet = CoinWallet.objects.select_related("buyer").filter(shop=shop, buyer_id=buyer_id).first()
-    if wallet is None:
-        raise Http404("This buyer has no coins in this shop.")
-    return wallet
+    if wallet is not None:
+        return wallet.buyer, wallet
+    if not Order.objects.filter(shop=shop, buyer_id=buyer_id).exists():
+        raise Http404("No such buyer in this shop.")
+    return Buyer.objects.get(pk=buyer_id), None
 
 
 @dataclass(frozen=True)
@@ -372,12 +377,12 @@ def buyer_balance(*, shop: Shop, buyer_id: int, at: datetime | None = None) -> B
     )
 
 
-def wallet_lots(*, wallet: CoinWallet) -> QuerySet[CoinLot]:
+def wallet_lots(*, wallet: CoinWallet | None) -> QuerySet[CoinLot]:
     """Provenance of a wallet: every lot with the rule and order that created it, and where its
     coins went (redemptions with their orders; expiry and clawbacks on the lot), newest first.
     A page costs three queries whatever it holds: lots, redemption parts, clawbacks."""
     return (
-        CoinLot.objects.filter(wallet=wallet)
+        (CoinLot.objects.filter(wallet=wallet) if wallet else CoinLot.objects.none())
         .select_related("rule", "order", "grant")
         .prefetch_related("spent_in__redemption__order", "grant__clawbacks")
         .order_by("-created_at", "-id")

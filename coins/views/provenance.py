@@ -60,7 +60,7 @@ def wallets(request):
 def wallet_detail(request, buyer_id: int):
     """One buyer's coins in this shop: every lot with its origin (rule and order, refund
     return or grace lot), expiry and remaining, and where its coins went."""
-    wallet = get_wallet_for_shop(shop=request.shop, buyer_id=buyer_id)
+    buyer, wallet = get_wallet_for_shop(shop=request.shop, buyer_id=buyer_id)
     now = clock.now()
     balance = buyer_balance(shop=request.shop, buyer_id=buyer_id, at=now)
     page = Paginator(wallet_lots(wallet=wallet), settings.SC_PAGE_SIZE).get_page(
@@ -81,7 +81,7 @@ def wallet_detail(request, buyer_id: int):
         )
     context = {
         "wallet": wallet,
-        "buyer": wallet.buyer,
+        "buyer": buyer,
         "balance": balance,
         "page_obj": page,
         "lots": lots,
