@@ -238,3 +238,25 @@ def test_c6_a_buyer_of_the_shop_without_coins_has_an_empty_wallet_page(owner_cli
     assert response.status_code == 200
     assert "No coins received yet." in response.content.decode()
     assert response.context["balance"].coins == 0
+
+
+def test_c6_htmx_requests_get_only_the_swapped_region(owner_client, shop_a, order_a):
+    # given
+    coin_shop(shop_a)
+    buyer = make_buyer()
+    give(shop_a, buyer, 100)
+    regions = {
+        "/coins/fund/": "Top-up: shop balance → available",
+        "/coins/products/": "coin-product-",
+        WALLETS: _wallet_url(buyer),
+        _wallet_url(buyer): 'id="lot-',
+    }
+    for url, marker in regions.items():
+        # when
+        response = owner_client.get(url, headers={"HX-Request": "true"})
+        # then: the region alone, not the page around it
+        body = response.content.decode()
+        assert response.status_code == 200, url
+        assert "<html" not in body, url
+        assert marker in body, url
+        assert "HX-Request" in response["Vary"], url
