@@ -64,3 +64,9 @@ class CoinsConfig(AppConfig):
 
         tiles.register("coins", order=10, context=home_tile, template="coins/_tile.html")
         register()  # order events and the checkout guard (SPEC C-3, C-7, C-8)
+        # The order page's coins section (SPEC C-8/C-9), without orders importing coins.
+        from orders import panels
+
+        from .views.provenance import order_panel
+
+        panels.register("coins", order=10, context=order_panel, template="coins/_order_panel.html")

@@ -169,3 +169,39 @@ def proportional_coins(*, coins: int, refunded_minor: int, paid_minor: int, full
     if full or paid_minor <= 0 or refunded_minor >= paid_minor:
         return coins
     return coins * max(0, refunded_minor) // paid_minor
+
+
+# --- SPEC C-3/C-4: what a product page shows -------------------------------------------------
+
+# Why coins do not show on a product (C-4), in the order the status board lists them.
+REASON_SWITCH_OFF = "switch_off"
+REASON_NOT_APPROVED = "not_approved"
+REASON_ACCOUNT_INACTIVE = "account_inactive"
+REASON_FUND_LOW = "fund_low"
+
+
+def display_problems(
+    *, enabled: bool, approved: bool, account_active: bool, fund_minor: int, fund_min_minor: int
+) -> list[str]:
+    """SPEC C-4: coins show on a product only with its switch on, the product approved, the
+    account active and the fund holding at least ``fund_min_minor``; the failing reasons."""
+    problems = []
+    if not enabled:
+        problems.append(REASON_SWITCH_OFF)
+    if not approved:
+        problems.append(REASON_NOT_APPROVED)
+    if not account_active:
+        problems.append(REASON_ACCOUNT_INACTIVE)
+    if fund_minor < fund_min_minor:
+        problems.append(REASON_FUND_LOW)
+    return problems
+
+
+def label_max_deduction_minor(
+    *, price_minor: int, ratio_bp: int, cap_bp: int, cap_minor: int, coin_value_minor: int
+) -> int:
+    """SPEC C-3: the product page's "up to … off with coins": the product's ratio of its price,
+    ≤ ``cap_bp`` of it and ≤ ``cap_minor``, in whole coins (rounded down)."""
+    price = max(0, price_minor)
+    limit = min(price * ratio_bp // BP, price * cap_bp // BP, cap_minor)
+    return max(0, limit) // coin_value_minor * coin_value_minor

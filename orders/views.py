@@ -21,6 +21,7 @@ from shops.decorators import shop_required
 from shops.models import Carrier
 from shops.selectors import can_see_buyer_contacts
 
+from . import panels
 from .forms import OrderFilterForm, SearchForm
 from .models import Order, OrderStatus, Shipment, TrackingStatus
 from .selectors import (
@@ -442,5 +443,7 @@ def order_detail(request, order_id: int):
         # What the buyer had to pay: items + shipping - coupon - coins (SPEC C-3).
         "payable": order.payable_before_coins - order.coin_deduction,
         "ship_by": ship_by(order=order, now=clock.now()),
+        # Sections of the modules above orders (coins: SPEC C-8/C-9), registered by them.
+        "panels": panels.render_context(request, order),
     }
     return render(request, "orders/detail.html", context)

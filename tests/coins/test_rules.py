@@ -182,3 +182,74 @@ def test_c8_partial_refund_share(coins, refunded, paid, full, expected):
         rules.proportional_coins(coins=coins, refunded_minor=refunded, paid_minor=paid, full=full)
         == expected
     )
+
+
+# --- C-3/C-4: what a product page shows ------------------------------------------------------
+
+
+def test_c4_display_problems_names_every_failing_condition():
+    assert (
+        rules.display_problems(
+            enabled=True,
+            approved=True,
+            account_active=True,
+            fund_minor=500_00,
+            fund_min_minor=500_00,
+        )
+        == []
+    )
+    assert rules.display_problems(
+        enabled=False,
+        approved=False,
+        account_active=False,
+        fund_minor=499_99,
+        fund_min_minor=500_00,
+    ) == ["switch_off", "not_approved", "account_inactive", "fund_low"]
+    assert rules.display_problems(
+        enabled=True, approved=True, account_active=True, fund_minor=499_99, fund_min_minor=500_00
+    ) == ["fund_low"]
+
+
+@pytest.mark.parametrize(
+    ("price", "ratio", "expected"),
+    [
+        (32_00, 1000, 3_20),  # 10% of ¥32
+        (100_00, 3000, 30_00),  # 30%
+        (1_000_00, 3000, 50_00),  # the ¥50 cap
+        (100_00, 5000, 30_00),  # a ratio above the 30% cap is held to it
+        (33, 1000, 3),  # rounded down to a whole coin
+        (0, 3000, 0),
+        (100_00, 0, 0),
+        (-5_00, 3000, 0),  # never a negative label
+    ],
+)
+def test_c3_label_deduction_is_the_smallest_of_ratio_30_percent_and_50_yuan(price, ratio, expected):
+    assert (
+        rules.label_max_deduction_minor(
+            price_minor=price, ratio_bp=ratio, cap_bp=3000, cap_minor=50_00, coin_value_minor=1
+        )
+        == expected
+    )
+
+
+def test_c4_fund_exactly_at_the_minimum_shows_coins():
+    assert (
+        rules.display_problems(
+            enabled=True,
+            approved=True,
+            account_active=True,
+            fund_minor=500_00,
+            fund_min_minor=500_00,
+        )
+        == []
+    )
+
+
+def test_c3_label_deduction_is_whole_coins_of_the_coin_value():
+    # 10% of ¥0.33 is 3 fen; with a coin worth 2 fen that is one coin, 2 fen
+    assert (
+        rules.label_max_deduction_minor(
+            price_minor=33, ratio_bp=1000, cap_bp=3000, cap_minor=50_00, coin_value_minor=2
+        )
+        == 2
+    )

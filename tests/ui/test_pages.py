@@ -24,6 +24,8 @@ SELLER_PAGES = [
     ("orders:list", "Orders", 'action="/orders/"'),
     ("shops:products", "Products", 'action="/shops/products/"'),
     ("coins:index", "Coin marketing", "Opening checks"),
+    ("coins:products", "Coin deduction by product", 'id="coin-products-filter"'),
+    ("coins:wallets", "Buyers' coins", "Every buyer holding coins of your shop"),
     ("affiliate:index", "Affiliate programme", "Programme check"),
     ("mailing:index", "Email marketing", "Eligibility"),
     ("activities:index", "Marketing activities", "Logistics for activities"),

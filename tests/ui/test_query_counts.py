@@ -183,3 +183,45 @@ def test_orders_next_pages_cost_what_the_first_costs(db, settings, query):
     assert len(response.context["page_obj"]) == 5
     assert len(at_third.captured_queries) == len(at_first.captured_queries)
     assert not any("OFFSET" in q["sql"].upper() for q in at_third.captured_queries)
+
+
+def _grow_coins(shop, n):
+    """A coin account with ``n`` fund movements, products with coin settings and wallets."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "coins"))
+    from coinkit import coin_shop, enable, give
+
+    coin_shop(shop)
+    products = [make_product(shop, n_skus=2) for _ in range(n)]
+    enable(shop, *products[: n // 2 + 1])
+    for _ in range(n):
+        give(shop, make_buyer(), 100)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/coins/",
+        "/coins/fund/",
+        "/coins/products/",
+        "/coins/products/?problems=1",
+        "/coins/buyers/",
+    ],
+)
+def test_coin_pages_have_constant_query_counts(db, url, django_assert_max_num_queries):
+    # given: a coin shop with 3 of everything and one with 30
+    small, big = make_shop(name="Small coins"), make_shop(name="Big coins")
+    _grow_coins(small, 3)
+    _grow_coins(big, 30)
+    small_client, big_client = _client_for(small, "small-coins"), _client_for(big, "big-coins")
+    _count(small_client, url)
+    _count(big_client, url)
+    # when
+    few = _count(small_client, url)
+    with django_assert_max_num_queries(CEILING):
+        big_client.get(url)
+    many = _count(big_client, url)
+    # then
+    assert few == many
