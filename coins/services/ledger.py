@@ -1,5 +1,6 @@
 """Posting to the coin ledger (DESIGN §3): one movement, two entries summing to zero, and the
-cached balances changed with them. Callers hold the locks: fund → rule → wallet → lots, each
+cached balances changed with them. Callers hold the locks: fund → budget (the monthly
+ceiling, services/budget.py) → rule → wallet → lots, each
 table's rows in primary-key order, inside one transaction."""
 
 from __future__ import annotations
