@@ -10,8 +10,9 @@ POSITIVE_RATE_MARGIN = Decimal("1.0")
 def home_tile(request, shop):
     """The coin tile: the account's status, coins held by buyers and this month's issuance
     against the ceiling, with warnings (fund below the display minimum, C-4; the ceiling
-    reached). A shop without an account sees its opening checks instead (C-1). Either way a
-    positive rate less than ``POSITIVE_RATE_MARGIN`` points above the minimum is a warning."""
+    reached). A shop without an account sees its opening checks instead (C-1), and a positive
+    rate less than ``POSITIVE_RATE_MARGIN`` points above the minimum is a warning. Two queries
+    (``report_selectors.tile_state`` and, without an account, the opening checks' figures)."""
     from django.urls import reverse
     from django.utils.translation import gettext
 
@@ -20,10 +21,14 @@ def home_tile(request, shop):
     from core.tiles import SEVERITY_CRITICAL, SEVERITY_WARNING, Attention
 
     from . import rules
-    from .report_selectors import coins_money, tile_summary
+    from .report_selectors import coins_money, tile_state
     from .selectors import opening_checks
 
-    checks = opening_checks(shop=shop)
+    state = tile_state(shop=shop)
+    summary = state.summary
+    # The opening checks matter until the account is open (it is never closed, C-2): a shop
+    # with one sees its coins instead.
+    checks = [] if summary is not None else opening_checks(shop=shop, violations=state.violations)
     attention = []
     minimum = rules.min_positive_rate()
     for check in checks:
@@ -47,7 +52,6 @@ def home_tile(request, shop):
                     weight=float(POSITIVE_RATE_MARGIN - (rate - minimum)),
                 )
             )
-    summary = tile_summary(shop=shop)
     if summary is not None:
         display_min = rules.fund_display_min_minor()
         available = coins_money(shop, summary.available)
@@ -84,7 +88,7 @@ def home_tile(request, shop):
     return {
         "title": gettext("Coins"),
         "icon": "bi-coin",
-        "eligible": all_passed(checks),
+        "eligible": summary is not None or all_passed(checks),
         "failed": sum(1 for c in checks if c.passed is False),
         "url": reverse("coins:index"),
         "attention": attention,

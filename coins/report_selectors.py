@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 
 from core import clock
 from core.money import Money
 from orders import selectors as order_selectors
-from shops.models import Shop
+from shops.models import Shop, Violation
 
 from . import rules
 from .models import (
@@ -34,9 +34,11 @@ from .models import (
 PREVIEW_DAYS = 30  # SPEC C-7: "what the rule would have cost over the last 30 days"
 
 
-def coins_money(shop: Shop, coins: int) -> Money:
-    """SPEC C-5: coins' value in the shop currency (1 coin = ¥0.01)."""
-    return Money(coins * rules.coin_value_minor(), shop.currency)
+def coins_money(shop: Shop, coins: int, *, value_minor: int | None = None) -> Money:
+    """SPEC C-5: coins' value in the shop currency (1 coin = ¥0.01). A page converting many
+    figures reads the registry once and passes ``value_minor``."""
+    value = rules.coin_value_minor() if value_minor is None else value_minor
+    return Money(coins * value, shop.currency)
 
 
 def account_for_shop(*, shop: Shop) -> CoinAccount | None:
@@ -340,7 +342,7 @@ def coin_use_comparison(*, shop: Shop, days: int, at: datetime | None = None):
     return order_selectors.orders_by_coin_use(shop=shop, since=since, until=at)
 
 
-# --- tile ------------------------------------------------------------------------------------
+# --- tile ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -351,11 +353,61 @@ class TileSummary:
     guardrail: Guardrail
 
 
-def tile_summary(*, shop: Shop) -> TileSummary | None:
-    """The home tile: the account and its fund (one query), this month against the ceiling
-    (one or two)."""
-    account = account_for_shop(shop=shop)
-    if account is None:
-        return None
+@dataclass(frozen=True)
+class TileState:
+    summary: TileSummary | None  # None: no coin account yet
+    violations: int  # serious violations in the C-1 window (for the opening checks)
+
+
+def tile_state(*, shop: Shop, at: datetime | None = None) -> TileState:
+    """The home tile's reads: one query on the shop row for whether it has a coin account, this
+    month's grants and the serious violations the opening checks count (the filter of
+    ``shops.selectors.serious_violations``, C-1(c)); with an account, a second for the account,
+    its fund and its ceiling row. The tile stays within its two queries."""
+    at = at or clock.now()
+    month = month_start(at)
+    window = timedelta(days=rules.violation_window_days())
+    month_sum = (
+        CoinGrant.objects.filter(
+            shop=OuterRef("pk"),
+            created_at__gte=clock.day_start(month),
+            created_at__lt=clock.day_start(next_month(month)),
+        )
+        .order_by()
+        .values("shop")
+        .annotate(n=Sum("coins"))
+        .values("n")
+    )
+    violations = (
+        Violation.objects.filter(
+            shop=OuterRef("pk"), serious=True, occurred_at__gt=at - window, occurred_at__lte=at
+        )
+        .order_by()
+        .values("shop")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    row = (
+        Shop.objects.filter(pk=shop.pk)
+        .annotate(
+            account_pk=Subquery(CoinAccount.objects.filter(shop=OuterRef("pk")).values("pk")[:1]),
+            month_issued=Subquery(month_sum),
+            serious_count=Subquery(violations),
+        )
+        .values("account_pk", "month_issued", "serious_count")
+        .get()
+    )
+    n = int(row["serious_count"] or 0)
+    if row["account_pk"] is None:
+        return TileState(None, n)
+    account = CoinAccount.objects.select_related("fund", "shop__coin_budget").get(
+        pk=row["account_pk"]
+    )
+    budget = getattr(account.shop, "coin_budget", None)
+    if budget is not None and budget.month == month:
+        guardrail = Guardrail(budget.ceiling_coins, budget.issued_coins, month)
+    else:
+        ceiling = budget.ceiling_coins if budget is not None else None
+        guardrail = Guardrail(ceiling, int(row["month_issued"] or 0), month)
     fund = account.fund
-    return TileSummary(account, fund.reserved, fund.available, guardrail_for_shop(shop=shop))
+    return TileState(TileSummary(account, fund.reserved, fund.available, guardrail), n)

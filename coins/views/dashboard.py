@@ -50,9 +50,10 @@ def dashboard(request):
     totals = coin_totals(shop=shop)
     cmp = coin_use_comparison(shop=shop, days=days)
     roi_page = Paginator(rules_roi(shop=shop), ROI_PAGE).get_page(request.GET.get("page"))
+    value = rules.coin_value_minor()  # one registry read for every conversion below
     roi_rows = []
     for rule in roi_page:
-        cost = coins_money(shop, rule.granted_coins)
+        cost = coins_money(shop, rule.granted_coins, value_minor=value)
         gmv = Money(rule.touched_gmv, shop.currency)
         roi = (Decimal(gmv.amount) / cost.amount).quantize(Decimal("0.1")) if cost.amount else None
         roi_rows.append({"rule": rule, "cost": cost, "gmv": gmv, "roi": roi})
@@ -92,9 +93,9 @@ def dashboard(request):
         "series": series,
         "totals": totals,
         "industry": rules.industry_redemption_percent(),
-        "committed": coins_money(shop, totals.issued),
-        "actual": coins_money(shop, totals.spent),
-        "outstanding_value": coins_money(shop, totals.outstanding),
+        "committed": coins_money(shop, totals.issued, value_minor=value),
+        "actual": coins_money(shop, totals.spent, value_minor=value),
+        "outstanding_value": coins_money(shop, totals.outstanding, value_minor=value),
         "compare": compare,
         "roi_page": roi_page,
         "roi_rows": roi_rows,
