@@ -86,7 +86,7 @@ CONSTANCE_CONFIG = {
     ),
     # SPEC C-10: score = volume points + redemption points + participation points (0-100).
     "COINS_GRADE_VOLUME_FULL_COINS": (
-        200_000,
+        50_000,
         _("SPEC C-10: coins issued in a month that earn all the volume points."),
         "coins",
     ),
