@@ -19,7 +19,7 @@ from django.db.models import F
 from core import clock
 
 from ..models import CoinFund, CoinLot, CoinWallet, LedgerAccount, MovementKind
-from .ledger import move, save_balances
+from .ledger import move_many, save_balances
 
 BATCH = 1000
 
@@ -73,23 +73,28 @@ def _expire_batch(*, at: datetime, batch_size: int, skip_locked: bool) -> tuple[
         expired=F("expired") + F("remaining"), remaining=0, expired_at=at
     )
     # Paused accounts too (C-2: expiry runs on): the account's status is not consulted.
-    touched = defaultdict(list)
+    items = []
     for wallet_id, wallet_lots in by_wallet.items():
         wallet = wallets[wallet_id]
-        fund = funds[wallet.shop_id]
-        coins = sum(lot.remaining for lot in wallet_lots)
-        move(
-            fund=fund,
-            kind=MovementKind.EXPIRE,
-            coins=coins,
-            source=LedgerAccount.WALLET,
-            target=LedgerAccount.FUND_AVAILABLE,
-            wallet=wallet,
-            # Each lot expires once, and lot sets are disjoint: first, last and count name it.
-            key=f"expire:{wallet_id}:{wallet_lots[0].pk}-{wallet_lots[-1].pk}:{len(wallet_lots)}",
-            memo=f"{len(wallet_lots)} lots expired",
+        items.append(
+            (
+                funds[wallet.shop_id],
+                wallet,
+                sum(lot.remaining for lot in wallet_lots),
+                # Each lot expires once, and lot sets are disjoint: first, last and count name it.
+                f"expire:{wallet_id}:{wallet_lots[0].pk}-{wallet_lots[-1].pk}:{len(wallet_lots)}",
+                f"{len(wallet_lots)} lots expired",
+            )
         )
-        touched[fund.shop_id].append(wallet)
-    for shop_id, shop_wallets in touched.items():
-        save_balances(funds[shop_id], *shop_wallets)
+    # One movement per wallet, written two INSERTs per batch; cached balances in two UPDATEs
+    # (wallets in one statement, then each fund of the batch).
+    move_many(
+        kind=MovementKind.EXPIRE,
+        source=LedgerAccount.WALLET,
+        target=LedgerAccount.FUND_AVAILABLE,
+        items=items,
+    )
+    CoinWallet.objects.bulk_update([item[1] for item in items], ["balance"])
+    for fund in {item[0].pk: item[0] for item in items}.values():
+        save_balances(fund)
     return sum(lot.remaining for lot in lots), len(lots)
