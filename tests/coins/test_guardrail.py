@@ -176,3 +176,39 @@ def test_c11_month_boundary_helper():
         ).isoformat()
         == "2026-11-01"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_c11_eight_threads_racing_the_ceiling_never_pass_it(shop_a, owner):
+    # given: 300 coins left under the ceiling and 8 orders each worth a 100-coin grant
+    import threading
+
+    from django.db import connection
+
+    coin_shop(shop_a)
+    services.ceiling_set(shop=shop_a, ceiling_coins=300)
+    r = rule(shop_a, coins=100)
+    orders = [make_order(shop_a, status="paid") for _ in range(8)]
+    barrier = threading.Barrier(8, timeout=60)
+    results: list = [None] * 8
+
+    def run(i):
+        try:
+            barrier.wait()
+            services.grant_issue(rule_id=r.pk, order=orders[i], coins=100)
+            results[i] = "ok"
+        except DomainError as exc:
+            results[i] = exc.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    # then: exactly three grants, the ceiling reached, the owners told once
+    assert sorted(results) == ["coins_ceiling_reached"] * 5 + ["ok"] * 3
+    assert CoinGrant.objects.filter(shop=shop_a).count() == 3
+    assert CoinBudget.objects.get(shop=shop_a).issued_coins == 300
+    assert Notification.objects.filter(kind="auto_pause", shop=shop_a).count() == 1
