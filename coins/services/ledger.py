@@ -5,6 +5,8 @@ table's rows in primary-key order, inside one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 
 from core import clock
@@ -129,7 +131,7 @@ def move_many(
     kind: str,
     source: str,
     target: str,
-    items: list[tuple[CoinFund, CoinWallet | None, int, str, str]],
+    items: Sequence[tuple[CoinFund, CoinWallet | None, int, str, str]],
 ) -> list[CoinMovement]:
     """``move`` for many movements of one kind at once — (fund, wallet, coins, key, memo) each —
     in two INSERTs (movements, then their entries) instead of two per movement: the daily
