@@ -35,7 +35,7 @@ from core.money import Money, exponent
 MAX_ACCOUNTS = 4
 HISTORY_DAYS = 45
 GRANT_ORDERS = 45  # per shop: the demo orders the rules are applied to
-COIN_ORDERS = 10  # per shop: orders that deduct coins
+COIN_ORDERS = 10  # per shop: orders that deduct coins (DEMO-COIN-…, on top of --orders)
 
 
 @contextlib.contextmanager
@@ -210,7 +210,7 @@ def _coin_orders(shop, *, rng: Random, start: datetime, now: datetime) -> None:
                 OrderInput(
                     shop=shop,
                     buyer=wallet.buyer,
-                    number=f"DEMO-COIN-{shop.pk}-{n + 1:03d}",
+                    number=f"DEMO-COIN-{shop.external_id}-{n + 1:03d}",
                     lines=[LineInput(sku=sku, quantity=qty, unit_price_minor=sku.price_minor)],
                     placed_at=at,
                     coin_deduction_coins=coins,
@@ -221,7 +221,7 @@ def _coin_orders(shop, *, rng: Random, start: datetime, now: datetime) -> None:
             services.redemption_link(order=order)
             orders.order_pay(
                 order=order,
-                payment_id=f"demo-coin-pay-{shop.pk}-{n + 1}",
+                payment_id=f"demo-coin-pay-{shop.external_id}-{n + 1}",
                 amount_minor=order.payable_before_coins.amount - order.coin_deduction_minor,
                 method="card",
                 paid_at=at + timedelta(minutes=3),
