@@ -226,6 +226,187 @@ def cmd_integration(args) -> dict:
     return {"key_id": key.group(1), "secret": secret.group(1)}
 
 
+# --- coins: expiry (SPEC C-6) ----------------------------------------------------------------
+
+EXPIRY_SHOP_PREFIX = "bench-expiry-"
+EXPIRY_LOT_COINS = 100
+
+
+def cmd_expiry_setup(args) -> dict:
+    """Two coin shops (``job`` and ``sql`` sides) holding ``--lots`` lots each over ``--wallets``
+    wallets, with a balanced ledger (a top-up, one grant per wallet), written set-based. The
+    ``job`` side's lots are due at ``job_at``, the ``sql`` side's only at ``sql_at``, so each
+    side expires only its own. Ledger rows are append-only: every run makes its own shops."""
+    from django.db import connection, transaction
+
+    from buyers.models import Buyer
+    from buyers.services import buyer_upsert
+    from coins.models import CoinAccount, CoinFund
+    from shops.models import Category
+    from shops.services import shop_upsert
+
+    now = datetime.now(UTC)
+    per = max(1, args.lots // args.wallets)
+    have = Buyer.objects.count()
+    for b in range(have, args.wallets):
+        ext = f"{EXPIRY_SHOP_PREFIX}buyer-{b + 1}"
+        buyer_upsert(external_id=ext, email=f"{ext}@bench.invalid", country="US", registered_at=now)
+    sides = {}
+    for side, due in (("job", now - timedelta(days=1)), ("sql", now + timedelta(days=10))):
+        shop = shop_upsert(
+            external_id=f"{EXPIRY_SHOP_PREFIX}{args.tag}-{side}",
+            name=f"Bench expiry {side} {args.tag}",
+            opened_at=now - timedelta(days=400),
+            main_category=Category.HOME_GARDEN,
+            enterprise_certified=True,
+            store_level=3,
+            store_rating="4.8",
+            currency="CNY",
+        )
+        total = per * args.wallets * EXPIRY_LOT_COINS
+        with transaction.atomic(), connection.cursor() as cur:
+            # A bench fixture: the account without the C-1 checks (no feedback history here).
+            account = CoinAccount.objects.create(
+                shop=shop, coin_id=f"BENCH-{args.tag}-{side}", opened_at=now
+            )
+            CoinFund.objects.create(
+                account=account, shop=shop, topped_up=total, reserved=total, available=0, spent=0
+            )
+            cur.execute(
+                """
+                INSERT INTO coins_coinwallet (shop_id, buyer_id, balance, created_at)
+                SELECT %(shop)s, b.id, %(bal)s, %(now)s
+                FROM (SELECT id FROM buyers_buyer ORDER BY id LIMIT %(w)s) b
+                """,
+                {"shop": shop.pk, "bal": per * EXPIRY_LOT_COINS, "now": now, "w": args.wallets},
+            )
+            cur.execute(
+                """
+                WITH top AS (
+                    INSERT INTO coins_coinmovement
+                        (shop_id, kind, coins, idempotency_key, memo, created_at)
+                    VALUES (%(shop)s, 'top_up', %(total)s, %(key)s, 'bench', %(now)s)
+                    RETURNING id
+                )
+                INSERT INTO coins_coinentry (movement_id, shop_id, account, wallet_id, delta,
+                                             created_at)
+                SELECT top.id, %(shop)s, a.account, NULL, a.delta, %(now)s
+                FROM top, (VALUES ('shop_balance', -%(total)s::bigint),
+                                  ('fund_available', %(total)s::bigint)) a(account, delta)
+                """,
+                {
+                    "shop": shop.pk,
+                    "total": total,
+                    "key": f"bench-top-{args.tag}-{side}",
+                    "now": now,
+                },
+            )
+            cur.execute(
+                """
+                WITH g AS (
+                    INSERT INTO coins_coinmovement
+                        (shop_id, kind, coins, idempotency_key, memo, created_at)
+                    SELECT %(shop)s, 'grant', w.balance, 'bench-grant-' || w.id, 'bench', %(now)s
+                    FROM coins_coinwallet w WHERE w.shop_id = %(shop)s
+                    RETURNING id, coins, substr(idempotency_key, 13)::bigint AS wallet_id
+                )
+                INSERT INTO coins_coinentry (movement_id, shop_id, account, wallet_id, delta,
+                                             created_at)
+                SELECT g.id, %(shop)s, 'fund_available', NULL, -g.coins, %(now)s FROM g
+                UNION ALL
+                SELECT g.id, %(shop)s, 'wallet', g.wallet_id, g.coins, %(now)s FROM g
+                """,
+                {"shop": shop.pk, "now": now},
+            )
+            cur.execute(
+                """
+                INSERT INTO coins_coinlot (wallet_id, shop_id, source, granted, remaining,
+                    expired, clawed_back, expires_at, created_at)
+                SELECT w.id, %(shop)s, 'grant', %(c)s, %(c)s, 0, 0,
+                       %(due)s - g * interval '1 second', %(now)s - interval '180 days'
+                FROM coins_coinwallet w CROSS JOIN generate_series(1, %(per)s) g
+                WHERE w.shop_id = %(shop)s
+                """,
+                {"shop": shop.pk, "c": EXPIRY_LOT_COINS, "due": due, "now": now, "per": per},
+            )
+            cur.execute("ANALYZE coins_coinlot")
+        sides[side] = {"shop_id": shop.pk, "lots": per * args.wallets, "coins": total}
+    return {
+        **sides,
+        "job_at": now.isoformat(),
+        "sql_at": (now + timedelta(days=11)).isoformat(),
+    }
+
+
+# The same work as ``coins.services.lots_expire`` for one shop, in one statement: the due lots
+# expired, one expire movement per wallet with its two entries, wallets and fund updated.
+EXPIRY_SQL = """
+WITH due AS (
+    UPDATE coins_coinlot SET expired = expired + remaining, remaining = 0, expired_at = %(at)s
+    WHERE shop_id = %(shop)s AND remaining > 0 AND expires_at <= %(at)s
+    RETURNING id, wallet_id, expired
+), per_wallet AS (
+    SELECT wallet_id, sum(expired) AS coins, min(id) AS first, max(id) AS last, count(*) AS n
+    FROM due GROUP BY wallet_id
+), wallets AS (
+    UPDATE coins_coinwallet w SET balance = w.balance - p.coins
+    FROM per_wallet p WHERE w.id = p.wallet_id RETURNING w.id
+), fund AS (
+    UPDATE coins_coinfund
+    SET available = available + (SELECT coalesce(sum(coins), 0) FROM per_wallet),
+        reserved = reserved - (SELECT coalesce(sum(coins), 0) FROM per_wallet)
+    WHERE shop_id = %(shop)s RETURNING id
+), mv AS (
+    INSERT INTO coins_coinmovement (shop_id, kind, coins, idempotency_key, memo, created_at)
+    SELECT %(shop)s, 'expire', coins,
+           'expire:' || wallet_id || ':' || first || '-' || last || ':' || n,
+           n || ' lots expired', %(at)s
+    FROM per_wallet
+    RETURNING id, coins, split_part(idempotency_key, ':', 2)::bigint AS wallet_id
+)
+INSERT INTO coins_coinentry (movement_id, shop_id, account, wallet_id, delta, created_at)
+SELECT mv.id, %(shop)s, 'wallet', mv.wallet_id, -mv.coins, %(at)s FROM mv
+UNION ALL
+SELECT mv.id, %(shop)s, 'fund_available', NULL, mv.coins, %(at)s FROM mv
+"""
+
+
+def cmd_expiry_run(args) -> dict:
+    """One side of the expiry benchmark, timed inside the process (Django start-up excluded):
+    ``job`` runs ``coins.services.lots_expire``; ``sql`` runs ``EXPIRY_SQL`` in one
+    transaction. Both then report what is left, to prove they did the same work."""
+    import time
+
+    from django.db import connection, transaction
+    from django.db.models import Sum
+
+    from coins.models import CoinFund, CoinLot, CoinWallet
+    from coins.services import lots_expire
+
+    at = datetime.fromisoformat(args.at)
+    start = time.perf_counter()
+    if args.side == "job":
+        coins = lots_expire(at=at)
+    else:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(EXPIRY_SQL, {"at": at, "shop": args.shop})
+            coins = None
+    seconds = time.perf_counter() - start
+    fund = CoinFund.objects.get(shop_id=args.shop)
+    return {
+        "seconds": seconds,
+        "coins": coins,
+        "left_remaining": CoinLot.objects.filter(shop_id=args.shop).aggregate(n=Sum("remaining"))[
+            "n"
+        ],
+        "left_balance": CoinWallet.objects.filter(shop_id=args.shop).aggregate(n=Sum("balance"))[
+            "n"
+        ],
+        "fund_reserved": fund.reserved,
+        "fund_available": fund.available,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.djangotasks")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -239,6 +420,14 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("ingest-cleanup")
     p = sub.add_parser("integration")
     p.add_argument("--name", required=True)
+    p = sub.add_parser("expiry-setup")
+    p.add_argument("--lots", type=int, default=1_000_000)
+    p.add_argument("--wallets", type=int, default=10_000)
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("expiry-run")
+    p.add_argument("--side", choices=("job", "sql"), required=True)
+    p.add_argument("--shop", type=int, required=True)
+    p.add_argument("--at", required=True)
     args = parser.parse_args(argv)
     _setup()
     handler = {
@@ -246,6 +435,8 @@ def main(argv: list[str] | None = None) -> None:
         "ingest-fixtures": cmd_ingest_fixtures,
         "ingest-cleanup": cmd_ingest_cleanup,
         "integration": cmd_integration,
+        "expiry-setup": cmd_expiry_setup,
+        "expiry-run": cmd_expiry_run,
     }[args.cmd]
     result = handler(args)
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(result, default=str) + "\n")

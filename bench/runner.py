@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest")
+BENCHMARKS = ("dashboard", "ingest", "expiry")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,6 +76,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--ingest-concurrency", type=int, default=3, help="batches in flight (default 3)"
+    )
+    p.add_argument(
+        "--expiry-lots",
+        type=int,
+        default=1_000_000,
+        help="coin lots expired per side of the expiry benchmark (default 1,000,000)",
+    )
+    p.add_argument(
+        "--expiry-wallets",
+        type=int,
+        default=10_000,
+        help="wallets holding those lots (default 10,000; at most the buyers, more are made)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -354,6 +366,74 @@ class Run:
         self.entries.append(Entry.make("ingest.seconds", "s", api.seconds, base.seconds))
         self.entries.append(Entry.make("ingest.server_peak_rss_mb", "MB", rss_kb / 1024))
         log(f"  ingest phase: {time.perf_counter() - t0:.1f} s")
+
+    def _measured_task(self, name: str, *argv: str) -> tuple[dict, float]:
+        """A djangotask in its own measured process: its JSON and its peak RSS (kB)."""
+        path = LOGS / f"{name}.log"
+        path.unlink(missing_ok=True)
+        m = procs.run_measured(
+            [sys.executable, "-m", "bench.djangotasks", *argv], env=self.env, log=path
+        )
+        if m.returncode != 0:
+            raise RuntimeError(f"{name} failed ({m.returncode}); see {path}")
+        marker = "@@BENCH-JSON@@"
+        line = [ln for ln in path.read_text().splitlines() if ln.startswith(marker)][-1]
+        return json.loads(line[len(marker) :]), m.peak_rss_kb
+
+    def bench_expiry(self) -> None:
+        """SPEC C-6: the daily expiry job over ``--expiry-lots`` due lots against one set-based
+        statement doing the same writes (bench/djangotasks.py ``EXPIRY_SQL``), each side on its
+        own shop with the same lots and wallets; each timed inside its process."""
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        setup = self.djangotask(
+            "expiry-setup",
+            "--lots",
+            str(a.expiry_lots),
+            "--wallets",
+            str(a.expiry_wallets),
+            "--tag",
+            tag,
+        )
+        job_side, sql_side = setup["job"], setup["sql"]
+        log(
+            f"expiry: {job_side['lots']:,} lots over {a.expiry_wallets:,} wallets per side "
+            f"(set up in {time.perf_counter() - t0:.1f} s)"
+        )
+        job, job_rss = self._measured_task(
+            "expiry-job",
+            "expiry-run",
+            "--side",
+            "job",
+            "--shop",
+            str(job_side["shop_id"]),
+            "--at",
+            setup["job_at"],
+        )
+        sql, sql_rss = self._measured_task(
+            "expiry-sql",
+            "expiry-run",
+            "--side",
+            "sql",
+            "--shop",
+            str(sql_side["shop_id"]),
+            "--at",
+            setup["sql_at"],
+        )
+        for side, r, total in (("job", job, job_side), ("sql", sql, sql_side)):
+            if r["left_remaining"] or r["left_balance"] or r["fund_reserved"]:
+                raise RuntimeError(f"expiry {side} left coins unexpired: {r}")
+            if r["fund_available"] != total["coins"]:
+                raise RuntimeError(f"expiry {side} released {r['fund_available']}, not {total}")
+        log(f"  job {job['seconds']:8.2f} s   peak RSS {job_rss / 1024:.0f} MB")
+        log(f"  sql {sql['seconds']:8.2f} s   peak RSS {sql_rss / 1024:.0f} MB")
+        self.entries.append(
+            Entry.make("expiry.seconds", "s", job["seconds"], sql["seconds"], "<=2")
+        )
+        self.entries.append(Entry.make("expiry.lots", "lots", job_side["lots"]))
+        self.entries.append(Entry.make("expiry.peak_rss_mb", "MB", job_rss / 1024, sql_rss / 1024))
+        log(f"  expiry phase: {time.perf_counter() - t0:.1f} s")
 
     def _check_api(self, r, what: str) -> None:
         if r.http_errors:

@@ -481,3 +481,73 @@ class CoinReconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'DIFFERENCES'}"
+
+
+class CoinBudget(models.Model):
+    """The shop's monthly issuance ceiling (budget guardrail, C-11): once the coins granted in a
+    calendar month (platform time zone) reach ``ceiling_coins``, grants are refused until the
+    next month or until the ceiling is raised. The account stays active: deduction continues.
+
+    ``month``/``issued_coins`` count this month's grants (updated with each grant under the
+    row lock, after the fund's: fund → budget → rule → wallet → lots); ``notified_month`` is
+    the month the owners were told the ceiling was reached (once a month)."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.PROTECT, related_name="coin_budget")
+    ceiling_coins = models.BigIntegerField(_("monthly issuance ceiling (coins)"), null=True)
+    month = models.DateField(_("month counted"))
+    issued_coins = models.BigIntegerField(_("coins issued in the month"), default=0)
+    notified_month = models.DateField(_("ceiling reached notice sent for"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("coin issuance ceiling")
+        verbose_name_plural = _("coin issuance ceilings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ceiling_coins__isnull=True) | Q(ceiling_coins__gt=0),
+                name="coin_budget_ceiling_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(issued_coins__gte=0), name="coin_budget_issued_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ceiling of {self.shop_id}: {self.ceiling_coins}"
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class CoinGrade(models.Model):
+    """A shop's coin-activity grade for one calendar month (C-10), with the inputs it was
+    computed from, so the grade can always be explained."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="coin_grades")
+    month = models.DateField(_("month"))
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2)
+    issued_coins = models.BigIntegerField(_("coins issued"))
+    redeemed_coins = models.BigIntegerField(_("coins redeemed"))
+    participation = models.IntegerField(_("activities joined"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("coin grade")
+        verbose_name_plural = _("coin grades")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "month"], name="coin_grade_shop_month_unique"),
+            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="coin_grade_valid"),
+            models.CheckConstraint(
+                condition=Q(issued_coins__gte=0, redeemed_coins__gte=0, participation__gte=0),
+                name="coin_grade_inputs_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.month:%Y-%m}: {self.grade}"

@@ -2,8 +2,9 @@
 ``settings.CONSTANCE_CONFIG`` (django-constance, database backend; Django admin → Rule numbers)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from constance import config
 
@@ -205,3 +206,134 @@ def label_max_deduction_minor(
     price = max(0, price_minor)
     limit = min(price * ratio_bp // BP, price * cap_bp // BP, cap_minor)
     return max(0, limit) // coin_value_minor * coin_value_minor
+
+
+# --- SPEC C-10 grade, C-11 dashboard numbers ------------------------------------------------
+
+
+def industry_redemption_percent() -> Decimal:
+    """SPEC C-5/C-11: the industry redemption rate (~63.5%) shown beside the shop's."""
+    return Decimal(str(config.COINS_INDUSTRY_REDEMPTION_PERCENT))
+
+
+@dataclass(frozen=True)
+class GradeNumbers:
+    """SPEC C-10: the grade formula's numbers (registry; pure functions take them as data)."""
+
+    volume_full_coins: int
+    volume_points: Decimal
+    redemption_full_percent: Decimal
+    redemption_points: Decimal
+    participation_full: int
+    participation_points: Decimal
+    a_min: Decimal
+    b_min: Decimal
+    c_min: Decimal
+    a_exposure_factor: Decimal
+    a_search_boost_percent: Decimal
+
+
+def grade_numbers() -> GradeNumbers:
+    return GradeNumbers(
+        volume_full_coins=int(config.COINS_GRADE_VOLUME_FULL_COINS),
+        volume_points=Decimal(str(config.COINS_GRADE_VOLUME_POINTS)),
+        redemption_full_percent=Decimal(str(config.COINS_GRADE_REDEMPTION_FULL_PERCENT)),
+        redemption_points=Decimal(str(config.COINS_GRADE_REDEMPTION_POINTS)),
+        participation_full=int(config.COINS_GRADE_PARTICIPATION_FULL),
+        participation_points=Decimal(str(config.COINS_GRADE_PARTICIPATION_POINTS)),
+        a_min=Decimal(str(config.COINS_GRADE_A_MIN_SCORE)),
+        b_min=Decimal(str(config.COINS_GRADE_B_MIN_SCORE)),
+        c_min=Decimal(str(config.COINS_GRADE_C_MIN_SCORE)),
+        a_exposure_factor=Decimal(str(config.COINS_GRADE_A_EXPOSURE_FACTOR)),
+        a_search_boost_percent=Decimal(str(config.COINS_GRADE_A_SEARCH_BOOST_PERCENT)),
+    )
+
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    grade: str
+    score: Decimal
+    volume_points: Decimal
+    redemption_points: Decimal
+    participation_points: Decimal
+    redemption_percent: Decimal  # redeemed / issued in the month, capped at 100
+
+
+def _share(value: Decimal, full: Decimal, points: Decimal) -> Decimal:
+    if full <= 0:
+        return points
+    return (min(value / full, Decimal(1)) * points).quantize(CENT, ROUND_DOWN)
+
+
+def redemption_percent(*, issued: int, redeemed: int) -> Decimal:
+    """Coins redeemed in a month against coins issued in it, percent (0 when none issued)."""
+    if issued <= 0:
+        return Decimal(0)
+    return min(Decimal(redeemed) * 100 / Decimal(issued), Decimal(100)).quantize(CENT, ROUND_DOWN)
+
+
+def grade_letter(score: Decimal, numbers: GradeNumbers) -> str:
+    if score >= numbers.a_min:
+        return "A"
+    if score >= numbers.b_min:
+        return "B"
+    if score >= numbers.c_min:
+        return "C"
+    return "D"
+
+
+def grade_for(
+    *, issued_coins: int, redeemed_coins: int, participation: int, numbers: GradeNumbers
+) -> GradeResult:
+    """SPEC C-10: a month's grade A-D. Score (0-100) = volume points × min(issued / full
+    volume, 1) + redemption points × min(redemption rate / full rate, 1) + participation points
+    × min(activities joined / full, 1), each share rounded down to 0.01; A from ``a_min``, B from
+    ``b_min``, C from ``c_min``, otherwise D."""
+    rate = redemption_percent(issued=issued_coins, redeemed=redeemed_coins)
+    vol = _share(
+        Decimal(max(0, issued_coins)), Decimal(numbers.volume_full_coins), numbers.volume_points
+    )
+    red = _share(rate, numbers.redemption_full_percent, numbers.redemption_points)
+    part = _share(
+        Decimal(max(0, participation)),
+        Decimal(numbers.participation_full),
+        numbers.participation_points,
+    )
+    score = vol + red + part
+    return GradeResult(grade_letter(score, numbers), score, vol, red, part, rate)
+
+
+@dataclass(frozen=True)
+class GradeGap:
+    """What lifts the grade to ``next_grade``: ``points`` more, e.g. by issuing ``more_coins``
+    more coins at the same redemption rate, or by raising the redemption rate to
+    ``redemption_percent_needed`` at the same volume (None: that lever alone cannot do it)."""
+
+    next_grade: str
+    points: Decimal
+    more_coins: int | None
+    redemption_percent_needed: Decimal | None
+
+
+def grade_gap(result: GradeResult, numbers: GradeNumbers, *, issued_coins: int) -> GradeGap | None:
+    """SPEC C-10 "what lifts your grade": the concrete gap to the next grade (None at A)."""
+    targets = {"D": ("C", numbers.c_min), "C": ("B", numbers.b_min), "B": ("A", numbers.a_min)}
+    if result.grade not in targets:
+        return None
+    nxt, target = targets[result.grade]
+    points = target - result.score
+    more_coins = None
+    vol_needed = target - result.redemption_points - result.participation_points
+    if 0 < vol_needed <= numbers.volume_points:
+        coins_needed = -(-vol_needed * numbers.volume_full_coins // numbers.volume_points)
+        more_coins = max(1, int(coins_needed) - issued_coins)
+    rate_needed = None
+    red_needed = target - result.volume_points - result.participation_points
+    if 0 < red_needed <= numbers.redemption_points and issued_coins > 0:
+        rate_needed = (
+            red_needed * numbers.redemption_full_percent / numbers.redemption_points
+        ).quantize(CENT, ROUND_CEILING)
+    return GradeGap(nxt, points, more_coins, rate_needed)

@@ -34,8 +34,12 @@ from .models import (
 )
 
 
-def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
-    """SPEC C-1: the automatic checks for opening a coin account, each with its measured value."""
+def opening_checks(
+    *, shop: Shop, at: datetime | None = None, violations: int | None = None
+) -> list[Check]:
+    """SPEC C-1: the automatic checks for opening a coin account, each with its measured value.
+    ``violations``: the serious violations in the window when the caller has counted them
+    already (the home tile counts them in its one query)."""
     at = at or clock.now()
     required_region = Region(rules.opening_region())
     min_rate = rules.min_positive_rate()
@@ -125,7 +129,7 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
         )
 
     # (c) no serious violation in the window.
-    n = serious_violations(shop=shop, days=window, at=at)
+    n = serious_violations(shop=shop, days=window, at=at) if violations is None else violations
     checks.append(
         Check(
             code="c1c_violations",

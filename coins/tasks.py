@@ -15,3 +15,10 @@ def coins_expire_task() -> int:
 def coins_reconcile_task() -> bool:
     """Nightly (C-5): prove the ledger sums to every cached balance. True when it does."""
     return services.ledger_reconcile().ok
+
+
+@shared_task(acks_late=True)
+def coins_grade_task() -> int:
+    """Monthly (C-10): store last month's coin-activity grade of every shop with an account.
+    Safe to run twice (one row per shop and month). Returns how many shops were graded."""
+    return services.grades_compute()

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from coins.rules import max_deduction_coins
 from core import clock
 from core.signing import sign
 
@@ -75,6 +76,8 @@ class SimShop:
     external_id: str
     currency: str
     skus: list[tuple[str, int]]  # (code, price in minor units)
+    # SPEC C-3: SKUs whose product has coin deduction on → its max ratio (basis points).
+    coin_ratios: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,10 +108,22 @@ class Stats:
 class World:
     """What the simulator knows, and the next realistic events."""
 
-    def __init__(self, *, shops: list[SimShop], buyers: list[str], seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        shops: list[SimShop],
+        buyers: list[str],
+        seed: int | None = None,
+        wallets: dict[tuple[str, str], int] | None = None,
+        coin_caps: tuple[int, int, int] | None = None,
+    ) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - simulated data, not secrets
         self.shops = shops
         self.buyers = list(buyers)
+        # Coins buyers hold per (shop, buyer) as read at start, spent as the simulator sends
+        # coin orders (SPEC C-3); the caps (share bp, amount minor, coin value minor).
+        self.wallets = dict(wallets or {})
+        self.coin_caps = coin_caps
         self.orders: dict[str, SimOrder] = {}
         run = f"{int(time.time()):x}{self.rng.randrange(16**4):04x}"
         self._ids = (f"sim-{run}-{n}" for n in itertools.count(1))
@@ -191,23 +206,53 @@ class World:
 
     def _new_order(self) -> dict:
         shop = self.rng.choice(self.shops)
-        picks = self.rng.sample(shop.skus, min(len(shop.skus), self.rng.choice([1, 1, 1, 2, 3])))
+        buyer_id = self.rng.choice(self.buyers)
+        holders = [b for (s, b), n in self.wallets.items() if s == shop.external_id and n > 0]
+        # SPEC C-3: now and then a buyer who holds coins in this shop orders products that
+        # take coins (every line must: the checkout guard refuses coins on any other line).
+        spend = bool(self.coin_caps and holders and shop.coin_ratios and self.rng.random() < 0.35)
+        pool = [(c, p) for c, p in shop.skus if c in shop.coin_ratios] if spend else shop.skus
+        spend = spend and bool(pool)
+        if not spend:
+            pool = shop.skus
+        picks = self.rng.sample(pool, min(len(pool), self.rng.choice([1, 1, 1, 2, 3])))
         lines = [(code, self.rng.choice([1, 1, 1, 2, 3]), price) for code, price in picks]
         subtotal = sum(q * p for _c, q, p in lines)
         shipping = self.rng.choice([0, 0, 0, 199, 299, 499])
         coupon = self.rng.choice([0, 0, 0, min(300, subtotal // 10)])
-        # No coin deductions: the coins module's checkout guard (SPEC C-3) refuses coins a buyer
-        # does not hold, and the simulator, a plain marketplace client, knows no wallet.
-        coins = 0
+        coins, value = 0, 1
+        if spend and self.coin_caps:
+            # Within the caps the checkout guard enforces (each product's ratio, 30%, ¥50,
+            # the balance).
+            buyer_id = self.rng.choice(holders)
+            cap_bp, cap_minor, value = self.coin_caps
+            most = max_deduction_coins(
+                payable_before_coins_minor=subtotal + shipping - coupon,
+                balance=self.wallets[(shop.external_id, buyer_id)],
+                lines=[(q * p, shop.coin_ratios.get(c, 0)) for c, q, p in lines],
+                cap_bp=cap_bp,
+                cap_minor=cap_minor,
+                coin_value_minor=value,
+            )
+            coins = self.rng.randint(1, most) if most > 0 else 0
+        key = (shop.external_id, buyer_id)
         number = self.next_id().replace("sim-", "SIM-")
         order = SimOrder(
             shop=shop,
             number=number,
-            buyer_id=self.rng.choice(self.buyers),
+            buyer_id=buyer_id,
             lines=lines,
-            due=subtotal + shipping - coupon - coins,
+            due=subtotal + shipping - coupon - coins * value,
         )
         self.orders[number] = order
+        if coins:
+            self.wallets[key] -= coins
+
+        def undo() -> None:
+            self.orders.pop(number, None)
+            if coins:
+                self.wallets[key] += coins
+
         data = {
             "shop_id": shop.external_id,
             "order_number": number,
@@ -216,13 +261,11 @@ class World:
             "shipping_fee_minor": shipping,
             "coupon_discount_minor": coupon,
             "coin_deduction_coins": coins,
-            "coin_deduction_minor": coins,
+            "coin_deduction_minor": coins * value,
             "payment_method": self.rng.choice(METHODS),
             "lines": [{"sku": c, "quantity": q, "unit_price_minor": p} for c, q, p in lines],
         }
-        return self._event(
-            "order.created", data, self._at(order), undo=lambda: self.orders.pop(number, None)
-        )
+        return self._event("order.created", data, self._at(order), undo=undo)
 
     def _advance(self, o: SimOrder) -> dict:
         ref = {"shop_id": o.shop.external_id, "order_number": o.number}
@@ -388,7 +431,40 @@ def world_from_database(
         if skus:
             shops.append(SimShop(shop.external_id, shop.currency, skus))
     buyers = list(Buyer.objects.order_by("-pk").values_list("external_id", flat=True)[:max_buyers])
-    return World(shops=shops, buyers=buyers, seed=seed)
+    wallets, caps = _coins_from_database(shops, max_buyers=max_buyers)
+    buyers = list(dict.fromkeys(buyers + [b for _s, b in wallets]))
+    return World(shops=shops, buyers=buyers, seed=seed, wallets=wallets, coin_caps=caps)
+
+
+def _coins_from_database(
+    shops: list[SimShop], *, max_buyers: int
+) -> tuple[dict[tuple[str, str], int], tuple[int, int, int]]:
+    """SPEC C-3: coin balances of buyers in the simulated shops and each SKU's deduction ratio,
+    so some new orders spend coins (read at start only, like the rest of the world)."""
+    from coins import rules
+    from coins.models import CoinProductSetting, CoinWallet
+    from shops.models import Sku
+
+    by_ext = {s.external_id: s for s in shops}
+    settings = dict(
+        CoinProductSetting.objects.filter(enabled=True, shop__external_id__in=by_ext).values_list(
+            "product_id", "max_ratio_bp"
+        )
+    )
+    for code, product_id, shop_ext in Sku.objects.filter(product_id__in=settings).values_list(
+        "code", "product_id", "shop__external_id"
+    ):
+        by_ext[shop_ext].coin_ratios[code] = settings[product_id]
+    wallets = {
+        (shop_ext, buyer_ext): balance
+        for shop_ext, buyer_ext, balance in CoinWallet.objects.filter(
+            balance__gt=0, shop__external_id__in=by_ext
+        )
+        .order_by("-balance")
+        .values_list("shop__external_id", "buyer__external_id", "balance")[:max_buyers]
+    }
+    caps = (rules.deduction_cap_bp(), rules.deduction_cap_minor(), rules.coin_value_minor())
+    return wallets, caps
 
 
 def bootstrap_events(world: World, *, shops: int = 3) -> list[dict]:

@@ -501,3 +501,94 @@ def search_shop(*, shop: Shop, q: str, search_contacts: bool = False) -> list[Se
     if buyer is not None:
         hits.append(SearchHit("buyer", buyer[0], buyer[1], ""))
     return hits
+
+
+# --- figures for marketing modules' previews and reports (coins C-7 preview, C-11) ------------
+
+
+@dataclass(frozen=True)
+class OrderSetFigures:
+    """Counts and sums over a set of a shop's orders (one aggregate query each)."""
+
+    orders: int
+    paid_minor: int  # amount paid, less refunds
+
+
+def paid_orders_figures(
+    *, shop: Shop, since: datetime, until: datetime, min_paid_minor: int = 0
+) -> OrderSetFigures:
+    """Orders paid in [since, until) whose amount paid is at least ``min_paid_minor``: one
+    aggregate (index on shop + status; the window narrows it)."""
+    row = Order.objects.filter(
+        shop=shop, paid_at__gte=since, paid_at__lt=until, amount_paid_minor__gte=min_paid_minor
+    ).aggregate(n=Count("id"), paid=Sum("amount_paid_minor"), refunded=Sum("refunded_minor"))
+    return OrderSetFigures(row["n"], (row["paid"] or 0) - (row["refunded"] or 0))
+
+
+def completed_orders_share(
+    *, shop: Shop, since: datetime, until: datetime, share_bp: int, unit_minor: int
+) -> tuple[int, int]:
+    """Orders completed in [since, until), and the sum over them of ⌊(paid − refunded) ×
+    ``share_bp`` / 10,000 / ``unit_minor``⌋ (each order rounded down, in SQL: integer division
+    on both PostgreSQL and SQLite). One aggregate query."""
+    from django.db.models import BigIntegerField, ExpressionWrapper, F
+
+    per_order = ExpressionWrapper(
+        (F("amount_paid_minor") - F("refunded_minor")) * share_bp / (10_000 * unit_minor),
+        output_field=BigIntegerField(),
+    )
+    row = Order.objects.filter(
+        shop=shop, completed_at__gte=since, completed_at__lt=until
+    ).aggregate(n=Count("id"), units=Sum(per_order))
+    return row["n"], int(row["units"] or 0)
+
+
+def first_paid_buyers(
+    *, shop: Shop, since: datetime, until: datetime, exclude_flagged: bool = True
+) -> int:
+    """Buyers whose first paid order in the shop was paid in [since, until) — a welcome
+    grant's audience (SPEC C-7); ``exclude_flagged`` leaves out low-activity buyers and buyers in
+    risk review. One grouped query counted in the database."""
+    from django.db.models import Min
+
+    qs = Order.objects.filter(shop=shop, paid_at__isnull=False)
+    if exclude_flagged:
+        qs = qs.filter(buyer__low_activity=False).exclude(buyer__risk_status="risk_review")
+    firsts = (
+        qs.values("buyer_id")
+        .annotate(first=Min("paid_at"))
+        .filter(first__gte=since, first__lt=until)
+    )
+    return firsts.count()
+
+
+@dataclass(frozen=True)
+class CoinUseComparison:
+    """Orders placed in a window that deducted coins vs the others (SPEC C-11)."""
+
+    coin_orders: int
+    coin_paid_minor: int
+    coin_refunded_orders: int
+    other_orders: int
+    other_paid_minor: int
+    other_refunded_orders: int
+
+
+def orders_by_coin_use(*, shop: Shop, since: datetime, until: datetime) -> CoinUseComparison:
+    """Orders placed in [since, until), paid ones only, split by whether they deducted coins:
+    count, amount paid, and how many were refunded. One aggregate query."""
+    coin = Q(coin_deduction_coins__gt=0)
+    refunded = Q(refunded_minor__gt=0)
+    row = Order.objects.filter(
+        shop=shop, placed_at__gte=since, placed_at__lt=until, paid_at__isnull=False
+    ).aggregate(
+        cn=Count("id", filter=coin),
+        cp=Sum("amount_paid_minor", filter=coin),
+        cr=Count("id", filter=coin & refunded),
+        on=Count("id", filter=~coin),
+        op=Sum("amount_paid_minor", filter=~coin),
+        orf=Count("id", filter=~coin & refunded),
+    )
+    return CoinUseComparison(
+        row["cn"], row["cp"] or 0, row["cr"], row["on"], row["op"] or 0, row["orf"]
+    )

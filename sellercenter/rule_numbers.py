@@ -22,6 +22,8 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     "minor_units": ["django.forms.IntegerField", {"min_value": 0}],
     "basis_points": ["django.forms.IntegerField", {"min_value": 0, "max_value": 10000}],
     "coin_value": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
+    "coins": ["django.forms.IntegerField", {"min_value": 1, "max_value": 10**12}],
+    "activity_count": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
     "store_level": ["django.forms.IntegerField", {"min_value": 1, "max_value": 5}],
     "region": ["shops.forms.RegionRuleField", {}],
     "currency": ["shops.forms.CurrencyRuleField", {}],
@@ -76,6 +78,67 @@ CONSTANCE_CONFIG = {
         30,
         _("SPEC C-8: lifetime of a grace lot for refunded coins already past expiry, days."),
         "days",
+    ),
+    "COINS_INDUSTRY_REDEMPTION_PERCENT": (
+        Decimal("63.5"),
+        _("SPEC C-5/C-11: industry coin redemption rate shown beside the shop's, percent."),
+        "percent",
+    ),
+    # SPEC C-10: score = volume points + redemption points + participation points (0-100).
+    "COINS_GRADE_VOLUME_FULL_COINS": (
+        50_000,
+        _("SPEC C-10: coins issued in a month that earn all the volume points."),
+        "coins",
+    ),
+    "COINS_GRADE_VOLUME_POINTS": (
+        Decimal("50"),
+        _("SPEC C-10: grade points for issuance volume (share of the full volume), 0-100."),
+        "percent",
+    ),
+    "COINS_GRADE_REDEMPTION_FULL_PERCENT": (
+        Decimal("63.5"),
+        _("SPEC C-10: monthly redemption rate that earns all the redemption points, percent."),
+        "percent",
+    ),
+    "COINS_GRADE_REDEMPTION_POINTS": (
+        Decimal("35"),
+        _("SPEC C-10: grade points for the redemption rate (share of the full rate), 0-100."),
+        "percent",
+    ),
+    "COINS_GRADE_PARTICIPATION_FULL": (
+        2,
+        _("SPEC C-10: marketing activities joined in a month that earn all participation points."),
+        "activity_count",
+    ),
+    "COINS_GRADE_PARTICIPATION_POINTS": (
+        Decimal("15"),
+        _("SPEC C-10: grade points for activity participation, 0-100."),
+        "percent",
+    ),
+    "COINS_GRADE_A_MIN_SCORE": (
+        Decimal("80"),
+        _("SPEC C-10: score (0-100) from which the month's grade is A."),
+        "percent",
+    ),
+    "COINS_GRADE_B_MIN_SCORE": (
+        Decimal("60"),
+        _("SPEC C-10: score (0-100) from which the month's grade is B."),
+        "percent",
+    ),
+    "COINS_GRADE_C_MIN_SCORE": (
+        Decimal("40"),
+        _("SPEC C-10: score (0-100) from which the month's grade is C (below: D)."),
+        "percent",
+    ),
+    "COINS_GRADE_A_EXPOSURE_FACTOR": (
+        Decimal("1.8"),
+        _("SPEC C-10: exposure weight multiplier in the coin channel for grade A."),
+        "factor",
+    ),
+    "COINS_GRADE_A_SEARCH_BOOST_PERCENT": (
+        Decimal("12"),
+        _("SPEC C-10: extra search weight for grade A, percent."),
+        "percent",
     ),
     "AFFILIATE_MIN_STORE_LEVEL": (
         3,
@@ -135,6 +198,20 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "COINS_FUND_DISPLAY_MIN_MINOR",
         "COINS_LOT_LIFETIME_DAYS",
         "COINS_REFUND_GRACE_DAYS",
+        "COINS_INDUSTRY_REDEMPTION_PERCENT",
+    ),
+    "Coin grade (SPEC C-10)": (
+        "COINS_GRADE_VOLUME_FULL_COINS",
+        "COINS_GRADE_VOLUME_POINTS",
+        "COINS_GRADE_REDEMPTION_FULL_PERCENT",
+        "COINS_GRADE_REDEMPTION_POINTS",
+        "COINS_GRADE_PARTICIPATION_FULL",
+        "COINS_GRADE_PARTICIPATION_POINTS",
+        "COINS_GRADE_A_MIN_SCORE",
+        "COINS_GRADE_B_MIN_SCORE",
+        "COINS_GRADE_C_MIN_SCORE",
+        "COINS_GRADE_A_EXPOSURE_FACTOR",
+        "COINS_GRADE_A_SEARCH_BOOST_PERCENT",
     ),
     "Affiliate (SPEC A-2)": ("AFFILIATE_MIN_STORE_LEVEL",),
     "Email marketing (SPEC M-1)": (

@@ -294,6 +294,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coins.tasks.coins_reconcile_task",
         "schedule": crontab(minute=35, hour=19),
     },
+    # SPEC C-10: last month's coin grade, on the 1st at 02:10 UTC (10:10 in Asia/Shanghai, so
+    # the platform's month has ended everywhere).
+    "coins-grade": {
+        "task": "coins.tasks.coins_grade_task",
+        "schedule": crontab(minute=10, hour=2, day_of_month=1),
+    },
 }
 
 # Each record is written once, by the root handler: Django's own "django" console handler

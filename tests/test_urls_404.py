@@ -24,6 +24,26 @@ from factories import make_buyer, make_order
 
 from shops.services import notify
 
+
+def _coin_rule_of(shop):
+    """A coin issuance rule of ``shop`` (SPEC C-7), its account opened through the services."""
+    from factories import make_feedback
+
+    from coins import services
+    from core import clock
+
+    make_feedback(make_order(shop, status="delivered"), kind="positive")
+    services.account_open(shop=shop)
+    return services.rule_create(
+        shop=shop,
+        name="Rule",
+        kind="instant_cashback",
+        coins=1,
+        budget_coins=10,
+        starts_at=clock.now(),
+    )
+
+
 SKIP_PREFIXES = ("admin/", "api/", "i18n/")
 
 # URLs that take an id but are not shop-scoped seller pages, with the reason. Keep it short.
@@ -49,6 +69,7 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
     "buyer_id": lambda p: p.buyer_a.pk,
     "shipment_id": lambda p: p.order_a.shipment.pk,
     "file_id": lambda p: _private_file_of(p.shop_a).pk,
+    "rule_id": lambda p: _coin_rule_of(p.shop_a).pk,
     # A notification to shop A's owner (the persona whose client asks for it).
     "notification_id": lambda p: (
         notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk

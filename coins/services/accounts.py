@@ -275,3 +275,49 @@ def rule_stop(*, shop: Shop, rule_id: int) -> CoinRule:
         rule.status = RuleStatus.STOPPED
         rule.save(update_fields=["status"])
     return rule
+
+
+@transaction.atomic
+def rule_update(
+    *,
+    shop: Shop,
+    rule_id: int,
+    name: str,
+    ends_at: datetime | None,
+    budget_coins: int,
+    stackable: bool,
+) -> CoinRule:
+    """SPEC C-7: edit what is safe to change on a live rule: its name, its end, its budget
+    (never below what it has granted) and whether it stacks. What a grant is worth, its kind
+    and its start stay as created (past grants were made under them: stop the rule and create
+    another). A stopped rule stays stopped and cannot be edited. Locks: fund → rule."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > NAME_MAX:
+        raise DomainError(
+            f"A rule needs a name of 1 to {NAME_MAX} characters.", code="invalid_name"
+        )
+    rules.check_coins(budget_coins, what="budget")
+    lock_fund(shop_id=shop.pk)  # the grant path's first lock: fund → rule
+    rule = CoinRule.objects.select_for_update().filter(pk=rule_id, shop=shop).first()
+    if rule is None:
+        raise DomainError("No such rule in this shop.", code="not_found")
+    if rule.status == RuleStatus.STOPPED:
+        raise DomainError(
+            "A stopped rule cannot be edited: create a new rule instead.",
+            code="coins_rule_stopped",
+        )
+    if budget_coins < rule.granted_coins:
+        raise DomainError(
+            f"The rule has already granted {rule.granted_coins} coins: the budget cannot be lower.",
+            code="coins_invalid_rule",
+        )
+    if not rule.percent_bp and rule.coins > budget_coins:
+        raise DomainError("A grant cannot exceed the budget.", code="coins_invalid_rule")
+    if ends_at is not None and ends_at <= rule.starts_at:
+        raise DomainError("The rule must end after it starts.", code="coins_invalid_rule")
+    rule.name, rule.ends_at, rule.budget_coins = name, ends_at, budget_coins
+    rule.stackable = bool(stackable)
+    if rule.granted_coins >= rule.budget_coins:
+        rule.status = RuleStatus.STOPPED  # C-7: the budget is spent
+    rule.save(update_fields=["name", "ends_at", "budget_coins", "stackable", "status"])
+    return rule

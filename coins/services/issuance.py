@@ -27,6 +27,7 @@ from ..models import (
     RuleKind,
     RuleStatus,
 )
+from .budget import ceiling_reached_notify, check_ceiling, count_grant, lock_budget
 from .ledger import lock_fund, lock_wallet, move, require_active, save_balances
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,12 @@ def grant_issue(*, rule_id: int, order: Order, coins: object) -> CoinGrant:
     """Grant ``coins`` under rule ``rule_id`` for ``order``: reserve them in the fund (C-5) and
     add a lot expiring after the lot lifetime (C-6). Idempotent per (rule, order): a second
     call returns the first grant. Refused (nothing written) when the account is paused, the
-    rule is stopped or out of budget, or the fund cannot cover the coins."""
+    rule is stopped or out of budget, the month's issuance ceiling would be passed, or the fund
+    cannot cover the coins. Locks: fund → budget → rule → wallet (DESIGN §3)."""
     n = rules.check_coins(coins, what="grant")
     fund = lock_fund(shop_id=order.shop_id)
+    now = clock.now()
+    budget = lock_budget(shop_id=order.shop_id, now=now)
     rule = CoinRule.objects.select_for_update().filter(pk=rule_id, shop_id=order.shop_id).first()
     if rule is None:
         raise DomainError("No such rule in this shop.", code="not_found")
@@ -58,13 +62,13 @@ def grant_issue(*, rule_id: int, order: Order, coins: object) -> CoinGrant:
             f"budget left, fewer than {n}.",
             code="coins_budget_exhausted",
         )
+    check_ceiling(budget, n)  # the guardrail: exactly at the ceiling passes, one over does not
     if fund.available < n:
         raise DomainError(
             f"The coin fund has {fund.available} coins available, fewer than the {n} to "
             "issue: top it up from the shop balance.",
             code="coins_fund_insufficient",
         )
-    now = clock.now()
     wallet = lock_wallet(fund=fund, buyer_id=order.buyer_id, create=True)
     assert wallet is not None
     try:
@@ -107,6 +111,7 @@ def grant_issue(*, rule_id: int, order: Order, coins: object) -> CoinGrant:
         rule.status = RuleStatus.STOPPED  # C-7: a rule stops when its budget is spent
     rule.save(update_fields=["granted_coins", "status"])
     save_balances(fund, wallet)
+    count_grant(budget, n)
     return grant
 
 
@@ -165,6 +170,8 @@ def order_grants_apply(*, order_id: int, kinds: tuple[str, ...], at: datetime) -
             log.warning("coin rule %s skipped for order %s: %s", rule.pk, order.pk, exc.code)
             if exc.code == "coins_fund_insufficient":
                 _tell_fund_low(order=order, rule=rule, coins=coins)
+            elif exc.code == "coins_ceiling_reached":
+                ceiling_reached_notify(shop_id=order.shop_id)
     return made
 
 

@@ -311,14 +311,52 @@ def flush_marketplace() -> None:
             cursor.execute(f"TRUNCATE {tables} CASCADE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
-    # Elsewhere: children before parents, one transaction. A table that only marketplace
-    # tables reference is emptied with one DELETE (the ORM would fetch every id to cascade);
-    # one that other apps reference goes through the ORM, which applies their on_delete.
-    inside = set(MARKETPLACE_MODELS)
+    # Elsewhere (SQLite): TRUNCATE … CASCADE by hand, in one transaction. Every table that
+    # references a marketplace table, directly or through another such table (the modules'
+    # rows about shops and orders: coin ledgers, shop balance entries, notifications, …), is
+    # emptied with the marketplace tables, with one DELETE each — as PostgreSQL's CASCADE
+    # does, and never through the ORM, whose PROTECT foreign keys (ledgers) would refuse.
+    # Append-only ledgers refuse a DELETE with a trigger (coins 0002, shops 0002): their
+    # DELETE triggers are dropped for the flush and created again in the same transaction.
+    tables = _cascade_tables()
+    quoted = {connection.ops.quote_name(t) for t in tables}
     with transaction.atomic(), connection.cursor() as cursor:
-        for model in MARKETPLACE_MODELS:
-            if all(rel.related_model in inside for rel in model._meta.related_objects):
-                table = connection.ops.quote_name(model._meta.db_table)
-                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table name from model meta
-            else:
-                model._default_manager.all().delete()
+        cursor.execute("PRAGMA defer_foreign_keys = ON")
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE "
+            "'%BEFORE DELETE%'"
+        )
+        triggers = [(name, sql) for name, sql in cursor.fetchall()]
+        triggers = [
+            (n, sql) for n, sql in triggers if any(f" ON {t}" in sql for t in tables | quoted)
+        ]
+        for name, _sql in triggers:
+            cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+        for table in tables:
+            # table names from model meta
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        for _name, sql in triggers:
+            cursor.execute(sql)
+
+
+def _cascade_tables() -> set[str]:
+    """The marketplace tables and every table whose rows reference them, transitively."""
+    from django.apps import apps
+
+    inside = set(MARKETPLACE_MODELS)
+    grew = True
+    while grew:
+        grew = False
+        for model in apps.get_models(include_auto_created=True):
+            if model in inside:
+                continue
+            if any(
+                f.concrete
+                and f.is_relation
+                and (f.many_to_one or f.one_to_one)
+                and f.related_model in inside
+                for f in model._meta.get_fields()
+            ):
+                inside.add(model)
+                grew = True
+    return {m._meta.db_table for m in inside}
