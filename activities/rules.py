@@ -164,15 +164,58 @@ class Limits:
         )
 
 
+_LIMIT_KEYS = (
+    "ACTIVITIES_CANCEL_RATE_MAX",
+    "ACTIVITIES_LATE_SHIPMENT_RATE_MAX",
+    "ACTIVITIES_ANOMALY_RATE_MAX",
+    "ACTIVITIES_NEGATIVE_REVIEW_RATE_MAX",
+    "ACTIVITIES_MIN_ORDERS",
+    "ACTIVITIES_MIN_REVIEWS",
+    "ACTIVITIES_RELAXED_CATEGORIES",
+    "ACTIVITIES_RELAXATION_FACTOR",
+    "ACTIVITIES_OFFICIAL_ANOMALY_WEIGHT",
+    "ACTIVITIES_WARNING_SHARE",
+    "ACTIVITIES_WINDOW_DAYS",
+)
+
+
+def _read_all(keys) -> dict:
+    """The registry values of ``keys`` in one query (the database backend reads one row per
+    number otherwise); a number never saved is its default."""
+    from django.conf import settings
+
+    backend = config._backend
+    inner = getattr(backend, "_inner", backend)  # the dashboard's memo wrapper, if any
+    stored = inner.mget(list(keys)) if hasattr(inner, "mget") else {}
+    return {
+        k: stored[k] if stored.get(k) is not None else settings.CONSTANCE_CONFIG[k][0] for k in keys
+    }
+
+
 def current_limits() -> Limits:
+    """Every number one evaluation applies, read in one query."""
+    v = _read_all(_LIMIT_KEYS)
+    orders = int(v["ACTIVITIES_MIN_ORDERS"])
     return Limits(
-        thresholds={m.value: threshold_max(m) for m in METRICS},
-        min_samples={m.value: min_sample(m) for m in METRICS},
-        relaxed_categories=relaxed_categories(),
-        relaxation_factor=relaxation_factor(),
-        official_weight=official_anomaly_weight(),
-        warning_share=warning_share(),
-        window_days=window_days(),
+        thresholds={
+            Metric.CANCEL.value: _dec(v["ACTIVITIES_CANCEL_RATE_MAX"]),
+            Metric.LATE_SHIPMENT.value: _dec(v["ACTIVITIES_LATE_SHIPMENT_RATE_MAX"]),
+            Metric.ANOMALY.value: _dec(v["ACTIVITIES_ANOMALY_RATE_MAX"]),
+            Metric.NEGATIVE_REVIEW.value: _dec(v["ACTIVITIES_NEGATIVE_REVIEW_RATE_MAX"]),
+        },
+        min_samples={
+            Metric.CANCEL.value: orders,
+            Metric.LATE_SHIPMENT.value: orders,
+            Metric.ANOMALY.value: orders,
+            Metric.NEGATIVE_REVIEW.value: int(v["ACTIVITIES_MIN_REVIEWS"]),
+        },
+        relaxed_categories=frozenset(
+            c.strip() for c in str(v["ACTIVITIES_RELAXED_CATEGORIES"]).split(",") if c.strip()
+        ),
+        relaxation_factor=_dec(v["ACTIVITIES_RELAXATION_FACTOR"]),
+        official_weight=_dec(v["ACTIVITIES_OFFICIAL_ANOMALY_WEIGHT"]),
+        warning_share=_dec(v["ACTIVITIES_WARNING_SHARE"]),
+        window_days=int(v["ACTIVITIES_WINDOW_DAYS"]),
     )
 
 
@@ -247,3 +290,19 @@ def breach_headroom(
 def breaches_consecutive(*, yesterday: bool, today: bool) -> bool:
     """SPEC E-5: the same metric breached yesterday (its final value) and today (now)."""
     return yesterday and today
+
+
+def fixed_denominator_headroom(
+    *, numerator: Decimal | int, denominator: int, threshold: Decimal, weight: Decimal = Decimal(1)
+) -> int | None:
+    """SPEC E-6 headroom when the bad orders come from orders already counted (a cancellation,
+    a parcel going quiet): the fewest that take ``numerator`` above ``threshold`` percent of
+    ``denominator``; None when even all of them would not."""
+    num = Decimal(numerator)
+    if num * 100 > threshold * denominator:
+        return 0
+    if weight <= 0:
+        return None
+    gap = threshold * denominator / 100 - num
+    k = int(gap / weight) + 1
+    return k if k <= denominator else None

@@ -127,3 +127,11 @@ def opening_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
         )
     )
     return checks
+
+
+def account_active(*, shop: Shop) -> bool:
+    """Whether ``shop`` has a coin account that is active (not paused): SPEC C-10 coin-themed
+    activities are open only to those shops (read by the activities module)."""
+    from .models import AccountStatus, CoinAccount
+
+    return CoinAccount.objects.filter(shop=shop, status=AccountStatus.ACTIVE).exists()
