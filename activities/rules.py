@@ -181,15 +181,12 @@ _LIMIT_KEYS = (
 
 def _read_all(keys) -> dict:
     """The registry values of ``keys`` in one query (the database backend reads one row per
-    number otherwise); a number never saved is its default."""
-    from django.conf import settings
-
-    backend = config._backend
-    inner = getattr(backend, "_inner", backend)  # the dashboard's memo wrapper, if any
-    stored = inner.mget(list(keys)) if hasattr(inner, "mget") else {}
-    return {
-        k: stored[k] if stored.get(k) is not None else settings.CONSTANCE_CONFIG[k][0] for k in keys
-    }
+    number otherwise)."""
+    backend = config._backend  # the dashboard's memo wrapper answers from its memo
+    stored = dict(backend.mget(list(keys))) if hasattr(backend, "mget") else {}
+    # A number never saved is read through constance, which stores its default (once ever),
+    # so the next read — and the dashboard's read-once memo — finds it in the one query.
+    return {k: stored[k] if stored.get(k) is not None else getattr(config, k) for k in keys}
 
 
 def current_limits() -> Limits:
@@ -306,3 +303,35 @@ def fixed_denominator_headroom(
     gap = threshold * denominator / 100 - num
     k = int(gap / weight) + 1
     return k if k <= denominator else None
+
+
+@dataclass(frozen=True)
+class ReenrolLimits:
+    """SPEC E-8 numbers, read in one query."""
+
+    max_rate: dict[str, Decimal]
+    days: int
+    min_dsr: Decimal
+
+
+def reenrol_limits() -> ReenrolLimits:
+    v = _read_all(
+        (
+            "ACTIVITIES_REENROL_CANCEL_RATE_MAX",
+            "ACTIVITIES_REENROL_LATE_SHIPMENT_RATE_MAX",
+            "ACTIVITIES_REENROL_ANOMALY_RATE_MAX",
+            "ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX",
+            "ACTIVITIES_REENROL_DAYS",
+            "ACTIVITIES_REENROL_MIN_DSR",
+        )
+    )
+    return ReenrolLimits(
+        max_rate={
+            Metric.CANCEL.value: _dec(v["ACTIVITIES_REENROL_CANCEL_RATE_MAX"]),
+            Metric.LATE_SHIPMENT.value: _dec(v["ACTIVITIES_REENROL_LATE_SHIPMENT_RATE_MAX"]),
+            Metric.ANOMALY.value: _dec(v["ACTIVITIES_REENROL_ANOMALY_RATE_MAX"]),
+            Metric.NEGATIVE_REVIEW.value: _dec(v["ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX"]),
+        },
+        days=int(v["ACTIVITIES_REENROL_DAYS"]),
+        min_dsr=_dec(v["ACTIVITIES_REENROL_MIN_DSR"]),
+    )

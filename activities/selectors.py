@@ -18,7 +18,14 @@ from shops.models import LogisticsSetting, Shop
 from shops.selectors import carriers_for_shop, usable_carriers
 
 from . import rules
-from .models import Activity, ActivityExit, CarrierIncident, Enrolment, MetricSnapshot
+from .models import (
+    Activity,
+    ActivityExit,
+    CarrierIncident,
+    Enrolment,
+    Evaluation,
+    MetricSnapshot,
+)
 from .rules import Metric, Standing
 
 
@@ -41,8 +48,11 @@ class ActivitiesOverview:
 
 def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
     """SPEC E-3 cancel rate against its threshold, and SPEC E-2 certified carriers."""
-    factor = relaxation_factor(shop=shop)
-    threshold = (rules.cancel_rate_max() * factor).quantize(Decimal("0.1"))
+    limits = rules.current_limits()  # every number in one query
+    factor = (
+        limits.relaxation_factor if shop.main_category in limits.relaxed_categories else Decimal(1)
+    )
+    threshold = (limits.thresholds[Metric.CANCEL] * factor).quantize(Decimal("0.1"))
     rate = cancel_rate_30d(shop=shop, at=at)
     if rate is None:
         cancel_check = Check(
@@ -307,26 +317,22 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
 
     from orders.selectors import DailyWindow
 
-    from .services.evaluation import final_snapshots, metric_label
+    from .services.evaluation import metric_label
 
     now = at or clock.now()
     last_exit = exits_for_shop(shop=shop).first()
     if last_exit is None:
         return []
     today = clock.natural_day(now)
-    days = rules.reenrol_days()
-    # The final snapshot of each of the last ``days`` natural days (today's latest counts).
-    finals = {}
-    for offset in range(days):
-        day = today - timedelta(days=offset)
-        snap = final_snapshots(day=day, shop_ids=[shop.pk]).get(shop.pk)
-        finals[day] = snap
+    numbers = rules.reenrol_limits()
+    days = numbers.days
+    finals = final_snapshots_of_days(shop=shop, first=today - timedelta(days=days - 1), last=today)
     out = []
     for metric in last_exit.metrics:
-        limit = rules.reenrol_max(Metric(metric))
+        limit = numbers.max_rate[metric]
         streak = 0
         for offset in range(days):
-            snap = finals[today - timedelta(days=offset)]
+            snap = finals.get(today - timedelta(days=offset))
             value = (snap.metrics.get(metric) or {}).get("value") if snap else None
             if snap is None or value is None or Decimal(value) > limit:
                 break
@@ -366,7 +372,7 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
         )
     )
     dsr = DailyWindow(shop=shop, days=30, at=now).dsr(30)
-    minimum = rules.reenrol_min_dsr()
+    minimum = numbers.min_dsr
     for name, label in (
         ("item_as_described", _("Item as described")),
         ("communication", _("Communication")),
@@ -401,3 +407,17 @@ def reenrolment_blocked(*, shop: Shop, at: datetime | None = None) -> bool:
 def incidents_by_ids(*, ids) -> list[CarrierIncident]:
     """The carrier incidents an evaluation applied (shown on an exit's evidence)."""
     return list(CarrierIncident.objects.filter(pk__in=list(ids)).order_by("starts_at", "pk"))
+
+
+def final_snapshots_of_days(*, shop: Shop, first: date, last: date) -> dict[date, MetricSnapshot]:
+    """SPEC E-5/E-8: the shop's status on each natural day from ``first`` to ``last`` — its
+    snapshot at that day's last evaluation (two queries for any number of days)."""
+    last_of_day: dict[date, int] = {}
+    for pk, day in (
+        Evaluation.objects.filter(day__gte=first, day__lte=last)
+        .order_by("day", "evaluated_at", "pk")
+        .values_list("pk", "day")
+    ):
+        last_of_day[day] = pk  # ascending: the last one wins
+    snaps = MetricSnapshot.objects.filter(shop=shop, evaluation_id__in=list(last_of_day.values()))
+    return {s.day: s for s in snaps}
