@@ -84,7 +84,8 @@ def precheck_sku(
     checks.append(
         Check(
             code="e2_stock_cover",
-            label=_("Stock on hand covers 120% of the activity stock"),
+            label=_("Stock on hand covers %(pct)s%% of the activity stock")
+            % {"pct": STOCK_COVER_PERCENT},
             passed=stock >= 1 and sku.stock >= need,
             measured=str(sku.stock),
             required=_("at least %(n)s") % {"n": need},

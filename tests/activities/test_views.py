@@ -194,3 +194,22 @@ def test_e8_reenrolment_conditions_after_an_exit(
         services.enrolment_create(
             shop=shop_a, activity=live_activity, sku=sku_a, activity_price_minor=90_00, stock=10
         )
+
+
+def test_e6_monitor_and_reenrolment_speak_chinese(owner_client, shop_a, buyer, sku_a):
+    now = clock.now()
+    for i in range(20):
+        make_order(
+            shop_a,
+            buyer,
+            sku=sku_a,
+            status="cancelled" if i < 2 else "paid",
+            placed_at=now - timedelta(hours=5, minutes=i),
+        )
+    services.metrics_evaluate()
+    owner_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    body = owner_client.get(reverse("activities:monitor")).content.decode()
+    assert "活动监控" in body
+    assert "再取消 2 笔订单即会超标。" in body
+    assert "订单量不足" in body
+    assert "从未被移出活动" in owner_client.get(reverse("activities:reenrol")).content.decode()
