@@ -533,6 +533,9 @@ def cart_update(*, shop: Shop, buyer: Buyer, items: list[tuple[Sku, int]], at: d
 # --- what time decides (SPEC E-3) -----------------------------------------------------------
 
 
+_SWEEP_CHUNK = 5000
+
+
 @dataclass(frozen=True)
 class SweepResult:
     late: int  # orders past their shipping deadline without a scan
@@ -574,8 +577,10 @@ def fulfilment_sweep(*, now: datetime | None = None) -> SweepResult:
         else:
             void += 1
     for verdict, ids in by_verdict.items():
-        if ids:
-            Order.objects.filter(pk__in=ids).update(ship_verdict=verdict, updated_at=now)
+        for start in range(0, len(ids), _SWEEP_CHUNK):  # bounded statements on a first run
+            Order.objects.filter(pk__in=ids[start : start + _SWEEP_CHUNK]).update(
+                ship_verdict=verdict, updated_at=now
+            )
     quiet_since = now - guards.QUIET_MAX
     stalled_since = now - guards.STALL_MAX
     quiet = list(
@@ -591,8 +596,9 @@ def fulfilment_sweep(*, now: datetime | None = None) -> SweepResult:
     )
     for _pk, official, shop_id, placed_at in quiet:
         d.anomaly(shop_id=shop_id, placed_at=placed_at, official=official)
-    if quiet:
-        Shipment.objects.filter(pk__in=[row[0] for row in quiet]).update(
+    quiet_ids = [row[0] for row in quiet]
+    for start in range(0, len(quiet_ids), _SWEEP_CHUNK):
+        Shipment.objects.filter(pk__in=quiet_ids[start : start + _SWEEP_CHUNK]).update(
             anomaly_at=now, updated_at=now
         )
     d.apply()

@@ -315,3 +315,41 @@ def test_e5_exit_page_shows_the_evidence_and_404s_across_shops(
     client.force_login(other_owner)
     assert client.get(reverse("activities:exit", args=[exit_.pk])).status_code == 404
     assert selectors.exits_for_shop(shop=seller.shop).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_e3_an_order_arriving_during_an_evaluation_counts_in_the_next(monkeypatch):
+    # given: an evaluation that, right after reading the daily figures, lets an order commit
+    from orders import selectors as orders_selectors
+
+    seller = Seller()
+    seller.orders(20, DAY1_10H - 2 * D, cancelled=2)
+    real = orders_selectors.metric_window_sums
+    done = threading.Event()
+
+    def read_then_let_an_order_in(**kwargs):
+        sums = real(**kwargs)
+        if not done.is_set():
+
+            def write():
+                try:
+                    o = seller.order(DAY1_10H - D)
+                    orders.order_cancel(order=o, cancelled_at=DAY1_10H - D + H)
+                finally:
+                    connections.close_all()
+                    done.set()
+
+            threading.Thread(target=write).start()
+            assert done.wait(30)
+        return sums
+
+    monkeypatch.setattr(orders_selectors, "metric_window_sums", read_then_let_an_order_in)
+
+    # when
+    first = services.metrics_evaluate(now=DAY1_10H)
+    second = services.metrics_evaluate(now=DAY1_10H + H)
+
+    # then: not in the evaluation that was reading, in the next one
+    assert _metric(first, seller.shop, "cancel")["denominator"] == 20
+    assert _metric(second, seller.shop, "cancel")["denominator"] == 21
+    assert _metric(second, seller.shop, "cancel")["numerator"] == "3"
