@@ -213,3 +213,24 @@ def test_e6_monitor_and_reenrolment_speak_chinese(owner_client, shop_a, buyer, s
     assert "再取消 2 笔订单即会超标。" in body
     assert "订单量不足" in body
     assert "从未被移出活动" in owner_client.get(reverse("activities:reenrol")).content.decode()
+
+
+def test_e3_dashboard_tile_counts_the_breaches_of_the_latest_evaluation(
+    rf, shop_a, buyer, sku_a, certified
+):
+    from activities.apps import home_tile
+
+    assert home_tile(rf.get("/"), shop_a)["eligible"] is True
+    now = clock.now()
+    for i in range(20):
+        make_order(
+            shop_a,
+            buyer,
+            sku=sku_a,
+            status="cancelled" if i < 5 else "paid",
+            placed_at=now - timedelta(hours=5, minutes=i),
+        )
+    services.metrics_evaluate()
+    tile = home_tile(rf.get("/"), shop_a)
+    assert (tile["eligible"], tile["failed"]) == (False, 1)
+    assert tile["url"] == reverse("activities:index")
