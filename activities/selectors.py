@@ -421,3 +421,62 @@ def final_snapshots_of_days(*, shop: Shop, first: date, last: date) -> dict[date
         last_of_day[day] = pk  # ascending: the last one wins
     snaps = MetricSnapshot.objects.filter(shop=shop, evaluation_id__in=list(last_of_day.values()))
     return {s.day: s for s in snaps}
+
+
+# --- threshold preview for admins (issue: "if thresholds changed to X, these shops would exit") ---
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    shop_id: int
+    exit_metrics: list[str]  # breached at yesterday's final and at the latest evaluation
+    breach_metrics: list[str]  # breached at the latest evaluation
+
+
+def threshold_preview(*, limits: rules.Limits) -> list[PreviewRow]:
+    """SPEC E-3/E-4/E-5 with other numbers, before an admin saves them: the latest evaluation's
+    snapshots and the previous natural day's final ones re-judged with ``limits`` (from their
+    stored figures — no order is read). A shop with ``exit_metrics`` would be exited at the next
+    evaluation if its figures stayed as they are. Three queries."""
+    from datetime import timedelta
+
+    from .services.evaluation import judge
+
+    latest = Evaluation.objects.order_by("-evaluated_at", "-pk").first()
+    if latest is None:
+        return []
+    previous = (
+        Evaluation.objects.filter(day=latest.day - timedelta(days=1))
+        .order_by("-evaluated_at", "-pk")
+        .first()
+    )
+    snaps = MetricSnapshot.objects.filter(
+        evaluation_id__in=[e.pk for e in (latest, previous) if e is not None]
+    ).only("shop_id", "evaluation_id", "category", "figures")
+
+    def breached(snap) -> set[str]:
+        metrics = judge(
+            figures=snap.figures["sums"],
+            exempt=snap.figures.get("exempt", {}),
+            limits=limits,
+            category=snap.category,
+        )
+        return {m for m, v in metrics.items() if v["standing"] == Standing.BREACH}
+
+    today: dict[int, set[str]] = {}
+    before: dict[int, set[str]] = {}
+    for snap in snaps:
+        (today if snap.evaluation_id == latest.pk else before)[snap.shop_id] = breached(snap)
+    rows = []
+    for shop_id, now_breached in sorted(today.items()):
+        if not now_breached:
+            continue
+        both = now_breached & before.get(shop_id, set())
+        rows.append(
+            PreviewRow(
+                shop_id=shop_id,
+                exit_metrics=sorted(both),
+                breach_metrics=sorted(now_breached),
+            )
+        )
+    return rows

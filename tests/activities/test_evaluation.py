@@ -353,3 +353,29 @@ def test_e3_an_order_arriving_during_an_evaluation_counts_in_the_next(monkeypatc
     assert _metric(first, seller.shop, "cancel")["denominator"] == 20
     assert _metric(second, seller.shop, "cancel")["denominator"] == 21
     assert _metric(second, seller.shop, "cancel")["numerator"] == "3"
+
+
+def test_e5_threshold_preview_shows_who_would_exit_under_other_numbers(db):
+    # given: a shop at 15% cancellations on two days — no breach at the 15% limit
+    from dataclasses import replace
+
+    from activities import rules
+
+    seller = Seller()
+    seller.orders(20, DAY1_10H - 2 * D, cancelled=3)
+    services.metrics_evaluate(now=DAY1_10H)
+    services.metrics_evaluate(now=DAY1_10H + D)
+    limits = rules.current_limits()
+    assert selectors.threshold_preview(limits=limits) == []
+
+    # when: an admin previews a 14% limit, or a relaxation of its category
+    stricter = replace(limits, thresholds={**limits.thresholds, "cancel": Decimal("14")})
+    rows = selectors.threshold_preview(limits=stricter)
+
+    # then: the shop would be exited at the next evaluation; nothing was written
+    assert [(r.shop_id, r.exit_metrics) for r in rows] == [(seller.shop.pk, ["cancel"])]
+    assert ActivityExit.objects.count() == 0
+    relaxed = replace(
+        stricter, relaxed_categories=frozenset({seller.shop.main_category})
+    )  # 14% × 1.1 = 15.4%
+    assert selectors.threshold_preview(limits=relaxed) == []
