@@ -1,9 +1,66 @@
-"""Activities' demo data (found by ``seed_demo`` through ``demo/hooks.py``; empty until the module
-lands).
+"""Activities' demo data (found by ``seed_demo`` through ``demo/hooks.py``), written through the
+module's own services: running and upcoming activities (Flash Deals, coupons, store coupons and
+a coin event, SPEC E-1), SKU enrolments of the demo shops that pass the pre-check (E-2), and the
+evaluations of yesterday and today (E-3) — the late shipper and the high canceller, past their
+thresholds on both days, are exited with their evidence (E-5)."""
 
-Will seed, through activities' own services: running and upcoming activities (flash deal,
-coupons, a coin-themed event, SPEC E-1), demo shops' SKU enrolments that pass and fail the
-pre-check with their reasons (E-2), and the late shipper and high canceller shops' metrics past
-their thresholds so a warning and a forced exit are visible (E-3 to E-5). Define
-``seed(*, shops, rng, now)`` here (and optionally ``tick(*, rng, now)`` for ``simulate``).
-"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.errors import DomainError
+from shops.models import Sku
+
+from . import services
+from .models import ActivityKind
+
+ACTIVITIES = [
+    # kind, name, starts (days from now), lasts (days), enrolment closes (days from now)
+    (ActivityKind.FLASH_DEAL, "Double 12 Flash Deals", -3, 14, 7),
+    (ActivityKind.COUPON, "Winter Warm-up Coupons", -10, 30, 15),
+    (ActivityKind.STORE_COUPON, "New Year Store Coupons", 12, 10, 11),
+    (ActivityKind.COIN_EVENT, "Coin Carnival", -2, 9, 5),
+]
+
+
+def seed(*, shops, rng, now) -> None:
+    activities = [
+        services.activity_create(
+            services.ActivityInput(
+                kind=kind,
+                name=name,
+                starts_at=now + timedelta(days=start),
+                ends_at=now + timedelta(days=start + days),
+                enrol_until=now + timedelta(days=closes),
+                description="",
+                min_discount_bp=1000 if kind == ActivityKind.FLASH_DEAL else 0,
+                max_stock_per_sku=500,
+            )
+        )
+        for kind, name, start, days, closes in ACTIVITIES
+    ]
+    enrolled_at = now - timedelta(days=3)
+    for shop in shops:
+        skus = list(Sku.objects.filter(shop=shop, stock__gte=10).order_by("code")[:6])
+        rng.shuffle(skus)
+        for activity in activities:
+            if activity.starts_at > now and rng.random() < 0.5:
+                continue
+            for sku in skus[: rng.randint(1, 3)]:
+                ceiling = min(sku.price_minor, sku.lowest_price_30d_minor or sku.price_minor)
+                price = ceiling * (100 - rng.choice([10, 15, 20, 25])) // 100
+                stock = max(1, min(sku.stock * 100 // 120, rng.choice([20, 50, 100])))
+                try:
+                    services.enrolment_create(
+                        shop=shop,
+                        activity=activity,
+                        sku=sku,
+                        activity_price_minor=price,
+                        stock=stock,
+                        now=enrolled_at,
+                    )
+                except DomainError:
+                    continue  # this shop fails a pre-check (no certified carrier, a coin event…)
+    # Yesterday's last evaluation and today's: a metric over its limit on both exits the shop.
+    services.metrics_evaluate(now=now - timedelta(days=1))
+    services.metrics_evaluate(now=now)

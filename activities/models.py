@@ -1,1 +1,234 @@
-# Models of this module arrive with its issue.
+"""Marketing activities (SPEC §5): activities and enrolments (E-1, E-2), the hourly metric
+evaluations and their snapshots (E-3, E-3a, E-4), carrier incidents (E-3a) and forced exits
+(E-5)."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from core.money import Money
+from shops.models import Carrier, Shop, Sku
+
+
+class ActivityKind(models.TextChoices):
+    FLASH_DEAL = "flash_deal", _("Flash Deals")
+    COUPON = "coupon", _("Coupons")
+    STORE_COUPON = "store_coupon", _("Store Coupons")
+    # SPEC C-10: a coin-themed event, open only to shops with an active coin account.
+    COIN_EVENT = "coin_event", _("Coin event")
+
+
+class Activity(TimeStampedModel):
+    """An activity an admin created, with its window and rules (SPEC E-1)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ActivityKind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    enrol_until = models.DateTimeField(_("enrolment closes at"))
+    # Rules: the smallest discount off the SKU's price, basis points, and the most stock a
+    # SKU may commit.
+    min_discount_bp = models.PositiveIntegerField(_("minimum discount (basis points)"), default=0)
+    max_stock_per_sku = models.PositiveIntegerField(_("maximum stock per SKU"), default=10_000)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="activity_window_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(enrol_until__lte=F("ends_at")), name="activity_enrol_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_discount_bp__lte=10000), name="activity_discount_at_most_100"
+            ),
+        ]
+        indexes = [models.Index(fields=["ends_at", "starts_at"], name="activity_window")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kind_label(self) -> str:
+        return ActivityKind(self.kind).label
+
+
+class EnrolmentStatus(models.TextChoices):
+    ENROLLED = "enrolled", _("Enrolled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXITED = "exited", _("Removed (forced exit)")
+
+
+class Enrolment(TimeStampedModel):
+    """A SKU of a shop in an activity, at an activity price with committed stock (SPEC E-1)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="enrolments")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="enrolments")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="enrolments")
+    activity_price_minor = models.BigIntegerField(_("activity price"))
+    currency = models.CharField(max_length=3)
+    stock = models.PositiveIntegerField(_("activity stock"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=EnrolmentStatus.choices,
+        default=EnrolmentStatus.ENROLLED,
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    exit = models.ForeignKey(
+        "ActivityExit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+    )
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            # A SKU is in an activity once at a time.
+            models.UniqueConstraint(
+                fields=["activity", "sku"],
+                condition=Q(status="enrolled"),
+                name="enrolment_one_live_per_sku",
+            ),
+            models.CheckConstraint(
+                condition=Q(activity_price_minor__gt=0), name="enrolment_price_positive"
+            ),
+            models.CheckConstraint(condition=Q(stock__gte=1), name="enrolment_stock_positive"),
+            models.CheckConstraint(
+                condition=Q(status="enrolled", left_at__isnull=True)
+                | Q(~Q(status="enrolled"), left_at__isnull=False),
+                name="enrolment_left_at_iff_left",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "status"], name="enrolment_shop_status")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} in {self.activity_id}"
+
+    @property
+    def activity_price(self) -> Money:
+        return Money(self.activity_price_minor, self.currency)
+
+    @property
+    def status_label(self) -> str:
+        return EnrolmentStatus(self.status).label
+
+
+class CarrierIncident(TimeStampedModel):
+    """A carrier's outage an admin declared (SPEC E-3a): orders of that carrier to that region,
+    placed within the window, leave the late-shipment and logistics anomaly rates."""
+
+    carrier = models.CharField(_("carrier"), max_length=64, choices=Carrier.choices)
+    region = models.CharField(
+        _("ship-to country"), max_length=2, blank=True, help_text=_("Empty: every country.")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("carrier incident")
+        verbose_name_plural = _("carrier incidents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="incident_window_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_carrier_display()} {self.region or '*'} {self.starts_at:%Y-%m-%d}"
+
+
+class Evaluation(models.Model):
+    """One hourly pass over every shop (SPEC E-3): the registry numbers and incidents it applied."""
+
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+    day = models.DateField(_("natural day"))
+    window_start = models.DateField(_("window from"))
+    limits = models.JSONField(_("registry numbers applied"), default=dict)
+    incidents = models.JSONField(_("carrier incidents applied"), default=list)
+    shops = models.PositiveIntegerField(_("shops evaluated"), default=0)
+    exits = models.PositiveIntegerField(_("shops exited"), default=0)
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        get_latest_by = "evaluated_at"
+
+    def __str__(self) -> str:
+        return f"{self.evaluated_at:%Y-%m-%d %H:%M}"
+
+
+class MetricSnapshot(models.Model):
+    """One shop's four metrics at one evaluation: values, numerators, denominators, thresholds
+    and relaxations applied (``metrics``), and the daily-figure sums they came from
+    (``figures``), so the decision can be replayed from raw orders (``services.replay``)."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="snapshots")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="metric_snapshots")
+    day = models.DateField(_("natural day"))
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+    category = models.CharField(_("main category"), max_length=32)
+    relaxed = models.BooleanField(_("relaxed thresholds"), default=False)
+    # {metric: {"numerator", "denominator", "value", "threshold", "standing", "exempt"}}
+    metrics = models.JSONField(default=dict)
+    figures = models.JSONField(default=dict)
+    breaches = models.JSONField(default=list)  # metric names breached at this evaluation
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "shop"], name="snapshot_one_per_shop_per_evaluation"
+            )
+        ]
+        # A day's final status per shop (SPEC E-5) and the monitor's latest: the shop's
+        # snapshots newest first within a day.
+        indexes = [
+            models.Index(fields=["shop", "day", "-evaluated_at"], name="snapshot_shop_day"),
+            models.Index(fields=["day", "shop", "-evaluated_at"], name="snapshot_day_shop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} @ {self.evaluated_at:%Y-%m-%d %H:%M}"
+
+
+class ActivityExit(TimeStampedModel):
+    """A forced exit (SPEC E-5): the metrics breached on two consecutive natural days, their
+    values, and the orders behind them. One per shop per natural day."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="activity_exits")
+    day = models.DateField(_("natural day"))
+    exited_at = models.DateTimeField(_("exited at"))
+    snapshot = models.ForeignKey(MetricSnapshot, on_delete=models.PROTECT, related_name="+")
+    previous = models.ForeignKey(MetricSnapshot, on_delete=models.PROTECT, related_name="+")
+    metrics = models.JSONField(_("metrics breached"), default=list)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    enrolments_removed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-exited_at", "-id"]
+        constraints = [
+            # Running the evaluation twice, or twice at once, exits once.
+            models.UniqueConstraint(fields=["shop", "day"], name="exit_once_per_shop_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} exited {self.day}"
+
+
+class EvaluationLock(models.Model):
+    """The one row evaluations lock (``select_for_update``) so two never overlap."""
+
+    name = models.CharField(max_length=32, unique=True)
+
+    def __str__(self) -> str:
+        return self.name

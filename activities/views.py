@@ -1,12 +1,182 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+"""Seller pages of the activities module (SPEC E-1, E-2, E-5, E-6, E-8)."""
 
-from shops.decorators import shop_required
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
-from .selectors import overview
+from coins.selectors import account_active
+from core.errors import DomainError
+from shops.decorators import shop_required, write_required
+from shops.models import Sku
+from shops.selectors import usable_carriers
+
+from . import selectors, services
+from .forms import EnrolForm
+from .models import ActivityKind
 
 
 @require_safe
 @shop_required
 def index(request):
-    return render(request, "activities/index.html", {"ov": overview(shop=request.shop)})
+    shop = request.shop
+    activities = Paginator(selectors.activities_open(), settings.SC_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    enrolments = Paginator(
+        selectors.enrolments_for_shop(shop=shop), settings.SC_PAGE_SIZE
+    ).get_page(request.GET.get("epage"))
+    context = {
+        "ov": selectors.overview(shop=shop),
+        "page_obj": activities,
+        "enrolments": enrolments,
+        "last_exit": selectors.exits_for_shop(shop=shop).first(),
+    }
+    if request.htmx and request.htmx.target == "activities-table":
+        return render(request, "activities/index.html#activities-table", context)
+    return render(request, "activities/index.html", context)
+
+
+def _skus(shop):
+    return Sku.objects.filter(shop=shop).order_by("code")
+
+
+def _detail_context(request, activity, form, checks=None):
+    shop = request.shop
+    return {
+        "activity": activity,
+        "form": form,
+        "checks": checks,
+        "enrolments": selectors.enrolments_for_shop(shop=shop, activity=activity)[:50],
+    }
+
+
+@require_safe
+@shop_required
+def activity_detail(request, activity_id):
+    activity = selectors.get_activity(activity_id=activity_id)
+    form = EnrolForm(skus=_skus(request.shop))
+    return render(request, "activities/detail.html", _detail_context(request, activity, form))
+
+
+def _precheck(request, activity, form):
+    shop = request.shop
+    data = form.cleaned_data
+    return services.precheck_sku(
+        activity=activity,
+        sku=data["sku"],
+        price_minor=data["price_minor"],
+        stock=data["stock"],
+        carriers_ok=bool(usable_carriers(shop=shop)),
+        coin_account_active=activity.kind != ActivityKind.COIN_EVENT or account_active(shop=shop),
+        exited=selectors.reenrolment_blocked(shop=shop),
+    )
+
+
+@require_safe
+@shop_required
+def precheck(request, activity_id):
+    """SPEC E-2 on demand: the SKU's conditions for this price and stock, nothing written."""
+    activity = selectors.get_activity(activity_id=activity_id)
+    form = EnrolForm(request.GET or None, skus=_skus(request.shop))
+    checks = _precheck(request, activity, form) if form.is_valid() else None
+    context = _detail_context(request, activity, form, checks)
+    if request.htmx:
+        return render(request, "activities/detail.html#precheck", context)
+    return render(request, "activities/detail.html", context)
+
+
+@require_POST
+@write_required
+def enrol(request, activity_id):
+    activity = selectors.get_activity(activity_id=activity_id)
+    form = EnrolForm(request.POST, skus=_skus(request.shop))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.enrolment_create(
+                shop=request.shop,
+                activity=activity,
+                sku=data["sku"],
+                activity_price_minor=data["price_minor"],
+                stock=data["stock"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+            checks = _precheck(request, activity, form)
+            return render(
+                request,
+                "activities/detail.html",
+                _detail_context(request, activity, form, checks),
+                status=400,
+            )
+        messages.success(request, _("%(sku)s is enrolled.") % {"sku": data["sku"].code})
+        return redirect("activities:detail", activity_id=activity.pk)
+    return render(
+        request, "activities/detail.html", _detail_context(request, activity, form), status=400
+    )
+
+
+@require_POST
+@write_required
+def withdraw(request, enrolment_id):
+    try:
+        enrolment = services.enrolment_withdraw(shop=request.shop, enrolment_id=enrolment_id)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            from django.http import Http404
+
+            raise Http404 from None
+        messages.error(request, str(exc))
+        return redirect("activities:index")
+    messages.success(request, _("%(sku)s left the activity.") % {"sku": enrolment.sku.code})
+    return redirect("activities:detail", activity_id=enrolment.activity_id)
+
+
+@require_safe
+@shop_required
+def monitor(request):
+    """SPEC E-6: each metric against its threshold, the early warning and the headroom."""
+    snapshot = selectors.latest_snapshot(shop=request.shop)
+    rows = selectors.metric_rows(snapshot=snapshot) if snapshot else []
+    return render(request, "activities/monitor.html", {"snapshot": snapshot, "rows": rows})
+
+
+@require_safe
+@shop_required
+def reenrol(request):
+    """SPEC E-8: each re-enrolment condition, its state and the earliest date it can pass."""
+    conditions = selectors.reenrolment_conditions(shop=request.shop)
+    return render(
+        request,
+        "activities/reenrol.html",
+        {
+            "conditions": conditions,
+            "last_exit": selectors.exits_for_shop(shop=request.shop).first(),
+            "ready": bool(conditions) and all(c.check.passed for c in conditions),
+        },
+    )
+
+
+@require_safe
+@shop_required
+def exit_detail(request, exit_id):
+    exit_ = selectors.get_exit_for_shop(shop=request.shop, exit_id=exit_id)
+    metrics = [
+        {
+            "metric": m,
+            "label": services.metric_label(m),
+            "today": ev["today"],
+            "yesterday": ev["yesterday"] or {},
+            "orders": ev["orders"],
+        }
+        for m, ev in exit_.evidence.get("metrics", {}).items()
+    ]
+    incidents = selectors.incidents_by_ids(ids=exit_.evidence.get("incidents", []))
+    return render(
+        request,
+        "activities/exit.html",
+        {"exit": exit_, "metrics": metrics, "incidents": incidents},
+    )

@@ -447,3 +447,11 @@ def order_coins(*, order: Order) -> OrderCoins:
         grants=grants,
         returned=redemption.returned if redemption is not None else 0,
     )
+
+
+def account_active(*, shop: Shop) -> bool:
+    """Whether ``shop`` has a coin account that is active (not paused): SPEC C-10 coin-themed
+    activities are open only to those shops (read by the activities module)."""
+    from .models import AccountStatus, CoinAccount
+
+    return CoinAccount.objects.filter(shop=shop, status=AccountStatus.ACTIVE).exists()

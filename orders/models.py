@@ -47,6 +47,16 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
 
 
+class ShipVerdict(models.TextChoices):
+    """SPEC E-3 late shipment: an order's standing against its 72-hour shipping deadline."""
+
+    UNDECIDED = "", _("Not decided yet")
+    ON_TIME = "on_time", _("Valid tracking within 72 h")
+    LATE = "late", _("No valid tracking within 72 h")
+    # Cancelled before its deadline: neither on time nor late (left out of the rate).
+    VOID = "void", _("Cancelled before the deadline")
+
+
 class PaymentMethod(models.TextChoices):
     CARD = "card", _("Card")
     PAYPAL = "paypal", _("PayPal")
@@ -93,6 +103,16 @@ class Order(TimeStampedModel):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    # SPEC E-3: decided by the first carrier scan within 72 h of creation (on time), or by the
+    # fulfilment sweep once the deadline has passed without one (late; a tracking number the
+    # carrier never scanned — a fake one — is late too). ``orders.guards.ship_verdict``.
+    ship_verdict = models.CharField(
+        _("shipping deadline"),
+        max_length=8,
+        choices=ShipVerdict.choices,
+        default=ShipVerdict.UNDECIDED,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -125,6 +145,16 @@ class Order(TimeStampedModel):
             # The products pages' 30-day units and GMV (shops.selectors.product_sales_30d): a
             # shop's orders paid in the window, then their lines by the order foreign key.
             models.Index(fields=["shop", "paid_at"], name="order_shop_paid"),
+            # The hourly fulfilment sweep (``services.fulfilment_sweep``): paid orders whose
+            # shipping deadline is not decided yet, and the parcels still in transit.
+            models.Index(
+                fields=["placed_at"],
+                condition=Q(ship_verdict="", paid_at__isnull=False),
+                name="order_ship_undecided",
+            ),
+            models.Index(
+                fields=["placed_at"], condition=Q(status="shipped"), name="order_in_transit"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -244,6 +274,9 @@ class Shipment(TimeStampedModel):
     # SPEC E-3 logistics anomaly: no update for >= 72 h, or no progress for >= 5 days.
     last_event_at = models.DateTimeField(null=True, blank=True)
     last_progress_at = models.DateTimeField(null=True, blank=True)
+    # SPEC E-3: when the parcel first went 72 h without an update or 5 days without progress
+    # (set by the scan that ended such a gap, or by the fulfilment sweep while it lasts).
+    anomaly_at = models.DateTimeField(null=True, blank=True)
 
 
 class TrackingStatus(models.TextChoices):
@@ -394,6 +427,18 @@ class ShopDailyStats(models.Model):
     dsr_item_as_described_sum = models.IntegerField(default=0)
     dsr_communication_sum = models.IntegerField(default=0)
     dsr_shipping_sum = models.IntegerField(default=0)
+    # SPEC E-3 late shipment, orders placed this day by their shipping verdict (decided ones
+    # only: the rate is late / (on time + late)).
+    ship_on_time = models.IntegerField(default=0)
+    ship_late = models.IntegerField(default=0)
+    # SPEC E-3/E-4 logistics anomaly, orders placed this day whose parcel went quiet; official
+    # logistics apart, they count 0.7 (the denominator is ``orders_shipped``).
+    anomalies = models.IntegerField(default=0)
+    anomalies_official = models.IntegerField(default=0)
+    # SPEC E-3 negative review rate: reviews posted this day on activity orders, and those
+    # rated <= 2 whose text matches the "not as described" keyword list.
+    activity_reviews = models.IntegerField(default=0)
+    activity_reviews_negative = models.IntegerField(default=0)
 
     class Meta:
         ordering = ["day"]

@@ -15,13 +15,17 @@ from core import clock
 from core.money import Money
 from shops.models import Shop
 
+from . import guards, stats
 from .models import (
+    PROGRESS_STATUSES,
     Feedback,
     FeedbackKind,
     Order,
     OrderStatus,
     Refund,
     Review,
+    Shipment,
+    ShipVerdict,
     ShopDailyStats,
     status_field,
 )
@@ -278,7 +282,18 @@ def daily_figures_from_orders(
     row: Any  # one name for the rows of five differently shaped queries
     for row in (
         created.values("shop_id", "d", "status")
-        .annotate(n=Count("id"), shipped=Count("id", filter=Q(shipped_at__isnull=False)))
+        .annotate(
+            n=Count("id"),
+            shipped=Count("id", filter=Q(shipped_at__isnull=False)),
+            on_time=Count("id", filter=Q(ship_verdict=ShipVerdict.ON_TIME)),
+            late=Count("id", filter=Q(ship_verdict=ShipVerdict.LATE)),
+            quiet=Count(
+                "id", filter=Q(shipment__anomaly_at__isnull=False, shipment__official=False)
+            ),
+            quiet_official=Count(
+                "id", filter=Q(shipment__anomaly_at__isnull=False, shipment__official=True)
+            ),
+        )
         .order_by()
     ):
         f = out[(row["shop_id"], row["d"])]
@@ -287,6 +302,10 @@ def daily_figures_from_orders(
         if row["status"] == OrderStatus.CANCELLED:
             f["orders_cancelled"] = row["n"]
         f["orders_shipped"] += row["shipped"]
+        f["ship_on_time"] += row["on_time"]
+        f["ship_late"] += row["late"]
+        f["anomalies"] += row["quiet"]
+        f["anomalies_official"] += row["quiet_official"]
     paid = orders.filter(paid_at__isnull=False).annotate(d=TruncDate("paid_at", tzinfo=tz))
     if since_day:
         paid = paid.filter(d__gte=since_day)
@@ -332,6 +351,17 @@ def daily_figures_from_orders(
         f["dsr_item_as_described_sum"] = row["item"]
         f["dsr_communication_sum"] = row["comm"]
         f["dsr_shipping_sum"] = row["ship"]
+    # SPEC E-3: reviews of activity orders, and the low-rated ones whose text matches the
+    # keyword list (few: matched here, as ``stats.Deltas.review`` matches them when posted).
+    on_activity = rv.filter(order__activity_id__isnull=False)
+    for row in on_activity.values("shop_id", "d").annotate(n=Count("id")).order_by():
+        out[(row["shop_id"], row["d"])]["activity_reviews"] = row["n"]
+    keywords = None
+    for row in on_activity.filter(rating__lte=2).values("shop_id", "d", "rating", "text"):
+        if keywords is None:
+            keywords = stats.not_as_described_keywords()
+        if guards.not_as_described(rating=row["rating"], text=row["text"], keywords=keywords):
+            out[(row["shop_id"], row["d"])]["activity_reviews_negative"] += 1
     return dict(out)
 
 
@@ -402,8 +432,8 @@ def cancellations_to_cross(*, cancelled: int, created: int, threshold: Decimal) 
 # --- Orders list: status tabs, ship-by deadline, export, top-bar search --------------------
 
 # SPEC E-3: a paid order needs a valid tracking number within 72 h of its creation, or it
-# counts toward the late-shipment rate.
-SHIP_WITHIN = timedelta(hours=72)
+# counts toward the late-shipment rate (one number: ``guards.SHIP_WITHIN``).
+SHIP_WITHIN = guards.SHIP_WITHIN
 # Under this much time left the deadline is shown as urgent.
 SHIP_SOON = timedelta(hours=24)
 
@@ -591,4 +621,240 @@ def orders_by_coin_use(*, shop: Shop, since: datetime, until: datetime) -> CoinU
     )
     return CoinUseComparison(
         row["cn"], row["cp"] or 0, row["cr"], row["on"], row["op"] or 0, row["orf"]
+    )
+
+
+# --- SPEC E-3 metrics inputs (read by activities) ------------------------------------------------
+
+# The daily figures the four metrics read, summed over a window.
+METRIC_FIGURES = (
+    "orders_created",
+    "orders_cancelled",
+    "ship_on_time",
+    "ship_late",
+    "orders_shipped",
+    "anomalies",
+    "anomalies_official",
+    "activity_reviews",
+    "activity_reviews_negative",
+)
+# The figures a carrier incident takes out (SPEC E-3a: late shipment and logistics anomaly).
+EXEMPTED_FIGURES = (
+    "ship_on_time",
+    "ship_late",
+    "orders_shipped",
+    "anomalies",
+    "anomalies_official",
+)
+
+
+@dataclass(frozen=True)
+class IncidentWindow:
+    """A declared carrier incident: orders of ``carrier`` to ``region`` ("" = any), placed in
+    [starts_at, ends_at)."""
+
+    carrier: str
+    region: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def q(self, prefix: str = "") -> Q:
+        q = Q(
+            **{
+                f"{prefix}logistics_service": self.carrier,
+                f"{prefix}placed_at__gte": self.starts_at,
+                f"{prefix}placed_at__lt": self.ends_at,
+            }
+        )
+        if self.region:
+            q &= Q(**{f"{prefix}country": self.region})
+        return q
+
+    def covers(self, *, carrier: str, country: str, placed_at: datetime) -> bool:
+        return (
+            carrier == self.carrier
+            and (not self.region or country == self.region)
+            and self.starts_at <= placed_at < self.ends_at
+        )
+
+
+def metric_window_sums(*, first_day: date, last_day: date) -> dict[int, dict[str, int]]:
+    """Every shop's ``METRIC_FIGURES`` summed over natural days [first_day, last_day]: one
+    ``GROUP BY`` over the daily figures (the (shop, day) unique index), never the orders."""
+    rows: Any = (
+        ShopDailyStats.objects.filter(day__gte=first_day, day__lte=last_day)
+        .values("shop_id")
+        .annotate(**{f"s_{f}": Sum(f) for f in METRIC_FIGURES})
+        .order_by()
+    )
+    return {r["shop_id"]: {f: r[f"s_{f}"] or 0 for f in METRIC_FIGURES} for r in rows}
+
+
+def _exempted_counts(orders: QuerySet[Order]) -> dict:
+    return {
+        "ship_on_time": Count("id", filter=Q(ship_verdict=ShipVerdict.ON_TIME)),
+        "ship_late": Count("id", filter=Q(ship_verdict=ShipVerdict.LATE)),
+        "orders_shipped": Count("id", filter=Q(shipped_at__isnull=False)),
+        "anomalies": Count(
+            "id", filter=Q(shipment__anomaly_at__isnull=False, shipment__official=False)
+        ),
+        "anomalies_official": Count(
+            "id", filter=Q(shipment__anomaly_at__isnull=False, shipment__official=True)
+        ),
+    }
+
+
+def incident_exemptions(
+    *, incidents: Iterable[IncidentWindow], placed_from: datetime, placed_to: datetime
+) -> dict[int, dict[str, int]]:
+    """Per shop, what the orders inside declared carrier incidents (and the window) add to
+    ``EXEMPTED_FIGURES`` — the evaluation subtracts it. One query, bounded by the incidents."""
+    incidents = list(incidents)
+    if not incidents:
+        return {}
+    q = Q()
+    for incident in incidents:
+        q |= incident.q()
+    orders = Order.objects.filter(q, placed_at__gte=placed_from, placed_at__lt=placed_to)
+    rows: Any = orders.values("shop_id").annotate(**_exempted_counts(orders)).order_by()
+    return {r["shop_id"]: {f: r[f] for f in EXEMPTED_FIGURES} for r in rows}
+
+
+def orders_behind(
+    *,
+    shop: Shop,
+    metric: str,
+    placed_from: datetime,
+    placed_to: datetime,
+    incidents: Iterable[IncidentWindow] = (),
+    limit: int = 50,
+) -> list[str]:
+    """SPEC E-5 evidence: the numbers of the orders that make up a metric's numerator (newest
+    first, at most ``limit``); orders inside a carrier incident are left out."""
+    window = Q(placed_at__gte=placed_from, placed_at__lt=placed_to)
+    orders = Order.objects.filter(shop=shop)
+    if metric == "cancel":
+        orders = orders.filter(window, cancelled_at__isnull=False)
+    elif metric == "late_shipment":
+        orders = orders.filter(window, ship_verdict=ShipVerdict.LATE)
+    elif metric == "logistics_anomaly":
+        orders = orders.filter(window, shipment__anomaly_at__isnull=False)
+    elif metric == "negative_review":
+        keywords = stats.not_as_described_keywords()
+        reviews = Review.objects.filter(
+            shop=shop,
+            posted_at__gte=placed_from,
+            posted_at__lt=placed_to,
+            order__activity_id__isnull=False,
+            rating__lte=2,
+        ).values_list("order__number", "rating", "text")
+        return [
+            number
+            for number, rating, text in reviews.order_by("-posted_at")[: limit * 4]
+            if guards.not_as_described(rating=rating, text=text, keywords=keywords)
+        ][:limit]
+    else:
+        raise ValueError(f"unknown metric {metric!r}")
+    if metric != "cancel":
+        for incident in incidents:
+            orders = orders.exclude(incident.q())
+    return list(orders.order_by("-placed_at").values_list("number", flat=True)[:limit])
+
+
+def metric_figures_replayed(
+    *,
+    shop_id: int,
+    placed_from: datetime,
+    placed_to: datetime,
+    at: datetime,
+    keywords: Iterable[str],
+    incidents: Iterable[IncidentWindow] = (),
+) -> dict[str, int]:
+    """SPEC E-3 replay: ``METRIC_FIGURES`` (less what incidents exempt) recomputed from the raw
+    orders, scans and reviews as they stood at ``at`` — from the timestamps alone, not from the
+    verdicts and marks the services and the sweep stored. One shop; for audits and tests."""
+    keywords = tuple(keywords)
+    incidents = list(incidents)
+    out = dict.fromkeys(METRIC_FIGURES, 0)
+    orders = (
+        Order.objects.filter(
+            shop_id=shop_id, placed_at__gte=placed_from, placed_at__lt=placed_to, placed_at__lte=at
+        )
+        .select_related("shipment")
+        .prefetch_related("shipment__events")
+    )
+    for o in orders:
+        out["orders_created"] += 1
+        if o.cancelled_at is not None and o.cancelled_at <= at:
+            out["orders_cancelled"] += 1
+        exempt = any(
+            i.covers(carrier=o.logistics_service, country=o.country, placed_at=o.placed_at)
+            for i in incidents
+        )
+        if exempt:
+            continue
+        try:
+            shipment = o.shipment
+        except Shipment.DoesNotExist:
+            shipment = None
+        scans = sorted(
+            (e for e in (shipment.events.all() if shipment else ()) if e.occurred_at <= at),
+            key=lambda e: e.occurred_at,
+        )
+        deadline = o.placed_at + guards.SHIP_WITHIN
+        if scans and scans[0].occurred_at <= deadline:
+            out["ship_on_time"] += 1
+        elif (
+            o.paid_at is not None
+            and o.paid_at <= at
+            and deadline <= at
+            and guards.overdue_verdict(placed_at=o.placed_at, cancelled_at=o.cancelled_at)
+            == ShipVerdict.LATE
+        ):
+            out["ship_late"] += 1
+        if shipment is None or shipment.shipped_at > at:
+            continue
+        out["orders_shipped"] += 1
+        if _went_quiet(o, shipment, scans, at):
+            out["anomalies_official" if shipment.official else "anomalies"] += 1
+    reviews = Review.objects.filter(
+        shop_id=shop_id,
+        posted_at__gte=placed_from,
+        posted_at__lt=placed_to,
+        posted_at__lte=at,
+        order__activity_id__isnull=False,
+    ).values_list("rating", "text")
+    for rating, text in reviews:
+        out["activity_reviews"] += 1
+        if guards.not_as_described(rating=rating, text=text, keywords=keywords):
+            out["activity_reviews_negative"] += 1
+    return out
+
+
+def _went_quiet(order: Order, shipment: Shipment, scans: list, at: datetime) -> bool:
+    """SPEC E-3: did the parcel go 72 h without an update or 5 days without progress, by
+    ``at``? Scans in time order, then delivery, then the open spell of a parcel in transit."""
+    last_event = last_progress = None
+    for scan in scans:
+        if guards.parcel_quiet(
+            shipped_at=shipment.shipped_at,
+            last_event_at=last_event,
+            last_progress_at=last_progress,
+            at=scan.occurred_at,
+        ):
+            return True
+        last_event = scan.occurred_at
+        if scan.status in PROGRESS_STATUSES:
+            last_progress = scan.occurred_at
+    if order.delivered_at is not None and order.delivered_at <= at:
+        end = order.delivered_at
+    elif order.refunded_at is not None and order.refunded_at <= at:
+        end = order.refunded_at  # left transit without a delivery: the sweep stops watching
+    else:
+        end = at
+    return guards.parcel_quiet(
+        shipped_at=shipment.shipped_at,
+        last_event_at=last_event,
+        last_progress_at=last_progress,
+        at=end,
     )

@@ -7,9 +7,12 @@ path and the ingestion fast path call too) and raises ``InvalidTransition`` (or 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from buyers.models import Buyer
 from core import clock
@@ -31,6 +34,7 @@ from .models import (
     Refund,
     Review,
     Shipment,
+    ShipVerdict,
     ShopDailyStats,
     TrackingEvent,
 )
@@ -243,16 +247,37 @@ def tracking_update(
         location=location,
         description=description,
     )
-    marks = guards.shipment_scan_marks(
+    d = _figures()
+    # SPEC E-3: a scan that ends a quiet spell marks the parcel (judged before the marks move).
+    quiet = shipment.anomaly_at is None and guards.parcel_quiet(
+        shipped_at=shipment.shipped_at,
+        last_event_at=shipment.last_event_at,
+        last_progress_at=shipment.last_progress_at,
+        at=occurred_at,
+    )
+    marks: dict[str, datetime] = guards.shipment_scan_marks(
         status=status,
         occurred_at=occurred_at,
         last_event_at=shipment.last_event_at,
         last_progress_at=shipment.last_progress_at,
     )
+    if quiet:
+        marks["anomaly_at"] = occurred_at
+        d.anomaly(shop_id=order.shop_id, placed_at=order.placed_at, official=shipment.official)
     if marks:
         for name, value in marks.items():
             setattr(shipment, name, value)
         shipment.save(update_fields=[*marks, "updated_at"])
+    verdict = guards.scan_verdict(
+        placed_at=order.placed_at, scanned_at=occurred_at, verdict=order.ship_verdict
+    )
+    if verdict is not None:
+        d.verdict(
+            shop_id=order.shop_id, placed_at=order.placed_at, old=order.ship_verdict, new=verdict
+        )
+        order.ship_verdict = verdict
+        order.save(update_fields=["ship_verdict", "updated_at"])
+    d.apply()
     _log(order, "tracking.updated", occurred_at, tracking_event_id=event.pk, status=status)
     return event
 
@@ -266,9 +291,29 @@ def order_deliver(*, order: Order, delivered_at: datetime) -> Order:
     order.save(update_fields=["status", "delivered_at", "updated_at"])
     d = _figures()
     d.delivered(shop_id=order.shop_id, placed_at=order.placed_at)
+    _delivery_closes_quiet_spell(order, delivered_at, d)
     d.apply()
     _log(order, "order.delivered", delivered_at)
     return order
+
+
+def _delivery_closes_quiet_spell(order: Order, delivered_at: datetime, d: stats.Deltas) -> None:
+    """SPEC E-3: delivery ends the parcel's last quiet spell; one of 72 h is an anomaly even
+    when no sweep ran during it."""
+    shipment = Shipment.objects.filter(order=order).first()
+    if (
+        shipment is not None
+        and shipment.anomaly_at is None
+        and guards.parcel_quiet(
+            shipped_at=shipment.shipped_at,
+            last_event_at=shipment.last_event_at,
+            last_progress_at=shipment.last_progress_at,
+            at=delivered_at,
+        )
+    ):
+        shipment.anomaly_at = delivered_at
+        shipment.save(update_fields=["anomaly_at", "updated_at"])
+        d.anomaly(shop_id=order.shop_id, placed_at=order.placed_at, official=shipment.official)
 
 
 @transaction.atomic
@@ -433,6 +478,9 @@ def review_post(
         item=dsr_item_as_described,
         communication=dsr_communication,
         shipping=dsr_shipping,
+        rating=rating,
+        text=text,
+        activity=order.activity_id is not None,
     )
     d.apply()
     _log(order, "review.posted", posted_at, review_id=review.pk, sku_id=sku.pk, rating=rating)
@@ -480,6 +528,81 @@ def cart_update(*, shop: Shop, buyer: Buyer, items: list[tuple[Sku, int]], at: d
         buyer_id=buyer.pk,
     )
     return cart
+
+
+# --- what time decides (SPEC E-3) -----------------------------------------------------------
+
+
+_SWEEP_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    late: int  # orders past their shipping deadline without a scan
+    void: int  # paid orders cancelled before their deadline, now out of the rate
+    anomalies: int  # parcels found quiet
+
+
+@transaction.atomic
+def fulfilment_sweep(*, now: datetime | None = None) -> SweepResult:
+    """Record the fulfilment facts that only the passing of time makes true, for every shop in
+    two set-based statements: paid orders whose 72-hour deadline passed without a carrier scan
+    (late, or void when cancelled in time), and parcels in transit quiet for 72 h or stalled
+    for 5 days. Their daily figures move in the same transaction.
+
+    Rows are locked in primary-key order (the order services lock one order, then the daily
+    rows; this takes the orders, then the daily rows in (shop, day) order), and the conditions
+    are re-checked under the lock, so two sweeps at once record each fact once.
+    """
+    now = now or clock.now()
+    d = _figures()
+    overdue = list(
+        Order.objects.select_for_update(of=("self",))
+        .filter(
+            ship_verdict=ShipVerdict.UNDECIDED,
+            paid_at__isnull=False,
+            placed_at__lte=now - guards.SHIP_WITHIN,
+        )
+        .order_by("pk")
+        .only("pk", "shop_id", "placed_at", "cancelled_at", "ship_verdict")
+    )
+    late = void = 0
+    by_verdict: dict[str, list[int]] = {ShipVerdict.LATE: [], ShipVerdict.VOID: []}
+    for o in overdue:
+        verdict = guards.overdue_verdict(placed_at=o.placed_at, cancelled_at=o.cancelled_at)
+        by_verdict[verdict].append(o.pk)
+        d.verdict(shop_id=o.shop_id, placed_at=o.placed_at, old=o.ship_verdict, new=verdict)
+        if verdict == ShipVerdict.LATE:
+            late += 1
+        else:
+            void += 1
+    for verdict, ids in by_verdict.items():
+        for start in range(0, len(ids), _SWEEP_CHUNK):  # bounded statements on a first run
+            Order.objects.filter(pk__in=ids[start : start + _SWEEP_CHUNK]).update(
+                ship_verdict=verdict, updated_at=now
+            )
+    quiet_since = now - guards.QUIET_MAX
+    stalled_since = now - guards.STALL_MAX
+    quiet = list(
+        Shipment.objects.select_for_update(of=("self",))
+        .filter(order__status=S.SHIPPED, anomaly_at__isnull=True)
+        .annotate(
+            seen=Coalesce("last_event_at", "shipped_at"),
+            moved=Coalesce("last_progress_at", "shipped_at"),
+        )
+        .filter(Q(seen__lte=quiet_since) | Q(moved__lte=stalled_since))
+        .order_by("pk")
+        .values_list("pk", "official", "order__shop_id", "order__placed_at")
+    )
+    for _pk, official, shop_id, placed_at in quiet:
+        d.anomaly(shop_id=shop_id, placed_at=placed_at, official=official)
+    quiet_ids = [row[0] for row in quiet]
+    for start in range(0, len(quiet_ids), _SWEEP_CHUNK):
+        Shipment.objects.filter(pk__in=quiet_ids[start : start + _SWEEP_CHUNK]).update(
+            anomaly_at=now, updated_at=now
+        )
+    d.apply()
+    return SweepResult(late=late, void=void, anomalies=len(quiet))
 
 
 # --- reconciliation -------------------------------------------------------------------------

@@ -10,7 +10,16 @@ Where a figure lands (SPEC E-3 reads them by natural day in the platform time zo
 * ``orders_created``, ``orders_cancelled``, ``orders_shipped`` and the ``status_*`` counts: the day
   the order was *placed* (each status change moves the order from its old status column to the new);
 * ``orders_paid``, ``gmv_minor``: the day of payment; ``refunded_minor``: the day of the refund;
-* feedback and review sums: the day they were posted.
+* feedback and review sums: the day they were posted;
+* SPEC E-3 fulfilment facts — ``ship_on_time`` / ``ship_late`` (the order's shipping verdict,
+  ``guards.scan_verdict`` / ``overdue_verdict``) and ``anomalies`` / ``anomalies_official`` (its
+  parcel went quiet, ``guards.parcel_quiet``): the day the order was *placed*, so each rate's
+  numerator and denominator are the same orders;
+* ``activity_reviews`` / ``activity_reviews_negative`` (reviews of activity orders, and those
+  ``guards.not_as_described`` with the registry's keyword list): the day they were posted.
+
+Time decides two of those facts (a deadline passes, a parcel stays quiet): the hourly
+``services.fulfilment_sweep`` records them, so the figures are complete up to its ``now``.
 """
 
 from __future__ import annotations
@@ -22,14 +31,34 @@ from django.db import connection
 
 from core import clock
 
-from .models import OrderStatus, ShopDailyStats, status_field
+from . import guards
+from .models import OrderStatus, ShipVerdict, ShopDailyStats, status_field
 
 S = OrderStatus
+# The daily-figure column of each shipping verdict (undecided and void ones count nowhere).
+VERDICT_FIELDS = {ShipVerdict.ON_TIME: "ship_on_time", ShipVerdict.LATE: "ship_late"}
+
+
+def not_as_described_keywords() -> tuple[str, ...]:
+    """SPEC E-3: the registry's "not as described" keywords (one per line). The registry entry
+    is the activities module's; orders applies it when a review is posted, to keep the figure."""
+    from constance import config
+
+    raw = str(config.ACTIVITIES_NOT_AS_DESCRIBED_KEYWORDS)
+    return tuple(k.strip() for k in raw.splitlines() if k.strip())
 
 
 class Deltas:
-    def __init__(self) -> None:
+    def __init__(self, *, keywords: tuple[str, ...] | None = None) -> None:
         self.rows: dict[tuple[int, date], Counter] = defaultdict(Counter)
+        # Read from the registry at the first low-rated activity review (one query at most).
+        self._keywords = keywords
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        if self._keywords is None:
+            self._keywords = not_as_described_keywords()
+        return self._keywords
 
     def add(self, shop_id: int, at: datetime, **figures: int) -> None:
         row = self.rows[(shop_id, clock.natural_day(at))]
@@ -85,8 +114,22 @@ class Deltas:
             self.move(shop_id, placed_at, was, S.REFUNDED)
 
     def review(
-        self, *, shop_id: int, posted_at: datetime, item: int, communication: int, shipping: int
+        self,
+        *,
+        shop_id: int,
+        posted_at: datetime,
+        item: int,
+        communication: int,
+        shipping: int,
+        rating: int,
+        text: str,
+        activity: bool,
     ) -> None:
+        """``activity``: the reviewed order came through a marketing activity (SPEC E-3 counts
+        negative reviews on activity SKUs only)."""
+        negative = activity and guards.not_as_described(
+            rating=rating, text=text, keywords=self.keywords if rating <= 2 else ()
+        )
         self.add(
             shop_id,
             posted_at,
@@ -94,7 +137,21 @@ class Deltas:
             dsr_item_as_described_sum=item,
             dsr_communication_sum=communication,
             dsr_shipping_sum=shipping,
+            activity_reviews=int(activity),
+            activity_reviews_negative=int(negative),
         )
+
+    def verdict(self, *, shop_id: int, placed_at: datetime, old: str, new: str) -> None:
+        """The order placed at ``placed_at`` changes shipping verdict ``old`` → ``new``."""
+        row = self.rows[(shop_id, clock.natural_day(placed_at))]
+        if old in VERDICT_FIELDS:
+            row[VERDICT_FIELDS[ShipVerdict(old)]] -= 1
+        if new in VERDICT_FIELDS:
+            row[VERDICT_FIELDS[ShipVerdict(new)]] += 1
+
+    def anomaly(self, *, shop_id: int, placed_at: datetime, official: bool) -> None:
+        """The parcel of the order placed at ``placed_at`` went quiet (first time only)."""
+        self.add(shop_id, placed_at, **{"anomalies_official" if official else "anomalies": 1})
 
     def feedback(self, *, shop_id: int, posted_at: datetime, positive: bool) -> None:
         self.add(shop_id, posted_at, feedback_total=1, feedback_positive=int(positive))

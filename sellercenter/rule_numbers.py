@@ -28,7 +28,48 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     "region": ["shops.forms.RegionRuleField", {}],
     "currency": ["shops.forms.CurrencyRuleField", {}],
     "categories": ["shops.forms.CategoriesRuleField", {}],
+    "count": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100000}],
+    "weight": [
+        "django.forms.DecimalField",
+        {"min_value": 0, "max_value": 1, "decimal_places": 2},
+    ],
+    "keywords": [
+        "django.forms.CharField",
+        {"widget": "django.forms.Textarea", "max_length": 4000},
+    ],
 }
+
+# SPEC E-3: the "not as described" keywords a negative review's text must match, one per line,
+# in the languages the buyers write in (matched case- and width-insensitively).
+NOT_AS_DESCRIBED_KEYWORDS = "\n".join(
+    [
+        "not as described",
+        "not as pictured",
+        "not as advertised",
+        "different from the picture",
+        "different from the description",
+        "wrong item",
+        "counterfeit",
+        "fake",
+        "与描述不符",
+        "描述不符",
+        "货不对板",
+        "与图片不符",
+        "假货",
+        "pas conforme",
+        "ne correspond pas",
+        "no es como se describe",
+        "no coincide con la descripción",
+        "nicht wie beschrieben",
+        "entspricht nicht der beschreibung",
+        "não corresponde à descrição",
+        "non conforme alla descrizione",
+        "не соответствует описанию",
+        "не как на фото",
+        "説明と違う",
+        "설명과 다름",
+    ]
+)
 CONSTANCE_CONFIG = {
     # name: (default, help text with unit and SPEC id, field type)
     "COINS_OPENING_REGION": (
@@ -171,6 +212,58 @@ CONSTANCE_CONFIG = {
         _("SPEC E-3: maximum 30-day rolling cancel rate, percent."),
         "percent",
     ),
+    "ACTIVITIES_LATE_SHIPMENT_RATE_MAX": (
+        Decimal("20"),
+        _("SPEC E-3: maximum 30-day late-shipment rate (no valid tracking within 72 h), percent."),
+        "percent",
+    ),
+    "ACTIVITIES_ANOMALY_RATE_MAX": (
+        Decimal("12"),
+        _("SPEC E-3: maximum 30-day logistics anomaly rate, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_NEGATIVE_REVIEW_RATE_MAX": (
+        Decimal("3.5"),
+        _("SPEC E-3: maximum 30-day negative review rate on activity SKUs, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_OFFICIAL_ANOMALY_WEIGHT": (
+        Decimal("0.7"),
+        _("SPEC E-4: weight of an official-logistics order in the logistics anomaly rate."),
+        "weight",
+    ),
+    "ACTIVITIES_MIN_ORDERS": (
+        20,
+        _(
+            "SPEC E-3a: orders a rate's denominator needs before it is evaluated (below: "
+            "not enough orders yet, cannot breach); also the dashboard's cancel-rate alarm."
+        ),
+        "count",
+    ),
+    "ACTIVITIES_MIN_REVIEWS": (
+        10,
+        _("SPEC E-3a: activity reviews the negative review rate needs before it is evaluated."),
+        "count",
+    ),
+    "ACTIVITIES_WINDOW_DAYS": (
+        30,
+        _("SPEC E-3: the rolling window of the metrics, natural days."),
+        "days",
+    ),
+    "ACTIVITIES_WARNING_SHARE": (
+        Decimal("80"),
+        _("SPEC E-6: early warning from this share of a threshold, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_NOT_AS_DESCRIBED_KEYWORDS": (
+        NOT_AS_DESCRIBED_KEYWORDS,
+        _(
+            'SPEC E-3: "not as described" keywords, one per line, any language; a review rated '
+            "2 or lower whose text contains one is negative. Applies to reviews posted after "
+            "the change (rebuild the daily figures to apply it to older ones)."
+        ),
+        "keywords",
+    ),
     "ACTIVITIES_RELAXED_CATEGORIES": (
         "home_garden,auto_moto,digital_accessories",
         _("SPEC E-4: main categories whose thresholds are relaxed (comma-separated codes)."),
@@ -185,6 +278,31 @@ CONSTANCE_CONFIG = {
         Decimal("4.7"),
         _("SPEC E-8: DSR score (0-5) needed to re-enrol."),
         "rating",
+    ),
+    "ACTIVITIES_REENROL_CANCEL_RATE_MAX": (
+        Decimal("5"),
+        _("SPEC E-8: cancel rate a breached shop must hold to re-enrol, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_REENROL_LATE_SHIPMENT_RATE_MAX": (
+        Decimal("5"),
+        _("SPEC E-8: late-shipment rate a breached shop must hold to re-enrol, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_REENROL_ANOMALY_RATE_MAX": (
+        Decimal("4"),
+        _("SPEC E-8: logistics anomaly rate a breached shop must hold to re-enrol, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX": (
+        Decimal("1"),
+        _("SPEC E-8: negative review rate a breached shop must hold to re-enrol, percent."),
+        "percent",
+    ),
+    "ACTIVITIES_REENROL_DAYS": (
+        5,
+        _("SPEC E-8: consecutive natural days the recovered rate must hold."),
+        "days",
     ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
@@ -223,8 +341,22 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
     ),
     "Activities (SPEC E-3, E-4, E-8)": (
         "ACTIVITIES_CANCEL_RATE_MAX",
+        "ACTIVITIES_LATE_SHIPMENT_RATE_MAX",
+        "ACTIVITIES_ANOMALY_RATE_MAX",
+        "ACTIVITIES_NEGATIVE_REVIEW_RATE_MAX",
+        "ACTIVITIES_OFFICIAL_ANOMALY_WEIGHT",
+        "ACTIVITIES_MIN_ORDERS",
+        "ACTIVITIES_MIN_REVIEWS",
+        "ACTIVITIES_WINDOW_DAYS",
+        "ACTIVITIES_WARNING_SHARE",
+        "ACTIVITIES_NOT_AS_DESCRIBED_KEYWORDS",
         "ACTIVITIES_RELAXED_CATEGORIES",
         "ACTIVITIES_RELAXATION_FACTOR",
         "ACTIVITIES_REENROL_MIN_DSR",
+        "ACTIVITIES_REENROL_CANCEL_RATE_MAX",
+        "ACTIVITIES_REENROL_LATE_SHIPMENT_RATE_MAX",
+        "ACTIVITIES_REENROL_ANOMALY_RATE_MAX",
+        "ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX",
+        "ACTIVITIES_REENROL_DAYS",
     ),
 }

@@ -300,6 +300,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coins.tasks.coins_grade_task",
         "schedule": crontab(minute=10, hour=2, day_of_month=1),
     },
+    # SPEC E-3/E-5: every shop's activity metrics, hourly (and the forced exits they decide).
+    # Minute 7: past the quarter-hourly daily-figures reconcile at minute 0.
+    "activities-metrics-evaluate": {
+        "task": "activities.tasks.metrics_evaluate_task",
+        "schedule": crontab(minute=7),
+    },
 }
 
 # Each record is written once, by the root handler: Django's own "django" console handler

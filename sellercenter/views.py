@@ -43,9 +43,6 @@ STATUS_COLOURS = {
 # few more cancellations would cross it.
 CANCEL_WARN_SHARE = Decimal("0.7")
 CANCEL_WARN_HEADROOM = 3
-# SPEC E-3a: a rate is evaluated only with at least this many orders in its denominator (the
-# decision's default; not yet a registry number): below it, it cannot breach, so no alarm.
-CANCEL_MIN_ORDERS = 20
 
 
 # --- rule numbers read once per page ------------------------------------------------------------
@@ -66,6 +63,15 @@ class _MemoBackend:
         if memo is not None and key in memo:
             return memo[key]
         return self._inner.get(key)
+
+    def mget(self, keys):
+        """Several numbers at once (``activities.rules`` reads its limits so): from the memo
+        when all are in it, else one query."""
+        memo = _RULES_MEMO.get()
+        keys = list(keys)
+        if memo is not None and all(k in memo for k in keys):
+            return {k: memo[k] for k in keys}
+        return self._inner.mget(keys)
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
@@ -144,7 +150,8 @@ def _cancel_attention(shop, window: DailyWindow) -> list[Attention]:
     created = window.total("orders_created", 30)
     cancelled = window.total("orders_cancelled", 30)
     rate = window.cancel_rate(30)
-    if rate is None or created < CANCEL_MIN_ORDERS:
+    # SPEC E-3a: below the registry's minimum sample a rate cannot breach, so no alarm.
+    if rate is None or created < activities_rules.min_orders():
         return []
     url = reverse("activities:index")
     if rate > threshold:

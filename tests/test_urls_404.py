@@ -47,7 +47,12 @@ def _coin_rule_of(shop):
 SKIP_PREFIXES = ("admin/", "api/", "i18n/")
 
 # URLs that take an id but are not shop-scoped seller pages, with the reason. Keep it short.
-NOT_SELLER_URLS: dict[str, str] = {}
+NOT_SELLER_URLS: dict[str, str] = {
+    # Activities are the platform's, open to every shop (SPEC E-1): no shop owns one.
+    "activities/<int:activity_id>/": "platform-wide activity",
+    "activities/<int:activity_id>/precheck/": "platform-wide activity",
+    "activities/<int:activity_id>/enrol/": "platform-wide activity (enrols the caller's SKUs)",
+}
 
 
 @dataclass
@@ -71,10 +76,61 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
     "file_id": lambda p: _private_file_of(p.shop_a).pk,
     "rule_id": lambda p: _coin_rule_of(p.shop_a).pk,
     # A notification to shop A's owner (the persona whose client asks for it).
+    "enrolment_id": lambda p: _enrolment_of(p).pk,
+    "exit_id": lambda p: _exit_of(p).pk,
     "notification_id": lambda p: (
         notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk
     ),
 }
+
+
+def _enrolment_of(p):
+    from datetime import timedelta
+
+    from activities import services as activities
+    from core import clock
+    from shops.services import logistics_set
+
+    now = clock.now()
+    logistics_set(shop=p.shop_a, carrier="aliexpress_standard", enabled=True, certified=True)
+    activity = activities.activity_create(
+        activities.ActivityInput(
+            kind="flash_deal",
+            name="Flash",
+            starts_at=now - timedelta(days=5),
+            ends_at=now + timedelta(days=30),
+            enrol_until=now + timedelta(days=20),
+        )
+    )
+    return activities.enrolment_create(
+        shop=p.shop_a,
+        activity=activity,
+        sku=p.sku_a,
+        activity_price_minor=p.sku_a.price_minor,
+        stock=10,
+        now=now - timedelta(days=3),
+    )
+
+
+def _exit_of(p):
+    """Shop A exited (SPEC E-5): a 20% cancel rate on two natural days in a row."""
+    from datetime import timedelta
+
+    from activities import services as activities
+    from core import clock
+
+    _enrolment_of(p)
+    now = clock.now()
+    for i in range(20):
+        make_order(
+            p.shop_a,
+            p.buyer_a,
+            sku=p.sku_a,
+            status="cancelled" if i < 4 else "paid",
+            placed_at=now - timedelta(days=2, minutes=i),
+        )
+    activities.metrics_evaluate(now=now - timedelta(days=1))
+    return activities.metrics_evaluate(now=now).exits[0]
 
 
 def _private_file_of(shop):

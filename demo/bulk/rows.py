@@ -232,6 +232,15 @@ def build_order_rows(plan: OrderPlan, figures: stats.Deltas | None = None) -> Or
                 }
                 rows.tracking.append(scan)
                 log("tracking.updated", step.at, {"tracking_event_id": scan}, status=step.status)
+                # tracking_update: a scan ending a quiet spell, then the marks, then the verdict
+                if shipment["anomaly_at"] is None and guards.parcel_quiet(
+                    shipped_at=shipment["shipped_at"],
+                    last_event_at=shipment["last_event_at"],
+                    last_progress_at=shipment["last_progress_at"],
+                    at=step.at,
+                ):
+                    shipment["anomaly_at"] = step.at
+                    f.anomaly(shop_id=shop_id, placed_at=placed_at, official=shipment["official"])
                 shipment.update(
                     guards.shipment_scan_marks(
                         status=step.status,
@@ -240,11 +249,32 @@ def build_order_rows(plan: OrderPlan, figures: stats.Deltas | None = None) -> Or
                         last_progress_at=shipment["last_progress_at"],
                     )
                 )
+                verdict = guards.scan_verdict(
+                    placed_at=placed_at, scanned_at=step.at, verdict=order["ship_verdict"]
+                )
+                if verdict is not None:
+                    f.verdict(
+                        shop_id=shop_id, placed_at=placed_at, old=order["ship_verdict"], new=verdict
+                    )
+                    order["ship_verdict"] = verdict
             case Deliver():  # order_deliver
                 guards.check_delivery(number=number, status=order["status"])
                 order["status"] = S.DELIVERED
                 order["delivered_at"] = step.at
                 f.delivered(shop_id=shop_id, placed_at=placed_at)
+                shipment = rows.shipment
+                if (
+                    shipment is not None
+                    and shipment["anomaly_at"] is None
+                    and guards.parcel_quiet(
+                        shipped_at=shipment["shipped_at"],
+                        last_event_at=shipment["last_event_at"],
+                        last_progress_at=shipment["last_progress_at"],
+                        at=step.at,
+                    )
+                ):
+                    shipment["anomaly_at"] = step.at
+                    f.anomaly(shop_id=shop_id, placed_at=placed_at, official=shipment["official"])
                 log("order.delivered", step.at)
             case Complete():  # order_complete
                 guards.check_completion(
@@ -358,6 +388,9 @@ def build_order_rows(plan: OrderPlan, figures: stats.Deltas | None = None) -> Or
                     item=step.dsr_item_as_described,
                     communication=step.dsr_communication,
                     shipping=step.dsr_shipping,
+                    rating=step.rating,
+                    text=step.text,
+                    activity=order["activity_id"] is not None,
                 )
                 log(
                     "review.posted",

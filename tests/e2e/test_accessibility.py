@@ -42,6 +42,8 @@ def seller_pages(shop) -> list[tuple[str, str]]:
         ("affiliate", "/affiliate/"),
         ("mailing", "/mailing/"),
         ("activities", "/activities/"),
+        ("activities-monitor", "/activities/monitor/"),
+        ("activities-reenrol", "/activities/reenrol/"),
         ("balance", "/shops/balance/"),
         ("notifications", "/shops/notifications/"),
         ("notification-preferences", "/shops/notifications/preferences/"),

@@ -26,6 +26,8 @@ READ_ONLY_PAGES = [
     ("affiliate:index", []),
     ("mailing:index", []),
     ("activities:index", []),
+    ("activities:monitor", []),
+    ("activities:reenrol", []),
 ]
 CONTACT_PAGES = {"home", "orders:list", "orders:detail"}
 

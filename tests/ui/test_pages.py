@@ -32,6 +32,8 @@ SELLER_PAGES = [
     ("affiliate:index", "Affiliate programme", "Programme check"),
     ("mailing:index", "Email marketing", "Eligibility"),
     ("activities:index", "Marketing activities", "Logistics for activities"),
+    ("activities:monitor", "Activity monitor", "Not evaluated yet"),
+    ("activities:reenrol", "Re-enrolment self-check", "never removed from an activity"),
 ]
 
 

@@ -77,6 +77,8 @@ def _client_for(shop, name):
         "/affiliate/",
         "/mailing/",
         "/activities/",
+        "/activities/monitor/",
+        "/activities/reenrol/",
     ],
 )
 def test_list_and_overview_pages_have_constant_query_counts(db, url, django_assert_max_num_queries):

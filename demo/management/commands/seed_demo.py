@@ -195,6 +195,12 @@ class Command(BaseCommand):
         )
 
         t = time.monotonic()
+        # What the passing of time decided over the seeded past (deadlines missed, parcels gone
+        # quiet, SPEC E-3), as the hourly sweep would have recorded it.
+        swept = services.fulfilment_sweep(now=now)
+        self._say(
+            f"  fulfilment: {swept.late} late shipments, {swept.anomalies} logistics anomalies"
+        )
         days = services.daily_stats_rebuild()
         self._say(f"  daily stats: {days} shop-days rebuilt ({self._since(t)})")
 

@@ -1,0 +1,153 @@
+"""The activities module's registry numbers and pure checks (SPEC E-3, E-3a, E-4, E-6, E-8)."""
+
+from decimal import Decimal
+
+import pytest
+from constance import config
+
+from activities import rules
+from activities.rules import Metric, Standing
+from orders import guards
+
+D = Decimal
+
+
+def _check(num, den, threshold="15", min_sample=20, share="80"):
+    return rules.check_metric(
+        numerator=num,
+        denominator=den,
+        threshold=D(threshold),
+        min_sample=min_sample,
+        warning_share=D(share),
+    )
+
+
+def test_e3_registry_defaults_are_the_spec_numbers(db):
+    assert rules.threshold_max(Metric.CANCEL) == D("15")
+    assert rules.threshold_max(Metric.LATE_SHIPMENT) == D("20")
+    assert rules.threshold_max(Metric.ANOMALY) == D("12")
+    assert rules.threshold_max(Metric.NEGATIVE_REVIEW) == D("3.5")
+    assert rules.min_sample(Metric.CANCEL) == 20
+    assert rules.min_sample(Metric.LATE_SHIPMENT) == 20
+    assert rules.min_sample(Metric.ANOMALY) == 20
+    assert rules.min_sample(Metric.NEGATIVE_REVIEW) == 10
+    assert rules.min_orders() == 20
+    assert rules.window_days() == 30
+    assert rules.warning_share() == D("80")
+    assert rules.official_anomaly_weight() == D("0.7")
+    assert rules.reenrol_max(Metric.LATE_SHIPMENT) == D("5")
+    assert rules.reenrol_max(Metric.CANCEL) == D("5")
+    assert rules.reenrol_max(Metric.ANOMALY) == D("4")
+    assert rules.reenrol_max(Metric.NEGATIVE_REVIEW) == D("1")
+    assert rules.reenrol_days() == 5
+    keywords = rules.not_as_described_keywords()
+    assert "not as described" in keywords
+    assert "与描述不符" in keywords
+    assert "pas conforme" in keywords
+
+
+def test_e3_registry_changes_move_the_numbers(db):
+    config.ACTIVITIES_LATE_SHIPMENT_RATE_MAX = D("18")
+    config.ACTIVITIES_MIN_REVIEWS = 25
+    config.ACTIVITIES_NOT_AS_DESCRIBED_KEYWORDS = "broken\n\n  kaputt  \n"
+    limits = rules.current_limits()
+    assert limits.thresholds[Metric.LATE_SHIPMENT] == D("18")
+    assert limits.min_samples[Metric.NEGATIVE_REVIEW] == 25
+    assert rules.not_as_described_keywords() == ("broken", "kaputt")
+    assert rules.Limits.from_json(limits.as_json()) == limits
+
+
+def test_e3_exactly_15_percent_is_no_breach_just_over_is():
+    assert _check(3, 20) == Standing.WARNING  # 15.00%: at the line, not over it
+    assert _check(150, 1000) == Standing.WARNING
+    assert _check(151, 1000) == Standing.BREACH  # 15.1%
+    assert _check(D("150.01"), 1000) == Standing.BREACH  # 15.001%
+    assert rules.rate_percent(3, 20) == D("15.00")
+
+
+def test_e3_warning_starts_at_80_percent_of_the_threshold():
+    assert _check(119, 1000) == Standing.OK  # 11.9% < 12% (80% of 15%)
+    assert _check(120, 1000) == Standing.WARNING
+    assert _check(120, 1000, share="90") == Standing.OK
+
+
+def test_e3a_one_order_under_the_minimum_sample_cannot_breach():
+    # 19 orders, all cancelled: "not enough orders yet", never 100%
+    assert _check(19, 19) == Standing.NOT_ENOUGH
+    assert _check(1, 2) == Standing.NOT_ENOUGH  # 2 orders, 1 cancellation: not 50%
+    assert _check(4, 20) == Standing.BREACH  # the 20th order makes it count
+    assert _check(0, 0, min_sample=0) == Standing.NOT_ENOUGH
+
+
+def test_e4_3c_shop_late_shipment_at_21_9_passes_and_22_1_breaches():
+    relaxed = frozenset({"home_garden", "auto_moto", "digital_accessories"})
+    t_3c = rules.relaxed_threshold(
+        base=D("20"), category="digital_accessories", relaxed=relaxed, factor=D("1.1")
+    )
+    t_fashion = rules.relaxed_threshold(
+        base=D("20"), category="womens_fashion", relaxed=relaxed, factor=D("1.1")
+    )
+    assert t_3c == D("22.0")
+    assert t_fashion == D("20")
+    assert _check(219, 1000, threshold=t_3c) == Standing.WARNING
+    assert _check(221, 1000, threshold=t_3c) == Standing.BREACH
+    assert _check(219, 1000, threshold=t_fashion) == Standing.BREACH
+    assert _check(220, 1000, threshold=t_3c) == Standing.WARNING  # exactly 22%
+
+
+def test_e4_limits_apply_the_relaxation_by_category(db):
+    limits = rules.current_limits()
+    assert limits.threshold(Metric.LATE_SHIPMENT, "digital_accessories") == D("22.0")
+    assert limits.threshold(Metric.CANCEL, "home_garden") == D("16.5")
+    assert limits.threshold(Metric.CANCEL, "toys") == D("15")
+
+
+def test_e4_official_logistics_anomalies_weigh_0_7():
+    # 10 official + 5 other anomalies over 100 shipped: 12 weighted, not 15
+    num = rules.weighted_anomalies(other=5, official=10, weight=D("0.7"))
+    assert num == D("12.0")
+    assert _check(num, 100, threshold="12") == Standing.WARNING  # exactly 12%: no breach
+    heavier = rules.weighted_anomalies(other=6, official=10, weight=D("0.7"))
+    assert _check(heavier, 100, threshold="12") == Standing.BREACH
+
+
+def test_e6_headroom_counts_the_orders_that_would_breach():
+    # 15 late of 100 at 20%: k more late (num+k)/(100+k) > 20% ⇔ k > 6.25 → 7
+    assert rules.breach_headroom(numerator=15, denominator=100, threshold=D("20")) == 7
+    # exactly at the threshold: one more crosses it
+    assert rules.breach_headroom(numerator=20, denominator=100, threshold=D("20")) == 1
+    # already over: 0
+    assert rules.breach_headroom(numerator=21, denominator=100, threshold=D("20")) == 0
+    # official parcels count 0.7 each: (0 + 0.7k)·100 > 12·(100 + k) ⇔ k > 20.34 → 21
+    assert (
+        rules.breach_headroom(numerator=0, denominator=100, threshold=D("12"), weight=D("0.7"))
+        == 21
+    )
+    # a threshold of 100% cannot be crossed
+    assert rules.breach_headroom(numerator=5, denominator=10, threshold=D("100")) is None
+
+
+@pytest.mark.parametrize(
+    ("yesterday", "today", "exit_"),
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, False)],
+)
+def test_e5_two_consecutive_breaches_are_needed(yesterday, today, exit_):
+    assert rules.breaches_consecutive(yesterday=yesterday, today=today) is exit_
+
+
+@pytest.mark.parametrize(
+    ("rating", "text", "negative"),
+    [
+        (1, "Not as described at all", True),
+        (2, "完全与描述不符，差评", True),
+        (2, "Pas conforme à la description", True),
+        (1, "НЕ СООТВЕТСТВУЕТ ОПИСАНИЮ", True),
+        (1, "ＦＡＫＥ product", True),  # full-width letters fold to "fake"
+        (3, "not as described", False),  # rating above 2
+        (1, "Arrived late", False),  # no keyword
+        (1, "", False),
+    ],
+)
+def test_e3_not_as_described_matches_the_multilingual_keywords(db, rating, text, negative):
+    keywords = rules.not_as_described_keywords()
+    assert guards.not_as_described(rating=rating, text=text, keywords=keywords) is negative
