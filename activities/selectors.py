@@ -480,3 +480,28 @@ def threshold_preview(*, limits: rules.Limits) -> list[PreviewRow]:
             )
         )
     return rows
+
+
+def activities_joined(*, shop: Shop, since: datetime, until: datetime) -> int:
+    """SPEC C-10 (read by the coins grade): the activities ``shop`` took part in during
+    [since, until) — each counted once, however many SKUs it enrolled — when the activity ran
+    in the window and one of the shop's enrolments was live while it ran (enrolled before the
+    activity and the window ended; not withdrawn or exited before either started). One query."""
+    from django.db.models import F, Q
+
+    return (
+        Enrolment.objects.filter(
+            shop=shop,
+            activity__starts_at__lt=until,
+            activity__ends_at__gt=since,
+            enrolled_at__lt=until,
+        )
+        .filter(enrolled_at__lt=F("activity__ends_at"))
+        .filter(
+            Q(left_at__isnull=True)
+            | (Q(left_at__gt=since) & Q(left_at__gt=F("activity__starts_at")))
+        )
+        .values("activity_id")
+        .distinct()
+        .count()
+    )

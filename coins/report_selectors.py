@@ -188,10 +188,13 @@ def month_grants(*, shop: Shop, month: date) -> int:
 
 
 def activity_participation(*, shop: Shop, month: date) -> int:
-    """SPEC C-10: marketing activities the shop joined in ``month``. The activities module
-    (SPEC §5) has not landed, so this is 0 for every shop until it does: then this becomes a
-    call to its selector. Until then no shop earns the participation points."""
-    return 0
+    """SPEC C-10: the marketing activities (SPEC §5) the shop took part in during ``month``
+    (calendar month, platform time zone), read through the activities module's selector."""
+    from activities.selectors import activities_joined
+
+    return activities_joined(
+        shop=shop, since=clock.day_start(month), until=clock.day_start(next_month(month))
+    )
 
 
 @dataclass(frozen=True)
