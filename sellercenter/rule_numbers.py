@@ -23,6 +23,10 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     "basis_points": ["django.forms.IntegerField", {"min_value": 0, "max_value": 10000}],
     "coin_value": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
     "store_level": ["django.forms.IntegerField", {"min_value": 1, "max_value": 5}],
+    "seconds": ["django.forms.IntegerField", {"min_value": 1, "max_value": 86400}],
+    "hours": ["django.forms.IntegerField", {"min_value": 1, "max_value": 8760}],
+    "small_count": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
+    "password_length": ["django.forms.IntegerField", {"min_value": 6, "max_value": 128}],
     "region": ["shops.forms.RegionRuleField", {}],
     "currency": ["shops.forms.CurrencyRuleField", {}],
     "categories": ["shops.forms.CategoriesRuleField", {}],
@@ -123,6 +127,56 @@ CONSTANCE_CONFIG = {
         _("SPEC E-8: DSR score (0-5) needed to re-enrol."),
         "rating",
     ),
+    "BUYERS_PASSWORD_MIN_LENGTH": (
+        6,
+        _("SPEC B-1: minimum buyer password length, characters (6 or more)."),
+        "password_length",
+    ),
+    "BUYERS_CODE_TTL_SECONDS": (
+        300,
+        _("SPEC B-2: a verification code is valid this many seconds."),
+        "seconds",
+    ),
+    "BUYERS_CODE_MAX_ATTEMPTS": (
+        5,
+        _("SPEC B-2: attempts allowed per verification code."),
+        "small_count",
+    ),
+    "BUYERS_CODE_RESEND_SECONDS": (
+        60,
+        _("SPEC B-2: a new code may be requested this many seconds after the last one."),
+        "seconds",
+    ),
+    "BUYERS_DEVICE_MAX_REGISTRATIONS": (
+        3,
+        _("SPEC B-5: registrations from one device allowed in the window; more flags them all."),
+        "small_count",
+    ),
+    "BUYERS_DEVICE_WINDOW_DAYS": (
+        30,
+        _("SPEC B-5: device check window, days."),
+        "days",
+    ),
+    "BUYERS_LOW_ACTIVITY_HOURS": (
+        72,
+        _("SPEC B-6: no first payment this many hours after registration flags low activity."),
+        "hours",
+    ),
+    "BUYERS_CONTACT_CHANGE_MIN_DAYS": (
+        7,
+        _("SPEC B-7: days needed since the last email/phone change."),
+        "days",
+    ),
+    "BUYERS_CONTACT_CHANGE_MAX": (
+        2,
+        _("SPEC B-7: email/phone changes allowed in the window below."),
+        "small_count",
+    ),
+    "BUYERS_CONTACT_CHANGE_WINDOW_DAYS": (
+        180,
+        _("SPEC B-7: window of the change limit above, days."),
+        "days",
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
     "Coins (SPEC C-1, C-3 to C-8)": (
@@ -149,5 +203,17 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "ACTIVITIES_RELAXED_CATEGORIES",
         "ACTIVITIES_RELAXATION_FACTOR",
         "ACTIVITIES_REENROL_MIN_DSR",
+    ),
+    "Buyer accounts (SPEC B-1, B-2, B-5 to B-7)": (
+        "BUYERS_PASSWORD_MIN_LENGTH",
+        "BUYERS_CODE_TTL_SECONDS",
+        "BUYERS_CODE_MAX_ATTEMPTS",
+        "BUYERS_CODE_RESEND_SECONDS",
+        "BUYERS_DEVICE_MAX_REGISTRATIONS",
+        "BUYERS_DEVICE_WINDOW_DAYS",
+        "BUYERS_LOW_ACTIVITY_HOURS",
+        "BUYERS_CONTACT_CHANGE_MIN_DAYS",
+        "BUYERS_CONTACT_CHANGE_MAX",
+        "BUYERS_CONTACT_CHANGE_WINDOW_DAYS",
     ),
 }
