@@ -29,10 +29,11 @@ from .forms import (
     RegisterForm,
     ResetForm,
 )
-from .models import Channel, CodePurpose
+from .models import Channel, CodePurpose, site_language
 from .services import accounts
 from .session import (
     DEVICE_COOKIE,
+    LANG_COOKIE,
     buyer_page,
     buyer_required,
     get_pending,
@@ -117,6 +118,10 @@ def register(request):
             set_pending(response, contact=contact.value, purpose=CodePurpose.REGISTER)
             if new_device:
                 response.set_cookie(DEVICE_COOKIE, device_id, max_age=3 * 365 * 24 * 3600)
+            # The next pages (verify) speak the language of the site just chosen.
+            response.set_cookie(
+                LANG_COOKIE, site_language(data["site"]), max_age=365 * 24 * 3600, samesite="Lax"
+            )
             return response
     response = _page(request, "register.html", form=form)
     return response
