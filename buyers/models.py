@@ -225,3 +225,12 @@ class ContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.buyer_id}: {self.channel} changed"
+
+
+class BuyerRiskReview(Buyer):
+    """The admin's risk-review queue (SPEC B-4 … B-6): buyers in review or flagged."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("risk review")
+        verbose_name_plural = _("risk review queue")
