@@ -71,7 +71,7 @@ def velocity(*, buyer: Buyer, window: timedelta = timedelta(hours=1)) -> dict[st
         for ip in around.exclude(registration_ip=None).values_list("registration_ip", flat=True)[
             :MONITOR_ROW_CAP
         ]:
-            if ipaddress.ip_address(ip) in network:
+            if ip and ipaddress.ip_address(ip) in network:
                 same_prefix += 1
     same_device = around.filter(device_id=buyer.device_id).count() if buyer.device_id else 0
     return {"same_ip_prefix": same_prefix, "same_device": same_device}
@@ -145,10 +145,10 @@ def abuse_monitor(*, now: datetime | None = None) -> Monitor:
     hours = [_hour(now) - timedelta(hours=h) for h in range(23, -1, -1)]
     per_hour_regs: dict[datetime, int] = defaultdict(int)
     per_hour_codes: dict[datetime, int] = defaultdict(int)
-    for row in regs:
-        per_hour_regs[_hour(row[0])] += 1
-    for row in codes:
-        per_hour_codes[_hour(row[0])] += 1
+    for reg in regs:
+        per_hour_regs[_hour(reg[0])] += 1
+    for code in codes:
+        per_hour_codes[_hour(code[0])] += 1
     tables = [
         MonitorTable(
             _("registrations by country (IP, else declared)"),
