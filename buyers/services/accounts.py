@@ -177,6 +177,7 @@ def code_request(
     buyer: Buyer | None = None,
     country: str = "",
     device_id: str = "",
+    taken: bool = False,
 ) -> CodeRequested:
     """Write a new code for ``contact`` and queue its delivery (SPEC B-2).
 
@@ -184,6 +185,9 @@ def code_request(
     rate limits and the resend delay count every request, a row is always written and a delivery
     always queued; the delivery task decides what (if anything) goes out.
     ``buyer``: for a contact change, the signed-in buyer (the code goes to the new contact).
+    ``taken``: a registration just refused because the contact has an account: its owner gets a
+    notice, never a code (a code would let the contact's owner verify an account someone else
+    opened with their address and a password of their choosing).
     """
     if purpose not in CodePurpose.values:
         raise InvalidInput(f"Unknown purpose {purpose!r}.")
@@ -210,6 +214,8 @@ def code_request(
         rules.check_resend_allowed(last_sent_at=last, now=now)
         owner = Buyer.objects.filter(**{contact.field: contact.value}).first()
         kind = _delivery_kind(contact=contact, purpose=purpose, owner=owner, buyer=buyer)
+        if taken and owner is not None:
+            kind = "notice"
         code = f"{secrets.randbelow(10**6):06d}"
         row = VerificationCode.objects.create(
             channel=contact.channel,
@@ -438,6 +444,7 @@ def buyer_register_public(
             ip=ip,
             country=(ip_country or country or "")[:2],
             device_id=device_id,
+            taken=result is None,
         )
     except rules.ResendTooSoon:
         sent = None  # registered: the earlier code still works, a resend comes later

@@ -605,3 +605,19 @@ def test_b6_a_paying_buyer_is_not_flagged_nor_marketplace_buyers(db):
     assert services.buyer_first_payment_record(buyer_id=payer.pk, paid_at=clock.now()) is False
     with time_machine.travel(clock.now() + timedelta(hours=73), tick=False):
         assert services.buyers_flag_low_activity() == 0
+
+
+def test_b3_registering_over_an_unverified_account_sends_a_notice_not_a_code(db):
+    # given: someone opened an account with this address and never verified it
+    _register("victim@example.com", password="Attacker-pw-1")
+    mail.outbox.clear()
+
+    # when: the address's owner registers a minute later
+    with time_machine.travel(clock.now() + timedelta(seconds=61), tick=False):
+        answer = _register("victim@example.com", password="Owner-pw-22")
+
+    # then: nothing tells them apart, and no code could verify the first account
+    assert answer is None
+    assert len(mail.outbox) == 1
+    assert "tried to register" in mail.outbox[0].subject
+    assert Buyer.objects.get().email_verified_at is None
