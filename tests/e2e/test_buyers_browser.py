@@ -54,3 +54,45 @@ def test_b7_register_verify_change_phone_and_second_change_refused(anonymous_pag
     assert Buyer.objects.get().phone == "+8613800138000"
     screenshot(page, "buyer-change-refused")
     assert page.console_errors == []
+
+
+def blocking_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_b1_buyer_pages_have_no_serious_or_critical_axe_violation(
+    anonymous_page, screenshot, language
+):
+    page = anonymous_page
+    lang = "" if language == "en" else "?lang=zh-hans"
+    found = {}
+    for name in ("register", "login", "forgot"):
+        page.goto(f"{page.base_url}/buyer/{name}/{lang}")
+        screenshot(page, f"a11y-buyer-{name}")
+        if violations := blocking_violations(page):
+            found[name] = violations
+    # the account page, signed in
+    page.goto(f"{page.base_url}/buyer/register/{lang}")
+    page.fill("#id_contact", "axe@example.com")
+    page.fill("#id_password", "Tr1cky-pass")
+    page.fill("#id_country", "CN")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/buyer/verify/")
+    if violations := blocking_violations(page):
+        found["verify"] = violations
+    page.fill("#id_code", last_code("axe@example.com"))
+    page.click("form:has(#id_code) button[type=submit]")
+    page.wait_for_url("**/buyer/account/")
+    screenshot(page, "a11y-buyer-account")
+    if violations := blocking_violations(page):
+        found["account"] = violations
+    assert not found, found
+    assert page.console_errors == []
