@@ -3,6 +3,7 @@
     python -m bench.djangotasks users --count 16 --password PW
     python -m bench.djangotasks ingest-fixtures --shops 4 --buyers 400 --products 40
     python -m bench.djangotasks ingest-cleanup
+    python -m bench.djangotasks register-cleanup
 
 Each prints one JSON document on stdout. The harness itself stays Django-free, so its load
 generators do not share a process (or a GIL) with an ORM.
@@ -194,6 +195,15 @@ def cmd_ingest_cleanup(args) -> dict:
     return {"deleted": deleted}
 
 
+def cmd_register_cleanup(args) -> dict:
+    """Delete the buyers (and their codes) the register benchmark wrote."""
+    from buyers.models import Buyer, VerificationCode
+
+    codes, _ = VerificationCode.objects.filter(contact__startswith="bench-reg-").delete()
+    deleted, _ = Buyer.objects.filter(email__startswith="bench-reg-").delete()
+    return {"deleted": deleted + codes}
+
+
 def cmd_integration(args) -> dict:
     """A new integration (SPEC §0 contract): its key id and its secret, shown once.
 
@@ -237,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--products", type=int, default=40)
     p.add_argument("--buyers", type=int, default=400)
     sub.add_parser("ingest-cleanup")
+    sub.add_parser("register-cleanup")
     p = sub.add_parser("integration")
     p.add_argument("--name", required=True)
     args = parser.parse_args(argv)
@@ -245,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         "users": cmd_users,
         "ingest-fixtures": cmd_ingest_fixtures,
         "ingest-cleanup": cmd_ingest_cleanup,
+        "register-cleanup": cmd_register_cleanup,
         "integration": cmd_integration,
     }[args.cmd]
     result = handler(args)
