@@ -207,8 +207,10 @@ def test_b1_pages_in_the_buyer_site_language(db, client):
     fresh = Client()
     _register(fresh, "cn@example.com", site="cn")
     assert "输入验证码" in fresh.get(reverse("buyers:verify")).text
-    # a language without a translation falls back to English
-    assert "Create your account" in Client().get(reverse("buyers:register") + "?lang=fr").text
+    # the other buyer languages
+    assert "Créez votre compte" in Client().get(reverse("buyers:register") + "?lang=fr").text
+    # a language that is not a buyer language is ignored: English
+    assert "Create your account" in Client().get(reverse("buyers:register") + "?lang=de").text
 
 
 def test_b1_account_page_query_count(db, client, django_assert_max_num_queries):
@@ -232,3 +234,19 @@ def test_b1_account_page_query_count(db, client, django_assert_max_num_queries):
 def test_b1_buyer_pages_answer_get_without_errors(db, client, name):
     r = client.get(reverse(f"buyers:{name}"))
     assert r.status_code in (200, 302)
+
+
+@pytest.mark.parametrize(
+    ("site", "subject", "page_text"),
+    [
+        ("fr", "Votre code de vérification", "Saisissez votre code"),
+        ("es", "Tu código de verificación", "Introduce tu código"),
+        ("ru", "Ваш код подтверждения", "Введите код"),
+        ("br", "Seu código de verificação", "Digite seu código"),
+        ("de", "Your verification code", "Enter your code"),  # no German: English
+    ],
+)
+def test_b1_mail_and_pages_in_the_site_language(db, client, site, subject, page_text):
+    _register(client, "lang@example.com", site=site)
+    assert mail.outbox[-1].subject == subject
+    assert page_text in client.get(reverse("buyers:verify")).text
