@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from . import messages, services
-from .models import ContactChange, VerificationCode
+from .models import Buyer, ContactChange, VerificationCode
 
 
 @shared_task(acks_late=True)
@@ -24,7 +25,8 @@ def buyers_code_deliver_task(code_id: int, kind: str, sealed: str) -> str:
     row = VerificationCode.objects.filter(pk=code_id).select_related("buyer").first()
     if row is None:
         return "gone"
-    site = row.buyer.site if row.buyer else "global"
+    owner = row.buyer or Buyer.objects.filter(Q(email=row.contact) | Q(phone=row.contact)).first()
+    site = owner.site if owner else "global"  # the owner's language, also for a notice
     if kind == "notice":
         messages.send_registration_notice(channel=row.channel, to=row.contact, site=site)
     else:

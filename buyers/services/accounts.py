@@ -221,7 +221,9 @@ def code_request(
             channel=contact.channel,
             contact=contact.value,
             purpose=purpose,
-            buyer=buyer if purpose == CodePurpose.CHANGE else owner,
+            # Only a code that goes out can verify anything: a notice's or an unsent row's
+            # code belongs to nobody.
+            buyer=(buyer if purpose == CodePurpose.CHANGE else owner) if kind == "code" else None,
             code_hash=_code_hash(contact=contact, purpose=purpose, code=code),
             sent=kind == "code",
             created_at=now,

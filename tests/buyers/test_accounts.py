@@ -621,3 +621,12 @@ def test_b3_registering_over_an_unverified_account_sends_a_notice_not_a_code(db)
     assert len(mail.outbox) == 1
     assert "tried to register" in mail.outbox[0].subject
     assert Buyer.objects.get().email_verified_at is None
+
+
+def test_b3_the_notice_is_in_the_owners_language(db):
+    _register("owner@example.com", site="fr")
+    mail.outbox.clear()
+    with time_machine.travel(clock.now() + timedelta(seconds=61), tick=False):
+        _register("owner@example.com", password="Other-pass-9")
+    assert mail.outbox[0].subject == "Quelqu'un a essayé de s'inscrire avec votre contact"
+    assert VerificationCode.objects.order_by("-created_at").first().buyer is None
