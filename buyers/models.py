@@ -193,7 +193,7 @@ class VerificationCode(models.Model):
             models.Index(fields=["created_at"], name="code_created"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(attempts__gte=0), name="code_attempts_gte_0"),
+            # attempts ≥ 0: PositiveSmallIntegerField's own check.
             models.CheckConstraint(condition=~Q(code_hash=""), name="code_has_hash"),
         ]
 

@@ -134,10 +134,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='verificationcode',
-            constraint=models.CheckConstraint(condition=models.Q(('attempts__gte', 0)), name='code_attempts_gte_0'),
-        ),
-        migrations.AddConstraint(
-            model_name='verificationcode',
             constraint=models.CheckConstraint(condition=models.Q(('code_hash', ''), _negated=True), name='code_has_hash'),
         ),
     ]
