@@ -3,6 +3,7 @@
     python -m bench.djangotasks users --count 16 --password PW
     python -m bench.djangotasks ingest-fixtures --shops 4 --buyers 400 --products 40
     python -m bench.djangotasks ingest-cleanup
+    python -m bench.djangotasks register-cleanup
 
 Each prints one JSON document on stdout. The harness itself stays Django-free, so its load
 generators do not share a process (or a GIL) with an ORM.
@@ -192,6 +193,15 @@ def cmd_ingest_cleanup(args) -> dict:
             deleted += n
             Integration.objects.filter(name__startswith=INGEST_SHOP_PREFIX).delete()
     return {"deleted": deleted}
+
+
+def cmd_register_cleanup(args) -> dict:
+    """Delete the buyers (and their codes) the register benchmark wrote."""
+    from buyers.models import Buyer, VerificationCode
+
+    codes, _ = VerificationCode.objects.filter(contact__startswith="bench-reg-").delete()
+    deleted, _ = Buyer.objects.filter(email__startswith="bench-reg-").delete()
+    return {"deleted": deleted + codes}
 
 
 def cmd_integration(args) -> dict:
@@ -418,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--products", type=int, default=40)
     p.add_argument("--buyers", type=int, default=400)
     sub.add_parser("ingest-cleanup")
+    sub.add_parser("register-cleanup")
     p = sub.add_parser("integration")
     p.add_argument("--name", required=True)
     p = sub.add_parser("expiry-setup")
@@ -434,6 +445,7 @@ def main(argv: list[str] | None = None) -> None:
         "users": cmd_users,
         "ingest-fixtures": cmd_ingest_fixtures,
         "ingest-cleanup": cmd_ingest_cleanup,
+        "register-cleanup": cmd_register_cleanup,
         "integration": cmd_integration,
         "expiry-setup": cmd_expiry_setup,
         "expiry-run": cmd_expiry_run,

@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry")
+BENCHMARKS = ("dashboard", "ingest", "expiry", "register")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -88,6 +88,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=10_000,
         help="wallets holding those lots (default 10,000; at most the buyers, more are made)",
+    )
+    p.add_argument(
+        "--register-count",
+        type=int,
+        default=400,
+        help="registrations per side of the register benchmark (default 400)",
+    )
+    p.add_argument(
+        "--register-concurrency",
+        type=int,
+        default=8,
+        help="client threads of the register benchmark (default 8)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -434,6 +446,60 @@ class Run:
         self.entries.append(Entry.make("expiry.lots", "lots", job_side["lots"]))
         self.entries.append(Entry.make("expiry.peak_rss_mb", "MB", job_rss / 1024, sql_rss / 1024))
         log(f"  expiry phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_register(self) -> None:
+        from . import register
+
+        a = self.args
+        t0 = time.perf_counter()
+        creds = self.djangotask("integration", "--name", f"bench-register-{int(time.time())}")
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        n, c = a.register_count, a.register_concurrency
+        log(f"register: {n:,} registrations per side, {c} clients")
+        try:
+            with self.server("register") as srv:
+                # warm-up (untimed): both paths, a few each
+                register.run(
+                    port=srv.port,
+                    path="/api/v1/buyers/register",
+                    work=register.bodies(count=2 * c, tag=f"{tag}W"),
+                    concurrency=c,
+                    key_id=creds["key_id"],
+                    secret=creds["secret"],
+                )
+                register.run(
+                    port=srv.port,
+                    path="/bench/register-baseline",
+                    work=register.bodies(count=2 * c, tag=f"{tag}V"),
+                    concurrency=c,
+                )
+                api = register.run(
+                    port=srv.port,
+                    path="/api/v1/buyers/register",
+                    work=register.bodies(count=n, tag=f"{tag}A"),
+                    concurrency=c,
+                    key_id=creds["key_id"],
+                    secret=creds["secret"],
+                )
+                base = register.run(
+                    port=srv.port,
+                    path="/bench/register-baseline",
+                    work=register.bodies(count=n, tag=f"{tag}B"),
+                    concurrency=c,
+                )
+                rss_kb = srv.peak_rss_kb()
+            for what, r in (("API", api), ("baseline", base)):
+                if r.errors:
+                    raise RuntimeError(f"register {what}: {dict(r.statuses)}; first: {r.errors}")
+                log(f"  {what:8} {r.per_s:7.1f} registrations/s ({r.count} in {r.seconds:.1f} s)")
+        finally:
+            deleted = self.djangotask("register-cleanup")["deleted"]
+            log(f"  removed {deleted:,} rows written by the register benchmark")
+        self.entries.append(
+            Entry.make("register.per_s", "registrations/s", api.per_s, base.per_s, ">=0.5")
+        )
+        self.entries.append(Entry.make("register.server_peak_rss_mb", "MB", rss_kb / 1024))
+        log(f"  register phase: {time.perf_counter() - t0:.1f} s")
 
     def _check_api(self, r, what: str) -> None:
         if r.http_errors:

@@ -6,5 +6,10 @@ from . import baseline_views
 
 urlpatterns = [
     path("bench/baseline", baseline_views.baseline, name="bench-baseline"),
+    path(
+        "bench/register-baseline",
+        baseline_views.register_baseline,
+        name="bench-register-baseline",
+    ),
     path("", include("sellercenter.urls")),
 ]

@@ -171,4 +171,10 @@ def make_api(
     return new_api
 
 
-api = make_api(routers=[("/", "orders.api.router"), ("/coins", "coins.api.router")])
+api = make_api(
+    routers=[
+        ("/", "orders.api.router"),
+        ("/coins", "coins.api.router"),
+        ("/", "buyers.api.router"),
+    ]
+)

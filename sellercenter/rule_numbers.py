@@ -25,6 +25,10 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     "coins": ["django.forms.IntegerField", {"min_value": 1, "max_value": 10**12}],
     "activity_count": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
     "store_level": ["django.forms.IntegerField", {"min_value": 1, "max_value": 5}],
+    "seconds": ["django.forms.IntegerField", {"min_value": 1, "max_value": 86400}],
+    "hours": ["django.forms.IntegerField", {"min_value": 1, "max_value": 8760}],
+    "small_count": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
+    "password_length": ["django.forms.IntegerField", {"min_value": 6, "max_value": 128}],
     "region": ["shops.forms.RegionRuleField", {}],
     "currency": ["shops.forms.CurrencyRuleField", {}],
     "categories": ["shops.forms.CategoriesRuleField", {}],
@@ -304,6 +308,56 @@ CONSTANCE_CONFIG = {
         _("SPEC E-8: consecutive natural days the recovered rate must hold."),
         "days",
     ),
+    "BUYERS_PASSWORD_MIN_LENGTH": (
+        6,
+        _("SPEC B-1: minimum buyer password length, characters (6 or more)."),
+        "password_length",
+    ),
+    "BUYERS_CODE_TTL_SECONDS": (
+        300,
+        _("SPEC B-2: a verification code is valid this many seconds."),
+        "seconds",
+    ),
+    "BUYERS_CODE_MAX_ATTEMPTS": (
+        5,
+        _("SPEC B-2: attempts allowed per verification code."),
+        "small_count",
+    ),
+    "BUYERS_CODE_RESEND_SECONDS": (
+        60,
+        _("SPEC B-2: a new code may be requested this many seconds after the last one."),
+        "seconds",
+    ),
+    "BUYERS_DEVICE_MAX_REGISTRATIONS": (
+        3,
+        _("SPEC B-5: registrations from one device allowed in the window; more flags them all."),
+        "small_count",
+    ),
+    "BUYERS_DEVICE_WINDOW_DAYS": (
+        30,
+        _("SPEC B-5: device check window, days."),
+        "days",
+    ),
+    "BUYERS_LOW_ACTIVITY_HOURS": (
+        72,
+        _("SPEC B-6: no first payment this many hours after registration flags low activity."),
+        "hours",
+    ),
+    "BUYERS_CONTACT_CHANGE_MIN_DAYS": (
+        7,
+        _("SPEC B-7: days needed since the last email/phone change."),
+        "days",
+    ),
+    "BUYERS_CONTACT_CHANGE_MAX": (
+        2,
+        _("SPEC B-7: email/phone changes allowed in the window below."),
+        "small_count",
+    ),
+    "BUYERS_CONTACT_CHANGE_WINDOW_DAYS": (
+        180,
+        _("SPEC B-7: window of the change limit above, days."),
+        "days",
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
     "Coins (SPEC C-1, C-3 to C-8)": (
@@ -358,5 +412,17 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "ACTIVITIES_REENROL_ANOMALY_RATE_MAX",
         "ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX",
         "ACTIVITIES_REENROL_DAYS",
+    ),
+    "Buyer accounts (SPEC B-1, B-2, B-5 to B-7)": (
+        "BUYERS_PASSWORD_MIN_LENGTH",
+        "BUYERS_CODE_TTL_SECONDS",
+        "BUYERS_CODE_MAX_ATTEMPTS",
+        "BUYERS_CODE_RESEND_SECONDS",
+        "BUYERS_DEVICE_MAX_REGISTRATIONS",
+        "BUYERS_DEVICE_WINDOW_DAYS",
+        "BUYERS_LOW_ACTIVITY_HOURS",
+        "BUYERS_CONTACT_CHANGE_MIN_DAYS",
+        "BUYERS_CONTACT_CHANGE_MAX",
+        "BUYERS_CONTACT_CHANGE_WINDOW_DAYS",
     ),
 }

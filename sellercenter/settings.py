@@ -147,6 +147,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Argon2 first (buyer and staff passwords); older hashes still verify and are upgraded on login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -306,6 +313,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.tasks.metrics_evaluate_task",
         "schedule": crontab(minute=7),
     },
+    # SPEC B-6: buyers without a first payment 72 h after registration.
+    "buyers-low-activity": {
+        "task": "buyers.tasks.buyers_low_activity_task",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # Each record is written once, by the root handler: Django's own "django" console handler
@@ -393,3 +405,20 @@ from .rule_numbers import (  # noqa: E402, F401 - the registry: defaults, units,
     CONSTANCE_CONFIG,
     CONSTANCE_CONFIG_FIELDSETS,
 )
+
+# Buyer accounts (SPEC B-1 … B-7; README "Buyer accounts"). Rates are core.ratelimit "N/period".
+SC_BUYER_CODES_PER_CONTACT = env.str("SC_BUYER_CODES_PER_CONTACT", default="5/h")
+SC_BUYER_CODES_PER_IP = env.str("SC_BUYER_CODES_PER_IP", default="30/h")
+SC_BUYER_CODE_FAILURES_PER_IP = env.str("SC_BUYER_CODE_FAILURES_PER_IP", default="30/h")
+# SMS: a dotted path to a buyers.sms backend (file: written under SC_VAR_DIR/sms; http: POSTs
+# {"to", "text"} as JSON to SC_BUYER_SMS_HTTP_URL with a bearer token).
+SC_BUYER_SMS_BACKEND = env.str("SC_BUYER_SMS_BACKEND", default="buyers.sms.FileSmsBackend")
+SC_BUYER_SMS_HTTP_URL = env.str("SC_BUYER_SMS_HTTP_URL", default="")
+SC_BUYER_SMS_HTTP_TOKEN = env.str("SC_BUYER_SMS_HTTP_TOKEN", default="")
+# SPEC B-4: the request's country, set by a trusted edge (CDN / proxy), as a META key such as
+# HTTP_CF_IPCOUNTRY; or a local GeoIP2 country database file (needs the geoip2 package).
+SC_BUYER_COUNTRY_HEADER = env.str("SC_BUYER_COUNTRY_HEADER", default="")
+SC_BUYER_GEOIP_DATABASE = env.str("SC_BUYER_GEOIP_DATABASE", default="")
+# Absolute base of links in buyer messages (the "report this change" link, SPEC B-7).
+SC_BUYER_PUBLIC_URL = env.str("SC_BUYER_PUBLIC_URL", default="http://localhost:8000")
+SC_BUYER_API_MAX_BODY_BYTES = 16 * 1024

@@ -41,3 +41,5 @@ CELERY_TASK_EAGER_PROPAGATES = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # A test consumer of the order event log (tests/eventprobe); its table is created for tests only.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.eventprobe.apps.EventProbeConfig"]  # noqa: F405
+# Buyer SMS go to an in-memory outbox (buyers.sms.outbox), like mail.outbox.
+SC_BUYER_SMS_BACKEND = "buyers.sms.LocmemSmsBackend"

@@ -33,6 +33,7 @@ urlpatterns = [
     path("affiliate/", include("affiliate.urls")),
     path("mailing/", include("mailing.urls")),
     path("activities/", include("activities.urls")),
+    path("buyer/", include("buyers.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

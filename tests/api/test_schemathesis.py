@@ -82,6 +82,17 @@ def marketplace(db, shop_a, buyer, sku_a):
 _EVENT_IDS = itertools.count(1)
 
 
+_BUYER_SEQ = itertools.count(1)
+_BUYER_FIELDS = {
+    "contact": lambda: f"fz{next(_BUYER_SEQ)}@example.com",
+    "client_ip": lambda: "203.0.113.9",
+    "country": lambda: "CN",
+    "ip_country": lambda: "CN",
+    "password": lambda: "Fuzz-pass-123",
+    "new_password": lambda: "Fuzz-pass-456",
+}
+
+
 def _point_at_real_ids(body, ids) -> None:
     """Replace generated marketplace ids with existing ones (still schema-valid strings)."""
     if isinstance(body, list):
@@ -99,6 +110,8 @@ def _point_at_real_ids(body, ids) -> None:
                 body[key] = ids["sku"]
             elif key == "order_number":
                 body[key] = next(ids["orders"])
+            elif key in _BUYER_FIELDS:  # buyer API: values its services accept
+                body[key] = _BUYER_FIELDS[key]()
             else:
                 _point_at_real_ids(body[key], ids)
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from core.errors import DomainError
 
-from .models import Buyer, BuyerRiskDecision, RiskStatus, Site
+from ..models import Buyer, BuyerRiskDecision, RiskStatus, Site
 
 
 class InvalidContact(DomainError):
@@ -124,3 +124,32 @@ def buyer_risk_decide(*, buyer: Buyer, status: str, decided_by, reason: str) -> 
     Buyer.objects.filter(pk=locked.pk).update(risk_status=status, updated_at=decision.created_at)
     buyer.risk_status = status
     return decision
+
+
+def buyers_risk_flag(*, buyer_ids: list[int], status: str, reason: str) -> list[int]:
+    """An automatic check raises buyers' risk status (SPEC B-4, B-5), recorded without a person.
+
+    Must run inside the caller's transaction. Rows are locked in primary-key order. An admin's
+    decision stands: a buyer that a person has decided about, or already at ``status`` or
+    above, is left alone. Returns the ids flagged.
+    """
+    order: list[str] = [RiskStatus.OK, RiskStatus.RISK_REVIEW, RiskStatus.SUSPECTED_FRAUD]
+    flagged: list[int] = []
+    decided = set(
+        BuyerRiskDecision.objects.filter(
+            buyer_id__in=buyer_ids, decided_by__isnull=False
+        ).values_list("buyer_id", flat=True)
+    )
+    for locked in Buyer.objects.select_for_update().filter(pk__in=buyer_ids).order_by("pk"):
+        if locked.pk in decided or order.index(locked.risk_status) >= order.index(status):
+            continue
+        BuyerRiskDecision.objects.create(
+            buyer=locked,
+            previous_status=locked.risk_status,
+            status=status,
+            decided_by=None,
+            reason=reason,
+        )
+        Buyer.objects.filter(pk=locked.pk).update(risk_status=status)
+        flagged.append(locked.pk)
+    return flagged
