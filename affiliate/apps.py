@@ -28,4 +28,7 @@ class AffiliateConfig(AppConfig):
     def ready(self):
         from core import tiles
 
+        from .consumers import register
+
         tiles.register("affiliate", order=20, context=home_tile, template="affiliate/_tile.html")
+        register()  # order events: attribution and the commission lifecycle (SPEC)

@@ -171,4 +171,4 @@ def make_api(
     return new_api
 
 
-api = make_api(routers=[("/", "orders.api.router")])
+api = make_api(routers=[("/", "orders.api.router"), ("/affiliate", "affiliate.api.router")])
