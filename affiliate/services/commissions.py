@@ -145,8 +145,6 @@ def order_attribute(*, order_id: int) -> Commission | None:
     one to a later valid click a postback brought. Idempotent."""
     order = Order.objects.select_for_update().get(pk=order_id)
     commission = Commission.objects.select_for_update().filter(order=order).first()
-    if order.status == OrderStatus.CANCELLED and commission is None:
-        return None
     click = winning_click(order)
     if click is None:
         return commission
@@ -172,7 +170,12 @@ def order_attribute(*, order_id: int) -> Commission | None:
         locked_at=clock.now(),
     )
     _compute(commission, order, commission.promoter)
+    if order.status == OrderStatus.CANCELLED:  # the cancel came before we handled the order
+        commission.status = S.VOID
+        commission.voided_at = order.cancelled_at
     commission.save()
+    if commission.status == S.VOID:
+        return commission
     if order.paid_at is not None:
         _paid(commission, order, order.paid_at)
     if order.refunded_minor:

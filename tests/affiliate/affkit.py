@@ -61,3 +61,16 @@ def enable(shop, rate_bp: int = 1000, min_order_minor: int = 0):
 
 def now():
     return clock.now()
+
+
+def apply_events(order, seen: set[int] | None = None) -> None:
+    """Hand the order's events to the affiliate handler in order (as the consumer does), for
+    tests whose transactions never commit. ``seen`` keeps what was already handed over."""
+    from affiliate.consumers import handle_event
+    from orders.models import OrderEvent
+
+    seen = set() if seen is None else seen
+    for event in OrderEvent.objects.filter(order=order).order_by("pk"):
+        if event.pk not in seen:
+            seen.add(event.pk)
+            handle_event(event)
