@@ -47,7 +47,7 @@ def click_redirect(request, code: str):
     response.set_cookie(
         COOKIE,
         click_id,
-        max_age=int(rules.attribution_window().total_seconds()),
+        max_age=target.cookie_seconds,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure(),

@@ -36,6 +36,7 @@ from django.db import transaction
 
 from core import clock
 
+from .. import rules
 from ..models import Click, Link, Pid, PidStatus
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ class LinkTarget:
     pid_id: int
     destination: str
     earns: bool  # the PID is active (A-3)
+    # The click cookie's lifetime: the attribution window (A-5), read with the link so the hot
+    # path reads no rule number (a registry read is a query).
+    cookie_seconds: int
 
 
 def link_target(code: str) -> LinkTarget | None:
@@ -100,11 +104,18 @@ def link_target(code: str) -> LinkTarget | None:
         .values_list("pk", "pid_id", "destination", "pid__status")
         .first()
     )
+    window = int(rules.attribution_window().total_seconds())
     target = (
-        LinkTarget(row[0], row[1], row[2], row[3] == PidStatus.ACTIVE) if row is not None else None
+        LinkTarget(row[0], row[1], row[2], row[3] == PidStatus.ACTIVE, window)
+        if row is not None
+        else None
     )
     try:
-        value = [target.link_id, target.pid_id, target.destination, target.earns] if target else []
+        value = (
+            [target.link_id, target.pid_id, target.destination, target.earns, window]
+            if target
+            else []
+        )
         cache.set(key, value, _LINK_CACHE_SECONDS)
     except Exception:  # a cache outage costs a query per click, nothing more
         log.warning("link cache unavailable", exc_info=True)
@@ -182,6 +193,11 @@ def _insert(items: list[dict[str, Any]]) -> int:
             last_valid_click_at=last[pid_id]
         )
     return len(rows)
+
+
+def clicks_insert(*, items: list[dict[str, Any]]) -> int:
+    """Insert already-made click items (the demo's history; a replayed buffer). Idempotent."""
+    return _insert(items)
 
 
 def _decode(raw: list[bytes]) -> list[dict[str, Any]]:

@@ -271,3 +271,14 @@ def test_a4_flusher_killed_mid_flush_loses_no_click_and_writes_none_twice(shop_a
     assert Click.objects.count() == 300
     assert set(Click.objects.values_list("click_id", flat=True)) == ids
     assert clicks.buffered() == 0
+
+
+def test_a4_hot_path_runs_no_query_once_the_link_is_cached(
+    client, shop_a, django_assert_num_queries
+):
+    link = affkit.link(shop_a)
+    client.get(f"/t/{link.code}")  # the first click reads the link and caches it
+    with django_assert_num_queries(0):
+        response = client.get(f"/t/{link.code}")
+    assert response.status_code == 302
+    assert clicks.buffered() == 2

@@ -32,6 +32,8 @@ def seller_pages(shop) -> list[tuple[str, str]]:
         ("product-detail", f"/shops/products/{product.pk}/"),
         ("coins", "/coins/"),
         ("affiliate", "/affiliate/"),
+        ("affiliate-orders", "/affiliate/orders/"),
+        ("affiliate-promoters", "/affiliate/promoters/"),
         ("mailing", "/mailing/"),
         ("activities", "/activities/"),
         ("balance", "/shops/balance/"),

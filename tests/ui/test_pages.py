@@ -25,6 +25,8 @@ SELLER_PAGES = [
     ("shops:products", "Products", 'action="/shops/products/"'),
     ("coins:index", "Coin marketing", "Opening checks"),
     ("affiliate:index", "Affiliate programme", "Programme check"),
+    ("affiliate:orders", "Attributed orders", 'id="commission-list"'),
+    ("affiliate:promoters", "Promoters", 'id="promoter-list"'),
     ("mailing:index", "Email marketing", "Eligibility"),
     ("activities:index", "Marketing activities", "Logistics for activities"),
 ]
@@ -74,6 +76,8 @@ def test_login_with_valid_credentials_lands_on_dashboard(client, ui_owner):
         "/shops/products/1/",
         "/coins/",
         "/affiliate/",
+        "/affiliate/orders/",
+        "/affiliate/promoters/",
         "/mailing/",
         "/activities/",
     ],

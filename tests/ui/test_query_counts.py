@@ -71,6 +71,8 @@ def _client_for(shop, name):
         "/shops/products/?q=Product",
         "/coins/",
         "/affiliate/",
+        "/affiliate/orders/",
+        "/affiliate/promoters/",
         "/mailing/",
         "/activities/",
     ],
