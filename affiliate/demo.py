@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from core.money import Money
 from orders.models import Order, OrderStatus
 from shops.models import Product
+from shops.services import balance_credit
 
 from . import rules, services
 from .models import (
@@ -148,6 +150,15 @@ def seed(*, shops, rng: random.Random, now: datetime) -> None:
                     occurred_at=order.completed_at,
                 )
     services.commissions_pre_issue(now=now)
+    # Most demo shops have paid their commissions from a marketplace payout; the last one has
+    # not, so its commissions wait for a top-up (the dashboard tile says so).
+    for shop in eligible[:-1]:
+        balance_credit(
+            shop=shop,
+            amount=Money(5_000_00, shop.currency),
+            reason="Marketplace settlement payout",
+            idempotency_key=f"demo-affiliate-payout-{shop.pk}",
+        )
     services.commissions_settle(now=now)
     # one PID idle for a month, frozen by the daily job.
     _p, idle = promoters[-1]

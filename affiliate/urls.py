@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/", views.orders, name="orders"),
     path("orders/<int:commission_id>/", views.commission, name="commission"),
     path("promoters/", views.promoters, name="promoters"),
+    path("diagnose/", views.diagnose, name="diagnose"),
 ]

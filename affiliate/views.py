@@ -187,3 +187,18 @@ def promoters(request):
     response = render(request, template, {"page_obj": page, "currency": request.shop.currency})
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@require_safe
+@shop_required
+def diagnose(request):
+    """An order number → its attribution path, every step checked, the first break marked."""
+    from .diagnostics import diagnose as run
+
+    number = (request.GET.get("number") or "").strip()[:64]
+    diagnosis = run(shop=request.shop, number=number) if number else None
+    return render(
+        request,
+        "affiliate/diagnose.html",
+        {"number": number, "diagnosis": diagnosis, "not_found": bool(number) and not diagnosis},
+    )

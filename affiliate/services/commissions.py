@@ -333,6 +333,7 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
     A balance that cannot cover it leaves the commission pre-issued and tells the shop once."""
     now = now or clock.now()
     settled = blocked = 0
+    newly_blocked: dict[int, list[Commission]] = {}
     ids = list(
         Commission.objects.filter(status=S.PRE_ISSUED, settle_due_at__lte=now)
         .order_by("settle_due_at")
@@ -362,17 +363,7 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
                     if c.settle_blocked_at is None:
                         c.settle_blocked_at = now
                         c.save(update_fields=["settle_blocked_at", "updated_at"])
-                        notify(
-                            shop=c.shop,
-                            kind=NotificationKind.BALANCE,
-                            title="Affiliate commissions wait for your balance",
-                            body=(
-                                f"The commission of order {c.order.number} "
-                                f"({Money(net, c.currency).format()}) cannot be paid from "
-                                "your balance. Top up your balance; it settles on the next run."
-                            ),
-                            link="/shops/balance/",
-                        )
+                        newly_blocked.setdefault(c.shop_id, []).append(c)
                     blocked += 1
                     continue
                 _promoter_post(
@@ -387,6 +378,21 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
             c.settle_blocked_at = None
             c.save()
             settled += 1
+    # One message per shop and run, about the commissions that newly wait (never one a run).
+    for shop_commissions in newly_blocked.values():
+        first = shop_commissions[0]
+        total = Money(sum(c.net_minor for c in shop_commissions), first.currency)
+        notify(
+            shop=first.shop,
+            kind=NotificationKind.BALANCE,
+            title="Affiliate commissions wait for your balance",
+            body=(
+                f"{len(shop_commissions)} affiliate commission(s) due for settlement "
+                f"({total.format()}) cannot be paid from your balance. Top up your balance; "
+                "they settle on the next hourly run."
+            ),
+            link="/shops/balance/",
+        )
     return {"settled": settled, "blocked": blocked}
 
 

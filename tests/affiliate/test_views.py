@@ -197,3 +197,68 @@ def test_a7_dashboard_tile_warns_when_commissions_wait_for_the_balance(owner_cli
     # then
     assert "1 affiliate commission waits for your balance to cover it." in body
     assert reverse("shops:balance") in body
+
+
+def test_a10_diagnostics_show_a_whole_path_for_an_attributed_order(owner_client, shop_a):
+    c = attributed(shop_a, 1)[0]
+    response = owner_client.get("/affiliate/diagnose/", {"number": c.order.number})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["diagnosis"].first_break == ""
+    assert c.order.number in body
+    assert 'id="diag-break"' not in body
+
+
+def test_a10_diagnostics_mark_the_first_break_with_its_fix(owner_client, shop_a):
+    # given: the click's PID frozen, and an older click of the same order outside the window
+    affkit.enable(shop_a)
+    link = affkit.link(shop_a)
+    old = affkit.click(link, at=clock.now() - timedelta(days=9))
+    frozen = affkit.click(link, at=clock.now() - timedelta(hours=2))
+    type(frozen).objects.filter(pk=frozen.pk).update(earns=False)
+    order = make_order(shop_a, status="paid", affiliate_click_id=frozen.click_id)
+    from integrations.services import integration_create
+
+    integration, _ = integration_create(name="Net")
+    services.postback_receive(
+        integration=integration,
+        postback_id="pb",
+        shop_external_id=shop_a.external_id,
+        order_number=order.number,
+        click_id=old.click_id,
+    )
+
+    # when
+    response = owner_client.get("/affiliate/diagnose/", {"number": order.number})
+
+    # then: the first break is the frozen PID, with its fix; the older click lost on the window
+    d = response.context["diagnosis"]
+    assert d.first_break == "pid"
+    body = response.content.decode()
+    assert "PID frozen." in body
+    assert "reactivates the PID" in body
+    assert [why for _, why in d.losers] == ["outside the attribution window"]
+
+
+@pytest.mark.parametrize(
+    ("kw", "first_break", "fix"),
+    [
+        ({}, "cookie", "did not keep the click cookie"),
+        ({"affiliate_click_id": "f" * 32}, "click", "not one of our clicks"),
+    ],
+)
+def test_a10_cookie_lost_and_unknown_click(owner_client, shop_a, kw, first_break, fix):
+    affkit.enable(shop_a)
+    order = make_order(shop_a, status="paid", **kw)
+    response = owner_client.get("/affiliate/diagnose/", {"number": order.number})
+    assert response.context["diagnosis"].first_break == first_break
+    assert fix in response.content.decode()
+
+
+def test_a10_another_shops_order_is_not_found(owner_client, shop_b, django_assert_max_num_queries):
+    order = make_order(shop_b, status="paid")
+    with django_assert_max_num_queries(15):
+        response = owner_client.get("/affiliate/diagnose/", {"number": order.number})
+    assert response.status_code == 200
+    assert response.context["diagnosis"] is None
+    assert "No order of your shop has this number" in response.content.decode()

@@ -34,6 +34,7 @@ def seller_pages(shop) -> list[tuple[str, str]]:
         ("affiliate", "/affiliate/"),
         ("affiliate-orders", "/affiliate/orders/"),
         ("affiliate-promoters", "/affiliate/promoters/"),
+        ("affiliate-diagnose", "/affiliate/diagnose/"),
         ("mailing", "/mailing/"),
         ("activities", "/activities/"),
         ("balance", "/shops/balance/"),

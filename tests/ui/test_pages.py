@@ -27,6 +27,7 @@ SELLER_PAGES = [
     ("affiliate:index", "Affiliate programme", "Programme check"),
     ("affiliate:orders", "Attributed orders", 'id="commission-list"'),
     ("affiliate:promoters", "Promoters", 'id="promoter-list"'),
+    ("affiliate:diagnose", "Attribution diagnostics", 'id="diag-number"'),
     ("mailing:index", "Email marketing", "Eligibility"),
     ("activities:index", "Marketing activities", "Logistics for activities"),
 ]
@@ -78,6 +79,7 @@ def test_login_with_valid_credentials_lands_on_dashboard(client, ui_owner):
         "/affiliate/",
         "/affiliate/orders/",
         "/affiliate/promoters/",
+        "/affiliate/diagnose/",
         "/mailing/",
         "/activities/",
     ],
