@@ -22,6 +22,7 @@ Durability promise — **an answered click is never lost and never written twice
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 
 from core import clock
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 QUEUE = "affiliate:clicks"
 PROCESSING = "affiliate:clicks:processing"
 LOCK = "affiliate:clicks:flush-lock"
+DEAD = "affiliate:clicks:dead"
 _LINK_CACHE = "affiliate:link:"
 _LINK_CACHE_SECONDS = 60
 
@@ -134,6 +136,18 @@ def new_click_id() -> str:
     return secrets.token_hex(16)
 
 
+def _ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _text(value: str | None, limit: int) -> str:
+    # PostgreSQL text refuses NUL; headers are the client's to fill with anything.
+    return (value or "").replace("\x00", "")[:limit]
+
+
 def click_record(
     *, target: LinkTarget, ip: str | None, user_agent: str, referrer: str
 ) -> str | None:
@@ -145,9 +159,9 @@ def click_record(
         "link": target.link_id,
         "pid": target.pid_id,
         "at": clock.now().timestamp(),
-        "ip": ip or None,
-        "ua": (user_agent or "")[:512],
-        "ref": (referrer or "")[:1024],
+        "ip": _ip(ip),
+        "ua": _text(user_agent, 512),
+        "ref": _text(referrer, 1024),
         "earns": target.earns,
     }
     client = redis_client()
@@ -214,8 +228,22 @@ def _flush_processing(client: Any) -> int:
     raw = client.lrange(PROCESSING, 0, -1)
     if not raw:
         return 0
-    with transaction.atomic():
-        n = _insert(_decode(raw))
+    items = _decode(raw)
+    try:
+        with transaction.atomic():
+            n = _insert(items)
+    except (IntegrityError, DataError):
+        # One bad item (its link gone, a value the column refuses) must not block every click
+        # behind it: insert one by one, and park what the database refuses in the dead list
+        # for an operator — kept, not lost, and logged.
+        n = 0
+        for item in items:
+            try:
+                with transaction.atomic():
+                    n += _insert([item])
+            except (IntegrityError, DataError):
+                log.error("click %s refused by the database; kept in %s", item.get("id"), DEAD)
+                client.rpush(DEAD, json.dumps(item, separators=(",", ":")))
     _after_commit_hook()
     client.delete(PROCESSING)  # only after the rows are committed
     return n

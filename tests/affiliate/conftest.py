@@ -16,10 +16,10 @@ def _empty_click_buffer(settings):
     settings.SC_AFFILIATE_REDIRECT_HOSTS = ["www.aliexpress.com", "aliexpress.com"]
     client = clicks.redis_client()
     if client is not None:
-        client.delete(clicks.QUEUE, clicks.PROCESSING, clicks.LOCK)
+        client.delete(clicks.QUEUE, clicks.PROCESSING, clicks.LOCK, clicks.DEAD)
     from django.core.cache import cache
 
     cache.clear()
     yield
     if client is not None:
-        client.delete(clicks.QUEUE, clicks.PROCESSING, clicks.LOCK)
+        client.delete(clicks.QUEUE, clicks.PROCESSING, clicks.LOCK, clicks.DEAD)

@@ -282,3 +282,34 @@ def test_a4_hot_path_runs_no_query_once_the_link_is_cached(
         response = client.get(f"/t/{link.code}")
     assert response.status_code == 302
     assert clicks.buffered() == 2
+
+
+def test_a4_odd_headers_never_poison_the_buffer(client, shop_a):
+    link = affkit.link(shop_a)
+    response = client.get(
+        f"/t/{link.code}",
+        REMOTE_ADDR="unix:/run/gunicorn.sock",
+        HTTP_USER_AGENT="bot\x00\x00" + "x" * 600,
+        HTTP_REFERER="ref\x00",
+    )
+    assert response.status_code == 302
+    assert clicks.flush() == 1
+    c = Click.objects.get(click_id=response.cookies[COOKIE].value)
+    assert (c.ip, c.referrer, len(c.user_agent)) == (None, "ref", 512)
+
+
+@pytest.mark.django_db(transaction=True)  # foreign keys are checked at commit
+def test_a4_a_click_the_database_refuses_is_parked_not_lost_and_blocks_nothing(shop_a):
+    link = affkit.link(shop_a)
+    good = _buffer(link, 3)
+    bad = {"id": "b" * 32, "link": 10**9, "pid": link.pid_id, "at": 1.0e9, "earns": True}
+    clicks.redis_client().rpush(clicks.QUEUE, json.dumps(bad))
+    good |= _buffer(link, 2)
+
+    clicks.flush()
+
+    assert set(Click.objects.values_list("click_id", flat=True)) == good
+    assert clicks.buffered() == 0
+    assert [json.loads(x)["id"] for x in clicks.redis_client().lrange(clicks.DEAD, 0, -1)] == [
+        "b" * 32
+    ]
