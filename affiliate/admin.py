@@ -2,9 +2,12 @@
 review queue, SPEC A-1: the oldest waiting first); commissions, clicks and the promoter ledger are
 view-only records, with the payment-to-pre-issue latency of each commission (A-6: p99 < 1 h)."""
 
-from django.contrib import admin
+from datetime import timedelta
+
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core import clock
 from core.admin import BigTableAdminMixin, ReadOnlyAdminMixin
 
 from . import services
@@ -19,6 +22,7 @@ from .models import (
     Promoter,
     PromoterEntry,
 )
+from .selectors import pre_issue_latency_p99_ms
 
 
 @admin.register(Promoter)
@@ -94,6 +98,18 @@ class CommissionAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["order", "shop", "promoter"]
     search_fields = ["=order__number"]
+
+    def changelist_view(self, request, extra_context=None):
+        # SPEC A-6: the pre-issue latency the admins watch (target p99 < 1 h).
+        p99 = pre_issue_latency_p99_ms(since=clock.now() - timedelta(hours=24))
+        if p99 is not None:
+            self.message_user(
+                request,
+                _("Payment to pre-issue latency, last 24 h: p99 %(minutes)s min (target < 60).")
+                % {"minutes": f"{p99 / 60000:.1f}"},
+                messages.WARNING if p99 >= 3_600_000 else messages.INFO,
+            )
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(PromoterEntry)

@@ -131,3 +131,16 @@ def blocked_settlements(*, shop: Shop) -> int:
     return Commission.objects.filter(
         shop=shop, status="pre_issued", settle_blocked_at__isnull=False
     ).count()
+
+
+def pre_issue_latency_p99_ms(*, since) -> int | None:
+    """SPEC A-6: the 99th percentile of payment → pre-issue latency of commissions pre-issued
+    since ``since`` (target < 1 h), for the admins. Two indexed queries, any database."""
+    qs = Commission.objects.filter(
+        pre_issued_at__gte=since, pre_issue_latency_ms__isnull=False
+    ).order_by("pre_issue_latency_ms")
+    n = qs.count()
+    if not n:
+        return None
+    index = min(n - 1, -(-99 * n // 100) - 1)  # nearest-rank percentile
+    return qs.values_list("pre_issue_latency_ms", flat=True)[index]
