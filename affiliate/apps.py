@@ -3,21 +3,42 @@ from django.utils.translation import gettext_lazy as _
 
 
 def home_tile(request, shop):
-    """Placeholder tile: the programme's store-level check (no query)."""
+    """The programme's store-level check (no query) and, when commissions wait for the shop
+    balance, a warning (one query)."""
     from django.urls import reverse
-    from django.utils.translation import gettext
+    from django.utils.translation import gettext, ngettext
 
     from core.checks import all_passed
+    from core.tiles import SEVERITY_WARNING, Attention
 
-    from .selectors import programme_checks
+    from .selectors import blocked_settlements, programme_checks
 
     checks = programme_checks(shop=shop)
+    attention = []
+    blocked = blocked_settlements(shop=shop)
+    if blocked:
+        # SPEC A-7: commissions due for settlement wait until the balance covers them.
+        attention.append(
+            Attention(
+                severity=SEVERITY_WARNING,
+                text=ngettext(
+                    "%(n)s affiliate commission waits for your balance to cover it.",
+                    "%(n)s affiliate commissions wait for your balance to cover them.",
+                    blocked,
+                )
+                % {"n": blocked},
+                url=reverse("shops:balance"),
+                action=gettext("Top up your balance"),
+                weight=float(blocked),
+            )
+        )
     return {
         "title": gettext("Affiliate"),
         "icon": "bi-people",
         "eligible": all_passed(checks),
         "failed": sum(1 for c in checks if c.passed is False),
         "url": reverse("affiliate:index"),
+        "attention": attention,
     }
 
 
@@ -28,4 +49,7 @@ class AffiliateConfig(AppConfig):
     def ready(self):
         from core import tiles
 
+        from .consumers import register
+
         tiles.register("affiliate", order=20, context=home_tile, template="affiliate/_tile.html")
+        register()  # order events: attribution and the commission lifecycle (SPEC A-5, A-6)

@@ -1,1 +1,351 @@
-# Models of this module arrive with its issue.
+"""The affiliate programme (SPEC §2): promoters and their PIDs and links, clicks, the sellers'
+programmes and rates, postbacks, commissions and the promoters' ledger."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from core.money import Money
+from orders.models import Order
+from shops.models import Category, Product, Shop
+
+
+class PromoterStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Promoter(TimeStampedModel):
+    """A promoter (affiliate). SPEC A-1: in *trial* until its first attributed order is paid
+    (one PID, no payout); A-8: ``cent_minimum`` keeps commissions from $0.01."""
+
+    name = models.CharField(_("name"), max_length=120)
+    email = models.EmailField(_("email"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=PromoterStatus.choices, default=PromoterStatus.PENDING
+    )
+    trial = models.BooleanField(_("in trial"), default=True)
+    trial_ended_at = models.DateTimeField(_("trial ended at"), null=True, blank=True)
+    cent_minimum = models.BooleanField(_("keep commissions from $0.01"), default=False)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email"], name="promoter_email_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    SOCIAL = "social", _("Social media")
+    VIDEO = "video", _("Video")
+    APP = "app", _("App")
+    EMAIL = "email", _("Email")
+    OTHER = "other", _("Other")
+
+
+class PidStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FROZEN = "frozen", _("Frozen")
+
+
+class Pid(TimeStampedModel):
+    """A promoter's tracking id for one channel (SPEC A-3). ``last_valid_click_at`` drives the
+    freeze job; ``warned_at`` records the day-23 warning of the current idle period."""
+
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="pids")
+    code = models.CharField(_("PID"), max_length=32, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=PidStatus.choices, default=PidStatus.ACTIVE
+    )
+    last_valid_click_at = models.DateTimeField(_("last valid click"), null=True, blank=True)
+    active_since = models.DateTimeField(_("active since"))
+    warned_at = models.DateTimeField(_("idle warning sent"), null=True, blank=True)
+    frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "active_since"], name="pid_status_since")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Link(TimeStampedModel):
+    """A tracking link (SPEC A-3/A-4): ``code`` is the ``/t/<code>`` path, ``destination`` the
+    stored, allow-listed target with its UTM parameters — the only place a click goes."""
+
+    pid = models.ForeignKey(Pid, on_delete=models.PROTECT, related_name="links")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="affiliate_links")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="affiliate_links"
+    )
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    destination = models.URLField(_("destination"), max_length=1000)
+    sub_id = models.CharField(_("sub-id"), max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Click(models.Model):
+    """One answered click (SPEC A-4). ``click_id`` is made on the request path and is the key of
+    the idempotent insert of the click buffer (a click flushed twice is one row). ``earns``:
+    the PID was active at the click (A-3: a frozen PID's clicks are kept but earn nothing)."""
+
+    click_id = models.CharField(_("click id"), max_length=32, unique=True)
+    link = models.ForeignKey(Link, on_delete=models.PROTECT, related_name="clicks")
+    pid = models.ForeignKey(Pid, on_delete=models.PROTECT, related_name="clicks")
+    clicked_at = models.DateTimeField(_("clicked at"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    referrer = models.CharField(_("referrer"), max_length=1024, blank=True)
+    earns = models.BooleanField(_("earns"), default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["pid", "clicked_at"], name="click_pid_at")]
+
+    def __str__(self) -> str:
+        return self.click_id
+
+
+class Programme(TimeStampedModel):
+    """A shop's affiliate programme (SPEC A-2): enabled from store level L3, with an optional
+    minimum order amount (minor units of the shop currency; 0 = none)."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="affiliate_programme")
+    enabled = models.BooleanField(_("enabled"), default=False)
+    enabled_at = models.DateTimeField(_("enabled at"), null=True, blank=True)
+    min_order_minor = models.BigIntegerField(_("minimum order amount"), default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_order_minor__gte=0), name="programme_min_order_non_negative"
+            )
+        ]
+
+
+class RateScope(models.TextChoices):
+    SHOP = "shop", _("Whole shop")
+    CATEGORY = "category", _("Category")
+    PRODUCT = "product", _("Product")
+
+
+class CommissionRate(TimeStampedModel):
+    """A commission rate (SPEC A-2), basis points; the most specific one wins: product, then
+    category, then shop. One rate per scope and target."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="affiliate_rates")
+    scope = models.CharField(_("applies to"), max_length=8, choices=RateScope.choices)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices, blank=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="affiliate_rates"
+    )
+    rate_bp = models.PositiveIntegerField(_("rate (basis points)"))
+
+    class Meta:
+        constraints = [
+            # The registry narrows this (0.5%-20%, rules.check_rate_bp); the database holds
+            # the outer bound whatever an admin sets.
+            models.CheckConstraint(
+                condition=Q(rate_bp__gte=1, rate_bp__lte=10_000), name="rate_bp_in_range"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="shop", category="", product__isnull=True)
+                    | (Q(scope="category", product__isnull=True) & ~Q(category=""))
+                    | Q(scope="product", category="", product__isnull=False)
+                ),
+                name="rate_scope_target",
+            ),
+            models.UniqueConstraint(
+                fields=["shop"], condition=Q(scope="shop"), name="rate_one_per_shop"
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "category"],
+                condition=Q(scope="category"),
+                name="rate_one_per_category",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "product"],
+                condition=Q(scope="product"),
+                name="rate_one_per_product",
+            ),
+        ]
+
+
+class Postback(models.Model):
+    """A server-to-server conversion (SPEC A-5), unique per integration and ``postback_id``:
+    the same postback sent again is the same row. Amounts are never taken from it."""
+
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.PROTECT, related_name="+"
+    )
+    postback_id = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    click_id = models.CharField(max_length=32)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "postback_id"], name="postback_unique_per_integration"
+            )
+        ]
+        indexes = [models.Index(fields=["order"], name="postback_order")]
+
+    def __str__(self) -> str:
+        return self.postback_id
+
+
+class CommissionStatus(models.TextChoices):
+    LOCKED = "locked", _("Locked")
+    PRE_ISSUED = "pre_issued", _("Pre-issued")
+    SETTLED = "settled", _("Settled")
+    PAID_OUT = "paid_out", _("Paid out")
+    VOID = "void", _("Void")
+    REVERSED = "reversed", _("Reversed")
+    ON_HOLD = "on_hold", _("On hold")
+
+
+class Commission(TimeStampedModel):
+    """One order's commission (SPEC A-6). ``lines`` are [product id, line total, rate bp]
+    fixed at lock; ``amount_minor`` is the commission on the current base; ``reversed_minor``
+    what refunds took back (never more than ``amount_minor``). ``held_from`` is the status a
+    dispute interrupted."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="affiliate_commissions")
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="commissions")
+    pid = models.ForeignKey(Pid, on_delete=models.PROTECT, related_name="commissions")
+    click = models.ForeignKey(Click, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=12, choices=CommissionStatus.choices, default="locked"
+    )
+    held_from = models.CharField(max_length=12, choices=CommissionStatus.choices, blank=True)
+    hold_reason = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=3)
+    lines = models.JSONField(default=list)
+    base_minor = models.BigIntegerField(default=0)
+    amount_minor = models.BigIntegerField(default=0)
+    reversed_minor = models.BigIntegerField(default=0)
+    below_minimum = models.BooleanField(default=False)
+    locked_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    pre_issued_at = models.DateTimeField(null=True, blank=True)
+    # SPEC A-6: payment → pre-issue latency (target p99 < 1 h), for the admins' figure.
+    pre_issue_latency_ms = models.BigIntegerField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    settle_due_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settled_minor = models.BigIntegerField(default=0)
+    settle_blocked_at = models.DateTimeField(null=True, blank=True)
+    paid_out_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    base_minor__gte=0,
+                    amount_minor__gte=0,
+                    reversed_minor__gte=0,
+                    settled_minor__gte=0,
+                ),
+                name="commission_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_minor__lte=F("amount_minor")),
+                name="commission_reversal_within_amount",
+            ),
+        ]
+        indexes = [
+            # The frequent pre-issue job: paid, locked commissions.
+            models.Index(
+                fields=["paid_at"], condition=Q(status="locked"), name="commission_to_pre_issue"
+            ),
+            # The settlement job: pre-issued commissions past their return window.
+            models.Index(
+                fields=["settle_due_at"],
+                condition=Q(status="pre_issued"),
+                name="commission_to_settle",
+            ),
+            models.Index(fields=["shop", "-locked_at"], name="commission_shop_locked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"commission {self.pk} ({self.status})"
+
+    @property
+    def net_minor(self) -> int:
+        return self.amount_minor - self.reversed_minor
+
+    @property
+    def net(self) -> Money:
+        return Money(self.net_minor, self.currency)
+
+
+class PromoterBalance(models.Model):
+    """A promoter's cached balance in one currency: the sum of its entries. It may go negative:
+    a reversal after payout claws the commission back (SPEC A-6)."""
+
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="balances")
+    currency = models.CharField(max_length=3)
+    balance_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "currency"], name="promoter_balance_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.promoter_id} {self.currency} {self.balance_minor}"
+
+
+class PromoterEntry(models.Model):
+    """Append-only ledger of a promoter's money: settled commissions (+), payouts (−),
+    clawbacks (−). ``idempotency_key`` makes each movement happen once."""
+
+    class Kind(models.TextChoices):
+        COMMISSION = "commission", _("Commission settled")
+        PAYOUT = "payout", _("Payout")
+        CLAWBACK = "clawback", _("Clawback")
+
+    balance = models.ForeignKey(PromoterBalance, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount_minor = models.BigIntegerField()  # signed
+    balance_after_minor = models.BigIntegerField()
+    commission = models.ForeignKey(
+        Commission, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="promoter_entry_not_zero")
+        ]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class PromoterNotice(models.Model):
+    """A message to a promoter in its portal (SPEC A-3: the idle-PID warning; freezes)."""
+
+    promoter = models.ForeignKey(Promoter, on_delete=models.CASCADE, related_name="notices")
+    pid = models.ForeignKey(Pid, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=16)
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.text[:50]

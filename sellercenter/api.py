@@ -176,5 +176,6 @@ api = make_api(
         ("/", "orders.api.router"),
         ("/coins", "coins.api.router"),
         ("/", "buyers.api.router"),
+        ("/affiliate", "affiliate.api.router"),
     ]
 )

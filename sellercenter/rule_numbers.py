@@ -190,6 +190,52 @@ CONSTANCE_CONFIG = {
         _("SPEC A-2: minimum store level (1-5) for the affiliate programme."),
         "store_level",
     ),
+    "AFFILIATE_RATE_MIN_BP": (
+        50,
+        _("SPEC A-2: lowest commission rate a shop can set, basis points (0.5% = 50)."),
+        "basis_points",
+    ),
+    "AFFILIATE_RATE_MAX_BP": (
+        2000,
+        _("SPEC A-2: highest commission rate a shop can set, basis points (20% = 2000)."),
+        "basis_points",
+    ),
+    "AFFILIATE_PID_FREEZE_DAYS": (
+        30,
+        _("SPEC A-3: a PID with no valid click for this many days is frozen."),
+        "days",
+    ),
+    "AFFILIATE_PID_WARN_DAYS": (
+        23,
+        _("SPEC A-3: the promoter is warned after this many idle days, before the freeze."),
+        "days",
+    ),
+    "AFFILIATE_ATTRIBUTION_WINDOW_DAYS": (
+        7,
+        _("SPEC A-5: a click attributes orders placed within this many days."),
+        "days",
+    ),
+    "AFFILIATE_RETURN_WINDOW_DAYS": (
+        15,
+        _("SPEC A-6: a completed order's commission settles after this many days."),
+        "days",
+    ),
+    "AFFILIATE_PLATFORM_FEE_BP": (
+        500,
+        _(
+            "SPEC A-7: platform commission fee deducted from the commission base, basis points "
+            "of the amount paid (5% = 500)."
+        ),
+        "basis_points",
+    ),
+    "AFFILIATE_ROUNDING_FLOOR_MINOR": (
+        10,
+        _(
+            "SPEC A-8: a commission under this many minor units rounds to zero unless the "
+            "promoter keeps amounts from one cent ($0.10 = 10)."
+        ),
+        "minor_units",
+    ),
     "MAILING_MIN_SHOP_AGE_DAYS": (90, _("SPEC M-1: minimum shop age, days."), "days"),
     "MAILING_MIN_GMV_30D_MINOR": (
         5_000_00,
@@ -385,7 +431,17 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "COINS_GRADE_A_EXPOSURE_FACTOR",
         "COINS_GRADE_A_SEARCH_BOOST_PERCENT",
     ),
-    "Affiliate (SPEC A-2)": ("AFFILIATE_MIN_STORE_LEVEL",),
+    "Affiliate (SPEC A-2, A-3, A-5 to A-8)": (
+        "AFFILIATE_MIN_STORE_LEVEL",
+        "AFFILIATE_RATE_MIN_BP",
+        "AFFILIATE_RATE_MAX_BP",
+        "AFFILIATE_PID_FREEZE_DAYS",
+        "AFFILIATE_PID_WARN_DAYS",
+        "AFFILIATE_ATTRIBUTION_WINDOW_DAYS",
+        "AFFILIATE_RETURN_WINDOW_DAYS",
+        "AFFILIATE_PLATFORM_FEE_BP",
+        "AFFILIATE_ROUNDING_FLOOR_MINOR",
+    ),
     "Email marketing (SPEC M-1)": (
         "MAILING_MIN_SHOP_AGE_DAYS",
         "MAILING_MIN_GMV_30D_MINOR",

@@ -296,6 +296,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coins.tasks.coins_expire_task",
         "schedule": crontab(minute=5, hour=16),
     },
+    # SPEC A-4: the Redis click buffer into PostgreSQL (affiliate.services.clicks).
+    "affiliate-clicks-flush": {
+        "task": "affiliate.tasks.affiliate_clicks_flush_task",
+        "schedule": 5.0,
+    },
+    # SPEC A-6: paid commissions pre-issued within the hour (target p99 < 1 h).
+    "affiliate-pre-issue": {
+        "task": "affiliate.tasks.affiliate_pre_issue_task",
+        "schedule": 120.0,
+    },
+    "affiliate-settle": {
+        "task": "affiliate.tasks.affiliate_settle_task",
+        "schedule": crontab(minute=25),
+    },
+    # SPEC A-3: daily, just past midnight in Asia/Shanghai (UTC 16:10).
+    "affiliate-pids-freeze": {
+        "task": "affiliate.tasks.affiliate_pids_freeze_task",
+        "schedule": crontab(minute=10, hour=16),
+    },
     # SPEC C-5: nightly proof that the coin ledger sums to every cached balance.
     "coins-reconcile": {
         "task": "coins.tasks.coins_reconcile_task",
@@ -357,6 +376,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = SC_EVENTS_MAX_BODY_BYTES
 SC_ORDER_EVENTS_SETTLE_SECONDS = env.int("SC_ORDER_EVENTS_SETTLE_SECONDS", default=600)
 # Handled events older than this are pruned (days).
 SC_ORDER_EVENTS_RETENTION_DAYS = env.int("SC_ORDER_EVENTS_RETENTION_DAYS", default=30)
+
+# Affiliate click redirect (SPEC A-4): the only hosts a tracking link may lead to.
+SC_AFFILIATE_REDIRECT_HOSTS = env.list(
+    "SC_AFFILIATE_REDIRECT_HOSTS",
+    default=["www.aliexpress.com", "aliexpress.com", "m.aliexpress.com"],
+)
+# Clicks answered per flush of the Redis click buffer into PostgreSQL (affiliate.clicks).
+SC_AFFILIATE_CLICK_FLUSH_BATCH = env.int("SC_AFFILIATE_CLICK_FLUSH_BATCH", default=5000)
 
 # Pagination of seller lists.
 SC_PAGE_SIZE = 25

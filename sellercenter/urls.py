@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from affiliate.redirect import click_redirect
 from core import uploads
 from core.auth import LoginView, ThrottledAdminAuthenticationForm
 
@@ -22,6 +23,8 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # SPEC A-4: the affiliate click redirect (public, no session work).
+    path("t/<str:code>", click_redirect, name="affiliate_click"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

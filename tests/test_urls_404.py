@@ -22,6 +22,7 @@ from django.urls.converters import IntConverter, UUIDConverter
 from django.urls.resolvers import RegexPattern, RoutePattern
 from factories import make_buyer, make_order
 
+from core import clock
 from shops.services import notify
 
 
@@ -81,6 +82,7 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
     "notification_id": lambda p: (
         notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk
     ),
+    "commission_id": lambda p: _commission_of(p.shop_a, p.sku_a).pk,
 }
 
 
@@ -131,6 +133,26 @@ def _exit_of(p):
         )
     activities.metrics_evaluate(now=now - timedelta(days=1))
     return activities.metrics_evaluate(now=now).exits[0]
+
+
+def _commission_of(shop, sku):
+    """An affiliate commission of ``shop``: programme, promoter, PID, link, click, order."""
+    from affiliate import services as aff
+    from affiliate.services import clicks
+
+    aff.programme_enable(shop=shop, rate_bp=1000)
+    promoter = aff.promoter_approve(
+        promoter=aff.promoter_create(name="Promoter", email="p404@promo.example.com")
+    )
+    link = aff.link_create(
+        pid=aff.pid_create(promoter=promoter, channel="social"),
+        shop=shop,
+        destination="https://www.aliexpress.com/store/1",
+    )
+    item = {"id": clicks.new_click_id(), "link": link.pk, "pid": link.pid_id, "earns": True}
+    clicks.clicks_insert(items=[{**item, "at": clock.now().timestamp() - 60}])
+    order = make_order(shop, status="paid", sku=sku, affiliate_click_id=item["id"])
+    return aff.order_attribute(order_id=order.pk)
 
 
 def _private_file_of(shop):

@@ -75,6 +75,8 @@ def _client_for(shop, name):
         "/coins/dashboard/",
         "/coins/grade/",
         "/affiliate/",
+        "/affiliate/orders/",
+        "/affiliate/promoters/",
         "/mailing/",
         "/activities/",
         "/activities/monitor/",

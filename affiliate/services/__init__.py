@@ -1,0 +1,43 @@
+"""Writes of the affiliate module (DESIGN §2), split by topic: ``programme`` (a shop's
+programme and rates, A-2), ``promoters`` (promoters, PIDs, links, the freeze job; A-1, A-3),
+``clicks`` (the click buffer and its flusher, A-4), ``commissions`` (attribution and the
+commission lifecycle, A-5 … A-8)."""
+
+from .commissions import (
+    commission_pay_out,
+    commissions_pre_issue,
+    commissions_settle,
+    order_attribute,
+    order_event_apply,
+    postback_receive,
+)
+from .programme import programme_disable, programme_enable, rate_delete, rate_set
+from .promoters import (
+    cent_minimum_set,
+    link_create,
+    pid_create,
+    pid_reactivate,
+    pids_freeze,
+    promoter_approve,
+    promoter_create,
+)
+
+__all__ = [
+    "cent_minimum_set",
+    "commission_pay_out",
+    "commissions_pre_issue",
+    "commissions_settle",
+    "link_create",
+    "order_attribute",
+    "order_event_apply",
+    "pid_create",
+    "pid_reactivate",
+    "pids_freeze",
+    "postback_receive",
+    "programme_disable",
+    "programme_enable",
+    "promoter_approve",
+    "promoter_create",
+    "rate_delete",
+    "rate_set",
+]

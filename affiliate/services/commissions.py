@@ -1,0 +1,461 @@
+"""Attribution (SPEC A-5) and the commission lifecycle (A-6), money by A-7/A-8 (``rules``).
+
+States: ``locked`` (order created with an attributed click; rates fixed) → ``pre_issued`` (the
+order is paid; a frequent job, latency recorded) → ``settled`` (completed and past the return
+window: the shop balance is debited, the promoter credited) → ``paid_out``. ``void``: cancelled
+before settlement. ``reversed``: refunded in full (a partial refund reverses its share and keeps
+the state). ``on_hold``: a dispute is open; closing it returns to the state it interrupted.
+
+Reversals are computed from the order's *cumulative* refunded amount, so a refund handled twice,
+a refund before pre-issue, or a partial refund then a full one all end at the same numbers, and
+never above the commission. After settlement a reversal gives the shop its share back and claws
+it back from the promoter, whose balance may go negative once paid out.
+
+Lock order (DESIGN §3): the commission row, then the shop balance (``shops.services``), then the
+promoter balance.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import clock
+from core.errors import DomainError, InvalidTransition
+from core.money import Money
+from orders.models import Order, OrderStatus
+from shops.models import NotificationKind
+from shops.services import InsufficientBalance, balance_credit, balance_debit, notify
+
+from .. import rules
+from ..models import (
+    Click,
+    Commission,
+    CommissionRate,
+    CommissionStatus,
+    Postback,
+    Programme,
+    Promoter,
+    PromoterBalance,
+    PromoterEntry,
+    PromoterStatus,
+    RateScope,
+)
+
+log = logging.getLogger(__name__)
+
+S = CommissionStatus
+_OPEN = {S.LOCKED, S.PRE_ISSUED, S.ON_HOLD}
+
+
+class UnknownOrder(DomainError):
+    """The postback names an order we have not received yet: retry later."""
+
+    code = "unknown_order"
+    http_status = 409
+
+
+# --- attribution (A-5) -------------------------------------------------------------------------
+
+
+def _candidate_click_ids(order: Order) -> set[str]:
+    ids = set(Postback.objects.filter(order=order).values_list("click_id", flat=True))
+    if order.affiliate_click_id:
+        ids.add(order.affiliate_click_id)
+    return ids
+
+
+def winning_click(order: Order) -> Click | None:
+    """SPEC A-5: of the clicks named by the order (cookie) and its postbacks, the last valid one
+    within the window: recorded, on this shop's link, on an active PID at the time, and placed
+    within the attribution window after it."""
+    ids = _candidate_click_ids(order)
+    if not ids:
+        return None
+    window = rules.attribution_window()
+    valid = [
+        c
+        for c in Click.objects.filter(click_id__in=ids).select_related("link", "pid__promoter")
+        if c.earns
+        and c.link.shop_id == order.shop_id
+        and c.pid.promoter.status == PromoterStatus.APPROVED
+        and rules.within_window(clicked_at=c.clicked_at, placed_at=order.placed_at, window=window)
+    ]
+    return max(valid, key=lambda c: (c.clicked_at, c.pk), default=None)
+
+
+def _rates(order: Order) -> list[list[int]]:
+    """[product id, line total, rate bp] per line: product rate, else category, else shop."""
+    rates = {
+        (r.scope, r.category, r.product_id): r.rate_bp
+        for r in CommissionRate.objects.filter(shop_id=order.shop_id)
+    }
+    shop_rate = rates.get((RateScope.SHOP, "", None), 0)
+    lines = []
+    for line in order.lines.select_related("sku__product").order_by("pk"):
+        product = line.sku.product
+        rate = rates.get(
+            (RateScope.PRODUCT, "", product.pk),
+            rates.get((RateScope.CATEGORY, product.category, None), shop_rate),
+        )
+        lines.append([product.pk, line.total_minor, rate])
+    return lines
+
+
+def _expected_paid(order: Order) -> int:
+    if order.paid_at is not None:
+        return order.amount_paid_minor
+    return order.payable_before_coins.amount - order.coin_deduction_minor
+
+
+def _compute(commission: Commission, order: Order, promoter: Promoter) -> None:
+    """Base and amount from our order, never a postback (A-7, A-8, A-2 minimum)."""
+    paid = _expected_paid(order)
+    programme = Programme.objects.filter(shop_id=order.shop_id).first()
+    minimum = programme.min_order_minor if programme else 0
+    commission.base_minor = rules.commission_base_minor(
+        paid_minor=paid,
+        platform_subsidy_minor=order.platform_subsidy_minor,
+        cashback_red_packet_minor=order.cashback_red_packet_minor,
+        shipping_fee_minor=order.shipping_fee_minor,
+        logistics_service=order.logistics_service,
+        platform_fee_bp=rules.platform_fee_bp(),
+    )
+    commission.below_minimum = not rules.meets_minimum(order_minor=paid, min_order_minor=minimum)
+    commission.amount_minor = (
+        0
+        if commission.below_minimum
+        else rules.commission_minor(
+            base_minor=commission.base_minor,
+            lines=[(t, r) for _, t, r in commission.lines],
+            cent_minimum=promoter.cent_minimum,
+            floor_minor=rules.rounding_floor_minor(),
+        )
+    )
+    commission.reversed_minor = min(commission.reversed_minor, commission.amount_minor)
+
+
+@transaction.atomic
+def order_attribute(*, order_id: int) -> Commission | None:
+    """Lock a commission for the order (A-6 "locked": rates fixed now), or move a still-locked
+    one to a later valid click a postback brought. Idempotent."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    commission = Commission.objects.select_for_update().filter(order=order).first()
+    click = winning_click(order)
+    if click is None:
+        return commission
+    if commission is not None:
+        if commission.status == S.LOCKED and commission.click_id != click.pk:
+            commission.click, commission.pid = click, click.pid
+            commission.promoter = click.pid.promoter
+            _compute(commission, order, commission.promoter)
+            commission.save()
+        return commission
+    programme = Programme.objects.filter(shop_id=order.shop_id, enabled=True).first()
+    if programme is None:
+        return None
+    commission = Commission(
+        order=order,
+        shop_id=order.shop_id,
+        promoter=click.pid.promoter,
+        pid=click.pid,
+        click=click,
+        status=S.LOCKED,
+        currency=order.currency,
+        lines=_rates(order),
+        locked_at=clock.now(),
+    )
+    _compute(commission, order, commission.promoter)
+    if order.status == OrderStatus.CANCELLED:  # the cancel came before we handled the order
+        commission.status = S.VOID
+        commission.voided_at = order.cancelled_at
+    commission.save()
+    if commission.status == S.VOID:
+        return commission
+    if order.paid_at is not None:
+        _paid(commission, order, order.paid_at)
+    if order.refunded_minor:
+        _reverse(commission, order)
+    return commission
+
+
+# --- the lifecycle (A-6) -----------------------------------------------------------------------
+
+
+def _paid(commission: Commission, order: Order, at: datetime) -> None:
+    if commission.paid_at is None:
+        commission.paid_at = at
+    _compute(commission, order, commission.promoter)
+    commission.save()
+    # SPEC A-1: the first attributed paid order ends the promoter's trial.
+    Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(
+        trial=False, trial_ended_at=at
+    )
+
+
+def _promoter_post(
+    *, commission: Commission, amount_minor: int, kind: str, key: str
+) -> PromoterEntry | None:
+    if amount_minor == 0:
+        return None
+    existing = PromoterEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    balance, _ = PromoterBalance.objects.get_or_create(
+        promoter_id=commission.promoter_id, currency=commission.currency
+    )
+    balance = PromoterBalance.objects.select_for_update().get(pk=balance.pk)
+    balance.balance_minor += amount_minor
+    balance.save(update_fields=["balance_minor"])
+    return PromoterEntry.objects.create(
+        balance=balance,
+        kind=kind,
+        amount_minor=amount_minor,
+        balance_after_minor=balance.balance_minor,
+        commission=commission,
+        idempotency_key=key,
+        created_at=clock.now(),
+    )
+
+
+def _reverse(commission: Commission, order: Order) -> None:
+    """Take back the refunded share (cumulative; never more than issued)."""
+    target = rules.reversal_target_minor(
+        amount_minor=commission.amount_minor,
+        refunded_minor=order.refunded_minor,
+        paid_minor=order.amount_paid_minor,
+    )
+    delta = target - commission.reversed_minor
+    if delta > 0:
+        moved_money = commission.status in (S.SETTLED, S.PAID_OUT) or (
+            commission.status == S.ON_HOLD and commission.held_from in (S.SETTLED, S.PAID_OUT)
+        )
+        commission.reversed_minor = target
+        if moved_money:
+            # The shop gets back its share of the settled commission; the promoter gives it
+            # back (a negative balance after payout is the clawback).
+            give_back = min(delta, commission.settled_minor)
+            if give_back > 0:
+                balance_credit(
+                    shop=commission.shop,
+                    amount=Money(give_back, commission.currency),
+                    reason=f"Affiliate commission reversed, order {order.number}",
+                    idempotency_key=f"affiliate:reverse:{commission.pk}:{target}",
+                )
+                commission.settled_minor -= give_back
+                _promoter_post(
+                    commission=commission,
+                    amount_minor=-give_back,
+                    kind=PromoterEntry.Kind.CLAWBACK,
+                    key=f"affiliate:clawback:{commission.pk}:{target}",
+                )
+    full = commission.amount_minor > 0 and commission.reversed_minor >= commission.amount_minor
+    if (full or order.refunded_minor >= order.amount_paid_minor > 0) and commission.status in (
+        S.LOCKED,
+        S.PRE_ISSUED,
+        S.SETTLED,
+        S.PAID_OUT,
+    ):
+        commission.status = S.REVERSED
+    commission.save()
+
+
+@transaction.atomic
+def order_event_apply(
+    *, event_type: str, order_id: int, payload: dict[str, Any], occurred_at: datetime
+) -> Commission | None:
+    """One order event's effect on the order's commission (the consumer's handler)."""
+    if event_type == "order.created":
+        return order_attribute(order_id=order_id)
+    commission = Commission.objects.select_for_update().filter(order_id=order_id).first()
+    if commission is None:
+        return None
+    order = Order.objects.get(pk=order_id)
+    if event_type == "order.paid":
+        if commission.status in (S.LOCKED, S.ON_HOLD):
+            _paid(commission, order, occurred_at)
+    elif event_type == "order.cancelled":
+        if commission.status in _OPEN:
+            commission.status = S.VOID
+            commission.held_from = ""
+            commission.voided_at = occurred_at
+            commission.save()
+    elif event_type == "order.refunded":
+        if commission.status not in (S.VOID, S.REVERSED):
+            _reverse(commission, order)
+    elif event_type == "order.completed":
+        commission.completed_at = occurred_at
+        commission.settle_due_at = occurred_at + rules.return_window()
+        commission.save()
+    elif event_type == "dispute.opened":
+        if commission.status in (S.LOCKED, S.PRE_ISSUED):
+            commission.held_from = commission.status
+            commission.status = S.ON_HOLD
+            commission.hold_reason = "dispute"
+            commission.save()
+    elif event_type == "dispute.closed" and commission.status == S.ON_HOLD:
+        commission.status = commission.held_from or S.LOCKED
+        commission.held_from = ""
+        commission.hold_reason = ""
+        commission.save()
+        _reverse(commission, order)  # a refund during the dispute decides the outcome
+    return commission
+
+
+def commissions_pre_issue(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """SPEC A-6, every few minutes: paid, locked commissions become pre-issued; the latency
+    from payment is recorded (target p99 < 1 h). Claims rows with SKIP LOCKED."""
+    now = now or clock.now()
+    with transaction.atomic():
+        rows = list(
+            Commission.objects.select_for_update(skip_locked=True)
+            .filter(status=S.LOCKED, paid_at__isnull=False)
+            .order_by("paid_at")[:limit]
+        )
+        for c in rows:
+            c.status = S.PRE_ISSUED
+            c.pre_issued_at = now
+            paid_at = c.paid_at or now
+            c.pre_issue_latency_ms = max(0, int((now - paid_at).total_seconds() * 1000))
+        Commission.objects.bulk_update(
+            rows, ["status", "pre_issued_at", "pre_issue_latency_ms", "updated_at"]
+        )
+    return len(rows)
+
+
+def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """SPEC A-6/A-7, hourly: pre-issued commissions of completed orders past the return window
+    settle — the shop balance pays the commission (idempotent debit), the promoter is credited.
+    A balance that cannot cover it leaves the commission pre-issued and tells the shop once."""
+    now = now or clock.now()
+    settled = blocked = 0
+    newly_blocked: dict[int, list[Commission]] = {}
+    ids = list(
+        Commission.objects.filter(status=S.PRE_ISSUED, settle_due_at__lte=now)
+        .order_by("settle_due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            c = (
+                Commission.objects.select_for_update(skip_locked=True)
+                .select_related("shop", "order")
+                .filter(pk=pk, status=S.PRE_ISSUED)
+                .first()
+            )
+            if c is None:
+                continue
+            net = c.net_minor
+            if net > 0:
+                try:
+                    with transaction.atomic():
+                        balance_debit(
+                            shop=c.shop,
+                            amount=Money(net, c.currency),
+                            reason=f"Affiliate commission, order {c.order.number}",
+                            idempotency_key=f"affiliate:settle:{c.pk}",
+                        )
+                except InsufficientBalance:
+                    if c.settle_blocked_at is None:
+                        c.settle_blocked_at = now
+                        c.save(update_fields=["settle_blocked_at", "updated_at"])
+                        newly_blocked.setdefault(c.shop_id, []).append(c)
+                    blocked += 1
+                    continue
+                _promoter_post(
+                    commission=c,
+                    amount_minor=net,
+                    kind=PromoterEntry.Kind.COMMISSION,
+                    key=f"affiliate:commission:{c.pk}",
+                )
+            c.status = S.SETTLED
+            c.settled_at = now
+            c.settled_minor = net
+            c.settle_blocked_at = None
+            c.save()
+            settled += 1
+    # One message per shop and run, about the commissions that newly wait (never one a run).
+    for shop_commissions in newly_blocked.values():
+        first = shop_commissions[0]
+        total = Money(sum(c.net_minor for c in shop_commissions), first.currency)
+        notify(
+            shop=first.shop,
+            kind=NotificationKind.BALANCE,
+            title="Affiliate commissions wait for your balance",
+            body=(
+                f"{len(shop_commissions)} affiliate commission(s) due for settlement "
+                f"({total.format()}) cannot be paid from your balance. Top up your balance; "
+                "they settle on the next hourly run."
+            ),
+            link="/shops/balance/",
+        )
+    return {"settled": settled, "blocked": blocked}
+
+
+@transaction.atomic
+def commission_pay_out(*, commission_ids: list[int], at: datetime | None = None) -> int:
+    """Settled commissions leave the promoter's balance in a payout (the batch itself, with its
+    CSV, arrives with the payouts). A promoter in trial is not paid out (A-1)."""
+    at = at or clock.now()
+    rows = list(
+        Commission.objects.select_for_update()
+        .select_related("promoter")
+        .filter(pk__in=commission_ids)
+        .order_by("pk")
+    )
+    for c in rows:
+        if c.status != S.SETTLED:
+            raise InvalidTransition(f"Commission {c.pk} is {c.status}, not settled.")
+        if c.promoter.trial:
+            raise DomainError(
+                "A promoter in trial is not paid out until its first attributed paid order.",
+                code="affiliate_trial_no_payout",
+            )
+    for c in rows:
+        _promoter_post(
+            commission=c,
+            amount_minor=-c.settled_minor,
+            kind=PromoterEntry.Kind.PAYOUT,
+            key=f"affiliate:payout:{c.pk}",
+        )
+        c.status = S.PAID_OUT
+        c.paid_out_at = at
+        c.save(update_fields=["status", "paid_out_at", "updated_at"])
+    return len(rows)
+
+
+# --- postback (A-5) ----------------------------------------------------------------------------
+
+
+def postback_receive(
+    *,
+    integration,
+    postback_id: str,
+    shop_external_id: str,
+    order_number: str,
+    click_id: str,
+) -> tuple[bool, Commission | None]:
+    """Record a postback once per (integration, postback id) and attribute its order.
+    Returns (duplicate, commission). Unknown order → ``UnknownOrder`` (retryable)."""
+    order = (
+        Order.objects.filter(shop__external_id=shop_external_id, number=order_number)
+        .only("pk")
+        .first()
+    )
+    if order is None:
+        raise UnknownOrder(
+            f"Order {order_number} of shop {shop_external_id} has not been received yet; "
+            "send the postback again later."
+        )
+    with transaction.atomic():
+        _, created = Postback.objects.get_or_create(
+            integration=integration,
+            postback_id=postback_id,
+            defaults={"order": order, "click_id": click_id, "received_at": timezone.now()},
+        )
+        commission = order_attribute(order_id=order.pk)
+    return (not created), commission

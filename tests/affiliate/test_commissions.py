@@ -1,0 +1,341 @@
+"""SPEC A-5 … A-8: attribution and the commission lifecycle, every transition and the races.
+
+The order events are handed to the affiliate handler by ``affkit.apply_events`` here (these
+tests' transactions never commit); ``test_consumer.py`` runs the same through the event log."""
+
+from datetime import timedelta
+
+import affkit
+import pytest
+from django.db import IntegrityError, transaction
+from factories import first_sku, make_order, make_product
+
+from affiliate import services
+from affiliate.models import Commission, PidStatus, PromoterBalance, PromoterEntry
+from core import clock
+from core.errors import DomainError
+from core.money import Money
+from orders import services as orders
+from orders.models import Order
+from shops.models import BalanceEntry, Notification
+from shops.services import balance_credit
+
+PAID = 100_00  # sku_a: ¥100.00; base 95.00 after the 5% platform fee; 10% → 9.50
+EXPECTED = 9_50
+
+
+@pytest.fixture
+def setup(shop_a, owner):
+    affkit.enable(shop_a, rate_bp=1000)
+    link = affkit.link(shop_a)
+    click = affkit.click(link, at=clock.now() - timedelta(hours=1))
+    sku = first_sku(make_product(shop_a, price_minor=PAID))
+    return {"shop": shop_a, "link": link, "click": click, "sku": sku}
+
+
+def order_for(setup, status="pending_payment", **kw):
+    order = make_order(
+        setup["shop"],
+        sku=setup["sku"],
+        status=status,
+        affiliate_click_id=setup["click"].click_id,
+        **kw,
+    )
+    return order
+
+
+def run(order, seen=None):
+    affkit.apply_events(order, seen)
+    return Commission.objects.filter(order=order).first()
+
+
+def refund(order, amount, rid):
+    order = Order.objects.get(pk=order.pk)
+    orders.order_refund(order=order, refund_id=rid, amount_minor=amount, refunded_at=clock.now())
+
+
+def fund(shop, minor=1000_00):
+    balance_credit(
+        shop=shop,
+        amount=Money(minor, shop.currency),
+        reason="top-up",
+        idempotency_key=f"top-{shop.pk}",
+    )
+
+
+def test_a6_locked_on_created_with_rate_fixed(setup):
+    # given / when: an order placed after the click, not paid yet
+    order = order_for(setup)
+    c = run(order)
+
+    # then: locked, the rate fixed now
+    assert c.status == "locked"
+    assert c.lines == [[setup["sku"].product_id, PAID, 1000]]
+    assert (c.base_minor, c.amount_minor) == (95_00, EXPECTED)
+    assert (c.promoter_id, c.pid_id, c.click_id) == (
+        setup["link"].pid.promoter_id,
+        setup["link"].pid_id,
+        setup["click"].pk,
+    )
+
+    # a rate changed after the lock does not change this commission
+    services.rate_set(shop=setup["shop"], scope="shop", rate_bp=2000)
+    seen = set()
+    affkit.apply_events(order, seen)
+    orders.order_pay(
+        order=order, payment_id="p1", amount_minor=PAID, method="card", paid_at=clock.now()
+    )
+    c = run(order, seen)
+    assert c.amount_minor == EXPECTED
+
+
+def test_a6_paid_then_pre_issued_by_the_job_with_latency_and_trial_ends(setup):
+    order = order_for(setup, status="paid")
+    c = run(order)
+    assert c.status == "locked"
+    assert c.paid_at is not None
+    assert c.promoter.trial is False  # A-1: the first attributed paid order ends the trial
+
+    later = c.paid_at + timedelta(minutes=4)
+    assert services.commissions_pre_issue(now=later) == 1
+    assert services.commissions_pre_issue(now=later) == 0  # twice: once
+    c.refresh_from_db()
+    assert c.status == "pre_issued"
+    assert c.pre_issue_latency_ms == 4 * 60 * 1000
+
+
+def test_a6_unpaid_lock_is_not_pre_issued(setup):
+    run(order_for(setup))
+    assert services.commissions_pre_issue() == 0
+
+
+def test_a6_cancel_before_payment_voids(setup):
+    c = run(order_for(setup, status="cancelled"))
+    assert c.status == "void"
+    assert services.commissions_pre_issue() == 0
+
+
+def test_a6_partial_refund_reverses_proportionally_then_full_reverses(setup):
+    order = order_for(setup, status="paid")
+    seen = set()
+    run(order, seen)
+    services.commissions_pre_issue()
+
+    refund(order, PAID // 2, "r1")
+    c = run(order, seen)
+    assert (c.status, c.reversed_minor, c.net_minor) == ("pre_issued", 4_75, 4_75)
+
+    refund(order, PAID // 2, "r2")
+    c = run(order, seen)
+    assert (c.status, c.reversed_minor, c.net_minor) == ("reversed", EXPECTED, 0)
+
+
+def test_a6_duplicate_refund_event_reverses_once(setup):
+    order = order_for(setup, status="paid")
+    seen = set()
+    run(order, seen)
+    refund(order, 30_00, "r1")
+    run(order, seen)
+    # the same refund event handed over again
+    from affiliate.consumers import handle_event
+    from orders.models import OrderEvent
+
+    handle_event(OrderEvent.objects.get(order=order, type="order.refunded"))
+    c = Commission.objects.get(order=order)
+    assert c.reversed_minor == 2_85  # 30% of 9.50, once
+
+
+def test_a6_refund_before_pre_issue_pre_issues_the_net(setup):
+    order = order_for(setup, status="paid")
+    seen = set()
+    run(order, seen)
+    refund(order, 20_00, "r1")
+    run(order, seen)
+    services.commissions_pre_issue()
+    c = Commission.objects.get(order=order)
+    assert (c.status, c.net_minor) == ("pre_issued", 7_60)
+
+
+def test_a6_dispute_holds_then_refund_decides_the_outcome(setup):
+    order = order_for(setup, status="paid")
+    seen = set()
+    run(order, seen)
+    services.commissions_pre_issue()
+    orders.dispute_open(order=order, dispute_id="d1", opened_at=clock.now())
+    c = run(order, seen)
+    assert (c.status, c.held_from) == ("on_hold", "pre_issued")
+
+    refund(order, PAID, "r1")
+    c = run(order, seen)
+    assert c.status == "on_hold"  # still held while the dispute is open
+    assert c.reversed_minor == EXPECTED
+
+    orders.dispute_close(
+        order=Order.objects.get(pk=order.pk),
+        dispute_id="d1",
+        closed_at=clock.now(),
+        outcome="buyer_won",
+    )
+    c = run(order, seen)
+    assert (c.status, c.held_from, c.net_minor) == ("reversed", "", 0)
+
+
+def test_a6_dispute_won_by_seller_returns_to_the_interrupted_state(setup):
+    order = order_for(setup, status="paid")
+    seen = set()
+    run(order, seen)
+    orders.dispute_open(order=order, dispute_id="d1", opened_at=clock.now())
+    assert run(order, seen).status == "on_hold"
+    assert services.commissions_pre_issue() == 0  # held: not pre-issued
+    orders.dispute_close(
+        order=Order.objects.get(pk=order.pk),
+        dispute_id="d1",
+        closed_at=clock.now(),
+        outcome="seller_won",
+    )
+    assert run(order, seen).status == "locked"
+    assert services.commissions_pre_issue() == 1
+
+
+def _completed(setup):
+    order = order_for(setup, status="completed")
+    seen = set()
+    c = run(order, seen)
+    services.commissions_pre_issue()
+    c.refresh_from_db()
+    return order, seen, c
+
+
+def test_a6_a7_settles_after_return_window_debiting_the_shop_once(setup):
+    fund(setup["shop"])
+    _order, _seen, c = _completed(setup)
+    assert c.settle_due_at == c.completed_at + timedelta(days=15)
+
+    # not before the return window ends
+    assert services.commissions_settle(now=c.settle_due_at - timedelta(seconds=1))["settled"] == 0
+    assert services.commissions_settle(now=c.settle_due_at) == {"settled": 1, "blocked": 0}
+    assert services.commissions_settle(now=c.settle_due_at) == {"settled": 0, "blocked": 0}
+
+    c.refresh_from_db()
+    assert (c.status, c.settled_minor) == ("settled", EXPECTED)
+    debit = BalanceEntry.objects.get(idempotency_key=f"affiliate:settle:{c.pk}")
+    assert (debit.kind, debit.amount_minor) == ("debit", EXPECTED)
+    assert PromoterBalance.objects.get(promoter=c.promoter).balance_minor == EXPECTED
+
+
+def test_a7_settlement_waits_for_the_balance_and_tells_the_shop_once(setup):
+    _order, _seen, c = _completed(setup)
+    due = c.settle_due_at
+    assert services.commissions_settle(now=due) == {"settled": 0, "blocked": 1}
+    assert services.commissions_settle(now=due) == {"settled": 0, "blocked": 1}
+    assert Notification.objects.filter(shop=setup["shop"], kind="balance").count() == 1
+    c.refresh_from_db()
+    assert c.status == "pre_issued"
+    assert not PromoterEntry.objects.exists()
+
+    fund(setup["shop"])
+    assert services.commissions_settle(now=due) == {"settled": 1, "blocked": 0}
+
+
+def test_a6_reversal_after_payout_claws_back_to_a_negative_promoter_balance(setup):
+    fund(setup["shop"])
+    order, seen, c = _completed(setup)
+    services.commissions_settle(now=c.settle_due_at)
+    assert services.commission_pay_out(commission_ids=[c.pk]) == 1
+    balance = PromoterBalance.objects.get(promoter=c.promoter)
+    assert balance.balance_minor == 0
+
+    refund(order, PAID, "late")
+    c = run(order, seen)
+    assert c.status == "reversed"
+    balance.refresh_from_db()
+    assert balance.balance_minor == -EXPECTED  # clawback
+    credit = BalanceEntry.objects.get(idempotency_key__startswith=f"affiliate:reverse:{c.pk}:")
+    assert (credit.kind, credit.amount_minor) == ("credit", EXPECTED)
+
+
+def test_a1_trial_promoter_is_not_paid_out(setup):
+    fund(setup["shop"])
+    _order, _seen, c = _completed(setup)
+    services.commissions_settle(now=c.settle_due_at)
+    type(c.promoter).objects.filter(pk=c.promoter_id).update(trial=True)
+    with pytest.raises(DomainError) as exc:
+        services.commission_pay_out(commission_ids=[c.pk])
+    assert exc.value.code == "affiliate_trial_no_payout"
+
+
+def test_a2_below_minimum_order_amount_earns_nothing(setup):
+    services.programme_enable(shop=setup["shop"], rate_bp=1000, min_order_minor=PAID + 1)
+    c = run(order_for(setup, status="paid"))
+    assert (c.below_minimum, c.amount_minor) == (True, 0)
+
+
+def test_a2_most_specific_rate_wins(setup):
+    product = setup["sku"].product
+    services.rate_set(shop=setup["shop"], scope="category", category=product.category, rate_bp=1500)
+    assert run(order_for(setup, status="paid")).lines[0][2] == 1500
+    services.rate_set(shop=setup["shop"], scope="product", product=product, rate_bp=300)
+    assert run(order_for(setup, status="paid")).lines[0][2] == 300
+
+
+def test_a8_cent_minimum_switch_keeps_small_commissions(setup):
+    # ¥0.90 paid: base 86 fen after the fee; 10% is 8.6 fen → 9, under the 10 fen floor
+    sku = first_sku(make_product(setup["shop"], price_minor=90))
+    make = lambda: make_order(  # noqa: E731
+        setup["shop"], sku=sku, status="paid", affiliate_click_id=setup["click"].click_id
+    )
+    assert run(make()).amount_minor == 0
+    services.cent_minimum_set(promoter=setup["link"].pid.promoter, enabled=True)
+    assert run(make()).amount_minor == 9
+
+
+def test_a5_no_commission_without_a_valid_click(setup, shop_b):
+    shop = setup["shop"]
+    # an unknown click id, a frozen PID's click, a click from another shop's link
+    frozen_link = affkit.link(shop)
+    type(frozen_link.pid).objects.filter(pk=frozen_link.pid_id).update(status=PidStatus.FROZEN)
+    frozen_click = affkit.click(frozen_link)
+    other_click = affkit.click(affkit.link(shop_b))
+    for click_id in ("0" * 32, frozen_click.click_id, other_click.click_id):
+        order = make_order(shop, sku=setup["sku"], status="paid", affiliate_click_id=click_id)
+        assert run(order) is None
+
+
+def test_a5_click_outside_the_window_does_not_attribute(setup):
+    old = affkit.click(setup["link"], at=clock.now() - timedelta(days=7, minutes=1))
+    order = make_order(
+        setup["shop"], sku=setup["sku"], status="paid", affiliate_click_id=old.click_id
+    )
+    assert run(order) is None
+
+
+def test_a2_disabled_programme_earns_nothing(setup):
+    services.programme_disable(shop=setup["shop"])
+    assert run(order_for(setup, status="paid")) is None
+
+
+def test_a6_database_refuses_a_reversal_above_the_commission(setup):
+    c = run(order_for(setup, status="paid"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Commission.objects.filter(pk=c.pk).update(reversed_minor=c.amount_minor + 1)
+
+
+def test_a5_later_postback_click_wins_over_the_cookie(setup):
+    from integrations.services import integration_create
+
+    integration, _ = integration_create(name="Partner")
+    order = order_for(setup)
+    c = run(order)
+    # another promoter's click, later than the cookie's but still before the order
+    later_click = affkit.click(affkit.link(setup["shop"]), at=clock.now() - timedelta(minutes=30))
+    duplicate, c2 = services.postback_receive(
+        integration=integration,
+        postback_id="pb-1",
+        shop_external_id=setup["shop"].external_id,
+        order_number=order.number,
+        click_id=later_click.click_id,
+    )
+    assert duplicate is False
+    assert c2.pk == c.pk
+    assert c2.click_id == later_click.pk
+    assert c2.promoter_id == later_click.pid.promoter_id

@@ -1,0 +1,41 @@
+"""The affiliate demo hook: believable data through the services (DESIGN §2)."""
+
+import random
+from datetime import timedelta
+
+from factories import first_sku, make_order, make_product, make_shop
+
+from affiliate import demo
+from affiliate.models import Click, Commission, Pid, Programme, Promoter
+from core import clock
+
+
+def test_a1_a6_demo_seed_builds_a_living_programme(db):
+    # given: an L3 shop with recent orders, and an L2 shop that cannot run a programme
+    shop, low = make_shop(store_level=3), make_shop(store_level=2)
+    sku = first_sku(make_product(shop, price_minor=80_00))
+    now = clock.now()
+    for i, status in enumerate(["paid", "completed", "shipped", "cancelled", "paid"] * 3):
+        make_order(shop, sku=sku, status=status, placed_at=now - timedelta(days=i + 1))
+
+    # when
+    demo.seed(shops=[shop, low], rng=random.Random(7), now=now)
+
+    # then
+    assert Programme.objects.filter(shop=shop, enabled=True).exists()
+    assert not Programme.objects.filter(shop=low).exists()
+    assert Promoter.objects.filter(status="pending").count() == 1
+    assert Pid.objects.filter(status="frozen").count() == 1
+    assert Click.objects.count() > 40
+    statuses = set(Commission.objects.filter(shop=shop).values_list("status", flat=True))
+    assert {"pre_issued", "void"} <= statuses
+    assert Commission.objects.filter(shop=shop).count() >= 12
+
+    # and the simulator's tick keeps clicks coming
+    before = Click.objects.count()
+    from affiliate.services import clicks
+
+    for _ in range(20):
+        demo.tick(rng=random.Random(1), now=now)
+    clicks.flush()
+    assert Click.objects.count() > before
