@@ -20,10 +20,18 @@ from shops.selectors import balance_for_shop
 from shops.services import balance_credit
 
 from .conftest import ARTIFACTS, log_in_page, new_page
+from .test_accessibility import blocking_violations
 
 
 def _settle(page) -> None:
     page.wait_for_load_state("networkidle")
+
+
+def _top(page):
+    """Back to the top before a full-page screenshot (the sticky top bar otherwise lands
+    mid-picture after a click lower down)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    return page
 
 
 def _new_coin_seller(demo_marketplace):
@@ -68,7 +76,8 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     # then: every opening check passes and the open button is offered
     assert page.locator(".sc-check-fail, .sc-check-unknown").count() == 0
     assert page.locator("#coin-open-form button[type=submit]").is_visible()
-    screenshot(page, "coins-open")
+    assert blocking_violations(page) == []  # the no-account state, not in the a11y page list
+    screenshot(_top(page), "coins-open")
 
     # when: the account is opened
     page.click("#coin-open-form button[type=submit]")
@@ -77,7 +86,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     account = CoinAccount.objects.get(shop=shop)
     assert page.inner_text("#coin-id").strip() == account.coin_id
     assert "SPEC " not in page.inner_text("body")
-    screenshot(page, "coins-account")
+    screenshot(_top(page), "coins-account")
 
     # when: ¥500.00 is moved from the shop balance into the fund
     page.goto(base + "/coins/fund/")
@@ -90,7 +99,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     assert balance_for_shop(shop=shop) == Money(1_500_00, shop.currency)
     assert "500.00" in page.inner_text("#fund-available")
     assert page.locator("#fund-movements tbody tr").count() == 1
-    screenshot(page, "coins-fund")
+    screenshot(_top(page), "coins-fund")
 
     # when: two products get coin deduction on at 20 % in one go
     page.goto(base + "/coins/products/")
@@ -110,7 +119,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
         assert row.locator(".text-success").is_visible()
     assert products[2].pk not in settings or not settings[products[2].pk].enabled
     assert page.locator(f"#coin-product-{products[2].pk} .sc-coin-reasons li").count() >= 1
-    screenshot(page, "coins-products")
+    screenshot(_top(page), "coins-products")
 
     # when: a rule is filled in and its cost previewed (htmx: the page stays, nothing saved)
     page.goto(base + "/coins/rules/new/")
@@ -128,7 +137,8 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     assert page.inner_text("#preview-coins").strip() == "1,200"
     assert "12.00" in page.inner_text("#preview-value")
     assert not CoinRule.objects.filter(shop=shop).exists()
-    screenshot(page, "coins-rule-preview")
+    assert blocking_violations(page) == []  # the preview swapped in
+    screenshot(_top(page), "coins-rule-preview")
 
     # when: the rule is saved
     page.click("#rule-save")
@@ -142,7 +152,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
         30000,
     )
     assert "Thank-you cashback" in page.inner_text("main")
-    screenshot(page, "coins-rules")
+    screenshot(_top(page), "coins-rules")
 
     # when: a buyer pays an order in the shop (the rule grants through the order event log)
     buyer = make_buyer()
@@ -160,9 +170,12 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     )
     assert drawn == [True, True]
     page.wait_for_timeout(600)  # the charts' 0.3 s animation, for the screenshot
+    page.click("#coins-daily-table >> xpath=ancestor::details/summary")
+    assert page.locator("#coins-daily-table").is_visible()
+    assert blocking_violations(page) == []  # with the daily figures' table open
     assert page.inner_text("#kpi-outstanding").strip() == "300"
     assert page.locator("#coins-daily-table tbody tr").count() >= 1
-    screenshot(page, "coins-dashboard")
+    screenshot(_top(page), "coins-dashboard")
 
     # when: the buyers' list, then the buyer's wallet, open
     page.goto(base + "/coins/buyers/")
@@ -174,7 +187,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     assert "Thank-you cashback" in lot.inner_text()
     assert order.number in lot.inner_text()
     assert "Not used yet" in lot.inner_text()
-    screenshot(page, "coins-wallet")
+    screenshot(_top(page), "coins-wallet")
     assert page.console_errors == []
     context.close()
 
@@ -190,6 +203,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
         assert card["width"] <= 390
         phone.screenshot(path=str(_artifact(step)), full_page=True)
         assert phone.evaluate("document.documentElement.lang").lower() == "zh-hans"
+        assert blocking_violations(phone) == []
     assert phone.console_errors == []
     context.close()
 
