@@ -27,6 +27,13 @@ def _settle(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _fits(page) -> None:
+    """No table of the page needs a sideways scroll box at this width (static/js/a11y.js marks
+    the boxes that overflow)."""
+    wide = page.locator(".table-responsive[data-sc-scrollable]")
+    assert wide.count() == 0, [wide.nth(i).inner_text()[:80] for i in range(wide.count())]
+
+
 def _top(page):
     """Back to the top before a full-page screenshot (the sticky top bar otherwise lands
     mid-picture after a click lower down)."""
@@ -99,6 +106,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     assert balance_for_shop(shop=shop) == Money(1_500_00, shop.currency)
     assert "500.00" in page.inner_text("#fund-available")
     assert page.locator("#fund-movements tbody tr").count() == 1
+    _fits(page)
     screenshot(_top(page), "coins-fund")
 
     # when: two products get coin deduction on at 20 % in one go
@@ -119,6 +127,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
         assert row.locator(".text-success").is_visible()
     assert products[2].pk not in settings or not settings[products[2].pk].enabled
     assert page.locator(f"#coin-product-{products[2].pk} .sc-coin-reasons li").count() >= 1
+    _fits(page)
     screenshot(_top(page), "coins-products")
 
     # when: a rule is filled in and its cost previewed (htmx: the page stays, nothing saved)
@@ -152,6 +161,11 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
         30000,
     )
     assert "Thank-you cashback" in page.inner_text("main")
+    # the list fits its column: the Stop button is not cut off behind a sideways scroll
+    box = page.locator("#rules-table .table-responsive")
+    assert box.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
+    assert page.locator("#rules-table button.btn-outline-danger").is_visible()
+    _fits(page)
     screenshot(_top(page), "coins-rules")
 
     # when: a buyer pays an order in the shop (the rule grants through the order event log)
@@ -175,6 +189,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     assert blocking_violations(page) == []  # with the daily figures' table open
     assert page.inner_text("#kpi-outstanding").strip() == "300"
     assert page.locator("#coins-daily-table tbody tr").count() >= 1
+    _fits(page)
     screenshot(_top(page), "coins-dashboard")
 
     # when: the buyers' list, then the buyer's wallet, open
@@ -187,6 +202,7 @@ def test_c1_c5_c3_c7_c11_c6_new_coin_seller_opens_tops_up_sets_products_rules_an
     assert "Thank-you cashback" in lot.inner_text()
     assert order.number in lot.inner_text()
     assert "Not used yet" in lot.inner_text()
+    _fits(page)
     screenshot(_top(page), "coins-wallet")
     assert page.console_errors == []
     context.close()
