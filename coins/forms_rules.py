@@ -10,10 +10,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
-from core.money import exponent
+from core.money import Money, exponent
 
 from . import rules
 from .models import RuleKind
@@ -78,7 +79,7 @@ class RuleForm(forms.Form):
         initial=FIXED,
         help_text=_("A share of what was paid is possible for cashback on completion only."),
     )
-    coins = _coins_field(_("Coins per grant"), required=False, help_text=_("1 coin = ¥0.01."))
+    coins = _coins_field(_("Coins per grant"), required=False)
     percent = forms.DecimalField(
         label=_("Share of what was paid (%)"),
         required=False,
@@ -114,6 +115,9 @@ class RuleForm(forms.Form):
     def __init__(self, *args, currency: str = "CNY", **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        # What one coin is worth in this shop's currency (not always yuan).
+        value = Money(rules.coin_value_minor(), currency).format()
+        self.fields["coins"].help_text = gettext("1 coin = %(v)s") % {"v": value}
         if not self.is_bound:
             self.initial.setdefault("starts_on", clock.natural_day())
 

@@ -167,8 +167,13 @@ def fund_minor(fund: CoinFund | None) -> int:
 
 def fund_movements(*, shop: Shop) -> QuerySet[CoinMovement]:
     """Every movement touching the shop's fund (top-up, reserve = grant, spend = redemption,
-    release = expiry and clawback, refund return), newest first; keyset-paginated."""
-    return CoinMovement.objects.filter(shop=shop).order_by("-created_at", "-id")
+    release = expiry and clawback, refund return), newest first, with its order (the page links
+    it); keyset-paginated."""
+    return (
+        CoinMovement.objects.filter(shop=shop)
+        .select_related("order")
+        .order_by("-created_at", "-id")
+    )
 
 
 @dataclass

@@ -163,3 +163,17 @@ def test_c10_grade_page_without_an_account_says_how_to_open_it(shop_a, owner_cli
     response = owner_client.get(reverse("coins:grade"))
     assert response.status_code == 200
     assert "open it" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_c10_raising_the_redemption_rate_links_to_the_coin_products(shop_a, analyst_client):
+    # given: 25,000 coins issued this month, none redeemed (grade D, C in reach)
+    coin_shop(shop_a, fund=1_000_000)
+    give(shop_a, make_buyer(), 25_000)
+    # when
+    body = analyst_client.get(reverse("coins:grade")).content.decode()
+    # then: the redemption lever points to where coin deduction is switched on
+    gap = body.split('id="grade-gap"', 1)[1].split("</ul>", 1)[0]
+    assert "Raise the redemption rate" in gap
+    assert f'<a href="{reverse("coins:products")}">' in gap
+    assert f'<a href="{reverse("coins:index")}">' not in gap

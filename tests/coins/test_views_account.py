@@ -288,3 +288,22 @@ def test_c1_index_query_count_is_constant(owner_client, shop_a, django_assert_ma
     top_up(shop_a, 1_00)
     with django_assert_max_num_queries(15):
         assert owner_client.get(INDEX).status_code == 200
+
+
+def test_c5_fund_movements_name_their_order_in_the_page_language_not_the_internal_memo(
+    owner_client, shop_a
+):
+    # given: a grant for an order, on top of a top-up
+    from coinkit import give
+    from factories import make_buyer
+
+    open_account(shop_a)
+    top_up(shop_a, 1_000_00)
+    grant = give(shop_a, make_buyer(), 300)
+    # when: the fund page is read in Chinese
+    body = owner_client.get(FUND, headers={"accept-language": "zh-hans"}).content.decode()
+    # then: the grant's order is a link to it, in Chinese; no English memo with a rule's pk
+    url = reverse("orders:detail", args=[grant.order_id])
+    assert f'<a href="{url}">订单 {grant.order.number}</a>' in body
+    assert f"rule {grant.rule_id} order" not in body
+    assert "top-up ¥" not in body

@@ -275,3 +275,31 @@ def test_c7_new_rule_without_account_points_to_opening(shop_a, owner_client):
     response = owner_client.post(reverse("coins:rule_new"), _valid())
     assert not CoinRule.objects.exists()
     assert reverse("coins:index") in response.content.decode()
+
+
+def test_c7_preview_the_fund_does_not_cover_links_to_the_fund_top_up(shop_a, owner_client):
+    # given: a fund of ¥1.00 and two paid orders of the last 30 days
+    coin_shop(shop_a, fund=100)
+    for _ in range(2):
+        make_order(shop_a, status="paid")
+    data = _valid(coins="1000", preview="1")
+    # when: the cost is previewed (htmx, as the page does)
+    response = owner_client.post(reverse("coins:rule_new"), data, headers={"HX-Request": "true"})
+    # then: the fund does not cover it, and the link goes to the fund's top-up, not elsewhere
+    assert response.context["preview"].covered is False
+    body = response.content.decode()
+    assert f'<a href="{reverse("coins:fund")}" id="preview-top-up">' in body
+
+
+def test_c7_coins_per_grant_help_is_in_the_shops_currency(owner, owner_client, shop_a):
+    # given: a euro shop the owner works in
+    from factories import login_client, make_member, make_shop
+
+    euro = make_shop(currency="EUR")
+    make_member(euro, user=owner)
+    coin_shop(euro)
+    # when
+    body = login_client(owner, euro).get(reverse("coins:rule_new")).content.decode()
+    # then: one coin is worth a euro cent there, not a yuan fen
+    assert "1 coin = €0.01" in body
+    assert "¥" not in body.split('id="id_coins-help"', 1)[1].split("</div>\n</div>", 1)[0]
