@@ -7,7 +7,10 @@ primary-key order — the lock order of every coin write (fund → wallet → lo
 the lots under the locks, so a lot expires once whoever gets there first. Funds skipped while
 busy are taken by a last, waiting pass.
 
-On PostgreSQL a batch is set-based (``_expire_batch_pg``): 10,000 due lots, four statements —
+A batch is every due lot of the next wallets (pk order) after the previous batch's, about
+``batch_size`` lots: whole wallets, so one expire movement per wallet and run.
+
+On PostgreSQL a batch is set-based (``_expire_batch_pg``): ~10,000 due lots, four statements —
 the batch's head (a read), its funds locked ``FOR UPDATE SKIP LOCKED`` in pk order, its
 wallets locked in pk order, then one statement of data-modifying CTEs that locks the due lots
 (pk order), expires them, inserts one expire movement per wallet and its two entries
@@ -42,9 +45,10 @@ def lots_expire(*, at: datetime | None = None, batch_size: int | None = None) ->
     batch_size = batch_size or (PG_BATCH if set_based else BATCH)
     total = 0
     for skip_locked in (True, False):
-        # A cursor over lot ids within each pass: a batch starts after the last lot the previous
-        # one saw, so the run reads each due lot about once instead of re-reading the expired
-        # head of the table every batch (quadratic at a million lots, bench ``expiry``).
+        # A cursor over wallet ids within each pass: a batch takes whole wallets after the last
+        # one the previous batch saw, so the run reads each due lot about once (not the expired
+        # head of the table every batch: quadratic at a million lots, bench ``expiry``) and
+        # writes one movement per wallet, however its lots' ids interleave with others'.
         after = 0
         while True:
             coins, _lots, after = batch(
@@ -68,15 +72,19 @@ def _due(at: datetime):
 def _expire_batch(
     *, at: datetime, batch_size: int, skip_locked: bool, after: int = 0
 ) -> tuple[int, int, int]:
-    """One batch of the due lots with ids above ``after``; returns (coins expired, lots
-    expired, the last lot id seen — 0 when there were none: the pass is over)."""
+    """One batch: every due lot of the next wallets after wallet id ``after`` (about
+    ``batch_size`` lots, whole wallets); returns (coins expired, lots expired, the last wallet
+    id seen — 0 when there were none: the pass is over)."""
     head = list(
-        _due(at).filter(pk__gt=after).order_by("pk").values_list("pk", "shop_id")[:batch_size]
+        _due(at)
+        .filter(wallet_id__gt=after)
+        .order_by("wallet_id")
+        .values_list("wallet_id", "shop_id")[:batch_size]
     )
     if not head:
         return 0, 0, 0
     last = head[-1][0]
-    seen = [shop_id for _pk, shop_id in head]
+    seen = [shop_id for _wallet_id, shop_id in head]
     funds = {
         f.shop_id: f
         for f in CoinFund.objects.select_for_update(skip_locked=skip_locked)
@@ -85,8 +93,9 @@ def _expire_batch(
     }
     if not funds:
         return 0, 0, last
+    # Whole wallets (every due lot of the wallets up to ``last``): one movement per wallet.
     lots = list(
-        _due(at).filter(shop_id__in=funds, pk__gt=after, pk__lte=last).order_by("pk")[:batch_size]
+        _due(at).filter(shop_id__in=funds, wallet_id__gt=after, wallet_id__lte=last).order_by("pk")
     )
     wallet_ids = sorted({lot.wallet_id for lot in lots})
     wallets = {
@@ -152,11 +161,11 @@ def _save_wallet_balances(wallets: list[CoinWallet]) -> None:
 # --- PostgreSQL: one batch in four statements ------------------------------------------------
 
 _HEAD_SQL = """
-SELECT max(h.id), array_agg(DISTINCT h.shop_id), array_agg(DISTINCT h.wallet_id)
+SELECT max(h.wallet_id), array_agg(DISTINCT h.shop_id), array_agg(DISTINCT h.wallet_id)
 FROM (
-    SELECT id, shop_id, wallet_id FROM coins_coinlot
-    WHERE remaining > 0 AND expires_at <= %(at)s AND id > %(after)s
-    ORDER BY id LIMIT %(n)s
+    SELECT shop_id, wallet_id FROM coins_coinlot
+    WHERE remaining > 0 AND expires_at <= %(at)s AND wallet_id > %(after)s
+    ORDER BY wallet_id LIMIT %(n)s
 ) h
 """
 
@@ -177,8 +186,8 @@ ORDER BY id FOR UPDATE
 _EXPIRE_SQL = """
 WITH due AS (
     SELECT id, wallet_id, shop_id, remaining FROM coins_coinlot
-    WHERE id > %(after)s AND id <= %(last)s AND shop_id = ANY(%(shops)s)
-      AND wallet_id = ANY(%(wallets)s) AND remaining > 0 AND expires_at <= %(at)s
+    WHERE wallet_id = ANY(%(wallets)s) AND shop_id = ANY(%(shops)s)
+      AND remaining > 0 AND expires_at <= %(at)s
     ORDER BY id FOR UPDATE
 ), lots AS (
     UPDATE coins_coinlot l
@@ -243,8 +252,6 @@ def _expire_batch_pg(
             _EXPIRE_SQL,
             {
                 "at": at,
-                "after": after,
-                "last": last,
                 "shops": shops,
                 "wallets": wallets,
                 "now": clock.now(),
