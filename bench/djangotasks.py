@@ -417,6 +417,183 @@ def cmd_expiry_run(args) -> dict:
     }
 
 
+# --- coins: redemption at checkout (SPEC C-3, C-6) ---------------------------------------------
+
+REDEEM_SHOP_PREFIX = "bench-redeem-"
+REDEEM_PRICE_MINOR = 10_000
+REDEEM_RATIO_BP = 2_000
+REDEEM_LOTS_PER_WALLET = 4
+
+
+def cmd_redemption_fixtures(args) -> dict:
+    """``--shops`` coin shops, each with one product (coin deduction on, 20%) and a wallet for
+    each of ``--buyers`` buyers holding ``REDEEM_LOTS_PER_WALLET`` lots of ``--lot-coins`` coins
+    (different expiries, so the soonest-first order matters), with a balanced ledger (a top-up
+    and one grant per lot), written set-based. Both sides of the benchmark spend from these
+    wallets. Ledger rows are append-only: every run makes its own shops."""
+    from django.db import connection, transaction
+
+    from buyers.services import buyer_upsert
+    from coins import rules
+    from coins.models import CoinAccount, CoinFund, CoinProductSetting
+    from orders.models import Order, OrderLine
+    from shops.models import Category
+    from shops.services import product_upsert, shop_upsert
+
+    now = datetime.now(UTC)
+    buyers = []
+    for b in range(args.buyers):
+        ext = f"{REDEEM_SHOP_PREFIX}buyer-{b + 1}"
+        buyer = buyer_upsert(
+            external_id=ext,
+            email=f"{ext}@bench.invalid",
+            country="CN",
+            registered_at=now - timedelta(days=400),
+        )
+        buyers.append({"external_id": ext, "id": buyer.pk})
+    per_wallet = REDEEM_LOTS_PER_WALLET * args.lot_coins
+    shops = []
+    for s in range(args.shops):
+        shop = shop_upsert(
+            external_id=f"{REDEEM_SHOP_PREFIX}{args.tag}-{s + 1}",
+            name=f"Bench redemption {args.tag} {s + 1}",
+            opened_at=now - timedelta(days=400),
+            main_category=Category.HOME_GARDEN,
+            enterprise_certified=True,
+            store_level=3,
+            store_rating="4.8",
+            currency="CNY",
+        )
+        code = f"BR{args.tag}-{s + 1}"
+        product = product_upsert(
+            shop=shop,
+            external_id=f"{REDEEM_SHOP_PREFIX}{args.tag}-{s + 1}-p",
+            title="Bench coin product",
+            category=Category.HOME_GARDEN,
+            skus=[{"code": code, "price_minor": REDEEM_PRICE_MINOR, "stock": 10_000_000}],
+        )
+        sku = product.skus.get(code=code)
+        total = per_wallet * len(buyers)
+        with transaction.atomic(), connection.cursor() as cur:
+            # A bench fixture: the account without the C-1 checks (no feedback history here).
+            account = CoinAccount.objects.create(
+                shop=shop, coin_id=f"BENCH-R-{args.tag}-{s + 1}", opened_at=now
+            )
+            fund = CoinFund.objects.create(
+                account=account, shop=shop, topped_up=total, reserved=total, available=0, spent=0
+            )
+            CoinProductSetting.objects.create(
+                shop=shop,
+                product=product,
+                enabled=True,
+                max_ratio_bp=REDEEM_RATIO_BP,
+                updated_at=now,
+            )
+            cur.execute(
+                """
+                INSERT INTO coins_coinwallet (shop_id, buyer_id, balance, created_at)
+                SELECT %(shop)s, b, %(bal)s, %(now)s FROM unnest(%(buyers)s::bigint[]) b
+                """,
+                {
+                    "shop": shop.pk,
+                    "bal": per_wallet,
+                    "now": now,
+                    "buyers": [b["id"] for b in buyers],
+                },
+            )
+            cur.execute(
+                """
+                WITH top AS (
+                    INSERT INTO coins_coinmovement
+                        (shop_id, kind, coins, idempotency_key, memo, created_at)
+                    VALUES (%(shop)s, 'top_up', %(total)s, %(key)s, 'bench', %(now)s)
+                    RETURNING id
+                )
+                INSERT INTO coins_coinentry (movement_id, shop_id, account, wallet_id, delta,
+                                             created_at)
+                SELECT top.id, %(shop)s, a.account, NULL, a.delta, %(now)s
+                FROM top, (VALUES ('shop_balance', -%(total)s::bigint),
+                                  ('fund_available', %(total)s::bigint)) a(account, delta)
+                """,
+                {"shop": shop.pk, "total": total, "key": f"bench-rtop-{args.tag}-{s}", "now": now},
+            )
+            cur.execute(
+                """
+                WITH lots AS (
+                    INSERT INTO coins_coinlot (wallet_id, shop_id, source, granted, remaining,
+                        expired, clawed_back, expires_at, created_at)
+                    SELECT w.id, %(shop)s, 'grant', %(c)s, %(c)s, 0, 0,
+                           %(now)s + (200 - 30 * g) * interval '1 day', %(now)s
+                    FROM coins_coinwallet w CROSS JOIN generate_series(1, %(per)s) g
+                    WHERE w.shop_id = %(shop)s
+                    RETURNING id, wallet_id, granted
+                ), g AS (
+                    INSERT INTO coins_coinmovement
+                        (shop_id, kind, coins, idempotency_key, memo, created_at)
+                    SELECT %(shop)s, 'grant', granted,
+                           'bench-rgrant-' || wallet_id || '-' || id, 'bench', %(now)s
+                    FROM lots
+                    RETURNING id, coins, split_part(idempotency_key, '-', 3)::bigint AS wallet_id
+                )
+                INSERT INTO coins_coinentry (movement_id, shop_id, account, wallet_id, delta,
+                                             created_at)
+                SELECT g.id, %(shop)s, 'fund_available', NULL, -g.coins, %(now)s FROM g
+                UNION ALL
+                SELECT g.id, %(shop)s, 'wallet', g.wallet_id, g.coins, %(now)s FROM g
+                """,
+                {
+                    "shop": shop.pk,
+                    "c": args.lot_coins,
+                    "now": now,
+                    "per": REDEEM_LOTS_PER_WALLET,
+                },
+            )
+        shops.append(
+            {
+                "external_id": shop.external_id,
+                "id": shop.pk,
+                "fund_id": fund.pk,
+                "currency": shop.currency,
+                "sku": {"code": sku.code, "id": sku.pk, "price_minor": sku.price_minor},
+            }
+        )
+    return {
+        "shops": shops,
+        "buyers": buyers,
+        "wallet_coins": per_wallet,
+        "coin_value_minor": rules.coin_value_minor(),
+        "tables": {"order": _table_spec(Order), "orderline": _table_spec(OrderLine)},
+    }
+
+
+def cmd_redemption_check(args) -> dict:
+    """What the two sides left: per order-number prefix, the redemptions, their coins and the
+    REDEEM movements; and whether every fund and wallet still reconciles with its entries."""
+    from django.db.models import Count, Sum
+
+    from coins.models import CoinFund, CoinMovement, CoinRedemption, CoinWallet
+    from coins.services import ledger_reconcile
+
+    out = {}
+    for prefix in args.prefix:
+        red = CoinRedemption.objects.filter(
+            shop__external_id__startswith=f"{REDEEM_SHOP_PREFIX}{args.tag}-",
+            order_number__startswith=prefix,
+        ).aggregate(n=Count("id"), coins=Sum("coins"))
+        moves = CoinMovement.objects.filter(
+            kind="redeem",
+            shop__external_id__startswith=f"{REDEEM_SHOP_PREFIX}{args.tag}-",
+            idempotency_key__contains=f":{prefix}",
+        ).aggregate(n=Count("id"), coins=Sum("coins"))
+        out[prefix] = {"redemptions": red["n"], "coins": red["coins"] or 0, "movements": moves}
+    ours = f"{REDEEM_SHOP_PREFIX}{args.tag}-"
+    funds = CoinFund.objects.filter(shop__external_id__startswith=ours)
+    out["fund_spent"] = funds.aggregate(n=Sum("spent"))["n"] or 0
+    out["wallets"] = CoinWallet.objects.filter(shop_id__in=funds.values("shop_id")).count()
+    out["reconciled"] = ledger_reconcile().ok
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.djangotasks")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -439,6 +616,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--side", choices=("job", "sql"), required=True)
     p.add_argument("--shop", type=int, required=True)
     p.add_argument("--at", required=True)
+    p = sub.add_parser("redemption-fixtures")
+    p.add_argument("--shops", type=int, default=8)
+    p.add_argument("--buyers", type=int, default=100)
+    p.add_argument("--lot-coins", type=int, default=10_000)
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("redemption-check")
+    p.add_argument("--tag", required=True)
+    p.add_argument("--prefix", action="append", default=[])
     args = parser.parse_args(argv)
     _setup()
     handler = {
@@ -449,6 +634,8 @@ def main(argv: list[str] | None = None) -> None:
         "integration": cmd_integration,
         "expiry-setup": cmd_expiry_setup,
         "expiry-run": cmd_expiry_run,
+        "redemption-fixtures": cmd_redemption_fixtures,
+        "redemption-check": cmd_redemption_check,
     }[args.cmd]
     result = handler(args)
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(result, default=str) + "\n")

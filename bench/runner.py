@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry", "register")
+BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -101,6 +101,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=8,
         help="client threads of the register benchmark (default 8)",
     )
+    p.add_argument(
+        "--redemption-orders",
+        type=int,
+        default=4_000,
+        help="coin orders per side of the redemption benchmark (default 4,000)",
+    )
+    p.add_argument(
+        "--redemption-batch",
+        type=int,
+        default=20,
+        help="orders (of one shop) per request / per baseline transaction (default 20)",
+    )
+    p.add_argument(
+        "--redemption-clients", type=int, default=8, help="concurrent clients (default 8)"
+    )
+    p.add_argument(
+        "--redemption-shops", type=int, default=8, help="coin shops of the benchmark (default 8)"
+    )
+    p.add_argument(
+        "--redemption-buyers",
+        type=int,
+        default=100,
+        help="buyers, each with a wallet in every coin shop (default 100)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
         "--db-name", default="sc_bench", help="PostgreSQL database to create (default sc_bench)"
@@ -123,6 +147,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.only = tuple(args.only or BENCHMARKS)
     return args
+
+
+def redemption_lots() -> int:
+    return 4  # bench/djangotasks.py REDEEM_LOTS_PER_WALLET (the harness stays Django-free)
 
 
 def log(msg: str) -> None:
@@ -500,6 +528,116 @@ class Run:
         )
         self.entries.append(Entry.make("register.server_peak_rss_mb", "MB", rss_kb / 1024))
         log(f"  register phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_redemption(self) -> None:
+        """SPEC C-3/C-6: coin orders through the signed API (``order.created`` carrying coins,
+        the ``order_placing`` guard) against a hand-written SQL transaction taking the same
+        locks and writing the same rows (bench/redemption.py), same clients, same run."""
+        from . import redemption
+
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        # Every wallet must cover its share of both sides' deductions (at most 1,000 coins each).
+        per_wallet = 2 * a.redemption_orders / max(1, a.redemption_shops * a.redemption_buyers)
+        lot_coins = int(per_wallet * 1000 * 2 / redemption_lots()) + 1000
+        fixtures = self.djangotask(
+            "redemption-fixtures",
+            "--shops",
+            str(a.redemption_shops),
+            "--buyers",
+            str(a.redemption_buyers),
+            "--lot-coins",
+            str(lot_coins),
+            "--tag",
+            tag,
+        )
+        creds = self.djangotask("integration", "--name", f"bench-redeem-{tag}")
+        now = datetime.now(UTC)
+        common = {"fixtures": fixtures, "orders": a.redemption_orders, "seed": a.seed}
+        batch = a.redemption_batch
+        warm = redemption.plan(
+            fixtures=fixtures, orders=batch * 2, batch=batch, tag=f"RW{tag}", seed=a.seed, now=now
+        )
+        api_work = redemption.plan(
+            fixtures=fixtures,
+            orders=a.redemption_orders,
+            batch=batch,
+            tag=f"RA{tag}",
+            seed=a.seed,
+            now=now,
+        )
+        log(
+            f"redemption: {api_work.orders:,} coin orders per side in batches of {batch}, "
+            f"{a.redemption_clients} clients, {a.redemption_shops} shops × "
+            f"{a.redemption_buyers} wallets (set up in {time.perf_counter() - t0:.1f} s)"
+        )
+        cv = fixtures["coin_value_minor"]
+        with self.server("redemption") as srv:
+            w = redemption.run_api(
+                port=srv.port, key_id=creds["key_id"], secret=creds["secret"], work=warm,
+                coin_value_minor=cv, clients=a.redemption_clients,
+            )  # fmt: skip
+            self._check_redemption(w, warm.orders, "warm-up")
+            api = redemption.run_api(
+                port=srv.port, key_id=creds["key_id"], secret=creds["secret"], work=api_work,
+                coin_value_minor=cv, clients=a.redemption_clients,
+            )  # fmt: skip
+            rss_kb = srv.peak_rss_kb()
+        self._check_redemption(api, api_work.orders, "run")
+        spec = VAR / "redemption-plan.json"
+        spec.write_text(
+            json.dumps({**common, "batch": batch, "tag": f"RB{tag}", "now": now.isoformat()})
+        )
+        path = LOGS / "redemption-baseline.log"
+        path.unlink(missing_ok=True)
+        m = procs.run_measured(
+            [sys.executable, "-m", "bench.redemption", "--url", self.url, "--input", str(spec),
+             "--clients", str(a.redemption_clients)],
+            env=self.env, log=path,
+        )  # fmt: skip
+        if m.returncode != 0:
+            raise RuntimeError(f"redemption baseline failed ({m.returncode}); see {path}")
+        marker = "@@BENCH-JSON@@"
+        line = [ln for ln in path.read_text().splitlines() if ln.startswith(marker)][-1]
+        base = json.loads(line[len(marker) :])
+        check = self.djangotask(
+            "redemption-check", "--tag", tag, "--prefix", f"RA{tag}", "--prefix", f"RB{tag}"
+        )
+        for side, prefix in (("API", f"RA{tag}"), ("baseline", f"RB{tag}")):
+            c = check[prefix]
+            if c["redemptions"] != api_work.orders or c["coins"] != api_work.coins:
+                raise RuntimeError(f"redemption {side} wrote {c}, not {api_work.orders} orders")
+            if c["movements"]["n"] != api_work.orders:
+                raise RuntimeError(f"redemption {side} wrote {c['movements']} movements")
+        if not check["reconciled"]:
+            raise RuntimeError("redemption: the coin ledger does not reconcile afterwards")
+        api_rate = api.orders_per_s
+        base_rate = base["orders"] / base["seconds"]
+        log(f"  API      {api_rate:8,.0f} orders/s  ({api.applied:,} in {api.seconds:.1f} s)")
+        log(
+            f"  baseline {base_rate:8,.0f} orders/s  "
+            f"({base['orders']:,} in {base['seconds']:.2f} s)"
+        )
+        self.entries.append(
+            Entry.make("redemption.orders_per_s", "orders/s", api_rate, base_rate, ">=0.5")
+        )
+        self.entries.append(Entry.make("redemption.seconds", "s", api.seconds, base["seconds"]))
+        self.entries.append(
+            Entry.make("redemption.peak_rss_mb", "MB", rss_kb / 1024, m.peak_rss_kb / 1024)
+        )
+        log(f"  redemption phase: {time.perf_counter() - t0:.1f} s")
+
+    def _check_redemption(self, r, orders: int, what: str) -> None:
+        if r.http_errors:
+            raise RuntimeError(
+                f"redemption {what}: {len(r.http_errors)} batches failed: {r.http_errors[0]}"
+            )
+        if r.applied != orders:
+            raise RuntimeError(
+                f"redemption {what}: {r.applied} of {orders} orders applied "
+                f"({dict(r.statuses)}); first rejections: {r.rejections}"
+            )
 
     def _check_api(self, r, what: str) -> None:
         if r.http_errors:

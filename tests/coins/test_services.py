@@ -17,7 +17,7 @@ from coinkit import (
 )
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from factories import first_sku, make_order, make_product, make_shop
+from factories import first_sku, make_buyer, make_order, make_product, make_shop
 
 from coins import services
 from coins.models import (
@@ -34,6 +34,7 @@ from coins.models import (
     CoinRedemption,
     CoinWallet,
     LotSource,
+    MovementKind,
     RuleKind,
     RuleStatus,
 )
@@ -438,6 +439,35 @@ def test_c6_expiry_in_small_batches_covers_every_shop(shop_a, shop_b, buyer):
     with time_machine.travel(clock.now() + timedelta(days=181), tick=False):
         assert services.lots_expire(batch_size=2) == 90
     assert not CoinLot.objects.filter(remaining__gt=0).exists()
+    assert_reconciled()
+
+
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "portable"])
+def test_c6_expiry_paths_write_the_same_rows(shop_a, shop_b, buyer, monkeypatch, set_based):
+    # The set-based batch (PostgreSQL) and the portable one (SQLite) leave the same ledger.
+    from coins.services import expiry
+
+    monkeypatch.setattr(expiry, "SET_BASED", set_based)
+    coin_shop(shop_a)
+    coin_shop(shop_b)
+    other = make_buyer()
+    for _ in range(3):
+        give(shop_a, buyer, 10)
+        give(shop_a, other, 7)
+        give(shop_b, buyer, 20)
+    with time_machine.travel(clock.now() + timedelta(days=181), tick=False):
+        assert services.lots_expire(batch_size=4) == 3 * (10 + 7 + 20)
+        assert services.lots_expire(batch_size=4) == 0
+    moves = CoinMovement.objects.filter(kind=MovementKind.EXPIRE)
+    assert sorted(m.coins for m in moves) == [
+        21,
+        30,
+        60,
+    ]  # one per wallet: batches take whole wallets
+    assert all(m.idempotency_key.startswith("expire:") for m in moves)
+    assert all(m.memo.endswith("lots expired") for m in moves)
+    assert wallet(shop_a, buyer).balance == wallet(shop_b, buyer).balance == 0
+    assert (fund(shop_a).reserved, fund(shop_b).reserved) == (0, 0)
     assert_reconciled()
 
 
