@@ -334,11 +334,14 @@ class BaselineResult:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def run_baseline(*, url: str, tables: dict, work: Workload, concurrency: int) -> BaselineResult:
-    q: queue.Queue[list[PlannedOrder]] = queue.Queue()
-    for b in work.batches:
+def drain_with_connections(*, url: str, batches, clients: int, handle, what: str) -> float:
+    """Hand ``batches`` to ``clients`` threads, each with its own PostgreSQL connection (made
+    before the clock starts), calling ``handle(conn, batch)``; the wall time of the whole lot.
+    The first error of any thread is raised here (as ``BenchError``)."""
+    q: queue.Queue = queue.Queue()
+    for b in batches:
         q.put(b)
-    conns = [psycopg.connect(url) for _ in range(concurrency)]  # connected before the clock
+    conns = [psycopg.connect(url) for _ in range(clients)]
     errors: list[BaseException] = []
 
     def worker(conn: psycopg.Connection) -> None:
@@ -348,7 +351,7 @@ def run_baseline(*, url: str, tables: dict, work: Workload, concurrency: int) ->
                     batch = q.get_nowait()
                 except queue.Empty:
                     return
-                baseline_batch(conn, tables, batch)
+                handle(conn, batch)
         except BaseException as exc:  # re-raised in the caller
             errors.append(exc)
 
@@ -364,5 +367,16 @@ def run_baseline(*, url: str, tables: dict, work: Workload, concurrency: int) ->
         for c in conns:
             c.close()
     if errors:
-        raise BenchError(f"baseline failed: {errors[0]!r}") from errors[0]
+        raise BenchError(f"{what} failed: {errors[0]!r}") from errors[0]
+    return seconds
+
+
+def run_baseline(*, url: str, tables: dict, work: Workload, concurrency: int) -> BaselineResult:
+    seconds = drain_with_connections(
+        url=url,
+        batches=work.batches,
+        clients=concurrency,
+        handle=lambda conn, batch: baseline_batch(conn, tables, batch),
+        what="baseline",
+    )
     return BaselineResult(seconds, work.events)

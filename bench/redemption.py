@@ -332,42 +332,18 @@ class BaselineResult:
 def run_baseline(
     *, url: str, tables: dict, work: Workload, coin_value_minor: int, clients: int
 ) -> BaselineResult:
-    q: queue.Queue[list[CoinOrder]] = queue.Queue()
-    for b in work.batches:
-        q.put(b)
-    conns = [psycopg.connect(url) for _ in range(clients)]  # connected before the clock
-    errors: list[BaseException] = []
+    def handle(conn: psycopg.Connection, batch: list[CoinOrder]) -> None:
+        for attempt in range(5):  # a deadlock is retried, as the API's pipeline does
+            try:
+                baseline_batch(conn, tables, batch, coin_value_minor)
+                return
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 4:
+                    raise
 
-    def worker(conn: psycopg.Connection) -> None:
-        try:
-            while True:
-                try:
-                    batch = q.get_nowait()
-                except queue.Empty:
-                    return
-                for attempt in range(5):  # a deadlock is retried, as the API's pipeline does
-                    try:
-                        baseline_batch(conn, tables, batch, coin_value_minor)
-                        break
-                    except psycopg.errors.DeadlockDetected:
-                        if attempt == 4:
-                            raise
-        except BaseException as exc:  # re-raised in the caller
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in conns]
-    try:
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        seconds = time.perf_counter() - start
-    finally:
-        for c in conns:
-            c.close()
-    if errors:
-        raise BenchError(f"redemption baseline failed: {errors[0]!r}") from errors[0]
+    seconds = ingest.drain_with_connections(
+        url=url, batches=work.batches, clients=clients, handle=handle, what="redemption baseline"
+    )
     return BaselineResult(seconds, work.orders)
 
 
