@@ -96,6 +96,13 @@ def move(
         memo=memo[:200],
         created_at=now,
     )
+    CoinEntry.objects.bulk_create(_entries(movement, fund, wallet, coins, source, target, now))
+    return movement
+
+
+def _entries(movement, fund, wallet, coins, source, target, now) -> list[CoinEntry]:
+    """The two entries of a movement (``source`` −coins, ``target`` +coins), applied to the
+    cached balances in memory (the caller saves them)."""
     entries = []
     for account, delta in ((source, -coins), (target, coins)):
         w = wallet if account == A.WALLET else None
@@ -110,8 +117,7 @@ def move(
                 created_at=now,
             )
         )
-    CoinEntry.objects.bulk_create(entries)
-    return movement
+    return entries
 
 
 def save_balances(fund: CoinFund, *wallets: CoinWallet) -> None:
@@ -155,18 +161,6 @@ def move_many(
     CoinMovement.objects.bulk_create(movements)  # primary keys come back (PostgreSQL, SQLite)
     entries = []
     for movement, (fund, wallet, coins, _key, _memo) in zip(movements, items, strict=True):
-        for account, delta in ((source, -coins), (target, coins)):
-            w = wallet if account == A.WALLET else None
-            _apply(fund, account, w, delta)
-            entries.append(
-                CoinEntry(
-                    movement=movement,
-                    shop_id=fund.shop_id,
-                    account=account,
-                    wallet=w,
-                    delta=delta,
-                    created_at=now,
-                )
-            )
+        entries += _entries(movement, fund, wallet, coins, source, target, now)
     CoinEntry.objects.bulk_create(entries)
     return movements
