@@ -184,16 +184,15 @@ def _flag_customers(shops, *, now: datetime) -> None:
     """One recent customer per demo shop into risk review (the shop's home tile shows it)."""
     from django.db import transaction
 
-    from orders.models import Order
-
-    from .models import RiskStatus
+    from .models import Buyer, RiskStatus
     from .services.identity import buyers_risk_flag
 
     for shop in shops:
+        # Through the orders' relation to Buyer (buyers never imports orders, DESIGN §1).
         buyer_id = (
-            Order.objects.filter(shop=shop, placed_at__gte=now - timedelta(days=30))
-            .order_by("number")
-            .values_list("buyer_id", flat=True)
+            Buyer.objects.filter(orders__shop=shop, orders__placed_at__gte=now - timedelta(days=30))
+            .order_by("external_id")
+            .values_list("pk", flat=True)
             .first()
         )
         if buyer_id is None:
