@@ -180,3 +180,25 @@ def abuse_monitor(*, now: datetime | None = None) -> Monitor:
         codes_per_hour=[per_hour_codes[h] for h in hours],
         tables=tables,
     )
+
+
+@dataclass(frozen=True)
+class CustomersToWatch:
+    customers: int  # buyers who ordered from the shop in the window
+    in_review: int  # … of them in risk review or suspected of fraud (SPEC B-4, B-5)
+    low_activity: int  # … of them flagged low activity (SPEC B-6)
+
+
+def customers_to_watch(*, shop, days: int = 30, now: datetime | None = None) -> CustomersToWatch:
+    """The shop's customers of the last ``days`` days that the buyer checks flagged (one query).
+
+    Read through ``Buyer``'s reverse relation to the orders that reference it (``buyers`` does
+    not import ``orders``, DESIGN §1)."""
+    since = (now or clock.now()) - timedelta(days=days)
+    ordered = Buyer.objects.filter(orders__shop=shop, orders__placed_at__gte=since).values("pk")
+    row = Buyer.objects.filter(pk__in=ordered).aggregate(
+        customers=Count("pk"),
+        in_review=Count("pk", filter=~Q(risk_status=RiskStatus.OK)),
+        low_activity=Count("pk", filter=Q(low_activity=True)),
+    )
+    return CustomersToWatch(**row)

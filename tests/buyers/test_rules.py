@@ -185,3 +185,40 @@ def test_b_rate_settings_read_from_settings(settings):
         rules.codes_per_ip_rate(),
         rules.code_failures_per_ip_rate(),
     ) == ("2/m", "3/m", "4/m")
+
+
+# --- the messages the buyer reads (each says what to do next) ---------------------------------
+
+
+def test_b2_locked_code_message_says_to_request_a_new_one(db):
+    with pytest.raises(rules.CodeLocked) as exc:
+        rules.check_code_usable(created_at=T0, used_at=None, attempts=5, now=T0)
+    assert str(exc.value) == "Too many wrong codes: this code no longer works. Request a new one."
+
+
+def test_b2_used_code_message_says_to_request_a_new_one(db):
+    with pytest.raises(rules.CodeInvalid) as exc:
+        rules.check_code_usable(created_at=T0, used_at=T0, attempts=0, now=T0)
+    assert str(exc.value) == "This code has already been used. Request a new one."
+
+
+def test_b2_expired_code_message_says_to_request_a_new_one(db):
+    with pytest.raises(rules.CodeInvalid) as exc:
+        rules.check_code_usable(
+            created_at=T0, used_at=None, attempts=0, now=T0 + timedelta(minutes=5)
+        )
+    assert str(exc.value) == "This code has expired. Request a new one."
+
+
+def test_b2_resend_message_gives_the_seconds_to_wait(db):
+    with pytest.raises(rules.ResendTooSoon) as exc:
+        rules.check_resend_allowed(last_sent_at=T0, now=T0 + timedelta(seconds=45))
+    assert str(exc.value) == "Wait 15 s before asking for a new code."
+    assert exc.value.retry_after == 15
+
+
+def test_b7_refusal_message_gives_the_date_in_utc(db):
+    with pytest.raises(rules.ContactChangeRefused) as exc:
+        rules.check_contact_change_allowed(previous_changes=[T0], now=T0 + timedelta(days=1))
+    assert str(exc.value) == "You can change your email or phone again from 2026-03-08 12:00 UTC."
+    assert exc.value.next_allowed_at == T0 + timedelta(days=7)

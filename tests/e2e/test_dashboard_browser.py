@@ -75,7 +75,7 @@ def _check_dashboard(chromium, live_server, demo, viewport, language):
     assert page.locator("#orders-table tbody tr").count() == 30
     # and the needs-attention panel and one tile per marketing module
     assert page.locator("#attention").is_visible()
-    assert page.locator("#module-tiles > .sc-tile").count() == 4
+    assert page.locator("#module-tiles > .sc-tile").count() == 5
     # and the page does not scroll sideways
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     context.close()

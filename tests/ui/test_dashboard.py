@@ -241,9 +241,10 @@ def test_a_quiet_shop_has_nothing_to_attend_and_no_rule_ids_on_screen(shop, clie
 def test_each_marketing_module_has_a_tile_with_its_entry_status(shop, client_for):
     response = client_for.get(reverse("home"))
     names = [t["name"] for t in response.context["tiles"]]
-    assert names == ["coins", "affiliate", "mailing", "activities"]
+    assert names == ["coins", "affiliate", "mailing", "activities", "buyers"]
     content = _text(response)
-    for name in names:
+    assert 'id="tile-buyers"' in content  # buyers: the shop's customers to watch, no entry status
+    for name in names[:-1]:
         assert f'id="tile-{name}"' in content
         assert f'href="{reverse(name + ":index")}"' in content
 
