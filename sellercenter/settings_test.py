@@ -10,11 +10,14 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 # suffix) and, here, its own Redis database: worker gwN uses the given number minus N (wrapping
 # within Redis's 16), so one worker's cache, rate limits and broker queues never meet another's.
 # The environment variable itself changes, so processes a test starts inherit the worker's db.
+# A process a test starts inherits both variables: the marker keeps it from shifting twice.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _worker.startswith("gw") and _worker[2:].isdigit():
+_shifted = os.environ.get("SC_TEST_REDIS_SHIFTED_FOR") == _worker
+if _worker.startswith("gw") and _worker[2:].isdigit() and not _shifted:
     _base, _, _db = os.environ["REDIS_URL"].rpartition("/")
     if _db.isdigit():
         os.environ["REDIS_URL"] = f"{_base}/{(int(_db) - int(_worker[2:])) % 16}"
+        os.environ["SC_TEST_REDIS_SHIFTED_FOR"] = _worker
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 # Private uploads of a test run go to a scratch directory, never into var/.

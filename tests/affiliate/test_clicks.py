@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import affkit
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from affiliate.models import Click, Link, PidStatus
@@ -249,13 +250,19 @@ def test_a4_flusher_killed_mid_flush_loses_no_click_and_writes_none_twice(shop_a
     link = affkit.link(shop_a)
     ids = _buffer(link, 300)
     db = connection.settings_dict
+    # The child must use this worker's Redis db as is: settings_test already derived REDIS_URL
+    # from PYTEST_XDIST_WORKER, and would subtract the worker index a second time if the
+    # child inherited that variable (worker gw1 would flush another, empty db and exit 0).
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
+        "REDIS_URL": settings.REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "sellercenter.settings_test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "KILL_AT": kill_at,
         "BATCH": "120",
     }
+
+    clicks.redis_client().delete(clicks.LOCK, clicks.PROCESSING)  # no earlier run's leftovers
 
     # when: a real flusher process is killed (SIGKILL) at that step of its first batch
     worker = subprocess.run(
