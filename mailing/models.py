@@ -1,1 +1,0 @@
-# Models of this module arrive with its issue.

@@ -1,0 +1,3 @@
+"""Mailing models: campaigns. Each module lists its public names in __all__."""
+
+__all__: list[str] = []
