@@ -59,6 +59,33 @@ def test_b1_register_by_email_creates_an_unverified_buyer_and_mails_a_code(db):
     assert "code" in mail.outbox[0].body.lower() or "code" in mail.outbox[0].subject.lower()
 
 
+def test_b2_a_code_request_without_delivery_queues_nothing_and_returns_its_code(db):
+    # given: an account on a contact that cannot receive anything (an import, the demo)
+    contact = services.parse_contact("quiet@example.com")
+    at = clock.now() - timedelta(days=3)
+    accounts.buyer_register(
+        contact=contact, password=PW, country="CN", ip=IP, external_id="sc-import-1", now=at
+    )
+
+    # when
+    sent = services.code_request(
+        contact=contact, purpose=CodePurpose.REGISTER, ip=IP, now=at, deliver=False
+    )
+
+    # then: nothing went out, the code is the caller's (never in the result's repr), and it
+    # verifies the account "then"
+    assert mail.outbox == [] and sms.outbox == []
+    assert len(sent.code) == 6 and sent.code not in repr(sent)
+    row = VerificationCode.objects.get()
+    assert row.created_at == at
+    buyer = services.buyer_verify_contact(contact=contact, code=sent.code, ip=IP, now=at)
+    assert (buyer.external_id, buyer.registered_at, buyer.email_verified_at) == (
+        "sc-import-1",
+        at,
+        at,
+    )
+
+
 def test_b1_register_by_phone_sends_an_sms(db):
     # when
     _register("+86 138 0013 8000")
