@@ -262,6 +262,12 @@ def _delivery_kind(*, contact: Contact, purpose: str, owner: Buyer | None, buyer
             return "none"
         if _verified(owner, contact):
             return "notice"
+        if _contested(owner, contact):
+            # Someone registered this contact again while the account was unverified (its
+            # owner got a notice): the account is claimed by a password reset only, which the
+            # contact's owner alone can do. A registration code for it would let whoever
+            # holds the contact verify an account another person set the password of.
+            return "none"
         return "code"
     if purpose == CodePurpose.RESET:
         return "code" if owner is not None else "none"
@@ -269,6 +275,17 @@ def _delivery_kind(*, contact: Contact, purpose: str, owner: Buyer | None, buyer
     if buyer is None or (owner is not None and owner.pk != buyer.pk):
         return "none"
     return "code"
+
+
+def _contested(owner: Buyer, contact: Contact) -> bool:
+    """A registration code that belongs to nobody (a refused second registration's notice, or a
+    request after one) was written for ``contact`` since ``owner`` registered."""
+    return VerificationCode.objects.filter(
+        contact=contact.value,
+        purpose=CodePurpose.REGISTER,
+        buyer__isnull=True,
+        created_at__gte=owner.registered_at,
+    ).exists()
 
 
 def _verified(buyer: Buyer, contact: Contact) -> bool:
