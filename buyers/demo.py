@@ -11,27 +11,22 @@ the buyers' own services (``buyer_register``, ``code_request``, ``buyer_verify_c
 So the admin risk-review queue and the registration-abuse monitor have data after ``make run``.
 Every demo account signs in with ``DEMO_PASSWORD`` (README "Buyer accounts").
 
-Deterministic for a ``--seed`` (the snapshot tests compare buyers table by table), and fast:
+Deterministic for a ``--seed`` (the snapshot tests compare buyers table by table), through the
+services' own parameters, never by patching them:
 
-- the account ids and the codes come from ``rng``, not from ``secrets`` (``_demo_secrets``);
-- the Argon2 hash of ``DEMO_PASSWORD`` is computed once per run and reused for every demo
-  account (one hash costs ~0.1 s; the password is the same anyway);
-- each registration happens "then": ``clock.now`` reads the registration's time (``_clock_at``);
-- no code is delivered: the contacts are fake (``example.*`` domains), the demo reads the code
-  it drew. A code request refused by the rate limits leaves the account unverified.
+- each registration happens "then": the services take ``now`` (the registration's time);
+- the account ids come from ``rng`` (``external_id``), the codes are the services' own;
+- no code is delivered (``deliver=False``): the contacts are fake (``example.*`` domains), the
+  demo verifies with the code the request returns. A code request refused by the rate limits
+  leaves the account unverified.
 
 ``tick`` registers a buyer now and then (``simulate``).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from random import Random
-from unittest import mock
-
-from core import clock
 
 DEMO_PASSWORD = "harbour-lantern-42"  # noqa: S105 - the demo buyers' password, documented
 
@@ -52,57 +47,8 @@ LOW_ACTIVITY = [
 ]
 
 
-class _DemoSecrets:
-    """Stands in for ``secrets`` in the buyers' services during the demo: ids and codes drawn
-    from the hook's ``rng`` (deterministic per ``--seed``); the last code is kept to verify."""
-
-    def __init__(self, rng: Random) -> None:
-        self.rng = rng
-        # Codes from their own stream: a refused code request never shifts the ids.
-        self.codes = Random(rng.getrandbits(64))  # noqa: S311 - demo data
-        self.last: int | None = None
-
-    def token_hex(self, nbytes: int = 16) -> str:
-        return f"{self.rng.getrandbits(8 * nbytes):0{2 * nbytes}x}"
-
-    def token_urlsafe(self, nbytes: int = 16) -> str:
-        return self.token_hex(nbytes)
-
-    def randbelow(self, n: int) -> int:
-        self.last = self.codes.randrange(n)
-        return self.last
-
-
-_HASH: list[str] = []
-
-
-@contextlib.contextmanager
-def _demo_services(rng: Random) -> Iterator[_DemoSecrets]:
-    from django.contrib.auth.hashers import make_password
-
-    from . import tasks
-    from .services import accounts
-
-    if not _HASH:
-        _HASH.append(make_password(DEMO_PASSWORD))
-    fake = _DemoSecrets(rng)
-    with (
-        mock.patch.object(accounts, "secrets", fake),
-        mock.patch.object(accounts, "make_password", return_value=_HASH[0]),
-        mock.patch.object(tasks.buyers_code_deliver_task, "delay_on_commit"),
-    ):
-        yield fake
-
-
-@contextlib.contextmanager
-def _clock_at(at: datetime) -> Iterator[None]:
-    """Every ``clock.now()`` inside reads ``at`` (demo history only; never in the product)."""
-    with mock.patch.object(clock, "now", return_value=at):
-        yield
-
-
 def _register(
-    fake: _DemoSecrets,
+    rng: Random,
     raw: str,
     *,
     country: str,
@@ -118,64 +64,67 @@ def _register(
     from .services.identity import ContactTaken
 
     contact = accounts.parse_contact(raw)
-    with _clock_at(at):
-        try:
-            result = accounts.buyer_register(
-                contact=contact,
-                password=DEMO_PASSWORD,
-                country=country,
-                site=site,
-                device_id=device_id,
-                ip=ip,
-                ip_country=ip_country or country,
-            )
-        except ContactTaken:
-            return None  # a marketplace buyer already has this contact
+    external_id = f"sc-{rng.getrandbits(96):024x}"  # drawn even when refused: ids stay stable
+    try:
+        result = accounts.buyer_register(
+            contact=contact,
+            password=DEMO_PASSWORD,
+            country=country,
+            site=site,
+            device_id=device_id,
+            ip=ip,
+            ip_country=ip_country or country,
+            external_id=external_id,
+            now=at,
+        )
+    except ContactTaken:
+        return None  # a marketplace buyer already has this contact
     if not verify:
         return result.buyer
-    with _clock_at(at + timedelta(minutes=2)):
-        try:
-            accounts.code_request(contact=contact, purpose=CodePurpose.REGISTER, ip=ip)
-            accounts.buyer_verify_contact(contact=contact, code=f"{fake.last:06d}", ip=ip)
-        except (accounts.RateLimited, accounts.rules.ResendTooSoon):
-            pass  # re-seeded many times within the hour: the account stays unverified
+    then = at + timedelta(minutes=2)
+    try:
+        sent = accounts.code_request(
+            contact=contact, purpose=CodePurpose.REGISTER, ip=ip, now=then, deliver=False
+        )
+        accounts.buyer_verify_contact(contact=contact, code=sent.code, ip=ip, now=then)
+    except (accounts.RateLimited, accounts.rules.ResendTooSoon):
+        pass  # re-seeded many times within the hour: the account stays unverified
     return result.buyer
 
 
 def seed(*, shops, rng: Random, now: datetime) -> None:
     from .services import accounts
 
-    with _demo_services(rng) as fake:
-        for i, (raw, country, site) in enumerate(VERIFIED):
-            at = now - timedelta(hours=rng.randint(2, 60))
-            _register(fake, raw, country=country, site=site, at=at, ip=f"203.0.113.{10 + i}")
-        raw, country, site, ip_country = MISMATCH
+    for i, (raw, country, site) in enumerate(VERIFIED):
+        at = now - timedelta(hours=rng.randint(2, 60))
+        _register(rng, raw, country=country, site=site, at=at, ip=f"203.0.113.{10 + i}")
+    raw, country, site, ip_country = MISMATCH
+    _register(
+        rng,
+        raw,
+        country=country,
+        site=site,
+        at=now - timedelta(hours=rng.randint(3, 20)),
+        ip="198.51.100.77",
+        ip_country=ip_country,
+        verify=False,
+    )
+    device = f"demo-device-{rng.getrandbits(48):012x}"
+    start = now - timedelta(days=2, hours=rng.randint(0, 12))
+    for i, raw in enumerate(SHARED_DEVICE):
         _register(
-            fake,
+            rng,
             raw,
-            country=country,
-            site=site,
-            at=now - timedelta(hours=rng.randint(3, 20)),
-            ip="198.51.100.77",
-            ip_country=ip_country,
+            country="US",
+            site="us",
+            at=start + timedelta(minutes=37 * i + rng.randint(0, 20)),
+            ip=f"192.0.2.{40 + i}",
+            device_id=device,
             verify=False,
         )
-        device = f"demo-device-{rng.getrandbits(48):012x}"
-        start = now - timedelta(days=2, hours=rng.randint(0, 12))
-        for i, raw in enumerate(SHARED_DEVICE):
-            _register(
-                fake,
-                raw,
-                country="US",
-                site="us",
-                at=start + timedelta(minutes=37 * i + rng.randint(0, 20)),
-                ip=f"192.0.2.{40 + i}",
-                device_id=device,
-                verify=False,
-            )
-        for i, (raw, country, site) in enumerate(LOW_ACTIVITY):
-            at = now - timedelta(days=rng.randint(5, 12), hours=rng.randint(0, 23))
-            _register(fake, raw, country=country, site=site, at=at, ip=f"203.0.113.{60 + i}")
+    for i, (raw, country, site) in enumerate(LOW_ACTIVITY):
+        at = now - timedelta(days=rng.randint(5, 12), hours=rng.randint(0, 23))
+        _register(rng, raw, country=country, site=site, at=at, ip=f"203.0.113.{60 + i}")
     accounts.buyers_flag_low_activity(now=now)
     _flag_customers(shops, now=now)
 
@@ -209,13 +158,12 @@ def tick(*, rng: Random, now: datetime) -> None:
     """About once a second (``simulate``): now and then a new buyer registers by email."""
     if rng.random() > 0.02:
         return
-    with _demo_services(rng) as fake:
-        _register(
-            fake,
-            f"shopper.{rng.getrandbits(32):08x}@example.net",
-            country="US",
-            site="us",
-            at=now,
-            ip=f"198.51.100.{rng.randint(1, 254)}",
-            verify=False,
-        )
+    _register(
+        rng,
+        f"shopper.{rng.getrandbits(32):08x}@example.net",
+        country="US",
+        site="us",
+        at=now,
+        ip=f"198.51.100.{rng.randint(1, 254)}",
+        verify=False,
+    )

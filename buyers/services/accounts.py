@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
@@ -167,6 +167,9 @@ def _code_hash(*, contact: Contact, purpose: str, code: str) -> str:
 class CodeRequested:
     channel: str
     resend_after: int  # seconds
+    # The code drawn, for in-process callers that deliver it themselves (the demo verifies its
+    # own accounts); never part of an answer, never in a repr or a log line.
+    code: str = field(default="", repr=False, compare=False)
 
 
 def code_request(
@@ -178,6 +181,8 @@ def code_request(
     country: str = "",
     device_id: str = "",
     taken: bool = False,
+    now: datetime | None = None,
+    deliver: bool = True,
 ) -> CodeRequested:
     """Write a new code for ``contact`` and queue its delivery (SPEC B-2).
 
@@ -188,6 +193,9 @@ def code_request(
     ``taken``: a registration just refused because the contact has an account: its owner gets a
     notice, never a code (a code would let the contact's owner verify an account someone else
     opened with their address and a password of their choosing).
+    ``now``: when the request happens (backfills and the demo's history; default the clock).
+    ``deliver``: False for contacts that cannot receive anything (the demo's fake addresses):
+    the row is written, nothing is queued, and the caller gets the code in the result.
     """
     if purpose not in CodePurpose.values:
         raise InvalidInput(f"Unknown purpose {purpose!r}.")
@@ -203,7 +211,7 @@ def code_request(
     )
     if over_contact or over_ip:
         raise RateLimited(_("Too many codes requested; try again later."))
-    now = clock.now()
+    now = now or clock.now()
     with transaction.atomic():
         last = (
             VerificationCode.objects.filter(contact=contact.value, purpose=purpose)
@@ -237,9 +245,12 @@ def code_request(
 
     # The code travels to the worker sealed (Fernet): never in plain text in the broker,
     # never in a log line. Queued for every request, even with nothing to send (same cost).
-    buyers_code_deliver_task.delay_on_commit(row.pk, kind, seal(code))
+    if deliver:
+        buyers_code_deliver_task.delay_on_commit(row.pk, kind, seal(code))
     return CodeRequested(
-        channel=contact.channel, resend_after=int(rules.code_resend_after().total_seconds())
+        channel=contact.channel,
+        resend_after=int(rules.code_resend_after().total_seconds()),
+        code=code,
     )
 
 
@@ -251,6 +262,12 @@ def _delivery_kind(*, contact: Contact, purpose: str, owner: Buyer | None, buyer
             return "none"
         if _verified(owner, contact):
             return "notice"
+        if _contested(owner, contact):
+            # Someone registered this contact again while the account was unverified (its
+            # owner got a notice): the account is claimed by a password reset only, which the
+            # contact's owner alone can do. A registration code for it would let whoever
+            # holds the contact verify an account another person set the password of.
+            return "none"
         return "code"
     if purpose == CodePurpose.RESET:
         return "code" if owner is not None else "none"
@@ -260,13 +277,26 @@ def _delivery_kind(*, contact: Contact, purpose: str, owner: Buyer | None, buyer
     return "code"
 
 
+def _contested(owner: Buyer, contact: Contact) -> bool:
+    """A registration code that belongs to nobody (a refused second registration's notice, or a
+    request after one) was written for ``contact`` since ``owner`` registered."""
+    return VerificationCode.objects.filter(
+        contact=contact.value,
+        purpose=CodePurpose.REGISTER,
+        buyer__isnull=True,
+        created_at__gte=owner.registered_at,
+    ).exists()
+
+
 def _verified(buyer: Buyer, contact: Contact) -> bool:
     if contact.channel == Channel.EMAIL:
         return buyer.email_verified_at is not None
     return buyer.phone_verified_at is not None
 
 
-def code_verify(*, contact: Contact, purpose: str, code: str, ip: str | None) -> VerificationCode:
+def code_verify(
+    *, contact: Contact, purpose: str, code: str, ip: str | None, now: datetime | None = None
+) -> VerificationCode:
     """Use the latest code of ``contact`` for ``purpose`` (SPEC B-2): single use, within its
     lifetime, at most ``code_max_attempts()`` tries (the next is refused even when right).
 
@@ -279,7 +309,7 @@ def code_verify(*, contact: Contact, purpose: str, code: str, ip: str | None) ->
         raise RateLimited(_("Too many wrong codes from your network; try again later."))
     code = (code or "").strip()
     wanted = _code_hash(contact=contact, purpose=purpose, code=code)
-    now = clock.now()
+    now = now or clock.now()
     refusal: DomainError | None = None
     with transaction.atomic():
         row = (
@@ -337,6 +367,8 @@ def buyer_register(
     ip: str | None = None,
     ip_country: str | None = None,
     marketing_email_opt_in: bool = False,
+    external_id: str | None = None,
+    now: datetime | None = None,
 ) -> RegistrationResult:
     """Create a self-registered buyer (unverified) and send the verification code.
 
@@ -344,6 +376,8 @@ def buyer_register(
     unique indexes decide, so of two concurrent registrations exactly one wins). The public
     surfaces turn that refusal into the same answer as a success (no enumeration) — see
     ``buyer_register_public``.
+    ``external_id`` and ``now`` default to a random id and the clock; an import or the demo's
+    history gives its own (the demo's ids come from its seed, so a seed gives the same rows).
     """
     country = _check_country(country)
     if site not in Site.values:
@@ -352,11 +386,11 @@ def buyer_register(
     check_password_strength(password)
     password_hash = make_password(password)  # before any lookup: same cost for every contact
     mismatch = rules.country_mismatch(declared=country, ip_country=ip_country)
-    now = clock.now()
+    now = now or clock.now()
     try:
         with transaction.atomic():
             buyer = Buyer.objects.create(
-                external_id=f"sc-{secrets.token_hex(12)}",
+                external_id=external_id or f"sc-{secrets.token_hex(12)}",
                 source=Source.SIGNUP,
                 password=password_hash,
                 country=country,
@@ -455,12 +489,14 @@ def buyer_register_public(
     return RegistrationResult(buyer=result.buyer, risk_review=result.risk_review, code=sent)
 
 
-def buyer_verify_contact(*, contact: Contact, code: str, ip: str | None) -> Buyer:
+def buyer_verify_contact(
+    *, contact: Contact, code: str, ip: str | None, now: datetime | None = None
+) -> Buyer:
     """SPEC B-2: the registration code proves the contact; the buyer's contact is verified."""
-    row = code_verify(contact=contact, purpose=CodePurpose.REGISTER, code=code, ip=ip)
+    now = now or clock.now()
+    row = code_verify(contact=contact, purpose=CodePurpose.REGISTER, code=code, ip=ip, now=now)
     if row.buyer_id is None:
         raise rules.CodeInvalid(_("That code is not right."))
-    now = clock.now()
     stamp = "email_verified_at" if contact.channel == Channel.EMAIL else "phone_verified_at"
     updated = Buyer.objects.filter(pk=row.buyer_id, **{contact.field: contact.value}).update(
         **{stamp: now}

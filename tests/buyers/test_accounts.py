@@ -59,6 +59,35 @@ def test_b1_register_by_email_creates_an_unverified_buyer_and_mails_a_code(db):
     assert "code" in mail.outbox[0].body.lower() or "code" in mail.outbox[0].subject.lower()
 
 
+def test_b2_a_code_request_without_delivery_queues_nothing_and_returns_its_code(db):
+    # given: an account on a contact that cannot receive anything (an import, the demo)
+    contact = services.parse_contact("quiet@example.com")
+    at = clock.now() - timedelta(days=3)
+    accounts.buyer_register(
+        contact=contact, password=PW, country="CN", ip=IP, external_id="sc-import-1", now=at
+    )
+
+    # when
+    sent = services.code_request(
+        contact=contact, purpose=CodePurpose.REGISTER, ip=IP, now=at, deliver=False
+    )
+
+    # then: nothing went out, the code is the caller's (never in the result's repr), and it
+    # verifies the account "then"
+    assert mail.outbox == []
+    assert sms.outbox == []
+    assert len(sent.code) == 6
+    assert sent.code not in repr(sent)
+    row = VerificationCode.objects.get()
+    assert row.created_at == at
+    buyer = services.buyer_verify_contact(contact=contact, code=sent.code, ip=IP, now=at)
+    assert (buyer.external_id, buyer.registered_at, buyer.email_verified_at) == (
+        "sc-import-1",
+        at,
+        at,
+    )
+
+
 def test_b1_register_by_phone_sends_an_sms(db):
     # when
     _register("+86 138 0013 8000")
@@ -635,6 +664,66 @@ def test_b3_registering_over_an_unverified_account_sends_a_notice_not_a_code(db)
     assert len(mail.outbox) == 1
     assert "tried to register" in mail.outbox[0].subject
     assert Buyer.objects.get().email_verified_at is None
+
+
+def test_b3_no_registration_code_reaches_a_contested_unverified_account(db):
+    # given: an unverified account, and the address's owner registering over it (a notice)
+    _register("victim@example.com", password="Attacker-pw-1")
+    t = clock.now()
+    with time_machine.travel(t + timedelta(seconds=61), tick=False):
+        _register("victim@example.com", password="Owner-pw-22")
+    mail.outbox.clear()
+    contact = services.parse_contact("victim@example.com")
+
+    # when: a resend is asked for (the first registrant, through /codes), then a sign-in
+    with time_machine.travel(t + timedelta(seconds=130), tick=False):
+        services.code_request(contact=contact, purpose=CodePurpose.REGISTER, ip=IP)
+
+    # then: nothing goes out, and no row could verify the first registrant's account
+    assert mail.outbox == []
+    assert (
+        not VerificationCode.objects.filter(
+            contact="victim@example.com", purpose=CodePurpose.REGISTER, buyer__isnull=False
+        )
+        .exclude(created_at__lt=t + timedelta(seconds=61))
+        .exists()
+    )
+    with pytest.raises(rules.CodeInvalid):
+        services.buyer_verify_contact(contact=contact, code="123456", ip=IP)
+    assert Buyer.objects.get().email_verified_at is None
+
+    # and: the address's owner claims it by a password reset, which verifies the contact
+    with time_machine.travel(t + timedelta(seconds=200), tick=False):
+        services.code_request(contact=contact, purpose=CodePurpose.RESET, ip=IP)
+        services.buyer_password_reset(
+            contact=contact, code=last_code("victim@example.com"), new_password="Owner-pw-22", ip=IP
+        )
+    buyer = Buyer.objects.get()
+    assert buyer.email_verified_at is not None
+    assert services.buyer_authenticate(contact=contact, password="Owner-pw-22", ip=IP) == buyer
+
+
+def test_b2_an_unverified_registrants_resend_still_reaches_them(db):
+    # given: a registration nobody contested
+    _register("fresh@example.com")
+    mail.outbox.clear()
+
+    # when: the resend after 60 s
+    with time_machine.travel(clock.now() + timedelta(seconds=61), tick=False):
+        services.code_request(
+            contact=services.parse_contact("fresh@example.com"),
+            purpose=CodePurpose.REGISTER,
+            ip=IP,
+        )
+
+    # then: a new code, and it verifies the account
+    assert len(mail.outbox) == 1
+    buyer = services.buyer_verify_contact(
+        contact=services.parse_contact("fresh@example.com"),
+        code=last_code("fresh@example.com"),
+        ip=IP,
+    )
+    assert buyer.email_verified_at is not None
 
 
 def test_b3_the_notice_is_in_the_owners_language(db):
