@@ -89,7 +89,8 @@ class PostMortemForm(forms.Form):
     prevention = _text(_("Prevention"), _("What keeps it from happening again."))
     expected_fix_date = forms.DateField(
         label=_("Expected fix date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # an <input type=date> takes and gives ISO dates whatever the page's language
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Year-month-day, e.g. 2026-12-31."),
     )
     stock_status = forms.ChoiceField(label=_("Stock status"), choices=StockStatus.choices)
@@ -101,6 +102,7 @@ class PostMortemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["metric"].choices = metrics  # type: ignore[attr-defined]
         self.needs_files = needs_files
+        self.fields["evidence"].required = needs_files  # the label's mark; checked below
         _style(self)
 
     def clean_expected_fix_date(self):
