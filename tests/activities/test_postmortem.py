@@ -569,3 +569,57 @@ def test_e7_pages_speak_chinese(owner_client, exited):
     assert "提出申诉" in appeal
     assert "活动表现申诉" in listing
     assert "尚未提交" in reenrol
+
+
+# --- concurrency: two submissions of one exit, two decisions of one post-mortem ------------------
+
+
+def _at_once(fn, n=2):
+    import threading
+
+    from django.db import connections
+
+    results, errors = [], []
+    barrier = threading.Barrier(n)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(fn())
+        except DomainError as exc:
+            errors.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_e7_two_filings_at_once_file_once_and_two_decisions_decide_once(
+    private_dir, django_user_model
+):
+    _seller, _activity, _enrolment, exit_, _made = late_shipper()
+    results, errors = _at_once(
+        lambda: services.postmortem_file(
+            shop=exit_.shop, exit_id=exit_.pk, data=_input(), files=[_pdf()], now=EXIT_AT + H
+        )
+    )
+    assert (len(results), errors) == (1, ["postmortem_under_review"])
+    pm = PostMortem.objects.get()
+    assert pm.revision == 1
+    assert services.evidence_files(owner=pm).count() == 1
+
+    staff = django_user_model.objects.create_user("reviewer", is_staff=True)
+    decided, refused = _at_once(
+        lambda: services.postmortem_decide(
+            postmortem_id=pm.pk, approve=True, reason="ok", by=staff, now=EXIT_AT + 2 * H
+        )
+    )
+    assert (len(decided), refused) == (1, ["postmortem_not_under_review"])
+    pm.refresh_from_db()
+    assert len(pm.history) == 1
