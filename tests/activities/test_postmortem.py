@@ -552,7 +552,7 @@ def test_e8_every_condition_passes_after_recovery_approval_and_dsr(exited, admin
         )
 
 
-def test_e8_without_the_approval_the_recovered_shop_stays_out(exited):
+def test_e8_an_exited_shop_without_an_approved_postmortem_stays_out(exited):
     assert selectors.reenrolment_blocked(shop=exited.shop, at=DAY1_10H + 3 * D)
 
 
