@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin
 
+from .admin_postmortem import ReopenPostMortemMixin
 from .models import (
     Activity,
     ActivityExit,
@@ -53,9 +54,10 @@ class MetricSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ActivityExit)
-class ActivityExitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ActivityExitAdmin(ReopenPostMortemMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["shop", "day", "exited_at", "metrics", "enrolments_removed"]
     list_select_related = ["shop"]
     search_fields = ["shop__name", "=shop__external_id"]
     readonly_fields = ["evidence"]
     verbose_name = _("forced exit")
+    actions = ["reopen_postmortem"]  # SPEC E-7, after a missed deadline

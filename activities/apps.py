@@ -30,6 +30,22 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
-        from core import tiles
+        from core import tiles, uploads
+
+        from .models import Appeal, PostMortem
+
+        # SPEC E-7 evidence files: read in the shop that filed them, and by platform staff who
+        # may view post-mortems / appeals (the admin review).
+        def _access(perm):
+            def check(request, owner):
+                shop = getattr(request, "shop", None)
+                if shop is not None and shop.pk == owner.shop_id:
+                    return True
+                return request.user.is_staff and request.user.has_perm(perm)
+
+            return check
+
+        uploads.register_access(PostMortem, _access("activities.view_postmortem"))
+        uploads.register_access(Appeal, _access("activities.view_appeal"))
 
         tiles.register("activities", order=40, context=home_tile, template="activities/_tile.html")

@@ -2,7 +2,9 @@
 module's own services: running and upcoming activities (Flash Deals, coupons, store coupons and
 a coin event, SPEC E-1), SKU enrolments of the demo shops that pass the pre-check (E-2), and the
 evaluations of yesterday and today (E-3) — the late shipper and the high canceller, past their
-thresholds on both days, are exited with their evidence (E-5)."""
+thresholds on both days, are exited with their evidence (E-5). The first exited shop has filed
+its post-mortem (pre-filled from the evidence, with a carrier statement; under review), the
+others' are due within 48 hours (E-7)."""
 
 from __future__ import annotations
 
@@ -63,4 +65,59 @@ def seed(*, shops, rng, now) -> None:
                     continue  # this shop fails a pre-check (no certified carrier, a coin event…)
     # Yesterday's last evaluation and today's: a metric over its limit on both exits the shop.
     services.metrics_evaluate(now=now - timedelta(days=1))
-    services.metrics_evaluate(now=now)
+    exits = sorted(services.metrics_evaluate(now=now).exits, key=lambda e: e.shop_id)
+    if exits:
+        postmortem_file(exits[0], now=now)
+
+
+# A one-page PDF: the "carrier statement" the demo's post-mortem carries.
+STATEMENT_PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+    b"trailer << /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def postmortem_file(exit_, *, now):
+    """SPEC E-7: the post-mortem a seller files from the pre-filled form (under review)."""
+    from datetime import timedelta as td
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core import clock
+
+    from .selectors_postmortem import postmortem_prefill
+
+    initial = postmortem_prefill(exit_=exit_).initial
+    metric = exit_.metrics[0]
+    late = metric in ("late_shipment", "logistics_anomaly")
+    return services.postmortem_file(
+        shop=exit_.shop,
+        exit_id=exit_.pk,
+        data=services.PostMortemInput(
+            metric=metric,
+            root_cause="The warehouse ERP stopped pushing tracking numbers to the marketplace "
+            "for two days after an update; parcels left without a scanned number."
+            if late
+            else "Stock counts in the ERP ran ahead of the warehouse; paid orders were "
+            "cancelled when the shelves turned out empty.",
+            affected_orders=initial["affected_orders"] or "—",
+            carrier=initial["carrier"] or "aliexpress_standard",
+            erp_sync_status="broken" if late else "delayed",
+            timeline=initial["timeline"],
+            corrective_actions="Rolled the ERP connector back, re-pushed every open tracking "
+            "number, and called the buyers of the late orders.",
+            owner="Operations lead",
+            prevention="An alert when an order is 24 h old without a tracking number; a daily "
+            "stock count of the activity SKUs.",
+            expected_fix_date=clock.natural_day(now) + td(days=7),
+            stock_status="in_stock",
+            stock_notes=initial["stock_notes"],
+        ),
+        files=[
+            SimpleUploadedFile(
+                "carrier-statement.pdf", STATEMENT_PDF, content_type="application/pdf"
+            )
+        ],
+        now=now,
+    )

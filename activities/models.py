@@ -1,7 +1,8 @@
 """Marketing activities (SPEC §5): activities and enrolments (E-1, E-2), the hourly metric
-evaluations and their snapshots (E-3, E-3a, E-4), carrier incidents (E-3a) and forced exits
-(E-5)."""
+evaluations and their snapshots (E-3, E-3a, E-4), carrier incidents (E-3a), forced exits
+(E-5), and the post-mortems and appeals of an exit (E-7)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -223,6 +224,146 @@ class ActivityExit(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.shop_id} exited {self.day}"
+
+
+class ErpSyncStatus(models.TextChoices):
+    """SPEC E-7 post-mortem: how tracking numbers reached the marketplace at the time."""
+
+    SYNCED = "synced", _("Synced automatically (ERP or API), on time")
+    DELAYED = "delayed", _("Synced automatically, with delays")
+    MANUAL = "manual", _("Entered by hand")
+    BROKEN = "broken", _("The sync was broken")
+
+
+class StockStatus(models.TextChoices):
+    IN_STOCK = "in_stock", _("Every exited SKU is in stock")
+    LOW = "low", _("Some SKUs are low on stock")
+    OUT = "out", _("Some SKUs are out of stock")
+
+
+class PostMortemStatus(models.TextChoices):
+    DUE = "due", _("Due")  # reopened by the platform after a missed deadline, not filed yet
+    SUBMITTED = "submitted", _("Under review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class PostMortem(TimeStampedModel):
+    """SPEC E-7: the seller's post-mortem of a forced exit — the 12 fields (the evidence files
+    are ``core.uploads`` private files owned by this row), filed within 48 h of the exit, and
+    the platform's decision with its reason. E-8 needs it approved to re-enrol.
+
+    No row means "not filed yet" (due 48 h after the exit). A rejection opens a new 48-hour
+    window to file a revised one; a missed deadline can be reopened by an admin (status DUE).
+    """
+
+    exit = models.OneToOneField(ActivityExit, on_delete=models.CASCADE, related_name="postmortem")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="postmortems")
+    status = models.CharField(
+        _("status"), max_length=16, choices=PostMortemStatus.choices, default=PostMortemStatus.DUE
+    )
+    due_at = models.DateTimeField(_("file by"))
+    # The 12 fields of SPEC E-7 (the 8th, evidence files, are private files of this row).
+    metric = models.CharField(_("metric"), max_length=32, blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    affected_orders = models.TextField(_("affected orders"), blank=True)
+    carrier = models.CharField(_("carrier"), max_length=64, blank=True)
+    erp_sync_status = models.CharField(
+        _("ERP / tracking sync status"), max_length=16, choices=ErpSyncStatus.choices, blank=True
+    )
+    timeline = models.TextField(_("timeline"), blank=True)
+    corrective_actions = models.TextField(_("corrective actions"), blank=True)
+    owner = models.CharField(_("owner"), max_length=120, blank=True)
+    prevention = models.TextField(_("prevention"), blank=True)
+    expected_fix_date = models.DateField(_("expected fix date"), null=True, blank=True)
+    stock_status = models.CharField(
+        _("stock status"), max_length=16, choices=StockStatus.choices, blank=True
+    )
+    stock_notes = models.TextField(_("stock of the exited SKUs"), blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    submitted_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("reason of the decision"), blank=True)
+    # Every decision so far, oldest first: {"revision", "status", "reason", "by", "at"}.
+    history = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("post-mortem")
+        verbose_name_plural = _("post-mortems")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="due") | Q(submitted_at__isnull=False, revision__gte=1),
+                name="postmortem_filed_has_filing",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "rejected"])
+                | (Q(decided_at__isnull=False) & ~Q(decision_reason="")),
+                name="postmortem_decision_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="postmortem_queue")]
+
+    def __str__(self) -> str:
+        return f"post-mortem of exit {self.exit_id}"
+
+    @property
+    def status_label(self) -> str:
+        return str(PostMortemStatus(self.status).label)
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("Under review")
+    UPHELD = "upheld", _("Upheld: the removal is lifted")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Appeal(TimeStampedModel):
+    """SPEC E-7: the seller's appeal of a forced exit ("Marketing > Activity Performance
+    Appeal"), opened within 72 h of it with logistics evidence (private files of this row).
+    Upheld, the exit no longer counts against re-enrolment (E-8)."""
+
+    exit = models.OneToOneField(ActivityExit, on_delete=models.CASCADE, related_name="appeal")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="activity_appeals")
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN
+    )
+    statement = models.TextField(_("why the removal was wrong"))
+    logistics_lines = models.TextField(_("logistics lines"), blank=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("reason of the decision"), blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("activity performance appeal")
+        verbose_name_plural = _("activity performance appeals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(decided_at__isnull=False) & ~Q(decision_reason="")),
+                name="appeal_decision_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "opened_at"], name="appeal_queue")]
+
+    def __str__(self) -> str:
+        return f"appeal of exit {self.exit_id}"
+
+    @property
+    def status_label(self) -> str:
+        return str(AppealStatus(self.status).label)
 
 
 class EvaluationLock(models.Model):

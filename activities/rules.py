@@ -120,6 +120,27 @@ def reenrol_days() -> int:
     return int(config.ACTIVITIES_REENROL_DAYS)
 
 
+def postmortem_hours() -> int:
+    """SPEC E-7: hours after an exit (or a rejection, or a reopening) to file the post-mortem."""
+    return int(config.ACTIVITIES_POSTMORTEM_HOURS)
+
+
+def appeal_hours() -> int:
+    """SPEC E-7: hours after an exit to open an appeal."""
+    return int(config.ACTIVITIES_APPEAL_HOURS)
+
+
+def review_target_hours() -> int:
+    """SPEC E-7: the platform's target for deciding a post-mortem or an appeal, hours."""
+    return int(config.ACTIVITIES_REVIEW_TARGET_HOURS)
+
+
+def within_deadline(*, at, due) -> bool:
+    """SPEC E-7: "within 48 h" includes the 48th hour's last instant: filing at ``due`` is in
+    time, a microsecond later is not."""
+    return at <= due
+
+
 @dataclass(frozen=True)
 class Limits:
     """Every registry number one evaluation applies, read once (and stored in its snapshot)."""

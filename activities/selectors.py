@@ -7,9 +7,8 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from core import clock
 from core.checks import Check
@@ -214,16 +213,16 @@ class MetricRow:
 
 
 FIXES = {
-    Metric.CANCEL: _lazy(
+    Metric.CANCEL: gettext_lazy(
         "Keep stock up to date and avoid cancelling paid orders; the rate covers 30 days."
     ),
-    Metric.LATE_SHIPMENT: _lazy(
+    Metric.LATE_SHIPMENT: gettext_lazy(
         "Ship paid orders and upload a tracking number the carrier scans within 72 hours."
     ),
-    Metric.ANOMALY: _lazy(
+    Metric.ANOMALY: gettext_lazy(
         "Chase parcels without a carrier scan for 3 days; prefer a certified carrier."
     ),
-    Metric.NEGATIVE_REVIEW: _lazy(
+    Metric.NEGATIVE_REVIEW: gettext_lazy(
         "Make listings match the product (photos, size, material) and answer buyers quickly."
     ),
 }
@@ -312,15 +311,16 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
     """SPEC E-8 after the shop's latest exit: each breached metric held at or under its
     re-enrolment rate on the last N natural days' final values; the post-mortem approved; the
     three DSR scores at or above the minimum over 30 days. Empty when the shop was never
-    exited."""
+    exited, or when an upheld appeal lifted each of its exits (E-7)."""
     from datetime import timedelta
 
     from orders.selectors import DailyWindow
 
+    from .selectors_postmortem import counting_exit
     from .services.evaluation import metric_label
 
     now = at or clock.now()
-    last_exit = exits_for_shop(shop=shop).first()
+    last_exit = counting_exit(shop=shop)
     if last_exit is None:
         return []
     today = clock.natural_day(now)
@@ -353,24 +353,10 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
                 earliest=None if ok else today + timedelta(days=days - streak),
             )
         )
-    approved = bool(getattr(last_exit, "postmortem_approved", False))
-    out.append(
-        ReenrolCondition(
-            check=Check(
-                code="e8_postmortem_approved",
-                label=_("Post-mortem approved"),
-                passed=approved,
-                measured=_("approved") if approved else _("not approved yet"),
-                required=_("approved"),
-                fix=""
-                if approved
-                else _("File the post-mortem of the exit; the platform reviews it."),
-                fix_url="" if approved else reverse("activities:exit", args=[last_exit.pk]),
-                fix_link="" if approved else _("The exit and its evidence"),
-            ),
-            earliest=None,
-        )
-    )
+    from .selectors_postmortem import postmortem_condition
+
+    check, earliest = postmortem_condition(exit_=last_exit, now=now)
+    out.append(ReenrolCondition(check=check, earliest=earliest))
     dsr = DailyWindow(shop=shop, days=30, at=now).dsr(30)
     minimum = numbers.min_dsr
     for name, label in (

@@ -16,6 +16,7 @@ from shops.selectors import usable_carriers
 from . import selectors, services
 from .forms import EnrolForm
 from .models import ActivityKind
+from .selectors_postmortem import filings, get_exit_with_filings
 
 
 @require_safe
@@ -149,13 +150,18 @@ def monitor(request):
 def reenrol(request):
     """SPEC E-8: each re-enrolment condition, its state and the earliest date it can pass."""
     conditions = selectors.reenrolment_conditions(shop=request.shop)
+    failing = [c for c in conditions if not c.check.passed]
     return render(
         request,
         "activities/reenrol.html",
         {
             "conditions": conditions,
             "last_exit": selectors.exits_for_shop(shop=request.shop).first(),
-            "ready": bool(conditions) and all(c.check.passed for c in conditions),
+            "ready": bool(conditions) and not failing,
+            # the earliest day every condition can pass, when each failing one has a date
+            "earliest": max(dates)
+            if failing and len(dates := [c.earliest for c in failing if c.earliest]) == len(failing)
+            else None,
         },
     )
 
@@ -163,7 +169,7 @@ def reenrol(request):
 @require_safe
 @shop_required
 def exit_detail(request, exit_id):
-    exit_ = selectors.get_exit_for_shop(shop=request.shop, exit_id=exit_id)
+    exit_ = get_exit_with_filings(shop=request.shop, exit_id=exit_id)
     metrics = [
         {
             "metric": m,
@@ -178,5 +184,10 @@ def exit_detail(request, exit_id):
     return render(
         request,
         "activities/exit.html",
-        {"exit": exit_, "metrics": metrics, "incidents": incidents},
+        {
+            "exit": exit_,
+            "metrics": metrics,
+            "incidents": incidents,
+            "filings": filings(exit_=exit_),
+        },
     )

@@ -858,3 +858,55 @@ def _went_quiet(order: Order, shipment: Shipment, scans: list, at: datetime) -> 
         last_progress_at=last_progress,
         at=end,
     )
+
+
+@dataclass(frozen=True)
+class LogisticsLine:
+    """One order as a post-mortem or an appeal names it (SPEC E-7): what it held, how it was
+    shipped and what the carrier last said."""
+
+    number: str
+    placed_at: datetime
+    sku_codes: list[str]
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime | None
+    last_event_at: datetime | None
+    anomaly_at: datetime | None
+    ship_verdict: str
+    cancelled: bool
+
+
+def logistics_lines(*, shop: Shop, numbers: Iterable[str]) -> list[LogisticsLine]:
+    """SPEC E-7: ``shop``'s orders with these numbers, in the order given (unknown numbers
+    left out), with their SKUs and shipment. Two queries."""
+    numbers = list(dict.fromkeys(numbers))
+    if not numbers:
+        return []
+    orders = {
+        o.number: o
+        for o in Order.objects.filter(shop=shop, number__in=numbers)
+        .select_related("shipment")
+        .prefetch_related("lines__sku")
+    }
+    out = []
+    for number in numbers:
+        order = orders.get(number)
+        if order is None:
+            continue
+        shipment = getattr(order, "shipment", None)
+        out.append(
+            LogisticsLine(
+                number=order.number,
+                placed_at=order.placed_at,
+                sku_codes=sorted({line.sku.code for line in order.lines.all()}),
+                carrier=shipment.carrier if shipment else order.logistics_service,
+                tracking_number=shipment.tracking_number if shipment else order.tracking_number,
+                shipped_at=shipment.shipped_at if shipment else order.shipped_at,
+                last_event_at=shipment.last_event_at if shipment else None,
+                anomaly_at=shipment.anomaly_at if shipment else None,
+                ship_verdict=order.ship_verdict,
+                cancelled=order.cancelled_at is not None,
+            )
+        )
+    return out

@@ -354,6 +354,24 @@ CONSTANCE_CONFIG = {
         _("SPEC E-8: consecutive natural days the recovered rate must hold."),
         "days",
     ),
+    "ACTIVITIES_POSTMORTEM_HOURS": (
+        48,
+        _(
+            "SPEC E-7: hours after a forced exit (or a rejection, or a reopening) within which "
+            "the seller files the post-mortem."
+        ),
+        "hours",
+    ),
+    "ACTIVITIES_APPEAL_HOURS": (
+        72,
+        _("SPEC E-7: hours after a forced exit within which the seller may open an appeal."),
+        "hours",
+    ),
+    "ACTIVITIES_REVIEW_TARGET_HOURS": (
+        48,
+        _("SPEC E-7: the platform's target for deciding a post-mortem or an appeal, hours."),
+        "hours",
+    ),
     "BUYERS_PASSWORD_MIN_LENGTH": (
         6,
         _("SPEC B-1: minimum buyer password length, characters (6 or more)."),
@@ -449,7 +467,7 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "MAILING_MIN_STORE_RATING",
         "MAILING_VIOLATION_WINDOW_DAYS",
     ),
-    "Activities (SPEC E-3, E-4, E-8)": (
+    "Activities (SPEC E-3, E-4, E-7, E-8)": (
         "ACTIVITIES_CANCEL_RATE_MAX",
         "ACTIVITIES_LATE_SHIPMENT_RATE_MAX",
         "ACTIVITIES_ANOMALY_RATE_MAX",
@@ -468,6 +486,9 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "ACTIVITIES_REENROL_ANOMALY_RATE_MAX",
         "ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX",
         "ACTIVITIES_REENROL_DAYS",
+        "ACTIVITIES_POSTMORTEM_HOURS",
+        "ACTIVITIES_APPEAL_HOURS",
+        "ACTIVITIES_REVIEW_TARGET_HOURS",
     ),
     "Buyer accounts (SPEC B-1, B-2, B-5 to B-7)": (
         "BUYERS_PASSWORD_MIN_LENGTH",

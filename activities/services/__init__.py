@@ -17,18 +17,38 @@ from .evaluation import (
     window_bounds,
 )
 from .incidents import incident_declare
+from .postmortem import (
+    PostMortemInput,
+    appeal_decide,
+    appeal_due_at,
+    appeal_open,
+    evidence_files,
+    postmortem_decide,
+    postmortem_due_at,
+    postmortem_file,
+    postmortem_reopen,
+)
 
 __all__ = [
     "ActivityInput",
     "EvaluationResult",
+    "PostMortemInput",
     "activity_create",
+    "appeal_decide",
+    "appeal_due_at",
+    "appeal_open",
     "enrolment_create",
     "enrolment_withdraw",
+    "evidence_files",
     "final_snapshots",
     "incident_declare",
     "judge",
     "metric_label",
     "metrics_evaluate",
+    "postmortem_decide",
+    "postmortem_due_at",
+    "postmortem_file",
+    "postmortem_reopen",
     "precheck_sku",
     "shop_exit",
     "window_bounds",

@@ -98,7 +98,7 @@ def judge(*, figures: dict[str, int], exempt: dict[str, int], limits: Limits, ca
         out[metric.value] = {
             "numerator": format(numerator.normalize(), "f") if numerator else "0",
             "denominator": denominator,
-            "value": str(v) if (v := rules.rate_percent(numerator, denominator)) else None,
+            "value": None if (v := rules.rate_percent(numerator, denominator)) is None else str(v),
             "threshold": str(threshold),
             "base_threshold": str(limits.thresholds[metric]),
             "min_sample": limits.min_samples[metric],

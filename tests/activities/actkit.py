@@ -19,8 +19,8 @@ D = timedelta(days=1)
 class Seller:
     """One shop with a SKU, a certified carrier and a buyer; places orders through services."""
 
-    def __init__(self, **shop):
-        self.shop = make_shop(**shop)
+    def __init__(self, shop=None, **fields):
+        self.shop = shop if shop is not None else make_shop(**fields)
         logistics_set(shop=self.shop, carrier="aliexpress_standard", enabled=True, certified=True)
         self.sku = make_product(
             self.shop, skus=[{"code": "ACT-1", "price_minor": 50_00, "stock": 1000}]

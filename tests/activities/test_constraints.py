@@ -10,10 +10,12 @@ from activities import services
 from activities.models import (
     Activity,
     ActivityExit,
+    Appeal,
     CarrierIncident,
     Enrolment,
     EvaluationLock,
     MetricSnapshot,
+    PostMortem,
 )
 
 
@@ -74,6 +76,32 @@ CASES = {
         previous=w["exit"].previous,
     ),
     "EvaluationLock.name": lambda w: EvaluationLock.objects.create(name="metrics"),
+    # SPEC E-7
+    "postmortem_filed_has_filing": lambda w: PostMortem.objects.create(
+        exit=w["exit"], shop=w["seller"].shop, status="submitted", due_at=DAY1_10H
+    ),
+    "postmortem_decision_has_reason": lambda w: PostMortem.objects.create(
+        exit=w["exit"],
+        shop=w["seller"].shop,
+        status="approved",
+        due_at=DAY1_10H,
+        revision=1,
+        submitted_at=DAY1_10H,
+        decided_at=DAY1_10H,
+    ),
+    "PostMortem.exit": lambda w: [
+        PostMortem.objects.create(exit=w["exit"], shop=w["seller"].shop, due_at=DAY1_10H)
+        for _ in range(2)
+    ],
+    "appeal_decision_has_reason": lambda w: Appeal.objects.create(
+        exit=w["exit"], shop=w["seller"].shop, statement="x", opened_at=DAY1_10H, status="upheld"
+    ),
+    "Appeal.exit": lambda w: [
+        Appeal.objects.create(
+            exit=w["exit"], shop=w["seller"].shop, statement="x", opened_at=DAY1_10H
+        )
+        for _ in range(2)
+    ],
 }
 
 
@@ -82,7 +110,13 @@ def test_e1_e5_constraint_refuses_its_violation(world, name):
     with pytest.raises(IntegrityError) as exc, transaction.atomic():
         CASES[name](world)
     if "." in name:
-        assert "Key (name)=" in str(exc.value)
+        model, field = name.split(".")
+        column = (
+            {"EvaluationLock": EvaluationLock, "PostMortem": PostMortem, "Appeal": Appeal}[model]
+            ._meta.get_field(field)
+            .column
+        )
+        assert f"Key ({column})=" in str(exc.value)
     else:
         assert name in str(exc.value)
 
@@ -90,7 +124,15 @@ def test_e1_e5_constraint_refuses_its_violation(world, name):
 def test_the_cases_cover_every_activities_constraint():
     declared = {
         c.name
-        for m in (Activity, Enrolment, CarrierIncident, MetricSnapshot, ActivityExit)
+        for m in (
+            Activity,
+            Enrolment,
+            CarrierIncident,
+            MetricSnapshot,
+            ActivityExit,
+            PostMortem,
+            Appeal,
+        )
         for c in m._meta.constraints
     }
-    assert declared | {"EvaluationLock.name"} == set(CASES)
+    assert declared | {"EvaluationLock.name", "PostMortem.exit", "Appeal.exit"} == set(CASES)

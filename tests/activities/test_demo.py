@@ -4,11 +4,23 @@ pre-check, and a shop over its limits on two days exited with its evidence (SPEC
 import random
 from datetime import timedelta
 
+import pytest
 from actkit import Seller
 
-from activities import demo
+from activities import demo, services
 from activities.models import Activity, ActivityExit, Enrolment
 from core import clock
+
+
+@pytest.fixture(autouse=True)
+def private_dir(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "core.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private")},
+        },
+    }
 
 
 def test_e5_demo_seed_exits_the_shop_over_its_limits(db):
@@ -30,3 +42,10 @@ def test_e5_demo_seed_exits_the_shop_over_its_limits(db):
     assert exit_.metrics == ["cancel"]
     assert len(exit_.evidence["metrics"]["cancel"]["orders"]) == 8
     assert not Enrolment.objects.filter(shop=canceller.shop, status="enrolled").exists()
+    # SPEC E-7: the exited shop has filed its post-mortem from the pre-filled form
+    pm = exit_.postmortem
+    assert pm.status == "submitted"
+    assert pm.metric == "cancel"
+    for number in exit_.evidence["metrics"]["cancel"]["orders"]:
+        assert number in pm.affected_orders
+    assert services.evidence_files(owner=pm).count() == 1

@@ -48,6 +48,7 @@ def seller_pages(shop) -> list[tuple[str, str]]:
         ("activities", "/activities/"),
         ("activities-monitor", "/activities/monitor/"),
         ("activities-reenrol", "/activities/reenrol/"),
+        ("activities-appeals", "/activities/appeals/"),
         ("balance", "/shops/balance/"),
         ("notifications", "/shops/notifications/"),
         ("notification-preferences", "/shops/notifications/preferences/"),
