@@ -16,7 +16,7 @@ from shops.selectors import usable_carriers
 from . import selectors, services
 from .forms import EnrolForm
 from .models import ActivityKind
-from .selectors_postmortem import filings, get_exit_with_filings
+from .selectors_postmortem import counting_exit, filings, get_exit_with_filings
 
 
 @require_safe
@@ -33,7 +33,8 @@ def index(request):
         "ov": selectors.overview(shop=shop),
         "page_obj": activities,
         "enrolments": enrolments,
-        "last_exit": selectors.exits_for_shop(shop=shop).first(),
+        # The banner shows an exit that still counts: an upheld appeal lifts it (E-7).
+        "last_exit": counting_exit(shop=shop),
     }
     if request.htmx and request.htmx.target == "activities-table":
         return render(request, "activities/index.html#activities-table", context)

@@ -441,7 +441,9 @@ def test_e7_admin_actions_decide_through_the_service(admin_client, exited, owner
     assert Notification.objects.filter(recipient=owner, title__contains="rejected").exists()
 
 
-def test_e7_admin_upholds_an_appeal_and_the_exit_no_longer_counts(exited, admin_user, owner):
+def test_e7_admin_upholds_an_appeal_and_the_exit_no_longer_counts(
+    exited, admin_user, owner, owner_client
+):
     appeal = services.appeal_open(
         shop=exited.shop,
         exit_id=exited.pk,
@@ -456,6 +458,17 @@ def test_e7_admin_upholds_an_appeal_and_the_exit_no_longer_counts(exited, admin_
     assert selectors.reenrolment_conditions(shop=exited.shop, at=EXIT_AT + 2 * H) == []
     assert not selectors.reenrolment_blocked(shop=exited.shop, at=EXIT_AT + 2 * H)
     assert Notification.objects.filter(recipient=owner, title__contains="upheld").exists()
+    # and: the activities page no longer shows the removal banner
+    body = owner_client.get(reverse("activities:index")).content.decode()
+    assert "alert-danger" not in body
+
+
+def test_e7_the_activities_page_shows_the_removal_banner_while_the_exit_counts(
+    exited, owner_client
+):
+    body = owner_client.get(reverse("activities:index")).content.decode()
+    assert "alert-danger" in body
+    assert reverse("activities:exit", args=[exited.pk]) in body
 
 
 # --- E-8: the post-mortem condition, then every condition passing --------------------------------
