@@ -58,7 +58,8 @@ class AffiliateConfig(AppConfig):
         # reads its own through the portal (affiliate.portal.views.document_file).
         uploads.register_access(
             Promoter,
-            lambda request, promoter: request.user.is_staff
-            and request.user.has_perm("affiliate.view_promoter"),
+            lambda request, promoter: (
+                request.user.is_staff and request.user.has_perm("affiliate.view_promoter")
+            ),
         )
         register()  # order events: attribution and the commission lifecycle (SPEC)

@@ -440,7 +440,10 @@ def reports(request):
 @promoter_required
 def account(request):
     promoter = request.promoter
-    form = CentMinimumForm(request.POST or None, initial={"cent_minimum": promoter.cent_minimum})
+    form = CentMinimumForm(
+        request.POST if request.method == "POST" else None,
+        initial={"cent_minimum": promoter.cent_minimum},
+    )
     if request.method == "POST" and form.is_valid():
         if promoter.status != PromoterStatus.APPROVED:
             raise Http404
