@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core import ratelimit, uploads
 from core.errors import DomainError
+from core.money import Money
 from shops.models import Product, Shop
 
 from .. import rules, services
@@ -482,14 +483,18 @@ def diagnose(request):
 @approved_required
 def payouts(request):
     promoter = request.promoter
+    report = selectors.report_for_promoter(promoter=promoter)
+    # The minimum is in minor units of whichever currency a balance is in (USD before any).
+    currencies = [b.currency for b in report.balances] or ["USD"]
+    minimum = rules.payout_minimum_minor()
     return _page(
         request,
         selectors.payout_lines_for_promoter(promoter=promoter),
         "affiliate/portal/payouts.html",
         "payout-list",
         {
-            "report": selectors.report_for_promoter(promoter=promoter),
-            "minimum": rules.payout_minimum_minor(),
+            "report": report,
+            "minimums": [Money(minimum, c) for c in currencies],
             "trial": promoter.trial,
         },
     )

@@ -30,6 +30,13 @@ def test_a1_a6_demo_seed_builds_a_living_programme(db):
     statuses = set(Commission.objects.filter(shop=shop).values_list("status", flat=True))
     assert {"pre_issued", "void"} <= statuses
     assert Commission.objects.filter(shop=shop).count() >= 12
+    # the promoter portal's demo login works; the waiting promoter has its A-1 documents
+    from affiliate import services
+
+    assert services.promoter_authenticate(email=demo.PORTAL_LOGIN, password=demo.PORTAL_PASSWORD)
+    waiting = Promoter.objects.get(status="pending")
+    assert waiting.documents.count() == 5
+    assert waiting.submitted_at < now - timedelta(hours=35)
 
     # and the simulator's tick keeps clicks coming
     before = Click.objects.count()
