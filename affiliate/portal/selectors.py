@@ -114,7 +114,7 @@ def report_for_promoter(*, promoter: Promoter) -> PromoterReport:
     rows = (
         Commission.objects.filter(promoter=promoter)
         .values("status", "currency")
-        .annotate(n=Count("pk"), net=Sum(F("amount_minor") - F("reversed_minor")))
+        .annotate(n=Count("pk"), net_sum=Sum(F("amount_minor") - F("reversed_minor")))
         .order_by("status", "currency")
     )
     labels = dict(CommissionStatus.choices)
@@ -125,7 +125,7 @@ def report_for_promoter(*, promoter: Promoter) -> PromoterReport:
                 status=r["status"],
                 label=str(labels.get(r["status"], r["status"])),
                 count=r["n"],
-                amount=Money(int(r["net"] or 0), r["currency"]),
+                amount=Money(int(r["net_sum"] or 0), r["currency"]),
             )
             for r in rows
         ),

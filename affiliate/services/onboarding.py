@@ -31,7 +31,8 @@ _DUMMY_HASH = make_password("not-a-password-of-anyone")
 
 def _clean_password(password: str, promoter: Promoter | None = None) -> str:
     try:
-        validate_password(password, user=promoter)
+        # ``user``: the similarity check compares the password with the promoter's name/email.
+        validate_password(password, user=promoter)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), code="invalid_password") from None
     return password
