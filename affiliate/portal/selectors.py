@@ -161,15 +161,16 @@ class ReviewAge:
     overdue: bool
 
 
-def review_age(*, promoter: Promoter, now=None) -> ReviewAge | None:
+def review_age(*, promoter: Promoter, now=None, sla: Decimal | None = None) -> ReviewAge | None:
     """How long the promoter's documents have waited, in working days, against the SLA (1.8
-    working days); None when nothing waits for review."""
+    working days); None when nothing waits for review. A list passes ``now`` and ``sla`` once
+    (the SLA is a registry read: a query)."""
     if promoter.status != PromoterStatus.PENDING or promoter.submitted_at is None:
         return None
     age = rules.working_days_between(
         promoter.submitted_at, now or clock.now(), tz=clock.platform_tz()
     )
-    sla = rules.review_sla_working_days()
+    sla = rules.review_sla_working_days() if sla is None else sla
     return ReviewAge(
         working_days=age, overdue=rules.review_overdue(age_working_days=age, sla_working_days=sla)
     )

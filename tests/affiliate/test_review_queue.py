@@ -147,3 +147,20 @@ def test_a1_approve_refuses_a_promoter_who_did_not_submit(db):
         services.promoter_approve(promoter=p)
     p.refresh_from_db()
     assert p.status == "onboarding"
+
+
+def test_a1_review_queue_page_has_a_constant_query_count(admin_client, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get("/admin/affiliate/promoter/?status__exact=pending")
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    _submitted("q0@promo.example.com", at(2026, 11, 30, 9))
+    few = count()
+    for i in range(1, 12):
+        _submitted(f"q{i}@promo.example.com", at(2026, 11, 30, 9))
+    assert count() <= few
