@@ -233,3 +233,23 @@ def test_payout_admin_creates_a_batch_and_marks_it_paid(admin_client, shop_a):
     assert "can no longer change" in response.content.decode()
     line.refresh_from_db()
     assert line.status == "paid"
+
+
+def test_promoter_sees_its_own_payout_lines_only(shop_a):
+    from django.test import Client
+
+    c = settled_commission(shop_a)
+    other = settled_commission(shop_a)
+    with override_config(AFFILIATE_PAYOUT_MIN_MINOR=1):
+        batch = services.payout_batch_create(currency=c.currency)
+    mine = batch.lines.get(promoter=c.promoter)
+    theirs = batch.lines.get(promoter=other.promoter)
+    services.payout_line_fail(line_id=theirs.pk, reason="Account closed")
+    services.payout_batch_mark_paid(batch_id=batch.pk)
+    services.promoter_password_set(promoter=c.promoter, password="Payout-pass-77")
+    client = Client()
+    client.post("/promoter/login/", {"email": c.promoter.email, "password": "Payout-pass-77"})
+    page = client.get("/promoter/payouts/").content.decode()
+    assert f'data-line="{mine.pk}" data-status="paid"' in page
+    assert f'data-line="{theirs.pk}"' not in page
+    assert "Account closed" not in page
