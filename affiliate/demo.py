@@ -76,7 +76,14 @@ def _forget_previous_demo() -> None:
     PromoterBalance.objects.filter(promoter__in=promoters).delete()
     PromoterNotice.objects.filter(promoter__in=promoters).delete()
     Pid.objects.filter(promoter__in=promoters).delete()
-    promoters.delete()
+    # A promoter an operator already paid in a payout batch stays (payout records are
+    # immutable), under another address, so the demo's own addresses are free again.
+    paid = promoters.filter(payout_lines__isnull=False).distinct()
+    for promoter in paid:
+        Promoter.objects.filter(pk=promoter.pk).update(
+            email=f"archived-{promoter.pk}@archived.example.com"
+        )
+    Promoter.objects.filter(email__endswith=DEMO_DOMAIN, payout_lines__isnull=True).delete()
 
 
 def seed(*, shops, rng: random.Random, now: datetime) -> None:
