@@ -47,9 +47,19 @@ class AffiliateConfig(AppConfig):
     verbose_name = _("Affiliate")
 
     def ready(self):
-        from core import tiles
+        from core import tiles, uploads
 
         from .consumers import register
+        from .models import Promoter
 
         tiles.register("affiliate", order=20, context=home_tile, template="affiliate/_tile.html")
+        # A promoter's A-1 documents (private uploads owned by the promoter): through
+        # /files/<id>/ only platform staff allowed to view promoters read them; the promoter
+        # reads its own through the portal (affiliate.portal.views.document_file).
+        uploads.register_access(
+            Promoter,
+            lambda request, promoter: (
+                request.user.is_staff and request.user.has_perm("affiliate.view_promoter")
+            ),
+        )
         register()  # order events: attribution and the commission lifecycle (SPEC)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from core.money import Money
@@ -20,6 +22,7 @@ from shops.services import balance_credit
 
 from . import rules, services
 from .models import (
+    DocumentKind,
     Link,
     Pid,
     PidStatus,
@@ -58,6 +61,9 @@ def _click_item(link: Link, at: datetime, rng: random.Random) -> dict:
 
 
 DEMO_DOMAIN = "@promoters.example.com"
+PORTAL_LOGIN = f"promoter1{DEMO_DOMAIN}"
+PORTAL_PASSWORD = "demo"  # noqa: S105 (the documented demo login, as the seller demo/demo)
+_DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NETWORK = "Demo affiliate network"
 
 
@@ -70,7 +76,14 @@ def _forget_previous_demo() -> None:
     PromoterBalance.objects.filter(promoter__in=promoters).delete()
     PromoterNotice.objects.filter(promoter__in=promoters).delete()
     Pid.objects.filter(promoter__in=promoters).delete()
-    promoters.delete()
+    # A promoter an operator already paid in a payout batch stays (payout records are
+    # immutable), under another address, so the demo's own addresses are free again.
+    paid = promoters.filter(payout_lines__isnull=False).distinct()
+    for promoter in paid:
+        Promoter.objects.filter(pk=promoter.pk).update(
+            email=f"archived-{promoter.pk}@archived.example.com"
+        )
+    Promoter.objects.filter(email__endswith=DEMO_DOMAIN, payout_lines__isnull=True).delete()
 
 
 def seed(*, shops, rng: random.Random, now: datetime) -> None:
@@ -89,8 +102,25 @@ def seed(*, shops, rng: random.Random, now: datetime) -> None:
         p = services.promoter_create(name=name, email=f"promoter{i + 1}{DEMO_DOMAIN}")
         p = services.promoter_approve(promoter=p)
         promoters.append((p, services.pid_create(promoter=p, channel=channel)))
-    # One promoter still waiting in the admins' review queue (A-1).
-    services.promoter_create(name="Fresh Finds Studio", email=f"review{DEMO_DOMAIN}")
+    # The promoter portal's demo login (like the seller ``demo / demo``): a known password set
+    # directly, since "demo" is refused by the password validators of the sign-up.
+    Promoter.objects.filter(pk=promoters[0][0].pk).update(password=make_password(PORTAL_PASSWORD))
+    # One promoter still waiting in the admins' review queue (A-1), with its documents (private
+    # uploads), submitted a working day and a half ago: the queue shows its age.
+    waiting = services.promoter_sign_up(
+        name="Fresh Finds Studio",
+        email=f"review{DEMO_DOMAIN}",
+        password="Fresh-Finds-2026",  # noqa: S106 (demo account, never signed in)
+    )
+    for kind in DocumentKind.values:
+        services.document_upload(
+            promoter=waiting,
+            kind=kind,
+            uploaded=SimpleUploadedFile(f"{kind}.pdf", _DEMO_PDF, "application/pdf"),
+        )
+    services.promoter_submit(promoter=waiting)
+    # History, as the frozen PID below: it was submitted a day and a half ago.
+    Promoter.objects.filter(pk=waiting.pk).update(submitted_at=now - timedelta(hours=36))
     for shop_index, shop in enumerate(eligible):
         services.programme_enable(
             shop=shop, rate_bp=rng.choice([500, 800, 1000]), min_order_minor=rng.choice([0, 10_00])

@@ -16,7 +16,7 @@ from orders.models import Order
 from shops.models import Shop
 
 from . import rules
-from .models import Click, Commission, Postback, Programme
+from .models import Click, Commission, Postback, Programme, Promoter
 
 
 @dataclass
@@ -59,13 +59,70 @@ def diagnose(*, shop: Shop, number: str) -> Diagnosis | None:
     clicks = list(
         Click.objects.filter(click_id__in=ids).select_related("link", "pid").order_by("clicked_at")
     )
+    commission = Commission.objects.filter(order=order).first()
+    return _path(
+        order=order,
+        postbacks=postbacks,
+        cookie_click_id=order.affiliate_click_id,
+        clicks=clicks,
+        commission=commission,
+        programmes_url=reverse("affiliate:index"),
+    )
+
+
+def diagnose_for_promoter(*, promoter: Promoter, number: str) -> Diagnosis | None:
+    """SPEC A-10 in the promoter portal: the path of an order one of the promoter's clicks
+    named (by cookie or postback) — only its own clicks and postbacks are shown; None for an
+    order that has nothing of this promoter (another promoter's orders are not found)."""
+    number = number.strip()[:64]
+    if not number:
+        return None
+    own = Click.objects.filter(pid__promoter=promoter)
+    for order in Order.objects.filter(number=number).order_by("pk")[:20]:
+        postbacks = list(Postback.objects.filter(order=order).order_by("received_at"))
+        ids = {p.click_id for p in postbacks}
+        if order.affiliate_click_id:
+            ids.add(order.affiliate_click_id)
+        clicks = list(
+            own.filter(click_id__in=ids).select_related("link", "pid").order_by("clicked_at")
+        )
+        commission = Commission.objects.filter(order=order).first()
+        if commission is not None and commission.promoter_id != promoter.pk:
+            commission = None  # another promoter's click won: its commission is not shown
+        if not clicks and commission is None:
+            continue
+        own_ids = {c.click_id for c in clicks}
+        return _path(
+            order=order,
+            postbacks=[p for p in postbacks if p.click_id in own_ids],
+            cookie_click_id=(
+                order.affiliate_click_id if order.affiliate_click_id in own_ids else ""
+            ),
+            clicks=clicks,
+            commission=commission,
+            programmes_url="",
+        )
+    return None
+
+
+def _path(
+    *,
+    order: Order,
+    postbacks: list[Postback],
+    cookie_click_id: str,
+    clicks: list[Click],
+    commission: Commission | None,
+    programmes_url: str,
+) -> Diagnosis:
+    """Every step of ``order``'s attribution path through ``clicks`` (oldest first); a page of
+    the seller's programme to fix it when ``programmes_url`` is given (the seller's view)."""
+    shop_id = order.shop_id
+    seller = bool(programmes_url)
     window = rules.attribution_window()
     valid = [c for c in clicks if not _why_lost(c, order=order, winner=None)]
     winner = valid[-1] if valid else None
     best = winner or (clicks[-1] if clicks else None)
-    programme = Programme.objects.filter(shop=shop).first()
-    commission = Commission.objects.filter(order=order).first()
-    programmes_url = reverse("affiliate:index")
+    programme = Programme.objects.filter(shop_id=shop_id).first()
     checks = [
         Check(
             code="programme",
@@ -73,17 +130,24 @@ def diagnose(*, shop: Shop, number: str) -> Diagnosis | None:
             passed=bool(programme and programme.enabled),
             measured=_("on") if programme and programme.enabled else _("off"),
             required=_("on"),
-            fix=_("Enable your affiliate programme; orders placed while it is off earn nothing."),
+            fix=(
+                _("Enable your affiliate programme; orders placed while it is off earn nothing.")
+                if seller
+                else _(
+                    "The shop's affiliate programme is off: its orders earn nothing. Promote "
+                    "shops whose programme is on (your shop list)."
+                )
+            ),
             fix_url=programmes_url,
-            fix_link=_("Affiliate programme"),
+            fix_link=_("Affiliate programme") if seller else "",
         ),
         Check(
             code="cookie",
             label=_("Click id on the order (cookie)"),
-            passed=True if order.affiliate_click_id else (None if postbacks else False),
-            measured=order.affiliate_click_id or _("none"),
+            passed=True if cookie_click_id else (None if postbacks else False),
+            measured=cookie_click_id or _("none"),
             required=_("a click id"),
-            detail="" if order.affiliate_click_id else _("Cookie lost."),
+            detail="" if cookie_click_id else _("Cookie lost."),
             fix=_(
                 "The buyer's browser did not keep the click cookie (another device, cleared "
                 "cookies). Ask the promoter's network to send a server-to-server postback."
@@ -92,20 +156,20 @@ def diagnose(*, shop: Shop, number: str) -> Diagnosis | None:
         Check(
             code="postback",
             label=_("Server-to-server postback"),
-            passed=bool(postbacks or order.affiliate_click_id),
+            passed=bool(postbacks or cookie_click_id),
             measured=(
                 _("received %(when)s") % {"when": _when(postbacks[-1].received_at)}
                 if postbacks
                 else _("none")
             ),
             required=_("a postback, unless the cookie carried the click"),
-            detail="" if postbacks or order.affiliate_click_id else _("S2S callback timeout."),
+            detail="" if postbacks or cookie_click_id else _("S2S callback timeout."),
             fix=_("Ask the promoter's network to send the postback again; it is safe to repeat."),
         ),
         Check(
             code="click",
             label=_("Click recorded"),
-            passed=bool(clicks) if ids else None,
+            passed=bool(clicks) if (cookie_click_id or postbacks) else None,
             measured=_when(best.clicked_at) if best else _("none"),
             required=_("a recorded click"),
             fix=_(
@@ -161,9 +225,16 @@ def diagnose(*, shop: Shop, number: str) -> Diagnosis | None:
                 else "—"
             ),
             detail=_("Below minimum amount."),
-            fix=_("Lower your minimum order amount if such orders should earn a commission."),
+            fix=(
+                _("Lower your minimum order amount if such orders should earn a commission.")
+                if seller
+                else _(
+                    "The shop pays commission from its minimum order amount only; the shop "
+                    "list shows each shop's minimum."
+                )
+            ),
             fix_url=programmes_url,
-            fix_link=_("Affiliate programme"),
+            fix_link=_("Affiliate programme") if seller else "",
         ),
     ]
     minimum = checks[-1]

@@ -3,6 +3,7 @@ programmes and rates, postbacks, commissions and the promoters' ledger."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from shops.models import Category, Product, Shop
 
 
 class PromoterStatus(models.TextChoices):
+    ONBOARDING = "onboarding", _("Documents to upload")
     PENDING = "pending", _("Waiting for review")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
@@ -32,9 +34,32 @@ class Promoter(TimeStampedModel):
     trial_ended_at = models.DateTimeField(_("trial ended at"), null=True, blank=True)
     cent_minimum = models.BooleanField(_("keep commissions from $0.01"), default=False)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The promoter portal's own sign-in (affiliate.portal.session): a Django password hash,
+    # never a seller staff account. Empty for promoters created by an admin without a login.
+    password = models.CharField(_("password"), max_length=128, blank=True)
+    last_login_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    # SPEC A-1 review queue: when the documents were submitted (the SLA clock starts), who
+    # decided and why a rejection was made.
+    submitted_at = models.DateTimeField(_("submitted for review"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["email"], name="promoter_email_unique")]
+        indexes = [
+            # The admins' review queue: waiting promoters, oldest submission first.
+            models.Index(
+                fields=["submitted_at"], condition=Q(status="pending"), name="promoter_review_queue"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -349,3 +374,138 @@ class PromoterNotice(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+class DocumentKind(models.TextChoices):
+    """SPEC A-1: the documents a promoter uploads for review."""
+
+    LICENCE = "licence", _("Business licence (mainland, valid)")
+    ID_FRONT = "id_front", _("Legal representative ID, front")
+    ID_BACK = "id_back", _("Legal representative ID, back")
+    BANK = "bank", _("Corporate bank account or enterprise Alipay proof")
+    TAX = "tax", _("Tax certificates (last 3 months) or tax registration")
+
+
+class PromoterDocument(models.Model):
+    """One A-1 document of a promoter: a private upload (``core.uploads``), the latest per kind.
+    Replacing a document points the row at the new file; the old file stays stored."""
+
+    promoter = models.ForeignKey(Promoter, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=16, choices=DocumentKind.choices)
+    file = models.ForeignKey("core.PrivateFile", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "kind"], name="promoter_document_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.promoter_id} {self.kind}"
+
+
+class PayoutBatchStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid")
+
+
+class PayoutBatch(models.Model):
+    """Promoter payouts in one currency (issue 9 item 6). Open while finance transfers the money;
+    *paid* once every line is paid or failed: from then on the database refuses any change to
+    the batch or its lines (a trigger, migration 0003). One open batch per currency at a time,
+    so a settled commission can be in one open line only."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=PayoutBatchStatus.choices,
+        default=PayoutBatchStatus.OPEN,
+    )
+    minimum_minor = models.BigIntegerField(_("payout minimum"))
+    total_minor = models.BigIntegerField(_("total"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payout batch")
+        verbose_name_plural = _("payout batches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency"], condition=Q(status="open"), name="payout_one_open_batch"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_minor__gte=0, minimum_minor__gte=0),
+                name="payout_batch_amounts_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout batch {self.pk} ({self.currency}, {self.status})"
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+
+class PayoutLineStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+
+
+class PayoutLine(models.Model):
+    """What one promoter is paid in a batch: its ledger balance when the batch was made. Paid:
+    a payout entry in the promoter ledger and its commissions paid out. Failed: nothing moves;
+    the commissions wait for the next batch. A line once paid or failed never changes."""
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="payout_lines")
+    amount_minor = models.BigIntegerField(_("amount"))
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=PayoutLineStatus.choices,
+        default=PayoutLineStatus.PENDING,
+    )
+    failure_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "promoter"], name="payout_line_per_promoter"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_line_positive"),
+            models.CheckConstraint(
+                condition=Q(status="failed") | Q(failure_reason=""),
+                name="payout_line_reason_only_failed",
+            ),
+        ]
+        indexes = [models.Index(fields=["promoter", "-batch"], name="payout_line_promoter")]
+
+    def __str__(self) -> str:
+        return f"payout line {self.pk} ({self.status})"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.batch.currency)
+
+
+class PayoutItem(models.Model):
+    """A settled commission a payout line pays (append-only)."""
+
+    line = models.ForeignKey(PayoutLine, on_delete=models.PROTECT, related_name="items")
+    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "commission"], name="payout_item_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}:{self.commission_id}"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
+from decimal import ROUND_DOWN, Decimal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from constance import config
@@ -255,3 +256,45 @@ def freeze_state(
     if idle >= warn_after:
         return "warn"
     return "active"
+
+
+# --- the promoter portal: review SLA (A-1) and payouts (issue 9 item 6) ----------------------
+
+
+def review_sla_working_days() -> Decimal:
+    """SPEC A-1: the target time for reviewing a promoter's documents (1.8 working days)."""
+    return Decimal(str(config.AFFILIATE_REVIEW_SLA_WORKING_DAYS))
+
+
+def payout_minimum_minor() -> int:
+    """A promoter enters a payout batch once its balance reaches this (minor units)."""
+    return int(config.AFFILIATE_PAYOUT_MIN_MINOR)
+
+
+def working_days_between(start: datetime, end: datetime, *, tz: tzinfo) -> Decimal:
+    """SPEC A-1 Decision: the time from ``start`` to ``end`` counted in working days — Monday to
+    Friday in ``tz`` (the platform time zone), a whole working day = 24 h, weekends not
+    counted, no holiday calendar. Exact to the second; two decimals, rounded down."""
+    if end <= start:
+        return Decimal(0)
+    seconds = 0
+    cursor = start.astimezone(tz)
+    stop = end.astimezone(tz)
+    while cursor < stop:
+        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time.min, tzinfo=tz)
+        segment_end = min(next_midnight, stop)
+        if cursor.weekday() < 5:
+            seconds += int((segment_end - cursor).total_seconds())
+        cursor = segment_end
+    return (Decimal(seconds) / Decimal(86_400)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def review_overdue(*, age_working_days: Decimal, sla_working_days: Decimal) -> bool:
+    """SPEC A-1: a review is overdue once its age passes the SLA (exactly at the SLA: not yet)."""
+    return age_working_days > sla_working_days
+
+
+def payout_due(*, balance_minor: int, minimum_minor: int) -> bool:
+    """A promoter is paid once its balance reaches the minimum (exactly the minimum: paid);
+    never a zero or negative balance, whatever the minimum."""
+    return balance_minor > 0 and balance_minor >= minimum_minor

@@ -19,6 +19,10 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     "rating": ["django.forms.DecimalField", {"min_value": 0, "max_value": 5, "decimal_places": 2}],
     "factor": ["django.forms.DecimalField", {"min_value": 1, "max_value": 10, "decimal_places": 2}],
     "days": ["django.forms.IntegerField", {"min_value": 1, "max_value": 3650}],
+    "working_days": [
+        "django.forms.DecimalField",
+        {"min_value": Decimal("0.1"), "max_value": 30, "decimal_places": 1},
+    ],
     "minor_units": ["django.forms.IntegerField", {"min_value": 0}],
     "basis_points": ["django.forms.IntegerField", {"min_value": 0, "max_value": 10000}],
     "coin_value": ["django.forms.IntegerField", {"min_value": 1, "max_value": 100}],
@@ -233,6 +237,22 @@ CONSTANCE_CONFIG = {
         _(
             "SPEC A-8: a commission under this many minor units rounds to zero unless the "
             "promoter keeps amounts from one cent ($0.10 = 10)."
+        ),
+        "minor_units",
+    ),
+    "AFFILIATE_REVIEW_SLA_WORKING_DAYS": (
+        Decimal("1.8"),
+        _(
+            "SPEC A-1: target time for reviewing a promoter's documents, working days (Monday to "
+            "Friday, platform time zone)."
+        ),
+        "working_days",
+    ),
+    "AFFILIATE_PAYOUT_MIN_MINOR": (
+        50_00,
+        _(
+            "Issue 9 payouts: a promoter is paid in a batch once its balance reaches this many "
+            "minor units ($50 = 5000)."
         ),
         "minor_units",
     ),
@@ -459,6 +479,8 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "AFFILIATE_RETURN_WINDOW_DAYS",
         "AFFILIATE_PLATFORM_FEE_BP",
         "AFFILIATE_ROUNDING_FLOOR_MINOR",
+        "AFFILIATE_REVIEW_SLA_WORKING_DAYS",
+        "AFFILIATE_PAYOUT_MIN_MINOR",
     ),
     "Email marketing (SPEC M-1)": (
         "MAILING_MIN_SHOP_AGE_DAYS",

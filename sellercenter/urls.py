@@ -34,6 +34,8 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("coins/", include("coins.urls")),
     path("affiliate/", include("affiliate.urls")),
+    # The promoter portal: its own sign-in, never the seller staff session (SPEC A-1).
+    path("promoter/", include("affiliate.portal.urls")),
     path("mailing/", include("mailing.urls")),
     path("activities/", include("activities.urls")),
     path("buyer/", include("buyers.urls")),

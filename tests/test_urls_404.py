@@ -53,6 +53,10 @@ NOT_SELLER_URLS: dict[str, str] = {
     "activities/<int:activity_id>/": "platform-wide activity",
     "activities/<int:activity_id>/precheck/": "platform-wide activity",
     "activities/<int:activity_id>/enrol/": "platform-wide activity (enrols the caller's SKUs)",
+    # The promoter portal: a promoter's objects, behind the promoter session, never a shop's.
+    # Another promoter's id → 404 is tested in tests/affiliate/test_portal.py.
+    "promoter/pids/<int:pid_id>/reactivate/": "promoter portal (promoter-scoped)",
+    "promoter/onboarding/documents/<int:document_id>/": "promoter portal (promoter-scoped)",
 }
 
 

@@ -11,6 +11,15 @@ from .commissions import (
     order_event_apply,
     postback_receive,
 )
+from .onboarding import (
+    document_upload,
+    promoter_authenticate,
+    promoter_password_set,
+    promoter_reject,
+    promoter_sign_up,
+    promoter_submit,
+)
+from .payouts import payout_batch_create, payout_batch_mark_paid, payout_line_fail
 from .programme import programme_disable, programme_enable, rate_delete, rate_set
 from .promoters import (
     cent_minimum_set,
@@ -27,9 +36,13 @@ __all__ = [
     "commission_pay_out",
     "commissions_pre_issue",
     "commissions_settle",
+    "document_upload",
     "link_create",
     "order_attribute",
     "order_event_apply",
+    "payout_batch_create",
+    "payout_batch_mark_paid",
+    "payout_line_fail",
     "pid_create",
     "pid_reactivate",
     "pids_freeze",
@@ -37,7 +50,12 @@ __all__ = [
     "programme_disable",
     "programme_enable",
     "promoter_approve",
+    "promoter_authenticate",
     "promoter_create",
+    "promoter_password_set",
+    "promoter_reject",
+    "promoter_sign_up",
+    "promoter_submit",
     "rate_delete",
     "rate_set",
 ]

@@ -200,14 +200,33 @@ def _paid(commission: Commission, order: Order, at: datetime) -> None:
 def _promoter_post(
     *, commission: Commission, amount_minor: int, kind: str, key: str
 ) -> PromoterEntry | None:
+    return promoter_ledger_post(
+        promoter_id=commission.promoter_id,
+        currency=commission.currency,
+        amount_minor=amount_minor,
+        kind=kind,
+        key=key,
+        commission=commission,
+    )
+
+
+def promoter_ledger_post(
+    *,
+    promoter_id: int,
+    currency: str,
+    amount_minor: int,
+    kind: str,
+    key: str,
+    commission: Commission | None = None,
+) -> PromoterEntry | None:
+    """One movement of a promoter's money, once per ``key`` (a replay returns the first entry);
+    the cached balance moves in the same transaction, under its row lock."""
     if amount_minor == 0:
         return None
     existing = PromoterEntry.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    balance, _ = PromoterBalance.objects.get_or_create(
-        promoter_id=commission.promoter_id, currency=commission.currency
-    )
+    balance, _ = PromoterBalance.objects.get_or_create(promoter_id=promoter_id, currency=currency)
     balance = PromoterBalance.objects.select_for_update().get(pk=balance.pk)
     balance.balance_minor += amount_minor
     balance.save(update_fields=["balance_minor"])

@@ -34,17 +34,43 @@ def promoter_create(*, name: str, email: str) -> Promoter:
         raise DomainError(
             "A promoter with this email already exists.", code="affiliate_duplicate_promoter"
         )
-    return Promoter.objects.create(name=name, email=email)
+    # Created by an admin or the demo: straight into the review queue (no portal password).
+    return Promoter.objects.create(name=name, email=email, submitted_at=clock.now())
 
 
 @transaction.atomic
-def promoter_approve(*, promoter: Promoter) -> Promoter:
+def promoter_approve(*, promoter: Promoter, by=None) -> Promoter:
+    """SPEC A-1: the review's approval — PIDs open (one while in trial). Idempotent."""
     promoter = Promoter.objects.select_for_update().get(pk=promoter.pk)
     if promoter.status == PromoterStatus.APPROVED:
         return promoter
+    if promoter.status != PromoterStatus.PENDING:
+        raise InvalidTransition("Only a promoter whose documents wait for review can be approved.")
+    now = clock.now()
     promoter.status = PromoterStatus.APPROVED
-    promoter.approved_at = clock.now()
-    promoter.save(update_fields=["status", "approved_at", "updated_at"])
+    promoter.approved_at = now
+    promoter.reviewed_at = now
+    promoter.reviewed_by = by
+    promoter.rejection_reason = ""
+    promoter.save(
+        update_fields=[
+            "status",
+            "approved_at",
+            "reviewed_at",
+            "reviewed_by",
+            "rejection_reason",
+            "updated_at",
+        ]
+    )
+    PromoterNotice.objects.create(
+        promoter=promoter,
+        kind="approved",
+        text=(
+            "Your documents are approved. Create your PID and tracking links; your account is "
+            "in trial (one PID, no payout) until your first attributed order is paid."
+        ),
+        created_at=now,
+    )
     return promoter
 
 

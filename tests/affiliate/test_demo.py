@@ -30,6 +30,13 @@ def test_a1_a6_demo_seed_builds_a_living_programme(db):
     statuses = set(Commission.objects.filter(shop=shop).values_list("status", flat=True))
     assert {"pre_issued", "void"} <= statuses
     assert Commission.objects.filter(shop=shop).count() >= 12
+    # the promoter portal's demo login works; the waiting promoter has its A-1 documents
+    from affiliate import services
+
+    assert services.promoter_authenticate(email=demo.PORTAL_LOGIN, password=demo.PORTAL_PASSWORD)
+    waiting = Promoter.objects.get(status="pending")
+    assert waiting.documents.count() == 5
+    assert waiting.submitted_at < now - timedelta(hours=35)
 
     # and the simulator's tick keeps clicks coming
     before = Click.objects.count()
@@ -39,3 +46,30 @@ def test_a1_a6_demo_seed_builds_a_living_programme(db):
         demo.tick(rng=random.Random(1), now=now)
     clicks.flush()
     assert Click.objects.count() > before
+
+
+def test_demo_reseed_keeps_promoters_already_paid_out(db):
+    # given: demo promoters after a flush (no links or clicks left), one of them paid by an
+    # operator in a payout batch
+    from constance.test import override_config
+
+    from affiliate import services
+    from affiliate.models import PayoutLine, PromoterBalance
+
+    paid = services.promoter_approve(
+        promoter=services.promoter_create(name="Paid", email=demo.PORTAL_LOGIN)
+    )
+    services.promoter_create(name="Other", email=f"review{demo.DEMO_DOMAIN}")
+    Promoter.objects.filter(pk=paid.pk).update(trial=False)
+    PromoterBalance.objects.create(promoter=paid, currency="USD", balance_minor=100_00)
+    with override_config(AFFILIATE_PAYOUT_MIN_MINOR=1):
+        batch = services.payout_batch_create(currency="USD")
+    services.payout_batch_mark_paid(batch_id=batch.pk)
+
+    # when: the demo forgets its previous promoters before seeding again
+    demo._forget_previous_demo()
+
+    # then: the paid promoter and its line stay under another address; the others are gone
+    assert PayoutLine.objects.filter(promoter=paid).exists()
+    assert Promoter.objects.get(pk=paid.pk).email.startswith("archived-")
+    assert not Promoter.objects.filter(email__endswith=demo.DEMO_DOMAIN).exists()

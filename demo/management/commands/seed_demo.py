@@ -64,6 +64,7 @@ LOGINS = [
     ("demo_marketer / demo", "marketer of the first shop"),
     ("demo_analyst / demo", "analyst (read-only) of the first shop"),
     ("admin / admin", "Django admin superuser (/admin/)"),
+    ("promoter1@promoters.example.com / demo", "promoter portal (/promoter/)"),
 ]
 
 # Children before parents: the order the ORM deletes them in when TRUNCATE is not available.
