@@ -257,6 +257,19 @@ CONSTANCE_CONFIG = {
         _("SPEC M-1: no serious violation in this many days (Decision: the C-1 window)."),
         "days",
     ),
+    "MAILING_DNS_RECHECK_HOURS": (
+        24,
+        _("SPEC M-2: a verified own sender domain is checked again by DNS every this many hours."),
+        "hours",
+    ),
+    "MAILING_DNS_PROPAGATION_HOURS": (
+        48,
+        _(
+            "SPEC M-10: DNS changes can take this long; until then a domain whose records are "
+            "missing or wrong is checked again every quarter of an hour."
+        ),
+        "hours",
+    ),
     "ACTIVITIES_CANCEL_RATE_MAX": (
         Decimal("15"),
         _("SPEC E-3: maximum 30-day rolling cancel rate, percent."),
@@ -442,12 +455,14 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "AFFILIATE_PLATFORM_FEE_BP",
         "AFFILIATE_ROUNDING_FLOOR_MINOR",
     ),
-    "Email marketing (SPEC M-1)": (
+    "Email marketing (SPEC M-1, M-2, M-10)": (
         "MAILING_MIN_SHOP_AGE_DAYS",
         "MAILING_MIN_GMV_30D_MINOR",
         "MAILING_MIN_GMV_30D_CURRENCY",
         "MAILING_MIN_STORE_RATING",
         "MAILING_VIOLATION_WINDOW_DAYS",
+        "MAILING_DNS_RECHECK_HOURS",
+        "MAILING_DNS_PROPAGATION_HOURS",
     ),
     "Activities (SPEC E-3, E-4, E-8)": (
         "ACTIVITIES_CANCEL_RATE_MAX",
