@@ -130,3 +130,7 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
         )
     )
     return checks
+
+
+# The audience's reads live in selectors_audience; the suppression check is asked for here too.
+from .selectors_audience import is_suppressed  # noqa: E402, F401
