@@ -1,6 +1,7 @@
 """SPEC numbers of the marketing-email module (M-1), admin-changeable: the registry is
 ``settings.CONSTANCE_CONFIG`` (django-constance, database backend; Django admin → Rule numbers)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from constance import config
@@ -55,3 +56,87 @@ def domain_recheck_due(
     ):
         return True
     return last_checked_hours >= dns_recheck_hours()
+
+
+# --- the audience (SPEC M-3, M-4, M-13; B-8) ---------------------------------------------------
+
+
+def double_opt_in_countries() -> frozenset[str]:
+    """SPEC M-3: countries whose recipients need double opt-in (Decision: EU + EEA)."""
+    return _countries(config.MAILING_DOUBLE_OPT_IN_COUNTRIES)
+
+
+def needs_double_opt_in(country: str | None) -> bool:
+    """SPEC M-3: whether a recipient in ``country`` needs a confirmed double opt-in."""
+    return (country or "").upper() in double_opt_in_countries()
+
+
+def hard_bounce_quarantine_days() -> int:
+    """SPEC M-3/M-10: days a hard-bounced address stays suppressed."""
+    return int(config.MAILING_HARD_BOUNCE_QUARANTINE_DAYS)
+
+
+def confirmation_link_days() -> int:
+    """SPEC M-3: days a double opt-in confirmation link stays valid."""
+    return int(config.MAILING_CONFIRMATION_LINK_DAYS)
+
+
+def rfm_recent_days() -> int:
+    """SPEC B-8 (Decision): last paid order at most this many days ago: an active buyer."""
+    return int(config.MAILING_RFM_RECENT_DAYS)
+
+
+def rfm_lapsed_days() -> int:
+    """SPEC B-8 (Decision): last paid order more than this many days ago: a lapsed buyer."""
+    return int(config.MAILING_RFM_LAPSED_DAYS)
+
+
+def rfm_frequent_orders() -> int:
+    """SPEC B-8 (Decision): an active buyer with at least this many paid orders: a champion."""
+    return int(config.MAILING_RFM_FREQUENT_ORDERS)
+
+
+def abandoned_cart_days() -> int:
+    """SPEC M-4: the default N of "cart activity, no order within N days"."""
+    return int(config.MAILING_ABANDONED_CART_DAYS)
+
+
+def import_max_rows() -> int:
+    """SPEC M-13: the most rows one CSV import may hold."""
+    return int(config.MAILING_IMPORT_MAX_ROWS)
+
+
+_AUDIENCE_KEYS = (
+    "MAILING_DOUBLE_OPT_IN_COUNTRIES",
+    "MAILING_RFM_RECENT_DAYS",
+    "MAILING_RFM_LAPSED_DAYS",
+    "MAILING_RFM_FREQUENT_ORDERS",
+)
+
+
+@dataclass(frozen=True)
+class AudienceNumbers:
+    """The numbers one audience query applies (SPEC M-3 countries, B-8 RFM thresholds)."""
+
+    double_opt_in_countries: frozenset[str]
+    rfm_recent_days: int
+    rfm_lapsed_days: int
+    rfm_frequent_orders: int
+
+
+def _countries(raw: object) -> frozenset[str]:
+    return frozenset(c.strip().upper() for c in str(raw).replace("\n", ",").split(",") if c.strip())
+
+
+def audience_numbers() -> AudienceNumbers:
+    """Every number of an audience query, read in one query (the registry's database backend
+    reads one row per number otherwise)."""
+    backend = config._backend
+    stored = dict(backend.mget(list(_AUDIENCE_KEYS))) if hasattr(backend, "mget") else {}
+    v = {k: stored[k] if stored.get(k) is not None else getattr(config, k) for k in _AUDIENCE_KEYS}
+    return AudienceNumbers(
+        double_opt_in_countries=_countries(v["MAILING_DOUBLE_OPT_IN_COUNTRIES"]),
+        rfm_recent_days=int(v["MAILING_RFM_RECENT_DAYS"]),
+        rfm_lapsed_days=int(v["MAILING_RFM_LAPSED_DAYS"]),
+        rfm_frequent_orders=int(v["MAILING_RFM_FREQUENT_ORDERS"]),
+    )

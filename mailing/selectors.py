@@ -284,3 +284,7 @@ def get_template_for_shop(*, shop: Shop, template_id: int):
     from .models import MailTemplate
 
     return get_object_or_404(MailTemplate, shop=shop, pk=template_id)
+
+
+# The audience's reads live in selectors_audience; the suppression check is asked for here too.
+from .selectors_audience import is_suppressed  # noqa: E402, F401

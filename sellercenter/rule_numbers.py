@@ -270,6 +270,50 @@ CONSTANCE_CONFIG = {
         ),
         "hours",
     ),
+    # --- Email audience (SPEC M-3, M-4, M-13, B-8) ---
+    "MAILING_DOUBLE_OPT_IN_COUNTRIES": (
+        "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,GR,HR,HU,IE,IT,LT,LU,LV,MT,NL,PL,PT,RO,SE,SI,SK,IS,LI,NO",
+        _(
+            "SPEC M-3: countries (ISO codes, comma-separated) whose recipients need double "
+            "opt-in before marketing (Decision: the EU and EEA states)."
+        ),
+        "keywords",
+    ),
+    "MAILING_HARD_BOUNCE_QUARANTINE_DAYS": (
+        30,
+        _("SPEC M-3, M-10: a hard-bounced address is quarantined this many days."),
+        "days",
+    ),
+    "MAILING_CONFIRMATION_LINK_DAYS": (
+        7,
+        _("SPEC M-3: a double opt-in confirmation link works this many days."),
+        "days",
+    ),
+    "MAILING_RFM_RECENT_DAYS": (
+        30,
+        _("SPEC B-8 (Decision): a buyer whose last paid order is this recent is active, days."),
+        "days",
+    ),
+    "MAILING_RFM_LAPSED_DAYS": (
+        180,
+        _("SPEC B-8 (Decision): a buyer with no paid order for longer is lapsed, days."),
+        "days",
+    ),
+    "MAILING_RFM_FREQUENT_ORDERS": (
+        3,
+        _("SPEC B-8 (Decision): paid orders that make an active buyer a champion."),
+        "small_count",
+    ),
+    "MAILING_ABANDONED_CART_DAYS": (
+        3,
+        _("SPEC M-4: default days without an order after cart activity (abandoned cart)."),
+        "days",
+    ),
+    "MAILING_IMPORT_MAX_ROWS": (
+        50_000,
+        _("SPEC M-13: most rows in one CSV import."),
+        "count",
+    ),
     "ACTIVITIES_CANCEL_RATE_MAX": (
         Decimal("15"),
         _("SPEC E-3: maximum 30-day rolling cancel rate, percent."),
@@ -463,6 +507,16 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "MAILING_VIOLATION_WINDOW_DAYS",
         "MAILING_DNS_RECHECK_HOURS",
         "MAILING_DNS_PROPAGATION_HOURS",
+    ),
+    "Email audience (SPEC M-3, M-4, M-13, B-8)": (
+        "MAILING_DOUBLE_OPT_IN_COUNTRIES",
+        "MAILING_HARD_BOUNCE_QUARANTINE_DAYS",
+        "MAILING_CONFIRMATION_LINK_DAYS",
+        "MAILING_RFM_RECENT_DAYS",
+        "MAILING_RFM_LAPSED_DAYS",
+        "MAILING_RFM_FREQUENT_ORDERS",
+        "MAILING_ABANDONED_CART_DAYS",
+        "MAILING_IMPORT_MAX_ROWS",
     ),
     "Activities (SPEC E-3, E-4, E-8)": (
         "ACTIVITIES_CANCEL_RATE_MAX",

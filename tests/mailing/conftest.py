@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)  # for ``from dnsserver import ...`` / ``from mailkit import ...``
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parent / "coins")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)  # dnsserver, mailkit, audiencekit, coinkit
 
 from dnsserver import DnsServer  # noqa: E402
 
