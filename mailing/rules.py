@@ -140,3 +140,152 @@ def audience_numbers() -> AudienceNumbers:
         rfm_lapsed_days=int(v["MAILING_RFM_LAPSED_DAYS"]),
         rfm_frequent_orders=int(v["MAILING_RFM_FREQUENT_ORDERS"]),
     )
+
+
+# --- dispatch, tracking, health and billing (SPEC M-7 to M-12) -------------------------------
+
+
+def daily_quota(*, account_age_days: int) -> int:
+    """SPEC M-8: 2,000 a day until the mailing account is 30 days old, then 5,000 (Decision:
+    "first week 2,000" read as 2,000 until day 30)."""
+    if account_age_days < int(config.MAILING_QUOTA_NEW_ACCOUNT_DAYS):
+        return int(config.MAILING_QUOTA_NEW_PER_DAY)
+    return int(config.MAILING_QUOTA_PER_DAY)
+
+
+def free_per_month() -> int:
+    """SPEC M-9: billable messages free in each calendar month."""
+    return int(config.MAILING_FREE_PER_MONTH)
+
+
+def price_micros() -> int:
+    """SPEC M-9: price per message in millionths of ``price_currency()`` ($0.0025 = 2500)."""
+    return int(config.MAILING_PRICE_MICROS)
+
+
+def price_currency() -> str:
+    return str(config.MAILING_PRICE_CURRENCY)
+
+
+def charge_minor(*, count: int, exponent: int) -> int:
+    """SPEC M-9: what ``count`` messages cost, in minor units of a currency with ``exponent``
+    decimals. Decision: the total is rounded up to the next minor unit (a fraction of a cent is
+    charged as a cent once per statement, never per message)."""
+    if count <= 0:
+        return 0
+    micros = count * price_micros()
+    per_minor = 10 ** (6 - exponent)
+    return -(-micros // per_minor)
+
+
+def charged_messages(*, billable: int) -> int:
+    """SPEC M-9: the messages of a month beyond the free ones."""
+    return max(0, billable - free_per_month())
+
+
+def dedupe_hours() -> int:
+    """SPEC M-9: several messages to one buyer within this many hours count as one."""
+    return int(config.MAILING_DEDUPE_HOURS)
+
+
+def retry_max_attempts() -> int:
+    return int(config.MAILING_RETRY_MAX_ATTEMPTS)
+
+
+def retry_delay_seconds(*, attempt: int) -> int:
+    """SPEC M-10: soft failures retry with backoff: base, 2×base, 4×base, …"""
+    return int(config.MAILING_RETRY_BASE_SECONDS) * 2 ** max(0, attempt - 1)
+
+
+def claim_stale_seconds() -> int:
+    return int(config.MAILING_CLAIM_STALE_SECONDS)
+
+
+def batch_size() -> int:
+    return int(config.MAILING_BATCH_SIZE)
+
+
+def is_hard_failure(code: int) -> bool:
+    """SPEC M-10: a 5xx answer is permanent (recipient unknown/rejected); 4xx is soft."""
+    return 500 <= code < 600
+
+
+def lint_value_chars() -> int:
+    return int(config.MAILING_LINT_VALUE_CHARS)
+
+
+def lint_max_ctas() -> int:
+    return int(config.MAILING_LINT_MAX_CTAS)
+
+
+def lint_image_share_max() -> Decimal:
+    return Decimal(str(config.MAILING_LINT_IMAGE_SHARE_MAX))
+
+
+def lint_image_text_equivalent() -> int:
+    return int(config.MAILING_LINT_IMAGE_TEXT_EQUIVALENT)
+
+
+def image_share(*, images: int, text_chars: int) -> Decimal:
+    """SPEC M-7 (Decision: an image weighs ``lint_image_text_equivalent()`` characters of text):
+    the images' share of the message, percent."""
+    weight = images * lint_image_text_equivalent()
+    total = weight + max(0, text_chars)
+    if total == 0:
+        return Decimal(0)
+    return (Decimal(weight) * 100 / Decimal(total)).quantize(Decimal("0.1"))
+
+
+def delivery_rate_min() -> Decimal:
+    return Decimal(str(config.MAILING_DELIVERY_RATE_MIN))
+
+
+def unsubscribe_rate_max() -> Decimal:
+    return Decimal(str(config.MAILING_UNSUBSCRIBE_RATE_MAX))
+
+
+def complaint_rate_max() -> Decimal:
+    return Decimal(str(config.MAILING_COMPLAINT_RATE_MAX))
+
+
+def pause_after_days() -> int:
+    return int(config.MAILING_PAUSE_AFTER_DAYS)
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """A percentage with 4 decimals, or None when nothing was sent."""
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+def day_breaches(*, sent: int, bounced: int, unsubscribed: int, complained: int) -> list[str]:
+    """SPEC M-12: which of a day's rates breach: delivery < 85%, unsubscribe > 0.3%,
+    complaint > 0.01% (rates of the day's sent messages; a day with nothing sent breaches
+    nothing)."""
+    if sent <= 0:
+        return []
+    out = []
+    delivered = sent - bounced
+    if rate(delivered, sent) < delivery_rate_min():  # type: ignore[operator]
+        out.append("delivery")
+    if rate(unsubscribed, sent) > unsubscribe_rate_max():  # type: ignore[operator]
+        out.append("unsubscribe")
+    if rate(complained, sent) > complaint_rate_max():  # type: ignore[operator]
+        out.append("complaint")
+    return out
+
+
+def benchmarks() -> dict[str, Decimal]:
+    """SPEC M-12: open/click rates of the top 10% and of the industry, percent."""
+    return {
+        "open_top": Decimal(str(config.MAILING_BENCHMARK_OPEN_TOP)),
+        "click_top": Decimal(str(config.MAILING_BENCHMARK_CLICK_TOP)),
+        "open_industry": Decimal(str(config.MAILING_BENCHMARK_OPEN_INDUSTRY)),
+        "click_industry": Decimal(str(config.MAILING_BENCHMARK_CLICK_INDUSTRY)),
+    }
+
+
+def attribution_days() -> int:
+    """SPEC M-11: orders within this many days of a click."""
+    return int(config.MAILING_ATTRIBUTION_DAYS)

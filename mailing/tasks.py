@@ -3,7 +3,7 @@ service, safe to run twice."""
 
 from celery import shared_task
 
-from .services import setup
+from .services import dispatch, setup
 
 
 @shared_task(acks_late=True)
@@ -29,3 +29,34 @@ def contact_import_task(import_id: int) -> str:
     from .services.imports import contact_import_run
 
     return contact_import_run(import_id=import_id)
+
+
+@shared_task(acks_late=True)
+def campaign_materialize_task(campaign_id: int) -> int:
+    """SPEC M-5: stream a confirmed campaign's recipients into message rows, then send."""
+    written = dispatch.campaign_materialize(campaign_id=campaign_id)
+    dispatch_batch_task.delay(campaign_id)
+    return written
+
+
+@shared_task(acks_late=True)
+def dispatch_batch_task(campaign_id: int) -> dict:
+    """One batch of a campaign's due messages (claim → send → record). A full batch asks for
+    the next one; the beat tick picks up whatever is due later."""
+    result = dispatch.batch_send(campaign_id=campaign_id)
+    if result.claimed and result.claimed == result.sent + result.failed + result.retried:
+        dispatch_batch_task.delay(campaign_id)
+    return {"claimed": result.claimed, "sent": result.sent, "failed": result.failed}
+
+
+@shared_task(acks_late=True)
+def dispatch_tick_task() -> int:
+    """Every minute: recover dead workers' claims, decide due A/B tests, and start a batch for
+    each campaign with messages due (scheduled local times, retries, the next quota day)."""
+    dispatch.claims_recover()
+    for campaign_id in dispatch.ab_due():
+        dispatch.ab_decide(campaign_id=campaign_id)
+    due = dispatch.campaigns_due()
+    for campaign_id in due:
+        dispatch_batch_task.delay(campaign_id)
+    return len(due)

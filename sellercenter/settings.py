@@ -390,6 +390,14 @@ SC_AFFILIATE_REDIRECT_HOSTS = env.list(
 # Clicks answered per flush of the Redis click buffer into PostgreSQL (affiliate.clicks).
 SC_AFFILIATE_CLICK_FLUSH_BATCH = env.int("SC_AFFILIATE_CLICK_FLUSH_BATCH", default=5000)
 
+# Marketing email (SPEC M-11): the only hosts a click redirect in an email may lead to, and the
+# secret an ESP signs its bounce/complaint webhooks with (X-SC-Signature, core.signing).
+SC_MAILING_LINK_HOSTS = env.list(
+    "SC_MAILING_LINK_HOSTS",
+    default=["www.aliexpress.com", "aliexpress.com", "m.aliexpress.com"],
+)
+SC_MAILING_WEBHOOK_SECRET = env.str("SC_MAILING_WEBHOOK_SECRET", default="")
+
 # Pagination of seller lists.
 SC_PAGE_SIZE = 25
 

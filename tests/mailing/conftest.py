@@ -45,3 +45,7 @@ def dns_server(settings):
         settings.SC_MAILING_DNS_PORT = server.port
         settings.SC_MAILING_DNS_TIMEOUT = 1.0
         yield server
+
+
+# The dispatch, tracking, health and billing tests' fixtures (brand, SMTP sink, audience).
+from dispatchkit import audience, brand_a, sink  # noqa: E402, F401
