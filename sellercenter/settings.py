@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.tasks.sender_domains_reverify_task",
         "schedule": crontab(minute="*/15"),
     },
+    # SPEC M-5, M-6, M-8, M-10: recover dead workers' claims, decide A/B tests, send what is due.
+    "mailing-dispatch-tick": {
+        "task": "mailing.tasks.dispatch_tick_task",
+        "schedule": 60.0,
+    },
     # SPEC A-4: the Redis click buffer into PostgreSQL (affiliate.services.clicks).
     "affiliate-clicks-flush": {
         "task": "affiliate.tasks.affiliate_clicks_flush_task",

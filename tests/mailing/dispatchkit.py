@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email
+import itertools
 import email.policy
 import threading
 from dataclasses import dataclass, field
@@ -160,3 +161,23 @@ def audience(monkeypatch):
     people: list[dispatch.Recipient] = []
     monkeypatch.setattr(dispatch, "recipients_for", lambda campaign: iter(list(people)))
     return people
+
+
+def sent(shop, people, *, campaign=None):
+    """Messages sent to ``people`` (Recipients) through the default (test: in-memory) mailer."""
+    from mailing.models import Message
+
+    c = campaign or make_campaign(shop, name=f"c{next(_n)}")
+    original = dispatch.recipients_for
+    dispatch.recipients_for = lambda _c: iter(list(people))
+    try:
+        start(c)
+    finally:
+        dispatch.recipients_for = original
+    while dispatch.batch_send(campaign_id=c.pk).claimed:
+        pass
+    return list(Message.objects.filter(campaign=c).order_by("id"))
+
+
+_n = itertools.count()
+make_campaign = campaign
