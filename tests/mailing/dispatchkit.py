@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import email
-import itertools
 import email.policy
+import itertools
 import threading
 from dataclasses import dataclass, field
 
