@@ -186,6 +186,13 @@ class MailTemplate(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def builtin_name(self) -> str:
+        from ..builtin_templates import BUILTINS
+
+        entry = BUILTINS.get(self.builtin_key)
+        return str(entry[0]) if entry else self.builtin_key
+
 
 class MailTemplateVariant(TimeStampedModel):
     """One language of a template: subject, preheader and body. The body is the seller's
