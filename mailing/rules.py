@@ -226,10 +226,10 @@ def lint_image_text_equivalent() -> int:
     return int(config.MAILING_LINT_IMAGE_TEXT_EQUIVALENT)
 
 
-def image_share(*, images: int, text_chars: int) -> Decimal:
+def image_share(*, images: int, text_chars: int, weight: int | None = None) -> Decimal:
     """SPEC M-7 (Decision: an image weighs ``lint_image_text_equivalent()`` characters of text):
     the images' share of the message, percent."""
-    weight = images * lint_image_text_equivalent()
+    weight = images * (lint_image_text_equivalent() if weight is None else weight)
     total = weight + max(0, text_chars)
     if total == 0:
         return Decimal(0)

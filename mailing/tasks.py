@@ -60,3 +60,21 @@ def dispatch_tick_task() -> int:
     for campaign_id in due:
         dispatch_batch_task.delay(campaign_id)
     return len(due)
+
+
+@shared_task(acks_late=True)
+def health_evaluate_task() -> int:
+    """Daily just after midnight (platform zone): yesterday's rates; 3 breach days in a row
+    pause a shop's sending (SPEC M-12)."""
+    from .services import health
+
+    return health.health_evaluate()
+
+
+@shared_task(acks_late=True)
+def statements_close_task() -> int:
+    """Daily: last month's statements, charged to the shop balances (SPEC M-9); a statement the
+    balance could not cover is retried."""
+    from .services import billing
+
+    return billing.statements_close()

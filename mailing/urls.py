@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views, views_audience, views_imports
+from .views import campaigns as views_campaigns
+from .views import health as views_health
 
 app_name = "mailing"
 urlpatterns = [
@@ -50,4 +52,62 @@ urlpatterns = [
     path("imports/<int:import_id>/progress", views_imports.import_progress, name="import_progress"),
     path("imports/<int:import_id>/confirm", views_imports.import_confirm, name="import_confirm"),
     path("confirm/<str:token>/", views_audience.confirm, name="confirm"),
+    # --- campaigns and the send log (SPEC M-5 to M-10) ---
+    path("campaigns/", views_campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", views_campaigns.campaign_new, name="campaign_new"),
+    path("campaigns/<int:campaign_id>/", views_campaigns.campaign_detail, name="campaign_detail"),
+    path(
+        "campaigns/<int:campaign_id>/progress",
+        views_campaigns.campaign_progress,
+        name="campaign_progress",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/content",
+        views_campaigns.campaign_content,
+        name="campaign_content",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/schedule",
+        views_campaigns.campaign_schedule,
+        name="campaign_schedule",
+    ),
+    path("campaigns/<int:campaign_id>/ab", views_campaigns.campaign_ab, name="campaign_ab"),
+    path(
+        "campaigns/<int:campaign_id>/test-send",
+        views_campaigns.campaign_test_send,
+        name="campaign_test_send",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/confirm",
+        views_campaigns.campaign_confirm,
+        name="campaign_confirm",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/pause", views_campaigns.campaign_pause, name="campaign_pause"
+    ),
+    path(
+        "campaigns/<int:campaign_id>/resume",
+        views_campaigns.campaign_resume,
+        name="campaign_resume",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/cancel",
+        views_campaigns.campaign_cancel,
+        name="campaign_cancel",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/preview/",
+        views_campaigns.campaign_preview,
+        name="campaign_preview",
+    ),
+    path("campaigns/<int:campaign_id>/log/", views_campaigns.campaign_log, name="campaign_log"),
+    path(
+        "campaigns/<int:campaign_id>/log/<int:message_pk>/",
+        views_campaigns.message_diagnose,
+        name="message_diagnose",
+    ),
+    # --- health and statements (SPEC M-12, M-9) ---
+    path("health/", views_health.health, name="health"),
+    path("health/resume", views_health.health_resume, name="health_resume"),
+    path("statements/", views_health.statements, name="statements"),
 ]

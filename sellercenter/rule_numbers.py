@@ -565,12 +565,12 @@ CONSTANCE_CONFIG = {
     ),
     "MAILING_BENCHMARK_OPEN_TOP": (
         Decimal("42.3"),
-        _("SPEC M-12: open rate of the top 10% shown beside a shop's own, percent."),
+        _("SPEC M-12: open rate of the top tenth of shops, shown beside a shop's own, percent."),
         "percent",
     ),
     "MAILING_BENCHMARK_CLICK_TOP": (
         Decimal("12.1"),
-        _("SPEC M-12: click rate of the top 10%, percent."),
+        _("SPEC M-12: click rate of the top tenth of shops, percent."),
         "percent",
     ),
     "MAILING_BENCHMARK_OPEN_INDUSTRY": (

@@ -306,6 +306,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.tasks.dispatch_tick_task",
         "schedule": 60.0,
     },
+    # SPEC M-12: yesterday's sending health (UTC 16:10 = 00:10 in Asia/Shanghai).
+    "mailing-health": {
+        "task": "mailing.tasks.health_evaluate_task",
+        "schedule": crontab(minute=10, hour=16),
+    },
+    # SPEC M-9: last month's statements, charged to the shop balances (and retries).
+    "mailing-statements": {
+        "task": "mailing.tasks.statements_close_task",
+        "schedule": crontab(minute=20, hour=16),
+    },
     # SPEC A-4: the Redis click buffer into PostgreSQL (affiliate.services.clicks).
     "affiliate-clicks-flush": {
         "task": "affiliate.tasks.affiliate_clicks_flush_task",

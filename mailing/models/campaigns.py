@@ -281,6 +281,12 @@ class Statement(models.Model):
     def __str__(self) -> str:
         return f"{self.shop_id} {self.month:%Y-%m}"
 
+    @property
+    def amount(self):
+        from core.money import Money
+
+        return Money(self.amount_minor, self.currency)
+
 
 class HealthDay(models.Model):
     """SPEC M-12: one shop's natural day of sending, with its rates' breaches."""

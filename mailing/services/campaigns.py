@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from html.parser import HTMLParser
 
 from django.db import transaction
@@ -70,7 +71,7 @@ def campaign_create(
     shop,
     name: str,
     contents: list[ContentInput],
-    segment_id: int | None = None,
+    segment=None,
     template_key: str = "",
     default_language: str = "en",
     created_by=None,
@@ -89,7 +90,7 @@ def campaign_create(
     campaign = Campaign.objects.create(
         shop=shop,
         name=name,
-        segment_id=segment_id,
+        segment=segment,
         template_key=template_key,
         default_language=default_language,
         created_by=created_by,
@@ -207,18 +208,40 @@ VALUE_WORDS = re.compile(
 )
 
 
-def lint(*, campaign: Campaign, content: CampaignContent) -> list[LintResult]:
-    """SPEC M-7 on the rendered message: value proposition in the first 50 characters, at
-    most 2 CTA buttons, image share under 60%, and the mandatory footer (blocking)."""
+@dataclass(frozen=True)
+class LintNumbers:
+    """SPEC M-7's registry numbers, read once per check (not once per language)."""
+
+    value_chars: int
+    max_ctas: int
+    image_share_max: Decimal
+    image_weight: int
+
+    @classmethod
+    def read(cls) -> LintNumbers:
+        return cls(
+            rules.lint_value_chars(),
+            rules.lint_max_ctas(),
+            rules.lint_image_share_max(),
+            rules.lint_image_text_equivalent(),
+        )
+
+
+def lint(
+    *, campaign: Campaign, content: CampaignContent, brand=None, numbers: LintNumbers | None = None
+) -> list[LintResult]:
+    """SPEC M-7 on the message: value proposition in the first 50 characters, at most 2 CTA
+    buttons, image share under 60%, and the mandatory footer (the only blocking check)."""
+    n = numbers or LintNumbers.read()
     results = []
-    head = (content.subject + " " + content.preheader)[: rules.lint_value_chars()]
+    head = (content.subject + " " + content.preheader)[: n.value_chars]
     ok = bool(VALUE_WORDS.search(head))
     results.append(
         LintResult(
             "value",
             ok,
             False,
-            _("Value proposition in the first %(n)s characters") % {"n": rules.lint_value_chars()},
+            _("Value proposition in the first %(n)s characters") % {"n": n.value_chars},
             ""
             if ok
             else _("Start the subject with the offer: a discount, a price, 'new' or 'free'."),
@@ -226,30 +249,35 @@ def lint(*, campaign: Campaign, content: CampaignContent) -> list[LintResult]:
     )
     counter = _Counter()
     counter.feed(content.body)
-    max_ctas = rules.lint_max_ctas()
     results.append(
         LintResult(
             "ctas",
-            counter.ctas <= max_ctas,
+            counter.ctas <= n.max_ctas,
             False,
             _("%(n)s call-to-action buttons (at most %(max)s)")
-            % {"n": counter.ctas, "max": max_ctas},
-            "" if counter.ctas <= max_ctas else _("Keep the one or two buttons that matter most."),
+            % {"n": counter.ctas, "max": n.max_ctas},
+            ""
+            if counter.ctas <= n.max_ctas
+            else _("Keep the one or two buttons that matter most."),
         )
     )
-    share = rules.image_share(images=counter.images, text_chars=len("".join(counter.text).strip()))
-    ok = share < rules.lint_image_share_max()
+    share = rules.image_share(
+        images=counter.images,
+        text_chars=len("".join(counter.text).strip()),
+        weight=n.image_weight,
+    )
+    ok = share < n.image_share_max
     results.append(
         LintResult(
             "images",
             ok,
             False,
             _("Image share %(share)s%% (under %(max)s%%)")
-            % {"share": share, "max": rules.lint_image_share_max()},
+            % {"share": share, "max": n.image_share_max},
             "" if ok else _("Add text or remove an image: image-heavy mail lands in spam."),
         )
     )
-    footer_ok, footer_msg = _footer_check(campaign, content)
+    footer_ok, footer_msg = _footer_check(campaign, content, brand)
     results.append(
         LintResult(
             "footer",
@@ -262,7 +290,7 @@ def lint(*, campaign: Campaign, content: CampaignContent) -> list[LintResult]:
     return results
 
 
-def _footer_check(campaign: Campaign, content: CampaignContent) -> tuple[bool, str]:
+def _footer_check(campaign: Campaign, content: CampaignContent, brand=None) -> tuple[bool, str]:
     probe = Message(
         campaign=campaign,
         shop=campaign.shop,
@@ -274,7 +302,9 @@ def _footer_check(campaign: Campaign, content: CampaignContent) -> tuple[bool, s
         sender = dispatch.Sender(
             name=campaign.shop.name, address="preview@example.com", domain="example.com"
         )
-        dispatch.build_message(campaign, probe, sender, content)
+        dispatch.build_message(
+            campaign, probe, sender, content, brand=brand or dispatch.brand_for(campaign.shop)
+        )
     except DomainError as exc:
         if exc.code == "footer_missing":
             return False, _(
@@ -286,8 +316,14 @@ def _footer_check(campaign: Campaign, content: CampaignContent) -> tuple[bool, s
 
 def lint_blocking(*, campaign: Campaign) -> list[LintResult]:
     out = []
+    brand = dispatch.brand_for(campaign.shop)
+    numbers = LintNumbers.read()
     for content in campaign.contents.all():
-        out += [r for r in lint(campaign=campaign, content=content) if r.blocking and not r.passed]
+        out += [
+            r
+            for r in lint(campaign=campaign, content=content, brand=brand, numbers=numbers)
+            if r.blocking and not r.passed
+        ]
     return out
 
 
@@ -355,8 +391,10 @@ def checklist(*, campaign: Campaign, at: datetime | None = None) -> Checklist:
     except DomainError as exc:
         domain_ok, domain_message = False, exc.message
     results = []
+    brand = dispatch.brand_for(shop)
+    numbers = LintNumbers.read()
     for content in campaign.contents.all():
-        results += lint(campaign=campaign, content=content)
+        results += lint(campaign=campaign, content=content, brand=brand, numbers=numbers)
     return Checklist(
         recipients=recipients,
         today_room=room,
@@ -474,3 +512,27 @@ def campaign_test_send(*, campaign: Campaign, to: str, language: str, variant: s
 
 def statement_for(shop, month: date) -> Statement | None:
     return Statement.objects.filter(shop=shop, month=month).first()
+
+
+def campaign_create_from_template(
+    *, shop, name: str, template, segment=None, created_by=None
+) -> Campaign:
+    """SPEC M-2 c / issue 4: a campaign composed from one of the shop's templates, with a
+    content per language variant of it (the seller edits each afterwards)."""
+    if template.shop_id != shop.pk or (segment is not None and segment.shop_id != shop.pk):
+        raise DomainError(_("Unknown template or segment."), code="not_found")
+    contents = [
+        ContentInput(language=v.language, subject=v.subject, body=v.body, preheader=v.preheader)
+        for v in template.variants.all()
+        if v.language in LANGUAGES
+    ]
+    languages = {c.language for c in contents}
+    return campaign_create(
+        shop=shop,
+        name=name,
+        contents=contents,
+        segment=segment,
+        template_key=template.builtin_key,
+        default_language="en" if "en" in languages else (sorted(languages) or ["en"])[0],
+        created_by=created_by,
+    )

@@ -129,6 +129,13 @@ def sender_for(shop) -> Sender:
     )
 
 
+def brand_for(shop):
+    """The shop's brand profile (footer, colours, logo), read once per batch."""
+    from mailing.selectors import brand_for_shop
+
+    return brand_for_shop(shop=shop)
+
+
 def _sign(data: bytes, sender: Sender) -> bytes:
     if sender.dkim is None:
         return data
@@ -312,6 +319,18 @@ def _quota_give_back(shop_id: int, claimed_at: datetime, n: int = 1) -> None:
 # --- 3. send ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SendNumbers:
+    """The registry numbers a batch needs, read once per batch (not once per message)."""
+
+    dedupe_hours: int
+    max_attempts: int
+
+    @classmethod
+    def read(cls) -> SendNumbers:
+        return cls(rules.dedupe_hours(), rules.retry_max_attempts())
+
+
 @dataclass
 class BatchResult:
     claimed: int = 0
@@ -358,6 +377,8 @@ def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
     if not ids:
         return result
     contents = _contents(campaign)
+    brand = brand_for(campaign.shop)
+    numbers = SendNumbers.read()
     conn = connection()
     try:
         conn.open()
@@ -367,7 +388,7 @@ def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
         return result
     try:
         for message in Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"):
-            outcome = _send_one(conn, campaign, message, sender, contents, token)
+            outcome = _send_one(conn, campaign, message, sender, contents, token, brand, numbers)
             setattr(result, outcome, getattr(result, outcome) + 1)
             if message.error_code is not None:
                 result.codes[message.error_code] = result.codes.get(message.error_code, 0) + 1
@@ -534,6 +555,7 @@ def build_message(
     content: CampaignContent,
     *,
     extra_context: dict | None = None,
+    brand=None,
 ) -> Built:
     """Render (sandboxed, SPEC M-2 c), add the footer and tracking (M-7, M-11), the RFC 8058
     headers, and DKIM-sign (M-2 a). Raises ``DomainError`` for content that cannot be sent."""
@@ -541,9 +563,9 @@ def build_message(
 
     unsubscribe = unsubscribe_url(message)
     context = {
-        "unsubscribe_url": unsubscribe,
         "shop.name": campaign.shop.name,
         **(extra_context or {}),
+        "unsubscribe_url": unsubscribe,  # always this message's own (never a sample's)
     }
     source = TemplateSource(
         subject=content.subject,
@@ -553,7 +575,7 @@ def build_message(
         shop=campaign.shop,
     )
     try:
-        rendered = render(source, context=context, language=message.language)
+        rendered = render(source, context=context, language=message.language, brand=brand)
     except TemplateRejected as exc:
         raise DomainError(
             "; ".join(str(p) for p in getattr(exc, "problems", [exc])), code="lint"
@@ -609,8 +631,11 @@ def _send_one(
     sender: Sender,
     contents: dict,
     token: uuid.UUID,
+    brand=None,
+    numbers: SendNumbers | None = None,
 ) -> str:
     now = clock.now()
+    numbers = numbers or SendNumbers.read()
     content = pick_content(
         contents,
         variant=message.variant,
@@ -620,7 +645,7 @@ def _send_one(
     try:
         if content is None:
             raise DomainError("The campaign has no content.", code="lint")
-        built = build_message(campaign, message, sender, content)
+        built = build_message(campaign, message, sender, content, brand=brand)
     except DomainError as exc:
         _record(message, token, state=MessageState.FAILED, code=E_CONTENT, detail=exc.message)
         return "failed"
@@ -651,7 +676,7 @@ def _send_one(
                 shop=campaign.shop, email=message.email, source=f"campaign:{campaign.pk}", at=now
             )
             return "failed"
-        return _retry(message, token, code, detail, now)
+        return _retry(message, token, code, detail, now, numbers)
     except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
         return _unknown(message, token, str(exc)[:500])
     status = getattr(built.email, "anymail_status", None)  # django-anymail's per-recipient answer
@@ -671,7 +696,7 @@ def _send_one(
         return "failed"
     _after_send(message)
     with transaction.atomic():
-        billable = _bill_window(message.shop_id, message.email, now)
+        billable = _bill_window(message.shop_id, message.email, now, numbers.dedupe_hours)
         Message.objects.filter(pk=message.pk, claim_token=token).update(
             state=MessageState.SENT,
             sent_at=now,
@@ -699,10 +724,12 @@ def _record(
     message.error_code = code
 
 
-def _retry(message: Message, token, code: int, detail: str, now: datetime) -> str:
+def _retry(
+    message: Message, token, code: int, detail: str, now: datetime, numbers: SendNumbers
+) -> str:
     """SPEC M-10: a soft failure (4xx) is retried with backoff, then given up."""
     attempt = message.attempts + 1
-    if attempt >= rules.retry_max_attempts():
+    if attempt >= numbers.max_attempts:
         _record(
             message,
             token,
@@ -747,11 +774,11 @@ RETURNING id
 """
 
 
-def _bill_window(shop_id: int, email: str, at: datetime) -> bool:
+def _bill_window(shop_id: int, email: str, at: datetime, hours: int) -> bool:
     """SPEC M-9: billable unless a billable message went to this address in the last 24 h.
     One atomic upsert, so two workers sending to one buyer at once bill it once."""
     with db.cursor() as cur:
-        cur.execute(_WINDOW_SQL, [shop_id, email, at, rules.dedupe_hours()])
+        cur.execute(_WINDOW_SQL, [shop_id, email, at, hours])
         return cur.fetchone() is not None
 
 
