@@ -74,6 +74,7 @@ def statement_close(*, shop: Shop, month: date) -> Statement:
                 "error": error,
             },
         )
+        statement.changed = _created  # type: ignore[attr-defined]
         if statement.balance_entry_id is not None or statement.amount_minor == 0:
             return statement
         from shops.services import balance_debit
@@ -92,6 +93,7 @@ def statement_close(*, shop: Shop, month: date) -> Statement:
             return statement
         Statement.objects.filter(pk=statement.pk).update(balance_entry=entry, error="")
         statement.balance_entry, statement.error = entry, ""
+        statement.changed = True  # type: ignore[attr-defined]
     return statement
 
 
@@ -114,6 +116,6 @@ def statements_close(*, now: datetime | None = None) -> int:
         months = {last_month} if shop.pk in shop_ids else set()
         months |= {m for s, m in retry if s == shop.pk}
         for month in sorted(months):
-            statement_close(shop=shop, month=month)
-            done += 1
+            if statement_close(shop=shop, month=month).changed:  # type: ignore[attr-defined]
+                done += 1
     return done

@@ -181,3 +181,31 @@ def sent(shop, people, *, campaign=None):
 
 _n = itertools.count()
 make_campaign = campaign
+
+
+def sent_rows(shop, n, *, at, campaign=None, domain="example.com", prefix="m", **fields):
+    """``n`` message rows sent at ``at`` (bulk, for health and billing figures)."""
+    from mailing.models import Message
+
+    c = campaign or make_campaign(shop, name=f"bulk{next(_n)}")
+    Message.objects.bulk_create(
+        [
+            Message(
+                campaign=c,
+                shop=shop,
+                email=f"{prefix}{i}@{domain}",
+                language="en",
+                variant="A",
+                state="sent",
+                sent_at=at,
+                billable=fields.get("billable", True),
+                bounce=fields.get("bounce", ""),
+                bounced_at=at if fields.get("bounce") else None,
+                unsubscribed_at=at if i < fields.get("unsubscribed", 0) else None,
+                complained_at=at if i < fields.get("complained", 0) else None,
+            )
+            for i in range(n)
+        ],
+        batch_size=2000,
+    )
+    return c
