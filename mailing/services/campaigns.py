@@ -188,7 +188,7 @@ class _Counter(HTMLParser):
         super().__init__()
         self.images = 0
         self.ctas = 0
-        self.text = []
+        self.text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)

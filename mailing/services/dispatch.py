@@ -51,6 +51,7 @@ from core import clock
 from core.errors import DomainError
 
 from .. import rules
+from ..segments import Recipient
 from ..models import (
     BounceKind,
     Campaign,
@@ -91,15 +92,6 @@ def _after_send(message: Message) -> None:
 
 
 @dataclass(frozen=True)
-class Recipient:
-    buyer_id: int | None
-    email: str
-    language: str
-    site: str = ""
-    time_zone: str = ""
-
-
-@dataclass(frozen=True)
 class Sender:
     name: str
     address: str  # the From address
@@ -123,9 +115,10 @@ def sender_for(shop) -> Sender:
     from mailing import selectors
 
     from_header, domain = selectors.sending_identity(shop)
+    domain_name: str = domain.domain  # type: ignore[attr-defined]  # a SenderDomain
     name, address = parseaddr(from_header)
     return Sender(
-        name=name, address=address, domain=domain.domain, dkim=domain, from_header=from_header
+        name=name, address=address, domain=domain_name, dkim=domain, from_header=from_header
     )
 
 
@@ -154,7 +147,7 @@ def account_enabled_at(shop) -> datetime | None:
 
 def suppress_hard_bounce(*, shop, email: str, source: str, at: datetime) -> None:
     """SPEC M-3/M-10: a rejected address joins the suppression list for 30 days."""
-    from mailing.services import audience  # type: ignore[attr-defined]
+    from mailing.services import audience
 
     audience.suppress(
         shop=shop,
@@ -431,7 +424,7 @@ def _release(token: uuid.UUID, ids: list[int], shop_id: int, *, retry: bool) -> 
         claimed_at=None,
         due_at=now + timedelta(seconds=rules.retry_delay_seconds(attempt=1)) if retry else now,
     )
-    _quota_give_back(shop_id, rows[0]["claimed_at"], n)
+    _quota_give_back(shop_id, rows[0]["claimed_at"] or now, n)
     return n
 
 
@@ -797,7 +790,7 @@ def claims_recover(*, now: datetime | None = None) -> tuple[int, int]:
         if Message.objects.filter(pk=row["pk"], state=MessageState.CLAIMED).update(
             state=MessageState.QUEUED, claim_token=None, claimed_at=None, due_at=now
         ):
-            _quota_give_back(row["shop_id"], row["claimed_at"])
+            _quota_give_back(row["shop_id"], row["claimed_at"] or now)
             requeued += 1
     unknown = Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=stale).update(
         state=MessageState.UNKNOWN,

@@ -5,6 +5,7 @@ within 7 days of a click (an order-event consumer, ``mailing.consumers``)."""
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import logging
 import re
@@ -100,7 +101,7 @@ def click_record(token: str) -> str | None:
 
 def unsubscribe(message: Message, *, source: str) -> None:
     """SPEC M-3: honoured at once and for ever for that shop."""
-    from mailing.services import audience  # type: ignore[attr-defined]
+    from mailing.services import audience
 
     now = clock.now()
     with transaction.atomic():
@@ -140,7 +141,7 @@ def report_apply(report: Report, *, source: str, event_id: str = "") -> bool:
     """Apply one bounce/complaint to its message: hard bounce → not billed (M-9) and quarantined
     30 days (M-10); complaint → suppressed for ever (M-3); soft bounce → recorded (billed).
     A replay (same source and event id) changes nothing. Returns whether it was applied."""
-    from mailing.services import audience  # type: ignore[attr-defined]
+    from mailing.services import audience
 
     now = clock.now()
     with transaction.atomic():
@@ -183,6 +184,13 @@ def report_apply(report: Report, *, source: str, event_id: str = "") -> bool:
     return True
 
 
+def _part_text(part) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return "\n".join(p.as_string() for p in payload if isinstance(p, email.message.Message))
+    return str(payload)
+
+
 _VERP = re.compile(r"bounce\+([0-9a-f]{32})@", re.I)
 _HEX_HEADER = re.compile(r"^X-SC-Message:\s*([0-9a-f]{32})\s*$", re.I | re.M)
 
@@ -203,19 +211,16 @@ def dsn_parse(raw: bytes) -> list[Report]:
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype in ("text/rfc822-headers", "message/rfc822", "message/rfc822-headers"):
-            payload = part.get_payload()
-            text = payload[0].as_string() if isinstance(payload, list) and payload else str(payload)
-            m = _HEX_HEADER.search(text)
+            m = _HEX_HEADER.search(_part_text(part))
             if m and not hex_id:
                 hex_id = m.group(1).lower()
         elif ctype == "message/delivery-status":
             payload = part.get_payload()
-            blocks = payload if isinstance(payload, list) else []
-            for block in blocks:
-                status_fields.append({k.lower(): str(v) for k, v in block.items()})
+            for block in payload if isinstance(payload, list) else []:
+                if isinstance(block, email.message.Message):
+                    status_fields.append({k.lower(): str(v) for k, v in block.items()})
         elif ctype == "message/feedback-report":
-            body = part.get_payload()
-            text = body[0].as_string() if isinstance(body, list) and body else str(body)
+            text = _part_text(part)
             m = re.search(r"^Feedback-Type:\s*(\S+)", text, re.I | re.M)
             feedback_type = m.group(1).lower() if m else "abuse"
     if not hex_id:
