@@ -140,9 +140,9 @@ def validate_content(*parts: str) -> list[str]:
     for part in parts:
         if _BLOCK.search(part or ""):
             problem = _(
-                "Template instructions ({%% … %%} or {# … #}) are not allowed: only merge "
-                "tags such as {{ buyer.first_name }}."
-            )
+                "Template instructions (%(block)s) are not allowed: only merge tags such as "
+                "%(example)s."
+            ) % {"block": "{% … %}, {# … #}", "example": "{{ buyer.first_name }}"}
             if problem not in problems:
                 problems.append(problem)
         for match in _TAG.finditer(part or ""):
