@@ -50,7 +50,7 @@ def _clock_at(at: datetime) -> Iterator[None]:
 def seed(*, shops, rng: Random, now: datetime) -> None:
     from .selectors import eligibility_checks
 
-    enabled = []
+    enabled: list = []
     for shop in shops:
         if len(enabled) >= MAX_ACCOUNTS:
             break
