@@ -19,4 +19,9 @@ urlpatterns = [
         views.template_preview,
         name="template_preview",
     ),
+    path(
+        "setup/templates/<int:template_id>/preview/frame/",
+        views.template_preview_frame,
+        name="template_preview_frame",
+    ),
 ]

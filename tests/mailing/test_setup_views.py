@@ -266,6 +266,16 @@ def test_m2_seller_copies_a_builtin_and_edits_it(enabled_a, owner_client, shop_a
     ).content.decode()
     assert "Voltou: Wireless earbuds" in preview
     assert 'sandbox=""' in preview
+    frame = owner_client.get(
+        reverse("mailing:template_preview_frame", args=[template.pk]) + "?lang=pt"
+    )
+    assert frame.status_code == 200
+    assert "Olá Maria" in frame.content.decode()
+    assert frame["X-Frame-Options"] == "SAMEORIGIN"
+    policy = frame["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy
+    assert "default-src 'none'" in policy
+    assert "sandbox" in policy
     index = owner_client.get(INDEX).content.decode()
     assert 'data-check="m2_template" data-state="pass"' in index
 
@@ -299,7 +309,11 @@ def test_m2_unknown_builtin_is_refused(enabled_a, owner_client):
 
 def test_m2_another_shops_template_is_404(enabled_a, enabled_b, owner_client, shop_b):
     theirs = setup.template_copy(shop=shop_b, builtin_key="welcome")
-    for name in ("mailing:template_edit", "mailing:template_preview"):
+    for name in (
+        "mailing:template_edit",
+        "mailing:template_preview",
+        "mailing:template_preview_frame",
+    ):
         assert owner_client.get(reverse(name, args=[theirs.pk])).status_code == 404
     response = owner_client.post(
         reverse("mailing:template_edit", args=[theirs.pk]),
@@ -361,6 +375,10 @@ def test_m2_template_pages_query_counts(
     enabled_a, owner_client, shop_a, django_assert_max_num_queries
 ):
     template = setup.template_copy(shop=shop_a, builtin_key="welcome")
-    for name in ("mailing:template_edit", "mailing:template_preview"):
+    for name in (
+        "mailing:template_edit",
+        "mailing:template_preview",
+        "mailing:template_preview_frame",
+    ):
         with django_assert_max_num_queries(14):
             assert owner_client.get(reverse(name, args=[template.pk])).status_code == 200
