@@ -127,7 +127,7 @@ class TemplateVariantForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         problems = validate_content(
             data.get("subject", ""), data.get("preheader", ""), data.get("body", "")
         )

@@ -140,9 +140,9 @@ def validate_content(*parts: str) -> list[str]:
     for part in parts:
         if _BLOCK.search(part or ""):
             problem = _(
-                "Template instructions ({%% … %%} or {# … #}) are not allowed: only merge "
-                "tags such as {{ buyer.first_name }}."
-            )
+                "Template instructions (%(block)s) are not allowed: only merge tags such as "
+                "%(example)s."
+            ) % {"block": "{% … %}, {# … #}", "example": "{{ buyer.first_name }}"}
             if problem not in problems:
                 problems.append(problem)
         for match in _TAG.finditer(part or ""):
@@ -263,9 +263,10 @@ def _brand_for(shop):
     return BrandProfile.objects.filter(shop=shop).select_related("logo").first()
 
 
-def logo_url(brand) -> str:
+def logo_url(brand, *, public_base: str | None = None) -> str:
     """The public address of the brand's logo (a signed link: the file itself is stored
-    privately; mail clients load it without logging in). "" without a logo."""
+    privately; mail clients load it without logging in), under ``public_base`` (default
+    ``SC_MAILING_PUBLIC_URL``; "" for a path). "" without a logo."""
     if brand is None or brand.logo_id is None:
         return ""
     from django.conf import settings
@@ -273,8 +274,8 @@ def logo_url(brand) -> str:
     token = signing.dumps(
         {"s": brand.shop_id, "f": str(brand.logo_id)}, salt="mailing.brand-logo", compress=True
     )
-    base = settings.SC_MAILING_PUBLIC_URL.rstrip("/")
-    return base + reverse("mailing:brand_logo", args=[token])
+    base = settings.SC_MAILING_PUBLIC_URL if public_base is None else public_base
+    return base.rstrip("/") + reverse("mailing:brand_logo", args=[token])
 
 
 def _style_buttons(body_html: str, layout: dict) -> str:
@@ -290,9 +291,16 @@ def _style_buttons(body_html: str, layout: dict) -> str:
 
 
 def render(
-    template_variant_or_source, *, context: dict, language: str, brand=None
+    template_variant_or_source,
+    *,
+    context: dict,
+    language: str,
+    brand=None,
+    public_base: str | None = None,
 ) -> RenderedMessage:
-    """Render a template for one recipient (see the module docstring). Raises
+    """Render a template for one recipient (see the module docstring). ``public_base`` is the
+    base of the logo's link (default ``SC_MAILING_PUBLIC_URL``; "" for the seller's own
+    preview, served from the same site). Raises
     ``TemplateRejected`` for content with template syntax or unknown merge tags, or a context
     without ``unsubscribe_url``."""
     from .models import MailTemplate, MailTemplateVariant
@@ -343,7 +351,7 @@ def render(
         "subject": rendered_subject,
         "language": lang,
         "shop_name": shop_name,
-        "logo_url": logo_url(brand),
+        "logo_url": logo_url(brand, public_base=public_base),
         "primary_colour": brand.primary_colour if brand else "#e62e04",
         "background_colour": brand.background_colour if brand else "#f5f5f5",
         "address": brand.physical_address if brand else "",

@@ -110,4 +110,9 @@ urlpatterns = [
     path("health/", views_health.health, name="health"),
     path("health/resume", views_health.health_resume, name="health_resume"),
     path("statements/", views_health.statements, name="statements"),
+    path(
+        "setup/templates/<int:template_id>/preview/frame/",
+        views.template_preview_frame,
+        name="template_preview_frame",
+    ),
 ]

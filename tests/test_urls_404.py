@@ -45,6 +45,19 @@ def _coin_rule_of(shop):
     )
 
 
+def _mail_template_of(shop):
+    """A marketing-email template of ``shop`` (SPEC M-2 c), mailing enabled through the services
+    (the M-1 GMV threshold set to the shop's currency and zero, as tests/mailing does)."""
+    from constance import config
+
+    from mailing.services import setup
+
+    config.MAILING_MIN_GMV_30D_CURRENCY = shop.currency
+    config.MAILING_MIN_GMV_30D_MINOR = 0
+    setup.mailing_enable(shop=shop)
+    return setup.template_copy(shop=shop, builtin_key="welcome")
+
+
 SKIP_PREFIXES = ("admin/", "api/", "i18n/")
 
 # URLs that take an id but are not shop-scoped seller pages, with the reason. Keep it short.
@@ -83,6 +96,7 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
         notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk
     ),
     "commission_id": lambda p: _commission_of(p.shop_a, p.sku_a).pk,
+    "template_id": lambda p: _mail_template_of(p.shop_a).pk,
 }
 
 

@@ -177,11 +177,10 @@ def own_domain_set(*, shop: Shop, domain: str) -> SenderDomain:
     name = clean_own_domain(domain)
     current = SenderDomain.objects.filter(shop=shop, kind=DomainKind.OWN).first()
     if current is None or current.domain != name:
-        if (
-            SenderDomain.objects.filter(domain=name)
-            .exclude(pk=getattr(current, "pk", None))
-            .exists()
-        ):
+        taken = SenderDomain.objects.filter(domain=name)
+        if current is not None:
+            taken = taken.exclude(pk=current.pk)
+        if taken.exists():
             raise DomainError("Another shop already uses this domain.", code="domain_taken")
         if current is not None:
             current.delete()

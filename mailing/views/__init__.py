@@ -11,6 +11,7 @@ from .setup import (
     template_copy,
     template_edit,
     template_preview,
+    template_preview_frame,
     templates,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "template_copy",
     "template_edit",
     "template_preview",
+    "template_preview_frame",
     "templates",
 ]

@@ -8,10 +8,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
+from django.utils.csp import CSP
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core import ratelimit
@@ -400,10 +403,7 @@ def template_edit(request, template_id: int):
     )
 
 
-@require_safe
-@shop_required
-def template_preview(request, template_id: int):
-    """The template rendered with sample values, as desktop and phone would show it."""
+def _preview(request, template_id: int):
     template = get_template_for_shop(shop=request.shop, template_id=template_id)
     language = _language(request)
     variants = {v.language: v for v in template.variants.all()}
@@ -423,11 +423,46 @@ def template_preview(request, template_id: int):
                 context=sample_context(request.shop),
                 language=language,
                 brand=brand_for_shop(shop=request.shop),
+                public_base="",  # the logo from this site, as the frame's policy allows
             )
         except TemplateRejected as exc:
             problems = exc.problems
+    return template, language, rendered, problems
+
+
+@require_safe
+@shop_required
+def template_preview(request, template_id: int):
+    """The template rendered with sample values, as desktop and phone would show it (the email
+    itself in sandboxed frames, from ``template_preview_frame``)."""
+    template, language, rendered, problems = _preview(request, template_id)
     return render(
         request,
         "mailing/setup/template_preview.html",
         {"template": template, "rendered": rendered, "problems": problems, "language": language},
     )
+
+
+# The rendered email, framed by the preview page only: no script, no form, no plugin; its own
+# inline styles and images (sample content) only.
+PREVIEW_FRAME_CSP = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "https:"],
+    "frame-ancestors": [CSP.SELF],
+    "sandbox": [""],
+}
+
+
+@require_safe
+@shop_required
+@xframe_options_sameorigin
+@csp_override(PREVIEW_FRAME_CSP)
+def template_preview_frame(request, template_id: int):
+    """The rendered email alone (what the preview page frames)."""
+    _template, _language, rendered, _problems = _preview(request, template_id)
+    if rendered is None:
+        raise Http404("Nothing to preview.")
+    response = HttpResponse(rendered.html, content_type="text/html; charset=utf-8")
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -113,7 +113,7 @@ def test_m2_set_up_needs_the_account_first(shop_a):
     assert exc.value.code == "mailing_not_enabled"
 
 
-# --- own subdomain: missing → wrong → fixed ---------------------------------------------------------
+# --- own subdomain: missing → wrong → fixed -------------------------------------------------
 
 
 def test_m2_records_missing_then_wrong_then_fixed(enabled_a, shop_a, dns_server):
