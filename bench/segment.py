@@ -106,7 +106,7 @@ def cmd_setup(args) -> dict:
         params = {"now": now, "tag": args.tag, "shop": shop.pk, "first": first, "nb": n_buyers}
         # Order g: buyer g mod B (10 orders per buyer at 1M/100k), placed up to a year ago;
         # 90% paid, 1 in 20 refunded in half, 60% delivered, 20% shipped.
-        placed = "%(now)s - ((g * 7919) %% 525600) * interval '1 minute'"
+        placed = "%(now)s - ((g::bigint * 7919) %% 525600) * interval '1 minute'"
         paid = "(g %% 10) <> 0"
         _insert_select(
             cur,

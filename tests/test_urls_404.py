@@ -83,7 +83,34 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
         notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk
     ),
     "commission_id": lambda p: _commission_of(p.shop_a, p.sku_a).pk,
+    "import_id": lambda p: _contact_import_of(p.shop_a).pk,
+    "segment_id": lambda p: _segment_of(p.shop_a).pk,
+    "suppression_id": lambda p: _suppression_of(p.shop_a).pk,
 }
+
+
+def _segment_of(shop):
+    from mailing.segments import SegmentDefinition
+    from mailing.services.segments import segment_save
+
+    return segment_save(shop=shop, name="Repeat", definition=SegmentDefinition(repeat=True))
+
+
+def _suppression_of(shop):
+    from mailing.services.audience import suppress
+
+    return suppress(shop=shop, email="someone@example.com", reason="manual")
+
+
+def _contact_import_of(shop):
+    """A CSV contact import of ``shop`` (SPEC M-13), uploaded through the service."""
+    from factories import make_user
+
+    from mailing.models import ImportAllowance
+    from mailing.services.imports import import_upload
+
+    ImportAllowance.objects.get_or_create(shop=shop)
+    return import_upload(shop=shop, user=make_user(), name="c.csv", data=b"email\na@example.com\n")
 
 
 def _enrolment_of(p):
