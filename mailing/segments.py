@@ -434,3 +434,22 @@ def all_consenting(*, shop: Shop) -> Segment:
             definition={},
             builtin=True,
         )
+
+
+def memberships(*, shop: Shop, buyer_id: int, saved: list[Segment], at: datetime | None = None):
+    """The saved segments whose conditions ``buyer_id`` meets now (consent aside), as one
+    statement: ``SELECT EXISTS(…), EXISTS(…), …`` — one sub-select per segment."""
+    if not saved:
+        return []
+    at = at or clock.now()
+    numbers = rules.audience_numbers()
+    parts, params = [], []
+    for s in saved:
+        qs = audience(shop=shop, definition=definition_of(s), at=at, numbers=numbers)
+        sql, p = qs.filter(buyer_id=buyer_id).values("buyer_id").query.sql_with_params()
+        parts.append(f"EXISTS ({sql})")
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        flags = cursor.fetchone()
+    return [s for s, yes in zip(saved, flags, strict=True) if yes]

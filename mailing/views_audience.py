@@ -28,7 +28,7 @@ from core.ratelimit import client_ip
 from shops.decorators import shop_required, write_required
 from shops.selectors import can_see_buyer_contacts
 
-from . import rules, segments
+from . import segments
 from .forms_audience import (
     AudienceFilterForm,
     DefinitionFields,
@@ -165,14 +165,7 @@ def audience_buyer(request, buyer_id: int):
     (view,) = _rows([row], shop, show)
     email = row["buyer_email"]
     saved = list(segments_for_shop(shop=shop)[: settings.SC_PAGE_SIZE])
-    numbers = rules.audience_numbers()
-    member_of = [
-        s
-        for s in saved
-        if segments.audience(shop=shop, definition=segments.definition_of(s), numbers=numbers)
-        .filter(buyer_id=buyer_id)
-        .exists()
-    ]
+    member_of = segments.memberships(shop=shop, buyer_id=buyer_id, saved=saved)
     consent = consent_for(shop=shop, email=email)
     return render(
         request,

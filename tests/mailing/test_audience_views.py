@@ -331,3 +331,23 @@ def test_b8_csv_cells_never_start_a_formula(value, safe):
 def test_b8_people_without_orders_are_not_in_the_audience(owner_client, shop_a):
     p = person()
     assert p.external_id not in body(owner_client.get(AUDIENCE))
+
+
+def test_b8_buyer_page_shows_segment_membership_in_constant_queries(owner_client, shop_a):
+    from mailing.segments import SegmentDefinition
+    from mailing.services.segments import segment_save
+
+    b = subscriber(shop_a, days_ago=5)
+    segment_save(shop=shop_a, name="Recent", definition=SegmentDefinition(last_order_max_days=10))
+    segment_save(shop=shop_a, name="Old", definition=SegmentDefinition(last_order_min_days=100))
+    url = reverse("mailing:audience_buyer", args=[b.pk])
+    owner_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        page = body(owner_client.get(url))
+    assert "Recent</a>" in page
+    assert "Old</a>" not in page
+    for i in range(6):
+        segment_save(shop=shop_a, name=f"S{i}", definition=SegmentDefinition(repeat=True))
+    with CaptureQueriesContext(connection) as many:
+        owner_client.get(url)
+    assert len(many.captured_queries) == len(few.captured_queries) <= 15
