@@ -90,8 +90,8 @@ def cmd_setup(args) -> dict:
             {
                 "external_id": "'bseg-' || %(tag)s || '-' || g",
                 "email": "'bseg' || %(tag)s || '-' || g || '@example.com'",
-                "country": "(%(countries)s::text[])[1 + g %% 10]",
-                "marketing_email_opt_in": "(g %% 10) < 7",
+                "country": "(%(countries)s::text[])[1 + ((g / 10) + (g * 3)) %% 10]",
+                "marketing_email_opt_in": "((g / 7) %% 10) < 7",
                 "registered_at": "%(now)s - interval '700 days'",
             },
             f"FROM generate_series(1, {int(args.buyers)}) g",
@@ -142,7 +142,7 @@ def cmd_setup(args) -> dict:
             SELECT %(shop)s, b.email, b.id, 'confirmed', 'double_opt_in', %(now)s, %(now)s, '', ''
             FROM buyers_buyer b
             WHERE b.id BETWEEN %(first)s AND %(first)s + %(nb)s - 1
-              AND b.country IN ('FR', 'DE', 'ES', 'PL') AND b.id %% 2 = 0
+              AND b.country IN ('FR', 'DE', 'ES', 'PL') AND (b.id / 3) %% 2 = 0
             """,
             params,
         )
