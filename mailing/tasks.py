@@ -19,3 +19,15 @@ def contact_import_task(import_id: int) -> str:
     from .services.imports import contact_import_run
 
     return contact_import_run(import_id=import_id)
+
+
+@shared_task(acks_late=True)
+def double_opt_in_request_awaiting_task(shop_id: int) -> int:
+    """SPEC M-3: ask every buyer of the shop awaiting double opt-in to confirm (a request is
+    not repeated while its link still works, so a second run asks nobody twice)."""
+    from shops.models import Shop
+
+    from .services.audience import double_opt_in_request_awaiting
+
+    shop = Shop.objects.filter(pk=shop_id).first()
+    return double_opt_in_request_awaiting(shop=shop) if shop is not None else 0

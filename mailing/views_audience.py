@@ -144,6 +144,7 @@ def audience(request):
         "segment": extra["segment"],
         "export_query": request.GET.urlencode(),
         "can_write": request.membership.can_write,
+        "awaiting": extra["consent"] == segments.CONSENT_AWAITING,
     }
     template = "mailing/audience.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -201,6 +202,23 @@ def audience_buyer_confirm_request(request, buyer_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("mailing:audience_buyer", buyer_id=buyer_id)
+
+
+@require_POST
+@write_required
+def audience_confirm_requests(request):
+    """SPEC M-3: ask every buyer awaiting double opt-in to confirm (in the worker)."""
+    from .tasks import double_opt_in_request_awaiting_task
+
+    double_opt_in_request_awaiting_task.delay_on_commit(request.shop.pk)
+    messages.success(
+        request,
+        _(
+            "Confirmation requests are on their way to the buyers awaiting double opt-in "
+            "(those asked in the last days are not asked again)."
+        ),
+    )
+    return redirect(f"{reverse('mailing:audience')}?consent={segments.CONSENT_AWAITING}")
 
 
 @require_POST

@@ -391,3 +391,34 @@ def test_b8_m4_audience_export_and_preview_survive_junk(owner_client, shop_a, fi
 @pytest.mark.parametrize("value", [HUGE, "abc", "1\x00", "-1"])
 def test_b8_junk_segment_ids_are_404(owner_client, value):
     assert owner_client.get(AUDIENCE, {"segment": value}).status_code == 404
+
+
+def test_m3_ask_every_awaiting_buyer_once(
+    owner_client, shop_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    fr, de = subscriber(shop_a, country="FR"), subscriber(shop_a, country="DE")
+    subscriber(shop_a, country="US")  # subscribed already: never asked
+    confirmed = subscriber(shop_a, country="ES")
+    confirm(shop_a, confirmed)
+    page = body(owner_client.get(AUDIENCE, {"consent": "awaiting"}))
+    assert "Ask them all to confirm" in page
+    url = reverse("mailing:audience_confirm_requests")
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(url)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([fr.email, de.email])
+    # a second click while the links still work asks nobody again
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(url)
+    assert len(mailoutbox) == 2
+
+
+def test_m3_analyst_cannot_send_confirmation_requests(analyst_client, shop_a, mailoutbox):
+    subscriber(shop_a, country="FR")
+    assert analyst_client.post(reverse("mailing:audience_confirm_requests")).status_code == 403
+    assert mailoutbox == []
+
+
+def test_b8_audience_in_chinese(owner_client, shop_a):
+    subscriber(shop_a)
+    page = body(owner_client.get(AUDIENCE, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "已订阅" in page
