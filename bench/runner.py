@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "dispatch")
+BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "segment", "dispatch")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -130,6 +130,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=100,
         help="buyers, each with a wallet in every coin shop (default 100)",
+    )
+    p.add_argument(
+        "--segment-orders",
+        type=int,
+        default=1_000_000,
+        help="order rows of the segment benchmark's shop (default 1,000,000)",
+    )
+    p.add_argument(
+        "--segment-buyers",
+        type=int,
+        default=100_000,
+        help="buyers of the segment benchmark's shop (default 100,000)",
+    )
+    p.add_argument(
+        "--segment-repeats", type=int, default=5, help="timed counts per side (default 5)"
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -496,6 +511,71 @@ class Run:
                 "dispatch.messages_per_s", "msg/s", r["engine_per_s"], r["baseline_per_s"], ">=0.4"
             )
         )
+
+    def bench_segment(self) -> None:
+        """SPEC M-4: a segment's live count (``mailing.segments.count``) over one shop holding
+        ``--segment-orders`` order rows, against the same count in hand-written SQL
+        (bench/segment.py ``SEGMENTS``), in one process, alternating, medians."""
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        out = procs.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.segment",
+                "setup",
+                "--orders",
+                str(a.segment_orders),
+                "--buyers",
+                str(a.segment_buyers),
+                "--tag",
+                tag,
+            ],
+            env=self.env,
+            log=LOGS / "setup.log",
+            capture=True,
+        )
+        marker = "@@BENCH-JSON@@"
+        setup = json.loads(
+            [ln for ln in out.splitlines() if ln.startswith(marker)][-1][len(marker) :]
+        )
+        log(
+            f"segment: {setup['orders']:,} orders over {setup['buyers']:,} buyers in one shop "
+            f"(set up in {setup['seconds']:.1f} s)"
+        )
+        path = LOGS / "segment-run.log"
+        path.unlink(missing_ok=True)
+        m = procs.run_measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.segment",
+                "run",
+                "--shop",
+                str(setup["shop_id"]),
+                "--repeats",
+                str(a.segment_repeats),
+            ],
+            env=self.env,
+            log=path,
+        )
+        if m.returncode != 0:
+            raise RuntimeError(f"segment run failed ({m.returncode}); see {path}")
+        line = [ln for ln in path.read_text().splitlines() if ln.startswith(marker)][-1]
+        result = json.loads(line[len(marker) :])
+        for name, r in result["segments"].items():
+            log(
+                f"  {name}: {r['count']:,} recipients; ORM {r['orm_seconds'] * 1000:.0f} ms, "
+                f"SQL {r['sql_seconds'] * 1000:.0f} ms"
+            )
+            self.entries.append(
+                Entry.make(
+                    f"segment.{name}.seconds", "s", r["orm_seconds"], r["sql_seconds"], "<=2"
+                )
+            )
+        self.entries.append(Entry.make("segment.orders", "orders", setup["orders"]))
+        log(f"  segment phase: {time.perf_counter() - t0:.1f} s")
 
     def bench_register(self) -> None:
         from . import register

@@ -66,11 +66,6 @@ def double_opt_in_countries() -> frozenset[str]:
     return _countries(config.MAILING_DOUBLE_OPT_IN_COUNTRIES)
 
 
-def needs_double_opt_in(country: str | None) -> bool:
-    """SPEC M-3: whether a recipient in ``country`` needs a confirmed double opt-in."""
-    return (country or "").upper() in double_opt_in_countries()
-
-
 def hard_bounce_quarantine_days() -> int:
     """SPEC M-3/M-10: days a hard-bounced address stays suppressed."""
     return int(config.MAILING_HARD_BOUNCE_QUARANTINE_DAYS)
@@ -79,26 +74,6 @@ def hard_bounce_quarantine_days() -> int:
 def confirmation_link_days() -> int:
     """SPEC M-3: days a double opt-in confirmation link stays valid."""
     return int(config.MAILING_CONFIRMATION_LINK_DAYS)
-
-
-def rfm_recent_days() -> int:
-    """SPEC B-8 (Decision): last paid order at most this many days ago: an active buyer."""
-    return int(config.MAILING_RFM_RECENT_DAYS)
-
-
-def rfm_lapsed_days() -> int:
-    """SPEC B-8 (Decision): last paid order more than this many days ago: a lapsed buyer."""
-    return int(config.MAILING_RFM_LAPSED_DAYS)
-
-
-def rfm_frequent_orders() -> int:
-    """SPEC B-8 (Decision): an active buyer with at least this many paid orders: a champion."""
-    return int(config.MAILING_RFM_FREQUENT_ORDERS)
-
-
-def abandoned_cart_days() -> int:
-    """SPEC M-4: the default N of "cart activity, no order within N days"."""
-    return int(config.MAILING_ABANDONED_CART_DAYS)
 
 
 def import_max_rows() -> int:

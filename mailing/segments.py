@@ -239,23 +239,46 @@ def rfm_group(at: datetime, numbers: rules.AudienceNumbers) -> Case:
     )
 
 
+def columns(lean: bool) -> dict[str, str]:
+    """Where an audience query finds the buyer's columns: annotations on the full query,
+    ``buyer__…`` lookups on a lean one (kept out of the GROUP BY)."""
+    if lean:
+        return {
+            "email": "buyer__email",
+            "country": "buyer__country",
+            "site": "buyer__site",
+            "opt_in": "buyer__marketing_email_opt_in",
+        }
+    return {
+        "email": "buyer_email",
+        "country": "buyer_country",
+        "site": "buyer_site",
+        "opt_in": "buyer_opt_in",
+    }
+
+
 def audience(
     *,
     shop: Shop,
     definition: SegmentDefinition = ALL,
     at: datetime | None = None,
     numbers: rules.AudienceNumbers | None = None,
+    lean: bool = False,
 ) -> QuerySet:
     """The shop's buyers matching ``definition`` (consent not applied): the orders module's
-    per-buyer GROUP BY with each condition as WHERE/HAVING. Annotated with ``rfm``."""
+    per-buyer GROUP BY with each condition as WHERE/HAVING. Annotated with ``rfm`` unless
+    ``lean`` (a count: no column it does not filter on)."""
     at = at or clock.now()
     numbers = numbers or rules.audience_numbers()
     d = definition
-    qs = buyer_summaries(shop=shop).annotate(rfm=rfm_group(at, numbers))
+    col = columns(lean)
+    qs = buyer_summaries(shop=shop, lean=lean)
+    if not lean or d.rfm_groups:
+        qs = qs.annotate(rfm=rfm_group(at, numbers))
     if d.countries:
-        qs = qs.filter(buyer_country__in=[c.upper() for c in d.countries])
+        qs = qs.filter(**{f"{col['country']}__in": [c.upper() for c in d.countries]})
     if d.sites:
-        qs = qs.filter(buyer_site__in=list(d.sites))
+        qs = qs.filter(**{f"{col['site']}__in": list(d.sites)})
     if d.coins_expiring_days is not None:
         until = at + timedelta(days=d.coins_expiring_days)
         qs = qs.filter(buyer_id__in=buyers_with_coins_expiring(shop=shop, at=at, until=until))
@@ -290,16 +313,18 @@ def consenting_buyers(
     definition: SegmentDefinition = ALL,
     at: datetime | None = None,
     numbers: rules.AudienceNumbers | None = None,
+    lean: bool = False,
 ) -> QuerySet:
     at = at or clock.now()
     numbers = numbers or rules.audience_numbers()
-    return audience(shop=shop, definition=definition, at=at, numbers=numbers).filter(
+    col = columns(lean)
+    return audience(shop=shop, definition=definition, at=at, numbers=numbers, lean=lean).filter(
         consenting_q(
             shop=shop,
             at=at,
-            email="buyer_email",
-            country="buyer_country",
-            opt_in="buyer_opt_in",
+            email=col["email"],
+            country=col["country"],
+            opt_in=col["opt_in"],
             numbers=numbers,
         )
     )
@@ -324,7 +349,7 @@ def consenting_imported(
         qs = qs.filter(country__in=[c.upper() for c in d.countries])
     if d.sites:
         qs = qs.filter(site__in=list(d.sites))
-    buyer_emails = buyer_summaries(shop=shop).values("buyer_email")
+    buyer_emails = buyer_summaries(shop=shop, lean=True).values("buyer__email")
     return qs.filter(
         consenting_q(
             shop=shop, at=at, email="email", country="country", opt_in=None, numbers=numbers
@@ -396,8 +421,8 @@ def recipients(
     numbers = rules.audience_numbers()
     d = definition_of(segment)
     buyers = (
-        consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers)
-        .values_list("buyer_id", "buyer_email", "buyer_site")
+        consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers, lean=True)
+        .values_list("buyer_id", "buyer__email", "buyer__site")
         .order_by("buyer_id")
     )
     for buyer_id, email, site in buyers.iterator(chunk_size=chunk_size):
@@ -434,3 +459,22 @@ def all_consenting(*, shop: Shop) -> Segment:
             definition={},
             builtin=True,
         )
+
+
+def memberships(*, shop: Shop, buyer_id: int, saved: list[Segment], at: datetime | None = None):
+    """The saved segments whose conditions ``buyer_id`` meets now (consent aside), as one
+    statement: ``SELECT EXISTS(…), EXISTS(…), …`` — one sub-select per segment."""
+    if not saved:
+        return []
+    at = at or clock.now()
+    numbers = rules.audience_numbers()
+    parts, params = [], []
+    for s in saved:
+        qs = audience(shop=shop, definition=definition_of(s), at=at, numbers=numbers, lean=True)
+        sql, p = qs.filter(buyer_id=buyer_id).values("buyer_id").query.sql_with_params()
+        parts.append(f"EXISTS ({sql})")
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        flags = cursor.fetchone()
+    return [s for s, yes in zip(saved, flags, strict=True) if yes]

@@ -115,6 +115,10 @@ def get_segment_for_shop(*, shop: Shop, segment_id: int) -> Segment:
         raise Http404("No such segment in this shop.") from None
 
 
+def has_builtin_segment(*, shop: Shop) -> bool:
+    return Segment.objects.filter(shop=shop, builtin=True).exists()
+
+
 def import_allowed(*, shop: Shop) -> bool:
     """SPEC M-13: whether a platform admin allows ``shop`` to import contacts."""
     return ImportAllowance.objects.filter(shop=shop).exists()

@@ -78,3 +78,14 @@ def statements_close_task() -> int:
     from .services import billing
 
     return billing.statements_close()
+
+
+def double_opt_in_request_awaiting_task(shop_id: int) -> int:
+    """SPEC M-3: ask every buyer of the shop awaiting double opt-in to confirm (a request is
+    not repeated while its link still works, so a second run asks nobody twice)."""
+    from shops.models import Shop
+
+    from .services.audience import double_opt_in_request_awaiting
+
+    shop = Shop.objects.filter(pk=shop_id).first()
+    return double_opt_in_request_awaiting(shop=shop) if shop is not None else 0

@@ -24,6 +24,11 @@ urlpatterns = [
     # --- audience (SPEC B-8, M-3, M-4, M-13) ---
     path("audience/", views_audience.audience, name="audience"),
     path("audience/export.csv", views_audience.audience_export, name="audience_export"),
+    path(
+        "audience/confirm-requests",
+        views_audience.audience_confirm_requests,
+        name="audience_confirm_requests",
+    ),
     path("audience/<int:buyer_id>/", views_audience.audience_buyer, name="audience_buyer"),
     path(
         "audience/<int:buyer_id>/confirm-request",

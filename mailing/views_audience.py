@@ -28,7 +28,7 @@ from core.ratelimit import client_ip
 from shops.decorators import shop_required, write_required
 from shops.selectors import can_see_buyer_contacts
 
-from . import rules, segments
+from . import segments
 from .forms_audience import (
     AudienceFilterForm,
     DefinitionFields,
@@ -36,17 +36,19 @@ from .forms_audience import (
     SuppressionAddForm,
     SuppressionFilterForm,
 )
-from .models import ConsentStatus, Segment, SuppressionReason
+from .models import ConsentStatus, SuppressionReason
 from .selectors_audience import (
     audience_page_queryset,
     consent_for,
     get_buyer_for_shop,
     get_segment_for_shop,
+    has_builtin_segment,
     segments_for_shop,
     suppression_for,
     suppressions_for_shop,
 )
 from .services import audience as services
+from .services import segments as segment_services
 
 contacts_page = cache_control(private=True, no_store=True)
 
@@ -142,6 +144,7 @@ def audience(request):
         "segment": extra["segment"],
         "export_query": request.GET.urlencode(),
         "can_write": request.membership.can_write,
+        "awaiting": extra["consent"] == segments.CONSENT_AWAITING,
     }
     template = "mailing/audience.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -163,14 +166,7 @@ def audience_buyer(request, buyer_id: int):
     (view,) = _rows([row], shop, show)
     email = row["buyer_email"]
     saved = list(segments_for_shop(shop=shop)[: settings.SC_PAGE_SIZE])
-    numbers = rules.audience_numbers()
-    member_of = [
-        s
-        for s in saved
-        if segments.audience(shop=shop, definition=segments.definition_of(s), numbers=numbers)
-        .filter(buyer_id=buyer_id)
-        .exists()
-    ]
+    member_of = segments.memberships(shop=shop, buyer_id=buyer_id, saved=saved)
     consent = consent_for(shop=shop, email=email)
     return render(
         request,
@@ -206,6 +202,23 @@ def audience_buyer_confirm_request(request, buyer_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("mailing:audience_buyer", buyer_id=buyer_id)
+
+
+@require_POST
+@write_required
+def audience_confirm_requests(request):
+    """SPEC M-3: ask every buyer awaiting double opt-in to confirm (in the worker)."""
+    from .tasks import double_opt_in_request_awaiting_task
+
+    double_opt_in_request_awaiting_task.delay_on_commit(request.shop.pk)
+    messages.success(
+        request,
+        _(
+            "Confirmation requests are on their way to the buyers awaiting double opt-in "
+            "(those asked in the last days are not asked again)."
+        ),
+    )
+    return redirect(f"{reverse('mailing:audience')}?consent={segments.CONSENT_AWAITING}")
 
 
 @require_POST
@@ -305,7 +318,7 @@ def segment_list(request):
             "page_obj": page,
             "can_write": request.membership.can_write,
             # Until a campaign first uses it, the built-in segment is shown without a row.
-            "builtin_missing": not Segment.objects.filter(shop=shop, builtin=True).exists(),
+            "builtin_missing": not has_builtin_segment(shop=shop),
         },
     )
 
@@ -347,19 +360,17 @@ def segment_edit(request, segment_id: int | None = None):
             if form.is_valid():
                 count = segments.count(form.definition(), shop=shop)
         elif form.is_valid():
-            name = form.cleaned_data["name"].strip()
-            clash = Segment.objects.filter(shop=shop, name=name)
-            if segment is not None:
-                clash = clash.exclude(pk=segment.pk)
-            if clash.exists():
-                form.add_error("name", _("Another segment already has this name."))
-            else:
-                segment = segment or Segment(shop=shop)
-                segment.name = name
-                segment.definition = form.definition().to_json()
-                segment.save()
+            try:
+                segment_services.segment_save(
+                    shop=shop,
+                    name=form.cleaned_data["name"],
+                    definition=form.definition(),
+                    segment_id=segment.pk if segment is not None else None,
+                )
                 messages.success(request, _("Segment saved."))
                 return redirect("mailing:segments")
+            except DomainError as exc:
+                form.add_error("name", exc.message)
     else:
         initial = {}
         if segment is not None:
@@ -379,10 +390,11 @@ def segment_edit(request, segment_id: int | None = None):
 @require_POST
 @write_required
 def segment_delete(request, segment_id: int):
-    segment = get_segment_for_shop(shop=request.shop, segment_id=segment_id)
-    if not segment.builtin:
-        segment.delete()
+    try:
+        segment_services.segment_delete(shop=request.shop, segment_id=segment_id)
         messages.success(request, _("Segment deleted."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
     return redirect("mailing:segments")
 
 

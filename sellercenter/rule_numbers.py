@@ -304,11 +304,6 @@ CONSTANCE_CONFIG = {
         _("SPEC B-8 (Decision): paid orders that make an active buyer a champion."),
         "small_count",
     ),
-    "MAILING_ABANDONED_CART_DAYS": (
-        3,
-        _("SPEC M-4: default days without an order after cart activity (abandoned cart)."),
-        "days",
-    ),
     "MAILING_IMPORT_MAX_ROWS": (
         50_000,
         _("SPEC M-13: most rows in one CSV import."),
@@ -642,7 +637,6 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "MAILING_RFM_RECENT_DAYS",
         "MAILING_RFM_LAPSED_DAYS",
         "MAILING_RFM_FREQUENT_ORDERS",
-        "MAILING_ABANDONED_CART_DAYS",
         "MAILING_IMPORT_MAX_ROWS",
     ),
     "Activities (SPEC E-3, E-4, E-8)": (

@@ -253,3 +253,32 @@ def double_opt_in_confirm(*, token: str, ip: str | None, at: datetime | None = N
             row.confirmed_ip = ip
             row.save(update_fields=["status", "confirmed_at", "confirmed_ip"])
     return row
+
+
+def double_opt_in_request_awaiting(*, shop: Shop, at: datetime | None = None) -> int:
+    """SPEC M-3: a confirmation request to every buyer of ``shop`` awaiting double opt-in,
+    except those asked within the link's validity (a request is not repeated while its link
+    still works). Streams the buyers; returns how many were asked. Safe to run twice."""
+    from .. import segments
+    from ..selectors_audience import audience_page_queryset
+
+    at = at or clock.now()
+    recent = at - timedelta(days=rules.confirmation_link_days())
+    asked_recently = set(
+        Consent.objects.filter(shop=shop, requested_at__gt=recent).values_list("email", flat=True)
+    )
+    rows = (
+        audience_page_queryset(shop=shop, consent=segments.CONSENT_AWAITING, at=at)
+        .values_list("buyer_id", "buyer_email")
+        .order_by("buyer_id")
+    )
+    n = 0
+    for buyer_id, email in rows.iterator(chunk_size=500):
+        if not email or email in asked_recently:
+            continue
+        try:
+            double_opt_in_request(shop=shop, email=email, buyer_id=buyer_id, at=at)
+            n += 1
+        except DomainError:
+            continue  # suppressed or confirmed meanwhile
+    return n

@@ -331,3 +331,94 @@ def test_b8_csv_cells_never_start_a_formula(value, safe):
 def test_b8_people_without_orders_are_not_in_the_audience(owner_client, shop_a):
     p = person()
     assert p.external_id not in body(owner_client.get(AUDIENCE))
+
+
+def test_b8_buyer_page_shows_segment_membership_in_constant_queries(owner_client, shop_a):
+    from mailing.segments import SegmentDefinition
+    from mailing.services.segments import segment_save
+
+    b = subscriber(shop_a, days_ago=5)
+    segment_save(shop=shop_a, name="Recent", definition=SegmentDefinition(last_order_max_days=10))
+    segment_save(shop=shop_a, name="Old", definition=SegmentDefinition(last_order_min_days=100))
+    url = reverse("mailing:audience_buyer", args=[b.pk])
+    owner_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        page = body(owner_client.get(url))
+    assert "Recent</a>" in page
+    assert "Old</a>" not in page
+    for i in range(6):
+        segment_save(shop=shop_a, name=f"S{i}", definition=SegmentDefinition(repeat=True))
+    with CaptureQueriesContext(connection) as many:
+        owner_client.get(url)
+    assert len(many.captured_queries) == len(few.captured_queries) <= 15
+
+
+HUGE = "99999999999999999999999"
+JUNK = [HUGE, "-" + HUGE, "1\x00", "\x00", "x" * 5000, "abc", "1e9", "٣", "", " ", "3650"]
+FILTER_FIELDS = [
+    "q",
+    "consent",
+    "sort",
+    "countries",
+    "sites",
+    "spend_min",
+    "spend_max",
+    "last_order_min_days",
+    "last_order_max_days",
+    "fulfilment",
+    "fulfilment_days",
+    "abandoned_cart_days",
+    "coins_expiring_days",
+    "rfm_groups",
+    "repeat",
+    "page",
+]
+
+
+@pytest.mark.parametrize("field", FILTER_FIELDS)
+def test_b8_m4_audience_export_and_preview_survive_junk(owner_client, shop_a, field):
+    subscriber(shop_a)
+    for value in JUNK:
+        for name in ("mailing:audience", "mailing:segment_preview"):
+            response = owner_client.get(reverse(name), {field: value})
+            assert response.status_code == 200, (name, value)
+        export = owner_client.get(reverse("mailing:audience_export"), {field: value})
+        assert export.status_code in (200, 400), value
+        if export.status_code == 200:
+            b"".join(export.streaming_content)  # the stream itself never fails
+
+
+@pytest.mark.parametrize("value", [HUGE, "abc", "1\x00", "-1"])
+def test_b8_junk_segment_ids_are_404(owner_client, value):
+    assert owner_client.get(AUDIENCE, {"segment": value}).status_code == 404
+
+
+def test_m3_ask_every_awaiting_buyer_once(
+    owner_client, shop_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    fr, de = subscriber(shop_a, country="FR"), subscriber(shop_a, country="DE")
+    subscriber(shop_a, country="US")  # subscribed already: never asked
+    confirmed = subscriber(shop_a, country="ES")
+    confirm(shop_a, confirmed)
+    page = body(owner_client.get(AUDIENCE, {"consent": "awaiting"}))
+    assert "Ask them all to confirm" in page
+    url = reverse("mailing:audience_confirm_requests")
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(url)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([fr.email, de.email])
+    # a second click while the links still work asks nobody again
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(url)
+    assert len(mailoutbox) == 2
+
+
+def test_m3_analyst_cannot_send_confirmation_requests(analyst_client, shop_a, mailoutbox):
+    subscriber(shop_a, country="FR")
+    assert analyst_client.post(reverse("mailing:audience_confirm_requests")).status_code == 403
+    assert mailoutbox == []
+
+
+def test_b8_audience_in_chinese(owner_client, shop_a):
+    subscriber(shop_a)
+    page = body(owner_client.get(AUDIENCE, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "已订阅" in page

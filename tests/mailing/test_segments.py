@@ -193,3 +193,81 @@ def test_all_consenting_segment_is_one_per_shop(shop_a):
     s2 = segments.all_consenting(shop=shop_a)
     assert s1.pk == s2.pk
     assert s1.builtin
+
+
+def _rfm(shop, at):
+    return {r["buyer_id"]: r["rfm"] for r in segments.audience(shop=shop, at=at)}
+
+
+@time_machine.travel("2026-06-01 12:00:00Z", tick=False)
+def test_b8_rfm_groups_at_their_boundaries(shop_a):
+    now = clock.now()
+    sku = first_sku(make_product(shop_a))
+
+    def buyer_with(*days_ago, status="paid"):
+        b = person()
+        for d in days_ago:
+            make_order(shop_a, b, sku=sku, status=status, placed_at=now - timedelta(days=d))
+        return b
+
+    champion = buyer_with(40, 35, 30)
+    slipped = buyer_with(40, 35, 30.00001)
+    new = buyer_with(30)
+    active = buyer_with(50, 10)
+    one_time = buyer_with(180)
+    lapsed = buyer_with(180.00001)
+    prospect = buyer_with(1, status="pending_payment")
+    # then
+    groups = _rfm(shop_a, now)
+    assert groups[champion.pk] == segments.RFM_CHAMPION
+    assert groups[slipped.pk] == segments.RFM_AT_RISK
+    assert groups[new.pk] == segments.RFM_NEW
+    assert groups[active.pk] == segments.RFM_ACTIVE
+    assert groups[one_time.pk] == segments.RFM_ONE_TIME
+    assert groups[lapsed.pk] == segments.RFM_LAPSED
+    assert groups[prospect.pk] == segments.RFM_PROSPECT
+    # and a segment by group counts the same buyers (all opted in, none in the EU)
+    d = SegmentDefinition(rfm_groups=(segments.RFM_CHAMPION, segments.RFM_LAPSED))
+    assert segments.count(d, shop=shop_a, at=now) == 2
+
+
+@time_machine.travel("2026-06-01 12:00:00Z", tick=False)
+def test_b8_rfm_thresholds_are_rule_numbers(shop_a):
+    from constance import config
+
+    now = clock.now()
+    b = person()
+    sku = first_sku(make_product(shop_a))
+    for d in (20, 15, 12):
+        make_order(shop_a, b, sku=sku, placed_at=now - timedelta(days=d))
+    assert _rfm(shop_a, now)[b.pk] == segments.RFM_CHAMPION
+    config.MAILING_RFM_RECENT_DAYS = 11
+    assert _rfm(shop_a, now)[b.pk] == segments.RFM_AT_RISK
+    config.MAILING_RFM_FREQUENT_ORDERS = 4
+    config.MAILING_RFM_RECENT_DAYS = 30
+    assert _rfm(shop_a, now)[b.pk] == segments.RFM_ACTIVE
+
+
+def test_m3_double_opt_in_countries_are_a_rule_number(shop_a):
+    from constance import config
+
+    us = subscriber(shop_a, country="US")
+    assert [r.email for r in segments.recipients(segments.ALL, shop=shop_a)] == [us.email]
+    config.MAILING_DOUBLE_OPT_IN_COUNTRIES = "US, fr"
+    assert segments.count(segments.ALL, shop=shop_a) == 0
+    assert rules.double_opt_in_countries() == {"US", "FR"}
+
+
+def test_m3_m4_defaults_are_the_spec_numbers(db):
+    numbers = rules.audience_numbers()
+    assert rules.hard_bounce_quarantine_days() == 30
+    assert rules.confirmation_link_days() == 7
+    assert rules.import_max_rows() == 50_000
+    assert (numbers.rfm_recent_days, numbers.rfm_lapsed_days, numbers.rfm_frequent_orders) == (
+        30,
+        180,
+        3,
+    )
+    assert {"FR", "DE", "IE", "NO"} <= numbers.double_opt_in_countries
+    assert "US" not in numbers.double_opt_in_countries
+    assert "GB" not in numbers.double_opt_in_countries
