@@ -80,6 +80,7 @@ def statements_close_task() -> int:
     return billing.statements_close()
 
 
+@shared_task(acks_late=True)
 def double_opt_in_request_awaiting_task(shop_id: int) -> int:
     """SPEC M-3: ask every buyer of the shop awaiting double opt-in to confirm (a request is
     not repeated while its link still works, so a second run asks nobody twice)."""
