@@ -37,6 +37,8 @@ urlpatterns = [
     # The promoter portal: its own sign-in, never the seller staff session (SPEC A-1).
     path("promoter/", include("affiliate.portal.urls")),
     path("mailing/", include("mailing.urls")),
+    # SPEC M-11: the links inside marketing email (open pixel, clicks, one-click unsubscribe).
+    path("m/", include("mailing.tracking_urls")),
     path("activities/", include("activities.urls")),
     path("buyer/", include("buyers.urls")),
     path("api/v1/", api.urls),
