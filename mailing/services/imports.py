@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from buyers.models import BUYER_LANGUAGES, Site
 from core import clock
@@ -195,31 +196,46 @@ class Parsed:
 SITES = set(Site.values)
 
 
-def parse_row(row: list[str], mapping: dict[str, int]) -> tuple[Parsed | None, list[str]]:
+# A row's problems are stored untranslated, as [message, parameters], and translated when
+# shown: the worker that checks the file does not know the seller's language.
+Problem = list  # [msgid, {param: value}]
+
+
+def problem_text(problem: Problem) -> str:
+    """A stored problem in the active language."""
+    msgid, params = problem
+    return _(msgid) % params if params else _(msgid)
+
+
+def parse_row(row: list[str], mapping: dict[str, int]) -> tuple[Parsed | None, list[Problem]]:
     """One data row through the mapping: the contact, or the list of what is wrong with it."""
 
     def cell(target: str) -> str:
         i = mapping.get(target)
         return row[i].strip() if i is not None and i < len(row) else ""
 
-    errors = []
+    errors: list[Problem] = []
     email = normalize_email(cell("email"))
     if not email:
-        errors.append(_("no email address"))
+        errors.append([gettext_noop("no email address"), {}])
     else:
         try:
             validate_email(email)
         except Exception:
-            errors.append(_("“%(v)s” is not an email address") % {"v": cell("email")[:80]})
+            errors.append(
+                [gettext_noop("“%(v)s” is not an email address"), {"v": cell("email")[:80]}]
+            )
     country = cell("country").upper()
     if country and (len(country) != 2 or not country.isalpha()):
-        errors.append(_("country “%(v)s” is not a two-letter code") % {"v": country[:20]})
+        errors.append(
+            [gettext_noop("country “%(v)s” is not a two-letter code"), {"v": country[:20]}]
+        )
     site = cell("site").casefold()
     if site and site not in SITES:
-        errors.append(_("unknown site “%(v)s”") % {"v": site[:20]})
+        errors.append([gettext_noop("unknown site “%(v)s”"), {"v": site[:20]}])
     language = cell("language").casefold()
     if language and language not in BUYER_LANGUAGES:
-        errors.append(_("unknown language “%(v)s”") % {"v": language[:20]})
+        errors.append([gettext_noop("unknown language “%(v)s”"), {"v": language[:20]}])
     if errors:
         return None, errors
     return Parsed(email, cell("name")[:200], country, site, language), []
@@ -228,12 +244,13 @@ def parse_row(row: list[str], mapping: dict[str, int]) -> tuple[Parsed | None, l
 def _validate(imp: ContactImport) -> None:
     rows = _rows(imp.content)[1:]
     seen: set[str] = set()
-    valid, error_rows, report = 0, 0, []
+    valid, error_rows = 0, 0
+    report: list[dict] = []
     mapping = {k: int(v) for k, v in imp.mapping.items()}
     for n, row in enumerate(rows, start=2):  # row 1 is the header
         parsed, errors = parse_row(row, mapping)
         if parsed is not None and parsed.email in seen:
-            errors = [_("the same address is on an earlier row")]
+            errors = [[gettext_noop("the same address is on an earlier row"), {}]]
         if errors:
             error_rows += 1
             if len(report) < MAX_REPORTED_ERRORS:

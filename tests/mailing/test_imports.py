@@ -126,11 +126,11 @@ def test_m13_validation_reports_each_bad_row(shop_a, allowed):
     imp = mapped(upload(shop_a))
     assert imp.status == ImportStatus.VALIDATED
     assert (imp.valid_rows, imp.error_rows) == (2, 3)
-    by_row = {e["row"]: e["errors"] for e in imp.errors}
+    by_row = {e["row"]: [imports.problem_text(p) for p in e["errors"]] for e in imp.errors}
     assert set(by_row) == {3, 4, 5}
-    assert "is not an email address" in by_row[3][0]
-    assert "two-letter" in by_row[4][0]
-    assert "earlier row" in by_row[5][0]
+    assert by_row[3] == ["“not-an-email” is not an email address"]
+    assert by_row[4] == ["country “USA” is not a two-letter code"]
+    assert by_row[5] == ["the same address is on an earlier row"]
     assert not ImportedContact.objects.exists()  # nothing is written before the seller confirms
 
 
@@ -235,6 +235,10 @@ def test_m13_pages_walk_upload_mapping_report_and_progress(
         )
     page = owner_client.get(detail).content.decode()
     assert "2 valid rows, 3 rows with errors" in page
+    assert "“not-an-email” is not an email address" in page
+    # the report is shown in the seller's language, whatever the worker's
+    zh = owner_client.get(detail, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "“not-an-email”不是电子邮箱地址" in zh
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(reverse("mailing:import_confirm", args=[imp.pk]))
     imp.refresh_from_db()
