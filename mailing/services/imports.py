@@ -13,6 +13,7 @@ import contextlib
 import csv
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.validators import validate_email
 from django.db import transaction
@@ -154,6 +155,7 @@ def import_map(
             attested_at=clock.now(),
             attested_ip=ip,
             status=ImportStatus.VALIDATING,
+            progress_at=clock.now(),
             valid_rows=0,
             error_rows=0,
             errors=[],
@@ -174,7 +176,12 @@ def import_confirm(*, contact_import: ContactImport) -> ContactImport:
     with transaction.atomic():
         updated = ContactImport.objects.filter(
             pk=contact_import.pk, status=ImportStatus.VALIDATED, valid_rows__gt=0
-        ).update(status=ImportStatus.IMPORTING, processed_rows=0, imported_rows=0)
+        ).update(
+            status=ImportStatus.IMPORTING,
+            processed_rows=0,
+            imported_rows=0,
+            progress_at=clock.now(),
+        )
         if not updated:
             raise DomainError(
                 _("There is nothing to import in this file."), code="mailing_import_state"
@@ -329,7 +336,8 @@ def _write(imp: ContactImport) -> None:
             after = ImportedContact.objects.filter(contact_import_id=imp.pk).count()
             current.processed_rows = start + len(chunk)
             current.imported_rows += after - before
-            current.save(update_fields=["processed_rows", "imported_rows"])
+            current.progress_at = clock.now()
+            current.save(update_fields=["processed_rows", "imported_rows", "progress_at"])
             # SPEC M-3: contacts in double opt-in countries are asked to confirm.
             for c in contacts:
                 if c.country in doi:
@@ -356,3 +364,25 @@ def contact_import_run(*, import_id: int) -> str:
     elif imp.status == ImportStatus.IMPORTING:
         _write(imp)
     return ContactImport.objects.values_list("status", flat=True).get(pk=import_id)
+
+
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def contact_imports_resume(*, at=None) -> int:
+    """Queue again every import still validating or importing that has not moved for
+    ``STALLED_AFTER`` (its worker died or its message was lost): the task continues after the
+    last committed chunk. Returns how many were queued."""
+    from ..tasks import contact_import_task
+
+    at = at or clock.now()
+    stalled = list(
+        ContactImport.objects.filter(
+            status__in=[ImportStatus.VALIDATING, ImportStatus.IMPORTING],
+            progress_at__lt=at - STALLED_AFTER,
+        ).values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        ContactImport.objects.filter(pk=pk).update(progress_at=at)
+        contact_import_task.delay_on_commit(pk)
+    return len(stalled)

@@ -293,3 +293,40 @@ def test_m13_import_list_query_count_is_constant(owner_client, shop_a, allowed):
     with CaptureQueriesContext(connection) as many:
         owner_client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries) <= 10
+
+
+def test_m13_a_stalled_import_is_queued_again_by_the_beat(shop_a, allowed, time_machine):
+    from datetime import timedelta
+
+    from core import clock
+
+    now = clock.now()
+    time_machine.move_to(now, tick=False)
+    imp = mapped(upload(shop_a))
+    imports.import_confirm(contact_import=imp)  # queued, but its worker never ran
+    time_machine.move_to(now + imports.STALLED_AFTER - timedelta(seconds=1), tick=False)
+    assert imports.contact_imports_resume() == 0
+    time_machine.move_to(now + imports.STALLED_AFTER + timedelta(seconds=1), tick=False)
+
+    assert imports.contact_imports_resume() == 1
+    assert imports.contact_imports_resume() == 0  # just queued: not again at once
+
+
+def test_m13_resume_task_finishes_the_import(
+    shop_a, allowed, time_machine, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from core import clock
+    from mailing.tasks import contact_imports_resume_task
+
+    now = clock.now()
+    time_machine.move_to(now, tick=False)
+    imp = mapped(upload(shop_a))
+    imports.import_confirm(contact_import=imp)
+    time_machine.move_to(now + timedelta(minutes=6), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert contact_imports_resume_task.delay().get() == 1
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.DONE
+    assert ImportedContact.objects.count() == 2
