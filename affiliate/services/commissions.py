@@ -264,6 +264,29 @@ def _reverse(commission: Commission, order: Order) -> None:
     commission.save()
 
 
+def _shipped(commission: Commission, order: Order) -> None:
+    """SPEC A-7 at shipping: the logistics line is known now. The official standard line keeps
+    the full base; any other line deducts the actual freight, so the base (and the amount, at
+    the rates fixed at lock) is computed again from the order. Only while no money has moved
+    (locked, pre-issued, or on hold from those); a refund already taken keeps its share."""
+    held_open = commission.status == S.ON_HOLD and commission.held_from in (
+        "",
+        S.LOCKED,
+        S.PRE_ISSUED,
+    )
+    if commission.status not in (S.LOCKED, S.PRE_ISSUED) and not held_open:
+        return
+    before = (commission.base_minor, commission.amount_minor)
+    _compute(commission, order, commission.promoter)
+    if (commission.base_minor, commission.amount_minor) == before:
+        return
+    if order.refunded_minor:
+        commission.reversed_minor = 0
+        _reverse(commission, order)  # saves
+    else:
+        commission.save()
+
+
 @transaction.atomic
 def order_event_apply(
     *, event_type: str, order_id: int, payload: dict[str, Any], occurred_at: datetime
@@ -287,6 +310,8 @@ def order_event_apply(
     elif event_type == "order.refunded":
         if commission.status not in (S.VOID, S.REVERSED):
             _reverse(commission, order)
+    elif event_type == "order.shipped":
+        _shipped(commission, order)
     elif event_type == "order.completed":
         commission.completed_at = occurred_at
         commission.settle_due_at = occurred_at + rules.return_window()
