@@ -594,6 +594,78 @@ def cmd_redemption_check(args) -> dict:
     return out
 
 
+# --- affiliate: click redirect (SPEC A-4) ----------------------------------------------------
+
+CLICK_SHOP_PREFIX = "bench-click-"
+
+
+def cmd_click_fixtures(args) -> dict:
+    """A shop with its affiliate programme open, an approved promoter, a PID and one tracking
+    link to an allow-listed marketplace page: ``/t/<code>`` of the click benchmark."""
+    from affiliate import services
+    from shops.models import Category
+    from shops.services import shop_upsert
+
+    now = datetime.now(UTC)
+    shop = shop_upsert(
+        external_id=f"{CLICK_SHOP_PREFIX}{args.tag}",
+        name=f"Bench clicks {args.tag}",
+        opened_at=now - timedelta(days=400),
+        main_category=Category.HOME_GARDEN,
+        enterprise_certified=True,
+        store_level=3,
+        store_rating="4.8",
+        currency="CNY",
+    )
+    services.programme_enable(shop=shop, rate_bp=800)
+    promoter = services.promoter_create(
+        name=f"Bench promoter {args.tag}", email=f"{CLICK_SHOP_PREFIX}{args.tag}@bench.invalid"
+    )
+    services.promoter_approve(promoter=promoter)
+    pid = services.pid_create(promoter=promoter, channel="website")
+    link = services.link_create(
+        pid=pid,
+        shop=shop,
+        destination=f"https://www.aliexpress.com/store/{shop.external_id}",
+        utm_campaign="bench",
+    )
+    return {"code": link.code, "link_id": link.pk, "destination": link.destination}
+
+
+def cmd_click_flusher(args) -> dict:
+    """The beat's click flusher (``clicks.flush``) every ``--every`` seconds while the load
+    runs (until ``--stop-file`` exists), then until the buffer is empty."""
+    import time
+    from pathlib import Path
+
+    from affiliate.services import clicks
+
+    stop = Path(args.stop_file)
+    written = runs = 0
+    while not stop.exists():
+        written += clicks.flush()
+        runs += 1
+        for _ in range(int(args.every * 10)):
+            if stop.exists():
+                break
+            time.sleep(0.1)
+    while clicks.buffered():
+        written += clicks.flush()
+        runs += 1
+    return {"written": written, "runs": runs, "left": clicks.buffered()}
+
+
+def cmd_click_count(args) -> dict:
+    """Click rows of the link, and what is still buffered (Redis) — after the flush: 0."""
+    from affiliate.models import Click
+    from affiliate.services import clicks
+
+    return {
+        "rows": Click.objects.filter(link_id=args.link).count(),
+        "buffered": clicks.buffered(),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.djangotasks")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -624,6 +696,13 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("redemption-check")
     p.add_argument("--tag", required=True)
     p.add_argument("--prefix", action="append", default=[])
+    p = sub.add_parser("click-fixtures")
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("click-flusher")
+    p.add_argument("--stop-file", required=True)
+    p.add_argument("--every", type=float, default=5.0)
+    p = sub.add_parser("click-count")
+    p.add_argument("--link", type=int, required=True)
     args = parser.parse_args(argv)
     _setup()
     handler = {
@@ -636,6 +715,9 @@ def main(argv: list[str] | None = None) -> None:
         "expiry-run": cmd_expiry_run,
         "redemption-fixtures": cmd_redemption_fixtures,
         "redemption-check": cmd_redemption_check,
+        "click-fixtures": cmd_click_fixtures,
+        "click-flusher": cmd_click_flusher,
+        "click-count": cmd_click_count,
     }[args.cmd]
     result = handler(args)
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(result, default=str) + "\n")
