@@ -31,7 +31,7 @@ from orders.models import Order, OrderStatus
 from shops.models import NotificationKind
 from shops.services import InsufficientBalance, balance_credit, balance_debit, notify
 
-from .. import rules
+from .. import fraud, rules
 from ..models import (
     Click,
     Commission,
@@ -154,6 +154,7 @@ def order_attribute(*, order_id: int) -> Commission | None:
             commission.promoter = click.pid.promoter
             _compute(commission, order, commission.promoter)
             commission.save()
+            fraud.check_new(commission, order, click)
         return commission
     programme = Programme.objects.filter(shop_id=order.shop_id, enabled=True).first()
     if programme is None:
@@ -176,6 +177,7 @@ def order_attribute(*, order_id: int) -> Commission | None:
     commission.save()
     if commission.status == S.VOID:
         return commission
+    fraud.check_new(commission, order, click)
     if order.paid_at is not None:
         _paid(commission, order, order.paid_at)
     if order.refunded_minor:
@@ -191,10 +193,12 @@ def _paid(commission: Commission, order: Order, at: datetime) -> None:
         commission.paid_at = at
     _compute(commission, order, commission.promoter)
     commission.save()
-    # SPEC A-1: the first attributed paid order ends the promoter's trial.
-    Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(
-        trial=False, trial_ended_at=at
-    )
+    # SPEC A-1: the first attributed paid order ends the promoter's trial (not while the
+    # commission is held for fraud review: its release does it).
+    if fraud.may_end_trial(commission):
+        Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(
+            trial=False, trial_ended_at=at
+        )
 
 
 def _promoter_post(
@@ -310,6 +314,7 @@ def order_event_apply(
     elif event_type == "order.refunded":
         if commission.status not in (S.VOID, S.REVERSED):
             _reverse(commission, order)
+        fraud.check_pid(commission, order)  # a refund-rate spike holds the PID's open ones
     elif event_type == "order.shipped":
         _shipped(commission, order)
     elif event_type == "order.completed":
@@ -322,10 +327,17 @@ def order_event_apply(
             commission.status = S.ON_HOLD
             commission.hold_reason = "dispute"
             commission.save()
-    elif event_type == "dispute.closed" and commission.status == S.ON_HOLD:
-        commission.status = commission.held_from or S.LOCKED
-        commission.held_from = ""
-        commission.hold_reason = ""
+    elif (
+        event_type == "dispute.closed"
+        and commission.status == S.ON_HOLD
+        and commission.hold_reason != fraud.REASON  # a fraud hold waits for the admin
+    ):
+        if fraud.has_open_hold(commission):  # raised during the dispute: now held for it
+            commission.hold_reason = fraud.REASON
+        else:
+            commission.status = commission.held_from or S.LOCKED
+            commission.held_from = ""
+            commission.hold_reason = ""
         commission.save()
         _reverse(commission, order)  # a refund during the dispute decides the outcome
     return commission

@@ -13,9 +13,12 @@ Equivalent mutants left alive (no input tells them apart; noted, not tested):
   return gives it for ``paid <= 0`` in every variant).
 """
 
+from datetime import timedelta
+
 import pytest
 
 from affiliate import rules
+from core import clock
 from core.errors import DomainError
 
 HOSTS = {"www.aliexpress.com", "aliexpress.com"}
@@ -164,3 +167,35 @@ def test_a6_reversal_at_one_minor_unit(amount, refunded, paid, target):
         rules.reversal_target_minor(amount_minor=amount, refunded_minor=refunded, paid_minor=paid)
         == target
     )
+
+
+# --- fraud holds (Issue 9 item 9): the pure rules at their boundaries -----------------------
+
+
+@pytest.mark.parametrize(
+    ("gap", "held"),
+    [
+        (timedelta(seconds=10) - timedelta(microseconds=1), True),
+        (timedelta(seconds=10), False),  # exactly the minimum: human enough
+        (timedelta(seconds=0), True),
+        (timedelta(hours=1), False),
+    ],
+)
+def test_a6_fraud_too_fast_boundary(gap, held):
+    at = clock.now()
+    assert rules.too_fast(clicked_at=at, placed_at=at + gap, min_seconds=10) is held
+
+
+@pytest.mark.parametrize(
+    ("paid", "refunded", "held"),
+    [
+        (9, 9, False),  # under the minimum number of paid orders: no evidence
+        (10, 3, True),  # exactly 30% of exactly 10
+        (10, 2, False),  # 20%
+        (11, 3, False),  # 27.3%
+        (20, 6, True),
+        (0, 0, False),
+    ],
+)
+def test_a6_fraud_refund_spike_boundary(paid, refunded, held):
+    assert rules.refund_spike(paid=paid, refunded=refunded, min_orders=10, rate_bp=3000) is held
