@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "click")
+BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "click", "settlement")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -130,6 +130,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=16,
         help="wrk connections of the click benchmark (default 16)",
+    )
+    p.add_argument(
+        "--settlement-orders",
+        type=int,
+        default=100_000,
+        help="orders whose commissions each side of the settlement benchmark settles",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -717,6 +723,47 @@ class Run:
         self.entries.append(Entry.make("click.lost", "lost", lost, None, "<=0"))
         self.entries.append(Entry.make("click.server_peak_rss_mb", "MB", rss_kb / 1024))
         log(f"  click phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_settlement(self) -> None:
+        """SPEC A-6/A-7: ``--settlement-orders`` due commissions through the hourly job
+        (``commissions_settle``) against one set-based statement doing the same writes
+        (bench/djangotasks.py ``SETTLEMENT_SQL``), each on its own shop, each timed inside its
+        own process; both checked afterwards."""
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        setup = self.djangotask(
+            "settlement-setup", "--orders", str(a.settlement_orders), "--tag", tag
+        )
+        log(
+            f"settlement: {a.settlement_orders:,} due commissions per side "
+            f"(set up in {time.perf_counter() - t0:.1f} s)"
+        )
+        runs = {}
+        for side in ("job", "sql"):
+            r, rss = self._measured_task(
+                f"settlement-{side}", "settlement-run", "--side", side,
+                "--shop", str(setup[side]["shop_id"]), "--at", setup[f"{side}_at"],
+            )  # fmt: skip
+            want = setup[side]
+            if r["left"] or r["settled"] != want["orders"]:
+                raise RuntimeError(f"settlement {side} left commissions unsettled: {r}")
+            for what in ("debits", "credits"):
+                if r[what]["n"] != want["orders"] or r[what]["total"] != want["net"]:
+                    raise RuntimeError(f"settlement {side} wrote {what} {r[what]}, not {want}")
+            if r["balance"] != 1_00:
+                raise RuntimeError(f"settlement {side} left the shop balance at {r['balance']}")
+            runs[side] = (r, rss)
+            log(f"  {side} {r['seconds']:8.2f} s   peak RSS {rss / 1024:.0f} MB")
+        job, sql = runs["job"][0], runs["sql"][0]
+        self.entries.append(
+            Entry.make("settlement.seconds", "s", job["seconds"], sql["seconds"], "<=3")
+        )
+        self.entries.append(Entry.make("settlement.commissions", "commissions", job["settled"]))
+        self.entries.append(
+            Entry.make("settlement.peak_rss_mb", "MB", runs["job"][1] / 1024, runs["sql"][1] / 1024)
+        )
+        log(f"  settlement phase: {time.perf_counter() - t0:.1f} s")
 
     def _check_redemption(self, r, orders: int, what: str) -> None:
         if r.http_errors:
