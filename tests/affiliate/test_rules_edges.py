@@ -11,6 +11,11 @@ Equivalent mutants left alive (no input tells them apart; noted, not tested):
   with a positive payment, and the four mutants of ``paid_minor <= 0 or refunded >= paid``
   (the proportional formula gives the whole commission at ``refunded == paid`` and the early
   return gives it for ``paid <= 0`` in every variant).
+
+Run of 2026-12-02 (``affiliate/rules.py`` alone; this file and test_rules.py selected): 228
+mutants, 210 killed, 13 survived (the 11 above, and two of ``refund_spike``'s ``paid <= 0``
+that the smallest-minimum cases now kill), 5 with no test in that selection (the fraud registry
+getters, covered by ``test_fraud.py::test_a6_fraud_registry_defaults``).
 """
 
 from datetime import timedelta
@@ -199,3 +204,18 @@ def test_a6_fraud_too_fast_boundary(gap, held):
 )
 def test_a6_fraud_refund_spike_boundary(paid, refunded, held):
     assert rules.refund_spike(paid=paid, refunded=refunded, min_orders=10, rate_bp=3000) is held
+
+
+@pytest.mark.parametrize(
+    ("paid", "refunded", "min_orders", "held"),
+    [
+        (0, 0, 0, False),  # no paid order is never a spike, whatever the minimum
+        (1, 1, 1, True),  # one paid order, refunded, with a minimum of one: a spike
+        (1, 0, 1, False),
+    ],
+)
+def test_a6_fraud_refund_spike_with_the_smallest_minimums(paid, refunded, min_orders, held):
+    assert (
+        rules.refund_spike(paid=paid, refunded=refunded, min_orders=min_orders, rate_bp=3000)
+        is held
+    )
