@@ -23,10 +23,11 @@ from core.admin import (
 )
 from core.errors import DomainError
 
-from . import rules, services
+from . import fraud, rules, services
 from .models import (
     Click,
     Commission,
+    CommissionHold,
     CommissionRate,
     Link,
     PayoutBatch,
@@ -413,3 +414,49 @@ class PayoutLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             title=_("Failed transfers"),
             apply=lambda line, reason: services.payout_line_fail(line_id=line.pk, reason=reason),
         )
+
+
+@admin.register(CommissionHold)
+class CommissionHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Fraud holds waiting for review (oldest first), each with its reason in words; the two
+    decisions are actions through ``affiliate.fraud`` (release: back to where it was; confirm:
+    void)."""
+
+    list_display = ["commission", "order_number", "promoter", "rule", "reason", "created_at"]
+    list_display += ["decision", "decided_at"]
+    list_filter = ["decision", "rule"]
+    list_select_related = ["commission__order", "commission__promoter"]
+    search_fields = ["=commission__order__number", "commission__promoter__name"]
+    ordering = ["decision", "created_at"]
+    actions = ["release", "confirm"]
+
+    @admin.display(description=_("order"))
+    def order_number(self, hold):
+        return hold.commission.order.number
+
+    @admin.display(description=_("promoter"))
+    def promoter(self, hold):
+        return hold.commission.promoter
+
+    @admin.display(description=_("reason"))
+    def reason(self, hold):
+        return fraud.reason_text(hold)
+
+    def _decide(self, request, queryset, decide, done):
+        n = 0
+        for hold_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                decide(hold_id=hold_id, user=request.user, note="")
+                n += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        if n:
+            self.message_user(request, done % {"count": n})
+
+    @admin.action(description=_("Release the selected holds (the commissions go on)"))
+    def release(self, request, queryset):
+        self._decide(request, queryset, fraud.hold_release, _("%(count)s hold(s) released."))
+
+    @admin.action(description=_("Confirm the selected holds (the commissions are voided)"))
+    def confirm(self, request, queryset):
+        self._decide(request, queryset, fraud.hold_confirm, _("%(count)s hold(s) confirmed."))

@@ -3,7 +3,9 @@
 ``order.created`` attributes the order and locks its commission; ``order.paid`` makes it due
 for pre-issue; ``order.cancelled`` voids it; ``order.refunded`` reverses its share;
 ``dispute.opened``/``dispute.closed`` hold and release it; ``order.completed`` starts the return
-window before settlement. The event log hands each event over once; each effect is idempotent.
+window before settlement; ``order.shipped`` recomputes the A-7 base now that the logistics line
+(and so whether freight is deducted) is known. The event log hands each event over once; each
+effect is idempotent.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ TYPES = {
     "order.created",
     "order.paid",
     "order.cancelled",
+    "order.shipped",
     "order.completed",
     "order.refunded",
     "dispute.opened",

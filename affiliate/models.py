@@ -509,3 +509,51 @@ class PayoutItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id}:{self.commission_id}"
+
+
+class HoldRule(models.TextChoices):
+    """Why a commission is held for fraud review (Issue 9 item 9)."""
+
+    SELF_REFERRAL = "self_referral", _("Self-referral")
+    TOO_FAST = "too_fast", _("Ordered too soon after the click")
+    REFUND_SPIKE = "refund_spike", _("Refund rate spike on the PID")
+
+
+class HoldDecision(models.TextChoices):
+    OPEN = "", _("Waiting for review")
+    RELEASED = "released", _("Released")
+    CONFIRMED = "confirmed", _("Confirmed: voided")
+
+
+class CommissionHold(models.Model):
+    """A fraud hold of one commission by one rule: the commission is ``on_hold`` (reason
+    ``fraud``) until an admin releases it (back to where it was) or confirms it (void).
+    ``details`` are the facts the reason is shown from (seconds, rates, what matched). One hold
+    per commission and rule: a released hold is not raised again by the same rule."""
+
+    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="holds")
+    rule = models.CharField(_("rule"), max_length=16, choices=HoldRule.choices)
+    details = models.JSONField(_("details"), default=dict)
+    created_at = models.DateTimeField(_("held at"))
+    decision = models.CharField(
+        _("decision"), max_length=12, choices=HoldDecision.choices, blank=True, default=""
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["commission", "rule"], name="hold_one_per_rule"),
+            models.CheckConstraint(
+                condition=Q(decision="", decided_at__isnull=True)
+                | (Q(decision__in=["released", "confirmed"]) & Q(decided_at__isnull=False)),
+                name="hold_decision_dated",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], condition=Q(decision=""), name="hold_open")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} hold of commission {self.commission_id}"

@@ -70,6 +70,27 @@ def rounding_floor_minor() -> int:
     return int(config.AFFILIATE_ROUNDING_FLOOR_MINOR)
 
 
+def fraud_min_click_seconds() -> int:
+    """Fraud hold: an order placed sooner than this after its click is too fast to be human."""
+    return int(config.AFFILIATE_FRAUD_MIN_CLICK_SECONDS)
+
+
+def fraud_refund_rate_bp() -> int:
+    """Fraud hold: a PID whose refunded share of paid attributed orders reaches this (basis
+    points) holds its open commissions."""
+    return int(config.AFFILIATE_FRAUD_REFUND_RATE_BP)
+
+
+def fraud_refund_min_orders() -> int:
+    """Fraud hold: the refund rate counts from this many paid attributed orders of the PID."""
+    return int(config.AFFILIATE_FRAUD_REFUND_MIN_ORDERS)
+
+
+def fraud_refund_window() -> timedelta:
+    """Fraud hold: the paid orders of the refund rate are those paid within this window."""
+    return timedelta(days=int(config.AFFILIATE_FRAUD_REFUND_WINDOW_DAYS))
+
+
 def redirect_hosts() -> frozenset[str]:
     """SPEC A-4: the marketplace hosts a tracking link may lead to (a setting: security
     configuration, not a business number)."""
@@ -298,3 +319,20 @@ def payout_due(*, balance_minor: int, minimum_minor: int) -> bool:
     """A promoter is paid once its balance reaches the minimum (exactly the minimum: paid);
     never a zero or negative balance, whatever the minimum."""
     return balance_minor > 0 and balance_minor >= minimum_minor
+
+
+# --- fraud holds (Issue 9 item 9): pure, the numbers are arguments --------------------------
+
+
+def too_fast(*, clicked_at: datetime, placed_at: datetime, min_seconds: int) -> bool:
+    """An order placed less than ``min_seconds`` after its click; exactly ``min_seconds`` is
+    human enough."""
+    return placed_at - clicked_at < timedelta(seconds=min_seconds)
+
+
+def refund_spike(*, paid: int, refunded: int, min_orders: int, rate_bp: int) -> bool:
+    """A PID's refunded share of its paid attributed orders reaches ``rate_bp``, counted from
+    ``min_orders`` paid orders (fewer is no evidence)."""
+    if paid < min_orders or paid <= 0:
+        return False
+    return refunded * BP >= rate_bp * paid

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "affiliate"
 urlpatterns = [
@@ -13,4 +13,9 @@ urlpatterns = [
     path("orders/<int:commission_id>/", views.commission, name="commission"),
     path("promoters/", views.promoters, name="promoters"),
     path("diagnose/", views.diagnose, name="diagnose"),
+    # SPEC A-9: the seller's reports and their CSV exports.
+    path("report/", report_views.report, name="report"),
+    path("report.csv", report_views.report_csv, name="report_csv"),
+    path("pending/", report_views.pending, name="pending"),
+    path("pending.csv", report_views.pending_csv, name="pending_csv"),
 ]

@@ -594,6 +594,276 @@ def cmd_redemption_check(args) -> dict:
     return out
 
 
+# --- affiliate: click redirect (SPEC A-4) ----------------------------------------------------
+
+CLICK_SHOP_PREFIX = "bench-click-"
+
+
+def cmd_click_fixtures(args) -> dict:
+    """A shop with its affiliate programme open, an approved promoter, a PID and one tracking
+    link to an allow-listed marketplace page: ``/t/<code>`` of the click benchmark."""
+    from affiliate import services
+    from shops.models import Category
+    from shops.services import shop_upsert
+
+    now = datetime.now(UTC)
+    shop = shop_upsert(
+        external_id=f"{CLICK_SHOP_PREFIX}{args.tag}",
+        name=f"Bench clicks {args.tag}",
+        opened_at=now - timedelta(days=400),
+        main_category=Category.HOME_GARDEN,
+        enterprise_certified=True,
+        store_level=3,
+        store_rating="4.8",
+        currency="CNY",
+    )
+    services.programme_enable(shop=shop, rate_bp=800)
+    promoter = services.promoter_create(
+        name=f"Bench promoter {args.tag}", email=f"{CLICK_SHOP_PREFIX}{args.tag}@bench.invalid"
+    )
+    services.promoter_approve(promoter=promoter)
+    pid = services.pid_create(promoter=promoter, channel="website")
+    link = services.link_create(
+        pid=pid,
+        shop=shop,
+        destination=f"https://www.aliexpress.com/store/{shop.external_id}",
+        utm_campaign="bench",
+    )
+    return {"code": link.code, "link_id": link.pk, "destination": link.destination}
+
+
+def cmd_click_flusher(args) -> dict:
+    """The beat's click flusher (``clicks.flush``) every ``--every`` seconds while the load
+    runs (until ``--stop-file`` exists), then until the buffer is empty."""
+    import time
+    from pathlib import Path
+
+    from affiliate.services import clicks
+
+    stop = Path(args.stop_file)
+    written = runs = 0
+    while not stop.exists():
+        written += clicks.flush()
+        runs += 1
+        for _ in range(int(args.every * 10)):
+            if stop.exists():
+                break
+            time.sleep(0.1)
+    while clicks.buffered():
+        written += clicks.flush()
+        runs += 1
+    return {"written": written, "runs": runs, "left": clicks.buffered()}
+
+
+def cmd_click_count(args) -> dict:
+    """Click rows of the link, and what is still buffered (Redis) — after the flush: 0."""
+    from affiliate.models import Click
+    from affiliate.services import clicks
+
+    return {
+        "rows": Click.objects.filter(link_id=args.link).count(),
+        "buffered": clicks.buffered(),
+    }
+
+
+# --- affiliate: settlement (SPEC A-6/A-7) ----------------------------------------------------
+
+SETTLE_SHOP_PREFIX = "bench-settle-"
+SETTLE_PROMOTERS = 20
+SETTLE_PRICE_MINOR = 100_00  # 10% of 95.00 → 9.50 per commission
+SETTLE_JOB_DUE = datetime(2000, 1, 1, tzinfo=UTC)  # before any demo commission is due
+SETTLE_SQL_DUE = SETTLE_JOB_DUE + timedelta(days=10)
+
+
+def cmd_settlement_setup(args) -> dict:
+    """Two shops (``job`` and ``sql``), each with ``--orders`` completed orders whose
+    commissions are pre-issued and past the return window (job side due 10 days before the sql
+    side, so each run settles only its own), over ``SETTLE_PROMOTERS`` promoters, a shop balance
+    covering them all and the promoters' balances opened. Written with bulk inserts (untimed)."""
+    from django.db import transaction
+
+    from affiliate import services
+    from affiliate.models import Click, Commission, Promoter, PromoterBalance
+    from buyers.services import buyer_upsert
+    from core.money import Money
+    from orders.models import Order
+    from shops.models import Category
+    from shops.services import balance_credit, product_upsert, shop_upsert
+
+    now = datetime.now(UTC)
+    buyer = buyer_upsert(
+        external_id=f"{SETTLE_SHOP_PREFIX}buyer-{args.tag}",
+        email=f"{SETTLE_SHOP_PREFIX}{args.tag}@bench.invalid",
+        country="CN",
+        registered_at=now - timedelta(days=400),
+    )
+    out = {}
+    for side, due in (("job", SETTLE_JOB_DUE), ("sql", SETTLE_SQL_DUE)):
+        shop = shop_upsert(
+            external_id=f"{SETTLE_SHOP_PREFIX}{args.tag}-{side}",
+            name=f"Bench settlement {args.tag} {side}",
+            opened_at=now - timedelta(days=400),
+            main_category=Category.HOME_GARDEN,
+            enterprise_certified=True,
+            store_level=3,
+            store_rating="4.8",
+            currency="CNY",
+        )
+        services.programme_enable(shop=shop, rate_bp=1000)
+        product = product_upsert(
+            shop=shop,
+            external_id=f"{SETTLE_SHOP_PREFIX}{args.tag}-{side}-p",
+            title="Bench product",
+            category=Category.HOME_GARDEN,
+            skus=[{"code": f"BS{args.tag}{side}", "price_minor": SETTLE_PRICE_MINOR, "stock": 1}],
+        )
+        links = []
+        for i in range(SETTLE_PROMOTERS):
+            promoter = services.promoter_create(
+                name=f"Bench settle {side} {i}",
+                email=f"{SETTLE_SHOP_PREFIX}{args.tag}-{side}-{i}@bench.invalid",
+            )
+            services.promoter_approve(promoter=promoter)
+            Promoter.objects.filter(pk=promoter.pk).update(trial=False)
+            PromoterBalance.objects.create(promoter=promoter, currency="CNY")
+            pid = services.pid_create(promoter=promoter, channel="website")
+            link = services.link_create(
+                pid=pid, shop=shop, destination=f"https://www.aliexpress.com/store/{shop.pk}"
+            )
+            click = Click.objects.create(
+                click_id=f"bs{args.tag}{side}{i}", link=link, pid=pid, clicked_at=due
+            )
+            links.append((promoter.pk, pid.pk, click.pk))
+        net = SETTLE_PRICE_MINOR * 95 // 100 // 10
+        with transaction.atomic():
+            for start in range(0, args.orders, 10_000):
+                n = min(10_000, args.orders - start)
+                orders = Order.objects.bulk_create(
+                    [
+                        Order(
+                            shop=shop, buyer=buyer, number=f"BS{args.tag}{side}{start + i:07d}",
+                            status="completed", currency="CNY",
+                            subtotal_minor=SETTLE_PRICE_MINOR,
+                            amount_paid_minor=SETTLE_PRICE_MINOR, payment_method="card",
+                            placed_at=due - timedelta(days=20), paid_at=due - timedelta(days=20),
+                            completed_at=due - timedelta(days=15),
+                        )
+                        for i in range(n)
+                    ]
+                )  # fmt: skip
+                Commission.objects.bulk_create(
+                    [
+                        Commission(
+                            order=o, shop=shop, promoter_id=links[(start + i) % len(links)][0],
+                            pid_id=links[(start + i) % len(links)][1],
+                            click_id=links[(start + i) % len(links)][2], status="pre_issued",
+                            currency="CNY", lines=[[product.pk, SETTLE_PRICE_MINOR, 1000]],
+                            base_minor=net * 10, amount_minor=net,
+                            locked_at=due - timedelta(days=20), paid_at=due - timedelta(days=20),
+                            pre_issued_at=due - timedelta(days=20),
+                            completed_at=due - timedelta(days=15), settle_due_at=due,
+                        )
+                        for i, o in enumerate(orders)
+                    ]
+                )  # fmt: skip
+        balance_credit(
+            shop=shop,
+            amount=Money(net * args.orders + 1_00, "CNY"),
+            reason="bench top-up",
+            idempotency_key=f"{SETTLE_SHOP_PREFIX}{args.tag}-{side}",
+        )
+        out[side] = {"shop_id": shop.pk, "orders": args.orders, "net": net * args.orders}
+    out["job_at"] = (SETTLE_JOB_DUE + timedelta(seconds=1)).isoformat()
+    out["sql_at"] = (SETTLE_SQL_DUE + timedelta(seconds=1)).isoformat()
+    return out
+
+
+# The baseline: one statement doing every write of a settlement of the shop's due commissions —
+# the shop's debits and the promoters' credits (each with its running balance_after), both
+# balances, the commissions settled — as data-modifying CTEs over one INSERT … SELECT source.
+SETTLEMENT_SQL = """
+WITH due AS (
+  SELECT c.id, c.shop_id, c.promoter_id, c.currency, c.amount_minor - c.reversed_minor AS net,
+         o.number,
+         sum(c.amount_minor - c.reversed_minor) OVER (
+           PARTITION BY c.shop_id, c.currency ORDER BY c.settle_due_at, c.id) AS shop_run,
+         sum(c.amount_minor - c.reversed_minor) OVER (
+           PARTITION BY c.promoter_id, c.currency ORDER BY c.settle_due_at, c.id) AS prom_run
+  FROM affiliate_commission c JOIN orders_order o ON o.id = c.order_id
+  WHERE c.shop_id = %(shop)s AND c.status = 'pre_issued' AND c.settle_due_at <= %(at)s
+), sb AS (
+  SELECT id, shop_id, currency, balance_minor FROM shops_shopbalance WHERE shop_id = %(shop)s
+), pb AS (
+  SELECT id, promoter_id, currency, balance_minor FROM affiliate_promoterbalance
+  WHERE promoter_id IN (SELECT DISTINCT promoter_id FROM due)
+), be AS (
+  INSERT INTO shops_balanceentry (balance_id, shop_id, kind, amount_minor, currency,
+                                  balance_after_minor, reason, idempotency_key, created_at)
+  SELECT sb.id, d.shop_id, 'debit', d.net, d.currency, sb.balance_minor - d.shop_run,
+         'Affiliate commission, order ' || d.number, 'affiliate:settle:' || d.id, now()
+  FROM due d JOIN sb ON sb.shop_id = d.shop_id AND sb.currency = d.currency WHERE d.net > 0
+), pe AS (
+  INSERT INTO affiliate_promoterentry (balance_id, kind, amount_minor, balance_after_minor,
+                                       commission_id, idempotency_key, created_at)
+  SELECT pb.id, 'commission', d.net, pb.balance_minor + d.prom_run, d.id,
+         'affiliate:commission:' || d.id, %(at)s
+  FROM due d JOIN pb ON pb.promoter_id = d.promoter_id AND pb.currency = d.currency
+  WHERE d.net > 0
+), us AS (
+  UPDATE shops_shopbalance s SET balance_minor = s.balance_minor - t.total, updated_at = now()
+  FROM (SELECT shop_id, currency, sum(net) AS total FROM due GROUP BY 1, 2) t
+  WHERE s.shop_id = t.shop_id AND s.currency = t.currency
+), up AS (
+  UPDATE affiliate_promoterbalance p SET balance_minor = p.balance_minor + t.total
+  FROM (SELECT promoter_id, currency, sum(net) AS total FROM due GROUP BY 1, 2) t
+  WHERE p.promoter_id = t.promoter_id AND p.currency = t.currency
+), uc AS (
+  UPDATE affiliate_commission c
+  SET status = 'settled', settled_at = %(at)s, settled_minor = d.net, settle_blocked_at = NULL,
+      updated_at = %(at)s
+  FROM due d WHERE c.id = d.id
+)
+SELECT count(*) FROM due
+"""
+
+
+def cmd_settlement_run(args) -> dict:
+    """One side, timed inside this process: ``job`` = ``affiliate.services.commissions_settle``
+    (the hourly job), ``sql`` = ``SETTLEMENT_SQL`` in one transaction; then what each wrote."""
+    import time
+
+    from django.db import connection, transaction
+    from django.db.models import Count, Sum
+
+    from affiliate import services
+    from affiliate.models import Commission, PromoterEntry
+    from shops.models import BalanceEntry, ShopBalance
+
+    at = datetime.fromisoformat(args.at)
+    t = time.perf_counter()
+    if args.side == "job":
+        result = services.commissions_settle(now=at)
+        settled = result["settled"]
+    else:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(SETTLEMENT_SQL, {"shop": args.shop, "at": at})
+            settled = cur.fetchone()[0]
+    seconds = time.perf_counter() - t
+    c = Commission.objects.filter(shop_id=args.shop)
+    return {
+        "seconds": seconds,
+        "settled": settled,
+        "left": c.exclude(status="settled").count(),
+        "debits": BalanceEntry.objects.filter(
+            shop_id=args.shop, idempotency_key__startswith="affiliate:settle:"
+        ).aggregate(n=Count("pk"), total=Sum("amount_minor")),
+        "credits": PromoterEntry.objects.filter(commission__shop_id=args.shop).aggregate(
+            n=Count("pk"), total=Sum("amount_minor")
+        ),
+        "balance": ShopBalance.objects.get(shop_id=args.shop).balance_minor,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.djangotasks")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -624,6 +894,20 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("redemption-check")
     p.add_argument("--tag", required=True)
     p.add_argument("--prefix", action="append", default=[])
+    p = sub.add_parser("click-fixtures")
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("click-flusher")
+    p.add_argument("--stop-file", required=True)
+    p.add_argument("--every", type=float, default=5.0)
+    p = sub.add_parser("settlement-setup")
+    p.add_argument("--orders", type=int, default=100_000)
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("settlement-run")
+    p.add_argument("--side", choices=("job", "sql"), required=True)
+    p.add_argument("--shop", type=int, required=True)
+    p.add_argument("--at", required=True)
+    p = sub.add_parser("click-count")
+    p.add_argument("--link", type=int, required=True)
     args = parser.parse_args(argv)
     _setup()
     handler = {
@@ -636,6 +920,11 @@ def main(argv: list[str] | None = None) -> None:
         "expiry-run": cmd_expiry_run,
         "redemption-fixtures": cmd_redemption_fixtures,
         "redemption-check": cmd_redemption_check,
+        "click-fixtures": cmd_click_fixtures,
+        "click-flusher": cmd_click_flusher,
+        "click-count": cmd_click_count,
+        "settlement-setup": cmd_settlement_setup,
+        "settlement-run": cmd_settlement_run,
     }[args.cmd]
     result = handler(args)
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(result, default=str) + "\n")

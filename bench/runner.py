@@ -23,7 +23,17 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "segment", "dispatch")
+BENCHMARKS = (
+    "dashboard",
+    "ingest",
+    "expiry",
+    "register",
+    "redemption",
+    "segment",
+    "dispatch",
+    "click",
+    "settlement",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -145,6 +155,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--segment-repeats", type=int, default=5, help="timed counts per side (default 5)"
+    )
+    p.add_argument(
+        "--click-connections",
+        type=int,
+        default=16,
+        help="wrk connections of the click benchmark (default 16)",
+    )
+    p.add_argument(
+        "--settlement-orders",
+        type=int,
+        default=100_000,
+        help="orders whose commissions each side of the settlement benchmark settles",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -729,6 +751,131 @@ class Run:
             Entry.make("redemption.peak_rss_mb", "MB", rss_kb / 1024, m.peak_rss_kb / 1024)
         )
         log(f"  redemption phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_click(self) -> None:
+        """SPEC A-4: ``/t/<code>`` under load (the flusher running beside it) against a bare
+        view answering the same 302 on the same server (bench/click.py); then the clicks the
+        redirect answered against the rows PostgreSQL holds after the flush."""
+        from . import click
+
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        fx = self.djangotask("click-fixtures", "--tag", tag)
+        self.env["BENCH_CLICK_DESTINATION"] = fx["destination"]
+        path, base_path = f"/t/{fx['code']}", f"{click.BASELINE_PREFIX}{fx['code']}"
+        conns, threads = a.click_connections, min(2, a.click_connections)
+        log(f"click: {path} vs {base_path}, {conns} connections, {a.duration:g} s each")
+        stop = VAR / f"click-flusher-{tag}.stop"
+        flog = LOGS / "click-flusher.log"
+        with self.server("click") as srv:
+            click.check_redirect(srv.port, path, fx["destination"])
+            click.check_redirect(srv.port, base_path, fx["destination"])
+            load = {"port": srv.port, "connections": conns, "threads": threads}
+            if a.warmup > 0:
+                click.run_wrk(path=base_path, seconds=a.warmup, **load)
+                click.run_wrk(path=path, seconds=a.warmup, **load)
+            # The warm-up's clicks into PostgreSQL first, so the count starts from a drained buffer.
+            stop.touch()
+            self.djangotask("click-flusher", "--stop-file", str(stop))
+            stop.unlink()
+            before = self.djangotask("click-count", "--link", str(fx["link_id"]))
+            base1 = click.run_wrk(path=base_path, seconds=a.duration, **load)
+            with flog.open("w") as out:
+                flusher = procs.popen(
+                    [sys.executable, "-m", "bench.djangotasks", "click-flusher",
+                     "--stop-file", str(stop)],
+                    env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+                try:
+                    prod = click.run_wrk(path=path, seconds=a.duration, **load)
+                finally:
+                    stop.touch()
+                    try:
+                        flusher.wait(300)
+                    finally:
+                        procs.terminate(flusher)
+                        stop.unlink(missing_ok=True)
+            base2 = click.run_wrk(path=base_path, seconds=a.duration, **load)
+            rss_kb = srv.peak_rss_kb()
+        if flusher.returncode != 0:
+            raise RuntimeError(f"click flusher failed ({flusher.returncode}); see {flog}")
+        marker = "@@BENCH-JSON@@"
+        flushed = json.loads(
+            [ln for ln in flog.read_text().splitlines() if ln.startswith(marker)][-1][len(marker) :]
+        )
+        after = self.djangotask("click-count", "--link", str(fx["link_id"]))
+        for name, r in (("product", prod), ("baseline", base1), ("baseline", base2)):
+            if r.error_count:
+                self.failures.append(f"click {name}: wrk counted errors {r.errors}")
+        base_rps = (base1.rps + base2.rps) / 2
+        base_p99 = (base1.p99_ms + base2.p99_ms) / 2
+        ok = click.answered(prod)
+        new_rows = after["rows"] - before["rows"]
+        lost = click.lost(answered_302=ok, rows_before=before["rows"], rows_after=after["rows"])
+        log(
+            f"  product  {prod.rps:8.1f} req/s  p50 {prod.p50_ms:6.1f} ms  "
+            f"p99 {prod.p99_ms:6.1f} ms  ({prod.requests} requests)"
+        )
+        for r in (base1, base2):
+            log(
+                f"  baseline {r.rps:8.1f} req/s  p50 {r.p50_ms:6.1f} ms  "
+                f"p99 {r.p99_ms:6.1f} ms  ({r.requests} requests)"
+            )
+        log(
+            f"  302s answered {ok:,}; rows after the flush {new_rows:,} "
+            f"(flusher: {flushed['runs']} runs, {flushed['left']} left buffered, "
+            f"{after['buffered']} buffered at the count); lost {lost}"
+        )
+        self.entries.append(Entry.make("click.rps", "req/s", prod.rps, base_rps, ">=0.7"))
+        base_p50 = (base1.p50_ms + base2.p50_ms) / 2
+        self.entries.append(Entry.make("click.p50_ms", "ms", prod.p50_ms, base_p50))
+        self.entries.append(Entry.make("click.p99_ms", "ms", prod.p99_ms, base_p99))
+        self.entries.append(Entry.make("click.answered", "clicks", ok))
+        self.entries.append(Entry.make("click.lost", "lost", lost, None, "<=0"))
+        self.entries.append(Entry.make("click.server_peak_rss_mb", "MB", rss_kb / 1024))
+        log(f"  click phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_settlement(self) -> None:
+        """SPEC A-6/A-7: ``--settlement-orders`` due commissions through the hourly job
+        (``commissions_settle``) against one set-based statement doing the same writes
+        (bench/djangotasks.py ``SETTLEMENT_SQL``), each on its own shop, each timed inside its
+        own process; both checked afterwards."""
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        setup = self.djangotask(
+            "settlement-setup", "--orders", str(a.settlement_orders), "--tag", tag
+        )
+        log(
+            f"settlement: {a.settlement_orders:,} due commissions per side "
+            f"(set up in {time.perf_counter() - t0:.1f} s)"
+        )
+        runs = {}
+        for side in ("job", "sql"):
+            r, rss = self._measured_task(
+                f"settlement-{side}", "settlement-run", "--side", side,
+                "--shop", str(setup[side]["shop_id"]), "--at", setup[f"{side}_at"],
+            )  # fmt: skip
+            want = setup[side]
+            if r["left"] or r["settled"] != want["orders"]:
+                raise RuntimeError(f"settlement {side} left commissions unsettled: {r}")
+            for what in ("debits", "credits"):
+                if r[what]["n"] != want["orders"] or r[what]["total"] != want["net"]:
+                    raise RuntimeError(f"settlement {side} wrote {what} {r[what]}, not {want}")
+            if r["balance"] != 1_00:
+                raise RuntimeError(f"settlement {side} left the shop balance at {r['balance']}")
+            runs[side] = (r, rss)
+            log(f"  {side} {r['seconds']:8.2f} s   peak RSS {rss / 1024:.0f} MB")
+        job, sql = runs["job"][0], runs["sql"][0]
+        self.entries.append(
+            Entry.make("settlement.seconds", "s", job["seconds"], sql["seconds"], "<=3")
+        )
+        self.entries.append(Entry.make("settlement.commissions", "commissions", job["settled"]))
+        self.entries.append(
+            Entry.make("settlement.peak_rss_mb", "MB", runs["job"][1] / 1024, runs["sql"][1] / 1024)
+        )
+        log(f"  settlement phase: {time.perf_counter() - t0:.1f} s")
 
     def _check_redemption(self, r, orders: int, what: str) -> None:
         if r.http_errors:

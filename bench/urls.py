@@ -11,5 +11,6 @@ urlpatterns = [
         baseline_views.register_baseline,
         name="bench-register-baseline",
     ),
+    path("bench/t/<str:code>", baseline_views.click_baseline, name="bench-click-baseline"),
     path("", include("sellercenter.urls")),
 ]

@@ -202,3 +202,21 @@ def customers_to_watch(*, shop, days: int = 30, now: datetime | None = None) -> 
         low_activity=Count("pk", filter=Q(low_activity=True)),
     )
     return CustomersToWatch(**row)
+
+
+def same_person(*, buyer_id: int, email: str) -> str | None:
+    """Whether the buyer ``buyer_id`` is the holder of ``email`` (someone else's contact, e.g. an
+    affiliate promoter's): ``"account"`` when it is that buyer account, ``"device"`` when it
+    registered on the device of that account, else None. Two queries at most; no contact leaves
+    this module."""
+    email = (email or "").strip().casefold()
+    if not email:
+        return None
+    own = Buyer.objects.filter(email=email).values_list("pk", "device_id").first()
+    if own is None:
+        return None
+    if own[0] == buyer_id:
+        return "account"
+    if own[1] and Buyer.objects.filter(pk=buyer_id, device_id=own[1]).exists():
+        return "device"
+    return None

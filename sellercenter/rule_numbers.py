@@ -256,6 +256,32 @@ CONSTANCE_CONFIG = {
         ),
         "minor_units",
     ),
+    "AFFILIATE_FRAUD_MIN_CLICK_SECONDS": (
+        10,
+        _(
+            "SPEC A-6 fraud hold: an order placed sooner than this many seconds after its click "
+            "is held as too fast to be human."
+        ),
+        "seconds",
+    ),
+    "AFFILIATE_FRAUD_REFUND_RATE_BP": (
+        3000,
+        _(
+            "SPEC A-6 fraud hold: a PID whose refunded share of paid attributed orders reaches "
+            "this, basis points (30% = 3000), has its open commissions held."
+        ),
+        "basis_points",
+    ),
+    "AFFILIATE_FRAUD_REFUND_MIN_ORDERS": (
+        10,
+        _("SPEC A-6 fraud hold: the refund rate of a PID counts from this many paid orders."),
+        "small_count",
+    ),
+    "AFFILIATE_FRAUD_REFUND_WINDOW_DAYS": (
+        30,
+        _("SPEC A-6 fraud hold: the refund rate counts orders paid within this many days."),
+        "days",
+    ),
     "MAILING_MIN_SHOP_AGE_DAYS": (90, _("SPEC M-1: minimum shop age, days."), "days"),
     "MAILING_MIN_GMV_30D_MINOR": (
         5_000_00,
@@ -660,6 +686,10 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "AFFILIATE_ROUNDING_FLOOR_MINOR",
         "AFFILIATE_REVIEW_SLA_WORKING_DAYS",
         "AFFILIATE_PAYOUT_MIN_MINOR",
+        "AFFILIATE_FRAUD_MIN_CLICK_SECONDS",
+        "AFFILIATE_FRAUD_REFUND_RATE_BP",
+        "AFFILIATE_FRAUD_REFUND_MIN_ORDERS",
+        "AFFILIATE_FRAUD_REFUND_WINDOW_DAYS",
     ),
     "Email marketing (SPEC M-1, M-2, M-10)": (
         "MAILING_MIN_SHOP_AGE_DAYS",

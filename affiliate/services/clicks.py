@@ -36,6 +36,7 @@ from django.core.cache import cache
 from django.db import DataError, IntegrityError, transaction
 
 from core import clock
+from core.errors import DomainError
 
 from .. import rules
 from ..models import Click, Link, Pid, PidStatus
@@ -46,7 +47,6 @@ QUEUE = "affiliate:clicks"
 PROCESSING = "affiliate:clicks:processing"
 LOCK = "affiliate:clicks:flush-lock"
 DEAD = "affiliate:clicks:dead"
-_LINK_CACHE = "affiliate:link:"
 _LINK_CACHE_SECONDS = 60
 
 # Moves up to ARGV[1] items from the buffer's head to the processing list's tail, atomically.
@@ -89,45 +89,93 @@ class LinkTarget:
     cookie_seconds: int
 
 
-def link_target(code: str) -> LinkTarget | None:
-    """The stored destination of ``/t/<code>`` (cached a minute; a PID's freeze or reactivation
-    drops its links from the cache)."""
-    if not code or len(code) > 16 or not code.replace("-", "").replace("_", "").isalnum():
-        return None
-    key = _LINK_CACHE + code
-    try:
-        hit = cache.get(key)
-    except Exception:
-        hit = None
-    if hit is not None:
-        return LinkTarget(*hit) if hit else None
+# The link cache: ``affiliate:target:<code>`` → the JSON array of a LinkTarget, or "-" for a
+# code that leads nowhere (an unknown code, or a stored destination off the allow-list), in the
+# click buffer's Redis, a minute. A PID's freeze or reactivation drops its links (forget_links).
+_TARGET = "affiliate:target:"
+_MISSING = "-"
+
+# The hot path in one round trip: the cached target of the code and, when there is one, the click
+# pushed onto the buffer as ARGV[1] (the item's JSON up to its "t" key) + the target + "}".
+_RECORD = """
+local v = redis.call('GET', KEYS[1])
+if (not v) or v == '-' then return v end
+redis.call('RPUSH', KEYS[2], ARGV[1] .. v .. '}')
+return v
+"""
+_record_script: Any = None
+
+
+def _valid_code(code: str) -> bool:
+    return bool(code) and len(code) <= 16 and code.replace("-", "").replace("_", "").isalnum()
+
+
+def _link_row(code: str) -> LinkTarget | None:
+    """The link from the database; None when unknown or its stored destination is off the
+    allow-list (stored before the list changed, or tampered with: never followed)."""
     row = (
         Link.objects.filter(code=code)
         .values_list("pk", "pid_id", "destination", "pid__status")
         .first()
     )
-    window = int(rules.attribution_window().total_seconds())
-    target = (
-        LinkTarget(row[0], row[1], row[2], row[3] == PidStatus.ACTIVE, window)
-        if row is not None
-        else None
-    )
+    if row is None:
+        return None
     try:
-        value = (
-            [target.link_id, target.pid_id, target.destination, target.earns, window]
-            if target
-            else []
-        )
-        cache.set(key, value, _LINK_CACHE_SECONDS)
+        rules.check_destination(row[2], hosts=rules.redirect_hosts())
+    except DomainError:
+        log.error("tracking link %s has a destination off the allow-list", code)
+        return None
+    window = int(rules.attribution_window().total_seconds())
+    return LinkTarget(row[0], row[1], row[2], row[3] == PidStatus.ACTIVE, window)
+
+
+def _encode(target: LinkTarget | None) -> str:
+    if target is None:
+        return _MISSING
+    return json.dumps(
+        [target.link_id, target.pid_id, target.destination, target.earns, target.cookie_seconds],
+        separators=(",", ":"),
+    )
+
+
+def _decode_target(raw: bytes | str) -> LinkTarget | None:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    return None if text == _MISSING else LinkTarget(*json.loads(text))
+
+
+def link_target(code: str) -> LinkTarget | None:
+    """The stored destination of ``/t/<code>`` (cached a minute in the click buffer's Redis, or
+    Django's cache without one; a PID's freeze or reactivation drops its links)."""
+    if not _valid_code(code):
+        return None
+    client = redis_client()
+    key = _TARGET + code
+    try:
+        hit = client.get(key) if client is not None else cache.get(key)
+    except Exception:
+        hit = None
+    if hit is not None:
+        return _decode_target(hit)
+    target = _link_row(code)
+    try:
+        if client is not None:
+            client.set(key, _encode(target), ex=_LINK_CACHE_SECONDS)
+        else:
+            cache.set(key, _encode(target), _LINK_CACHE_SECONDS)
     except Exception:  # a cache outage costs a query per click, nothing more
         log.warning("link cache unavailable", exc_info=True)
     return target
 
 
 def forget_links(*, pid_id: int) -> None:
-    codes = list(Link.objects.filter(pid_id=pid_id).values_list("code", flat=True))
+    keys = [_TARGET + c for c in Link.objects.filter(pid_id=pid_id).values_list("code", flat=True)]
+    if not keys:
+        return
     try:
-        cache.delete_many([_LINK_CACHE + c for c in codes])
+        client = redis_client()
+        if client is not None:
+            client.delete(*keys)
+        cache.delete_many(keys)
     except Exception:
         log.warning("could not drop cached links of PID %s", pid_id)
 
@@ -180,7 +228,50 @@ def click_record(
     return click_id
 
 
+def click_take(
+    *, code: str, ip: str | None, user_agent: str, referrer: str
+) -> tuple[LinkTarget | None, str | None]:
+    """SPEC A-4, the request path of ``/t/<code>``: the link's target and the click recorded —
+    in one Redis round trip when the link is cached (a script reads the target and pushes the
+    click with it); else the link is read, cached, and the click recorded by ``click_record``.
+    Returns (None, None) for a code that leads nowhere, (target, None) when the click could not
+    be kept anywhere."""
+    global _record_script
+    if not _valid_code(code):
+        return None, None
+    client = redis_client()
+    if client is not None:
+        click_id = new_click_id()
+        head = json.dumps(
+            {
+                "id": click_id,
+                "at": clock.now().timestamp(),
+                "ip": _ip(ip),
+                "ua": _text(user_agent, 512),
+                "ref": _text(referrer, 1024),
+            },
+            separators=(",", ":"),
+        )
+        try:
+            if _record_script is None:
+                _record_script = client.register_script(_RECORD)
+            raw = _record_script(keys=[_TARGET + code, QUEUE], args=[head[:-1] + ',"t":'])
+        except Exception:
+            log.warning("click buffer unavailable", exc_info=True)
+        else:
+            if raw is not None:  # cached: pushed with its target (or a code leading nowhere)
+                target = _decode_target(raw)
+                return target, (click_id if target is not None else None)
+    target = link_target(code)
+    if target is None:
+        return None, None
+    return target, click_record(target=target, ip=ip, user_agent=user_agent, referrer=referrer)
+
+
 def _row(item: dict[str, Any]) -> Click:
+    if "t" in item:  # pushed by the hot path's script: the link target as an array
+        link_id, pid_id, _, earns, _ = item["t"]
+        item = {**item, "link": link_id, "pid": pid_id, "earns": earns}
     return Click(
         click_id=item["id"],
         link_id=item["link"],

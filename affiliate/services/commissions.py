@@ -21,7 +21,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
@@ -31,7 +31,7 @@ from orders.models import Order, OrderStatus
 from shops.models import NotificationKind
 from shops.services import InsufficientBalance, balance_credit, balance_debit, notify
 
-from .. import rules
+from .. import fraud, rules
 from ..models import (
     Click,
     Commission,
@@ -45,6 +45,7 @@ from ..models import (
     PromoterStatus,
     RateScope,
 )
+from . import settlement
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ def order_attribute(*, order_id: int) -> Commission | None:
             commission.promoter = click.pid.promoter
             _compute(commission, order, commission.promoter)
             commission.save()
+            fraud.check_new(commission, order, click)
         return commission
     programme = Programme.objects.filter(shop_id=order.shop_id, enabled=True).first()
     if programme is None:
@@ -176,6 +178,7 @@ def order_attribute(*, order_id: int) -> Commission | None:
     commission.save()
     if commission.status == S.VOID:
         return commission
+    fraud.check_new(commission, order, click)
     if order.paid_at is not None:
         _paid(commission, order, order.paid_at)
     if order.refunded_minor:
@@ -191,10 +194,12 @@ def _paid(commission: Commission, order: Order, at: datetime) -> None:
         commission.paid_at = at
     _compute(commission, order, commission.promoter)
     commission.save()
-    # SPEC A-1: the first attributed paid order ends the promoter's trial.
-    Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(
-        trial=False, trial_ended_at=at
-    )
+    # SPEC A-1: the first attributed paid order ends the promoter's trial (not while the
+    # commission is held for fraud review: its release does it).
+    if fraud.may_end_trial(commission):
+        Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(
+            trial=False, trial_ended_at=at
+        )
 
 
 def _promoter_post(
@@ -283,6 +288,29 @@ def _reverse(commission: Commission, order: Order) -> None:
     commission.save()
 
 
+def _shipped(commission: Commission, order: Order) -> None:
+    """SPEC A-7 at shipping: the logistics line is known now. The official standard line keeps
+    the full base; any other line deducts the actual freight, so the base (and the amount, at
+    the rates fixed at lock) is computed again from the order. Only while no money has moved
+    (locked, pre-issued, or on hold from those); a refund already taken keeps its share."""
+    held_open = commission.status == S.ON_HOLD and commission.held_from in (
+        "",
+        S.LOCKED,
+        S.PRE_ISSUED,
+    )
+    if commission.status not in (S.LOCKED, S.PRE_ISSUED) and not held_open:
+        return
+    before = (commission.base_minor, commission.amount_minor)
+    _compute(commission, order, commission.promoter)
+    if (commission.base_minor, commission.amount_minor) == before:
+        return
+    if order.refunded_minor:
+        commission.reversed_minor = 0
+        _reverse(commission, order)  # saves
+    else:
+        commission.save()
+
+
 @transaction.atomic
 def order_event_apply(
     *, event_type: str, order_id: int, payload: dict[str, Any], occurred_at: datetime
@@ -306,6 +334,9 @@ def order_event_apply(
     elif event_type == "order.refunded":
         if commission.status not in (S.VOID, S.REVERSED):
             _reverse(commission, order)
+        fraud.check_pid(commission, order)  # a refund-rate spike holds the PID's open ones
+    elif event_type == "order.shipped":
+        _shipped(commission, order)
     elif event_type == "order.completed":
         commission.completed_at = occurred_at
         commission.settle_due_at = occurred_at + rules.return_window()
@@ -316,10 +347,17 @@ def order_event_apply(
             commission.status = S.ON_HOLD
             commission.hold_reason = "dispute"
             commission.save()
-    elif event_type == "dispute.closed" and commission.status == S.ON_HOLD:
-        commission.status = commission.held_from or S.LOCKED
-        commission.held_from = ""
-        commission.hold_reason = ""
+    elif (
+        event_type == "dispute.closed"
+        and commission.status == S.ON_HOLD
+        and commission.hold_reason != fraud.REASON  # a fraud hold waits for the admin
+    ):
+        if fraud.has_open_hold(commission):  # raised during the dispute: now held for it
+            commission.hold_reason = fraud.REASON
+        else:
+            commission.status = commission.held_from or S.LOCKED
+            commission.held_from = ""
+            commission.hold_reason = ""
         commission.save()
         _reverse(commission, order)  # a refund during the dispute decides the outcome
     return commission
@@ -353,6 +391,12 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
     now = now or clock.now()
     settled = blocked = 0
     newly_blocked: dict[int, list[Commission]] = {}
+    if connection.vendor == "postgresql":
+        # Set-based batches (services/settlement.py): the same outcome, a few statements a batch.
+        settled, blocked, new_ids = settlement.settle_pg(now=now, batch=max(limit, 5000))
+        newly_blocked = settlement.waiting_by_shop(new_ids)
+        _notify_waiting(newly_blocked)
+        return {"settled": settled, "blocked": blocked}
     ids = list(
         Commission.objects.filter(status=S.PRE_ISSUED, settle_due_at__lte=now)
         .order_by("settle_due_at")
@@ -397,6 +441,11 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
             c.settle_blocked_at = None
             c.save()
             settled += 1
+    _notify_waiting(newly_blocked)
+    return {"settled": settled, "blocked": blocked}
+
+
+def _notify_waiting(newly_blocked: dict[int, list[Commission]]) -> None:
     # One message per shop and run, about the commissions that newly wait (never one a run).
     for shop_commissions in newly_blocked.values():
         first = shop_commissions[0]
@@ -412,7 +461,6 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
             ),
             link="/shops/balance/",
         )
-    return {"settled": settled, "blocked": blocked}
 
 
 @transaction.atomic

@@ -17,6 +17,8 @@ def _empty_click_buffer(settings):
     client = clicks.redis_client()
     if client is not None:
         client.delete(clicks.QUEUE, clicks.PROCESSING, clicks.LOCK, clicks.DEAD)
+        for key in client.scan_iter(f"{clicks._TARGET}*"):
+            client.delete(key)
     from django.core.cache import cache
 
     cache.clear()

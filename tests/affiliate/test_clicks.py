@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,9 +15,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from affiliate import services
 from affiliate.models import Click, Link, PidStatus
 from affiliate.redirect import COOKIE
 from affiliate.services import clicks
+from core import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -320,3 +323,63 @@ def test_a4_a_click_the_database_refuses_is_parked_not_lost_and_blocks_nothing(s
     assert [json.loads(x)["id"] for x in clicks.redis_client().lrange(clicks.DEAD, 0, -1)] == [
         "b" * 32
     ]
+
+
+def test_a4_cached_hot_path_pushes_the_click_with_its_link_in_one_script(
+    client, shop_a, django_assert_num_queries
+):
+    # given: the link cached by a first click
+    link = affkit.link(shop_a)
+    client.get(f"/t/{link.code}")
+
+    # when: a second click (no query: the script reads the target and pushes the click)
+    with django_assert_num_queries(0):
+        response = client.get(
+            f"/t/{link.code}",
+            REMOTE_ADDR="198.51.100.7",
+            HTTP_USER_AGENT="Phone UA",
+            HTTP_REFERER="https://blog.example.com/post",
+        )
+
+    # then: flushed with its link, PID, time and headers like any click
+    assert response.status_code == 302
+    assert response["Location"] == link.destination
+    assert clicks.flush() == 2
+    c = Click.objects.get(click_id=response.cookies[COOKIE].value)
+    assert (c.link_id, c.pid_id, c.earns) == (link.pk, link.pid_id, True)
+    assert (c.ip, c.user_agent, c.referrer) == (
+        "198.51.100.7",
+        "Phone UA",
+        "https://blog.example.com/post",
+    )
+
+
+def test_a4_unknown_code_is_remembered_and_answers_404_without_query_or_click(
+    client, db, django_assert_num_queries
+):
+    assert client.get("/t/nosuchcode1").status_code == 404
+    with django_assert_num_queries(0):
+        assert client.get("/t/nosuchcode1").status_code == 404
+    assert clicks.buffered() == 0
+
+
+def test_a3_a4_freezing_a_pid_drops_its_cached_links_so_the_next_click_earns_nothing(
+    client, shop_a, django_capture_on_commit_callbacks
+):
+    # given: a cached link of an active PID
+    link = affkit.link(shop_a)
+    client.get(f"/t/{link.code}")
+
+    # when: its PID is frozen (the daily job) and the link clicked again
+    from affiliate.models import Pid
+
+    Pid.objects.filter(pk=link.pid_id).update(last_valid_click_at=None)
+    Pid.objects.filter(pk=link.pid_id).update(active_since=clock.now() - timedelta(days=31))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pids_freeze()
+    response = client.get(f"/t/{link.code}")
+
+    # then: recorded, but earns nothing
+    assert response.status_code == 302
+    clicks.flush()
+    assert Click.objects.get(click_id=response.cookies[COOKIE].value).earns is False

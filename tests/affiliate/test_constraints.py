@@ -13,6 +13,7 @@ from affiliate import services
 from affiliate.models import (
     Click,
     Commission,
+    CommissionHold,
     CommissionRate,
     Link,
     Pid,
@@ -173,6 +174,19 @@ CASES = {
         w, idempotency_key=w["entry"].idempotency_key
     ),
     "promoter_entry_not_zero": lambda w: _entry(w, amount_minor=0),
+    # fraud holds
+    "hold_one_per_rule": lambda w: [
+        CommissionHold.objects.create(
+            commission=w["commission"], rule="too_fast", created_at=w["now"]
+        )
+        for _ in range(2)
+    ],
+    "hold_decision_dated": lambda w: CommissionHold.objects.create(
+        commission=w["commission"], rule="too_fast", created_at=w["now"], decision="released"
+    ),
+    "hold_decision_dated (open but dated)": lambda w: CommissionHold.objects.create(
+        commission=w["commission"], rule="too_fast", created_at=w["now"], decided_at=w["now"]
+    ),
 }
 
 

@@ -44,6 +44,8 @@ def seller_pages(shop) -> list[tuple[str, str]]:
         ("affiliate-orders", "/affiliate/orders/"),
         ("affiliate-promoters", "/affiliate/promoters/"),
         ("affiliate-diagnose", "/affiliate/diagnose/"),
+        ("affiliate-report", "/affiliate/report/"),
+        ("affiliate-pending", "/affiliate/pending/"),
         ("mailing", "/mailing/"),
         ("activities", "/activities/"),
         ("activities-monitor", "/activities/monitor/"),

@@ -77,6 +77,8 @@ def _client_for(shop, name):
         "/affiliate/",
         "/affiliate/orders/",
         "/affiliate/promoters/",
+        "/affiliate/report/",
+        "/affiliate/pending/",
         "/mailing/",
         "/activities/",
         "/activities/monitor/",
