@@ -194,25 +194,6 @@ def registry_reads(ctx) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries if "constance_constance" in q["sql"]]
 
 
-def test_c3_c5_a_scope_reads_each_registry_number_once_and_changes_show_after_it(db):
-    rules.coin_value_minor()  # the registry stores its default on a first read
-    with rules.registry_scope():
-        with CaptureQueriesContext(connection) as ctx:
-            assert rules.coin_value_minor() == 1
-            assert rules.coin_value_minor() == 1
-        assert len(registry_reads(ctx)) == 1
-        config.COINS_COIN_VALUE_MINOR = 2  # an admin's change during the scope…
-        with CaptureQueriesContext(connection) as ctx:
-            assert rules.coin_value_minor() == 1  # …is not seen inside it
-            with rules.registry_scope():  # a nested scope shares the outer one
-                assert rules.coin_value_minor() == 1
-        assert registry_reads(ctx) == []
-    # after the scope: live again
-    assert rules.coin_value_minor() == 2
-    config.COINS_COIN_VALUE_MINOR = 3
-    assert rules.coin_value_minor() == 3
-
-
 def test_c3_c4_each_request_reads_the_registry_once_and_sees_the_last_change(db, shop_a):
     coin_shop(shop_a, fund=500_00)
     product = make_product(shop_a, price_minor=1_000_00)
