@@ -177,3 +177,21 @@ def test_c10_raising_the_redemption_rate_links_to_the_coin_products(shop_a, anal
     assert "Raise the redemption rate" in gap
     assert f'<a href="{reverse("coins:products")}">' in gap
     assert f'<a href="{reverse("coins:index")}">' not in gap
+
+
+def test_c10_gap_names_the_exact_points_coins_and_rate_to_the_next_grade():
+    # 100,000 coins (25.00) + one activity (7.50) = 32.50, D: 7.50 points to C. By volume alone
+    # C needs 40 - 7.50 = 32.50 volume points = 130,000 coins (30,000 more); by redemption alone
+    # 40 - 25 - 7.50 = 7.50 points = 7.50 / 35 × 63.5% = 13.607…% → 13.61% (rounded up)
+    result = grade(100_000, participation=1)
+    assert rules.grade_gap(result, N, issued_coins=100_000) == rules.GradeGap(
+        "C", Decimal("7.50"), 30_000, Decimal("13.61")
+    )
+
+
+def test_c10_gap_has_no_volume_lever_when_volume_alone_cannot_reach_the_next_grade():
+    # 200,000 coins: 50.00, C; B needs 60 > the 50 volume points → only the redemption rate
+    result = grade(200_000)
+    gap = rules.grade_gap(result, N, issued_coins=200_000)
+    assert gap == rules.GradeGap("B", Decimal("10.00"), None, Decimal("18.15"))
+    assert gap.more_coins is None
