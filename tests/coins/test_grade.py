@@ -195,3 +195,29 @@ def test_c10_gap_has_no_volume_lever_when_volume_alone_cannot_reach_the_next_gra
     gap = rules.grade_gap(result, N, issued_coins=200_000)
     assert gap == rules.GradeGap("B", Decimal("10.00"), None, Decimal("18.15"))
     assert gap.more_coins is None
+
+
+@pytest.mark.parametrize(
+    ("issued", "redeemed", "participation", "expected"),
+    [
+        # volume needed exactly the volume points (50): still a volume lever
+        (120_000, 21_780, 0, ("B", "20.00", 80_000, "54.43")),
+        # redemption needed exactly the redemption points (35): the full 63.5%
+        (20_000, 0, 0, ("C", "35.00", 140_000, "63.50")),
+        # under one point of volume needed (0.48 → 1,920 coins in all)
+        (1_000, 581, 1, ("C", "0.23", 920, "58.52")),
+        # under one point of redemption needed (0.75 → 1.37%)
+        (127_000, 0, 1, ("C", "0.75", 3_000, "1.37")),
+        # one coin short of C: exactly one more coin
+        (159_999, 0, 0, ("C", "0.01", 1, "0.02")),
+        # no coins issued: no rate can be asked for; one coin issued: it can
+        (0, 0, 1, ("C", "32.50", 130_000, None)),
+        (1, 0, 1, ("C", "32.50", 129_999, "58.97")),
+    ],
+)
+def test_c10_gap_at_the_edges_of_each_lever(issued, redeemed, participation, expected):
+    result = grade(issued, redeemed, participation)
+    nxt, points, coins, rate = expected
+    assert rules.grade_gap(result, N, issued_coins=issued) == rules.GradeGap(
+        nxt, Decimal(points), coins, None if rate is None else Decimal(rate)
+    )
