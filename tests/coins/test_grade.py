@@ -221,3 +221,19 @@ def test_c10_gap_at_the_edges_of_each_lever(issued, redeemed, participation, exp
     assert rules.grade_gap(result, N, issued_coins=issued) == rules.GradeGap(
         nxt, Decimal(points), coins, None if rate is None else Decimal(rate)
     )
+
+
+def test_c10_redemption_rate_edges():
+    assert rules.redemption_percent(issued=1, redeemed=1) == Decimal(100)  # one coin issued
+    assert rules.redemption_percent(issued=3, redeemed=2) == Decimal("66.66")  # rounded down
+    assert rules.redemption_percent(issued=200, redeemed=202) == Decimal(100)  # capped at 100
+    assert rules.redemption_percent(issued=0, redeemed=5) == Decimal(0)
+
+
+def test_c10_a_full_mark_of_zero_gives_every_point_and_of_one_needs_one():
+    from dataclasses import replace
+
+    assert grade(0, numbers=replace(N, volume_full_coins=0)).volume_points == Decimal(50)
+    one = replace(N, participation_full=1)
+    assert grade(0, participation=0, numbers=one).participation_points == Decimal(0)
+    assert grade(0, participation=1, numbers=one).participation_points == Decimal(15)
