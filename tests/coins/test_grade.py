@@ -234,6 +234,8 @@ def test_c10_a_full_mark_of_zero_gives_every_point_and_of_one_needs_one():
     from dataclasses import replace
 
     assert grade(0, numbers=replace(N, volume_full_coins=0)).volume_points == Decimal(50)
+    assert grade(0, numbers=replace(N, volume_full_coins=1)).volume_points == Decimal(0)
+    assert grade(-5, numbers=replace(N, volume_full_coins=1)).volume_points == Decimal(0)
     one = replace(N, participation_full=1)
     assert grade(0, participation=0, numbers=one).participation_points == Decimal(0)
     assert grade(0, participation=1, numbers=one).participation_points == Decimal(15)
