@@ -108,6 +108,13 @@ class CoinsConfig(AppConfig):
 
         tiles.register("coins", order=10, context=home_tile, template="coins/_tile.html")
         register()  # order events and the checkout guard (SPEC C-3, C-7, C-8)
+        # Registry numbers read once per request (coins.rules.registry_scope).
+        from django.core.signals import request_finished, request_started
+
+        from . import rules
+
+        request_started.connect(rules.request_started, dispatch_uid="coins.registry_scope")
+        request_finished.connect(rules.request_finished, dispatch_uid="coins.registry_scope")
         # The order page's coins section (SPEC C-8/C-9), without orders importing coins.
         from orders import panels
 

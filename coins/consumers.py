@@ -1,7 +1,8 @@
 """The coin module's order events (DESIGN §1b) and its checkout guard (SPEC C-3).
 
 - ``order_placing`` (synchronous, inside the ingestion transaction): ``redemption_place``
-  checks and spends the coins an order deducts, or refuses the order with a stable code.
+  checks and spends the coins an order deducts, or refuses the order with a stable code; on
+  the ingestion fast path ``redemptions_place`` does it for the run's coin orders at once.
 - consumer ``coins``: ``order.created`` links the redemption to the saved order;
   ``order.paid`` grants welcome, instant and threshold coins; ``order.completed`` grants
   completion cashback (C-7); ``order.refunded`` returns coins and claws back cashback (C-8).
@@ -18,10 +19,13 @@ CONSUMER = "coins"
 TYPES = {"order.created", "order.paid", "order.completed", "order.refunded"}
 
 
-def on_order_placing(sender, *, order, lines, **kwargs) -> None:
+def on_order_placing(sender, *, order, lines, batch=None, **kwargs) -> None:
     if not order.coin_deduction_coins and not order.coin_deduction_minor:
         return  # no coins: not even a savepoint (most orders)
-    services.redemption_place(order=order, lines=lines)
+    if batch is not None:  # the ingestion fast path: the run's coin orders at once
+        batch.defer(services.redemptions_place, order, lines)
+    else:
+        services.redemption_place(order=order, lines=lines)
 
 
 def handle_event(event: OrderEvent) -> None:

@@ -20,7 +20,13 @@ failing handler delays an event but never loses it.
 ``order_placing`` is the one synchronous exception: sent inside the ingestion transaction before
 the order is saved, with the unsaved ``order`` and its ``lines`` (``inputs.LineInput``), for a
 receiver guarding an invariant of the same fact (coin deduction, SPEC C-3). It may refuse the
-order by raising ``core.errors.DomainError``; it locks rows in primary-key order.
+order by raising ``core.errors.DomainError``; it locks rows in primary-key order. The ingestion
+fast path also passes ``batch`` (a ``PlacingBatch``; None elsewhere): a receiver may
+``batch.defer(handler, order, lines)`` instead of acting at once, and the fast path then calls
+``handler(items)`` once with every (order, lines) deferred to it in the run, before the orders
+are saved — one set of locks and writes for the run instead of one per order. A deferred
+handler refuses all or nothing (nothing written, ``DomainError``): the run is then replayed
+one event at a time, where each order is sent without ``batch`` and a refusal is its own.
 
 Payloads (``OrderEvent.payload``; ``shop``, ``order`` and ``occurred_at`` are columns):
 
@@ -64,8 +70,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# In-transaction guard: kwargs ``order`` (unsaved) and ``lines`` (list of inputs.LineInput).
+# In-transaction guard: kwargs ``order`` (unsaved), ``lines`` (list of inputs.LineInput) and,
+# from the ingestion fast path, ``batch`` (``PlacingBatch``).
 order_placing = Signal()
+
+
+class PlacingBatch:
+    """The new orders of one fast-path run, for ``order_placing`` receivers that check and
+    write them together (``defer``); ``run`` hands each handler its orders, in event order."""
+
+    def __init__(self) -> None:
+        self._deferred: dict[Callable[[list], Any], list[tuple[Any, list]]] = {}
+
+    def defer(self, handler: Callable[[list], Any], order: Any, lines: list) -> None:
+        self._deferred.setdefault(handler, []).append((order, lines))
+
+    def run(self) -> None:
+        for handler, items in self._deferred.items():
+            handler(items)
+
 
 PAYLOADS: dict[str, tuple[str, ...]] = {
     "order.created": ("buyer_id",),

@@ -12,7 +12,7 @@ from .accounts import (
     rule_update,
 )
 from .budget import ceiling_set, month_issued, month_of
-from .checkout import redemption_link, redemption_place
+from .checkout import redemption_link, redemption_place, redemptions_place
 from .expiry import lots_expire
 from .grade import grade_compute, grades_compute
 from .issuance import ON_COMPLETED, ON_PAID, grant_issue, order_grants_apply
@@ -40,6 +40,7 @@ __all__ = [
     "product_deduction_set",
     "redemption_link",
     "redemption_place",
+    "redemptions_place",
     "rule_create",
     "rule_stop",
     "rule_update",

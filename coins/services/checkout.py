@@ -4,31 +4,54 @@ It runs inside the ingestion transaction before the order row exists (``orders.e
 the redemption names the order by its natural key (shop, order number); the ``order.created``
 consumer links the saved order (``redemption_link``). A refusal raises ``DomainError`` with a
 stable code and, the transaction (or the fast path's savepoint) rolling back, writes nothing.
+
+One order (``redemption_place``, the services' path) and a fast-path run of orders
+(``redemptions_place``, deferred through ``orders.events.PlacingBatch``) go through the same
+code: the run's funds, then its wallets, then their spendable lots are locked once each, in
+primary-key order (the lock order of every coin write), every order is checked in event order
+against what the orders before it left, and only then is anything written: on PostgreSQL in
+one statement for the whole run (``_WRITE_SQL``), elsewhere one statement per table. So the
+queries of a run do not grow with its orders (bench ``redemption``), and a refusal writes
+nothing.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
+from functools import reduce
+from operator import or_
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from core import clock
 from core.errors import DomainError
 from orders import guards as order_guards
 from orders.models import Order
-from shops.models import Product
 
 from .. import rules
 from ..models import (
+    CoinFund,
     CoinLot,
     CoinProductSetting,
     CoinRedemption,
     CoinRedemptionPart,
+    CoinWallet,
     LedgerAccount,
     MovementKind,
 )
 from .accounts import product_approved
-from .ledger import lock_fund, lock_wallet, move, require_active, save_balances
+from .ledger import (
+    lock_funds,
+    move_many,
+    no_account_error,
+    require_active,
+    save_fund_balances,
+    save_wallet_balances,
+    update_columns,
+)
 
 
 def spendable_lots(*, wallet_id: int, at, lock: bool):
@@ -40,52 +63,82 @@ def spendable_lots(*, wallet_id: int, at, lock: bool):
     return qs.order_by("expires_at", "pk")
 
 
+def deducts(order: Order) -> bool:
+    return bool(order.coin_deduction_coins or order.coin_deduction_minor)
+
+
 @transaction.atomic
 def redemption_place(*, order: Order, lines: Sequence) -> CoinRedemption | None:
-    """Check and spend the coins ``order`` (unsaved) deducts; None when it deducts none."""
-    coins, minor = order.coin_deduction_coins, order.coin_deduction_minor
-    if not coins and not minor:
+    """Check and spend the coins ``order`` (unsaved) deducts; None when it deducts none. A
+    duplicate order number is refused as the order's duplicate."""
+    if not deducts(order):
         return None
+    return _place([(order, lines)], duplicate_is_refusal=True)[0]
+
+
+def redemptions_place(items: Sequence[tuple[Order, Sequence]]) -> list[CoinRedemption]:
+    """``redemption_place`` for a run of unsaved orders (``(order, lines)`` each, in event
+    order) inside the caller's transaction: all of them or, raising the first refusal, none.
+    A taken order number raises ``duplicate_order`` (PostgreSQL) or ``IntegrityError`` (the
+    portable path); either way the fast path replays the run one order at a time."""
+    assert transaction.get_connection().in_atomic_block, "a redemption needs a transaction"
+    items = [(order, lines) for order, lines in items if deducts(order)]
+    return _place(items, duplicate_is_refusal=False) if items else []
+
+
+def _place(
+    items: list[tuple[Order, Sequence]], *, duplicate_is_refusal: bool
+) -> list[CoinRedemption]:
     now = clock.now()
-    fund = lock_fund(shop_id=order.shop_id)
-    require_active(fund)
+    # Lock order (DESIGN §3): every fund of the run, then every wallet, then their lots; each
+    # table's rows in primary-key order. Each step's refusals come before the next step's locks.
+    funds = lock_funds(shop_ids={order.shop_id for order, _ in items})
+    for order, _ in items:
+        fund = funds.get(order.shop_id)
+        if fund is None:
+            raise no_account_error()
+        require_active(fund)
 
-    # SPEC C-3: every product of the order has its deduction switch on (and is approved).
-    product_ids = {line.sku.product_id for line in lines}
-    settings = {
-        s.product_id: s
-        for s in CoinProductSetting.objects.filter(
-            shop_id=order.shop_id, product_id__in=product_ids
-        )
-    }
-    approved = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "review_status"))
-    ratios = []
-    for line in lines:
-        s = settings.get(line.sku.product_id)
-        if s is None or not s.enabled or not product_approved(approved.get(s.product_id, "")):
-            raise DomainError(
-                f"Coins cannot be used on {line.sku.code}: its coin deduction is off.",
-                code="coins_product_not_enabled",
+    ratios = _product_ratios(items)
+
+    wallets = _lock_wallets({(order.shop_id, order.buyer_id) for order, _ in items})
+    lots: dict[int, list[CoinLot]] = defaultdict(list)
+    if wallets:
+        for lot in (
+            CoinLot.objects.select_for_update()
+            .filter(
+                wallet_id__in=[w.pk for w in wallets.values()],
+                remaining__gt=0,
+                expires_at__gt=now,
             )
-        ratios.append((line.quantity * line.unit_price_minor, s.max_ratio_bp))
+            .order_by("pk")
+        ):
+            lots[lot.wallet_id].append(lot)
+    for wallet_lots in lots.values():
+        wallet_lots.sort(key=lambda lot: (lot.expires_at, lot.pk))  # SPEC C-6: soonest first
 
-    wallet = lock_wallet(fund=fund, buyer_id=order.buyer_id, create=False)
-    lots = list(spendable_lots(wallet_id=wallet.pk, at=now, lock=True)) if wallet else []
-    rules.check_deduction(
-        coins=coins,
-        minor=minor,
-        payable_before_coins_minor=order.payable_before_coins.amount,
-        balance=sum(lot.remaining for lot in lots),
-        lines=ratios,
-        cap_bp=rules.deduction_cap_bp(),
-        cap_minor=rules.deduction_cap_minor(),
-        coin_value_minor=rules.coin_value_minor(),
-    )
-    assert wallet is not None  # check_deduction refuses a deduction from no coins
-
-    try:
-        with transaction.atomic():
-            redemption = CoinRedemption.objects.create(
+    # Registry numbers once for the run (coins.rules caches them per request too).
+    cap_bp, cap_minor = rules.deduction_cap_bp(), rules.deduction_cap_minor()
+    coin_value = rules.coin_value_minor()
+    redemptions: list[CoinRedemption] = []
+    spent: list[list[tuple[CoinLot, int]]] = []
+    for (order, _lines), order_ratios in zip(items, ratios, strict=True):
+        wallet = wallets.get((order.shop_id, order.buyer_id))
+        wallet_lots = lots[wallet.pk] if wallet is not None else []
+        coins = order.coin_deduction_coins
+        rules.check_deduction(
+            coins=coins,
+            minor=order.coin_deduction_minor,
+            payable_before_coins_minor=order.payable_before_coins.amount,
+            balance=sum(lot.remaining for lot in wallet_lots),
+            lines=order_ratios,
+            cap_bp=cap_bp,
+            cap_minor=cap_minor,
+            coin_value_minor=coin_value,
+        )
+        assert wallet is not None  # check_deduction refuses a deduction from no coins
+        redemptions.append(
+            CoinRedemption(
                 shop_id=order.shop_id,
                 order_number=order.number,
                 buyer_id=order.buyer_id,
@@ -93,33 +146,217 @@ def redemption_place(*, order: Order, lines: Sequence) -> CoinRedemption | None:
                 coins=coins,
                 created_at=now,
             )
-    except IntegrityError:  # the order number is taken: the order itself is a duplicate
-        raise order_guards.duplicate_error("order", order.number) from None
+        )
+        spent.append(_spend(wallet_lots, coins))
 
-    # SPEC C-6: earliest-expiring lots first.
+    # Nothing was written before this point: every order of the run passed.
+    if connection.vendor == "postgresql" and SET_BASED:
+        _write_set_based(redemptions, spent, now=now)
+    else:
+        _write(funds, redemptions, spent, duplicate_is_refusal=duplicate_is_refusal)
+    return redemptions
+
+
+SET_BASED = True  # tests switch it off to exercise the portable path on PostgreSQL
+
+
+def _write(
+    funds: dict[int, CoinFund],
+    redemptions: list[CoinRedemption],
+    spent: list[list[tuple[CoinLot, int]]],
+    *,
+    duplicate_is_refusal: bool,
+) -> None:
+    """The run's writes through the ORM (any database): one statement per table."""
+    if duplicate_is_refusal:
+        try:
+            with transaction.atomic():
+                CoinRedemption.objects.bulk_create(redemptions)
+        except IntegrityError:  # the order number is taken: the order itself is a duplicate
+            raise order_guards.duplicate_error("order", redemptions[0].order_number) from None
+    else:
+        CoinRedemption.objects.bulk_create(redemptions)
+    CoinRedemptionPart.objects.bulk_create(
+        CoinRedemptionPart(redemption=redemption, lot=lot, coins=take)
+        for redemption, parts in zip(redemptions, spent, strict=True)
+        for lot, take in parts
+    )
+    touched = {lot.pk: lot for parts in spent for lot, _take in parts}
+    update_columns(CoinLot, ("remaining",), [(pk, lot.remaining) for pk, lot in touched.items()])
+    move_many(
+        kind=MovementKind.REDEEM,
+        source=LedgerAccount.WALLET,
+        target=LedgerAccount.SPENT,
+        items=[
+            (funds[r.shop_id], r.wallet, r.coins, _key(r), f"order {r.order_number}")
+            for r in redemptions
+        ],
+    )
+    save_fund_balances(list({r.shop_id: funds[r.shop_id] for r in redemptions}.values()))
+    save_wallet_balances(list({r.wallet.pk: r.wallet for r in redemptions}.values()))
+
+
+def _key(redemption: CoinRedemption) -> str:
+    return f"redeem:{redemption.shop_id}:{redemption.order_number}"
+
+
+# PostgreSQL: the run's writes in one statement of data-modifying CTEs, from two sets of arrays
+# (the redemptions, and the lots each spends). The same rows as ``_write``: redemptions and their
+# parts, the lots' ``remaining``, one REDEEM movement per redemption (key ``redeem:<shop>:
+# <order number>``) with its two entries (wallet −coins, spent +coins), the wallets' balances and
+# the funds' reserved/spent coins — the cached balances moved by the batch's sums, under the
+# locks taken before. A taken order number inserts no redemption (``ON CONFLICT DO NOTHING``):
+# the count says so and the caller refuses the run, which rolls every write of it back.
+_WRITE_SQL = """
+WITH r AS (
+    INSERT INTO coins_coinredemption
+        (shop_id, order_number, order_id, buyer_id, wallet_id, coins, returned, created_at)
+    SELECT u.shop_id, u.number, NULL, u.buyer_id, u.wallet_id, u.coins, 0, %(now)s
+    FROM unnest(%(r_shop)s::bigint[], %(r_number)s::varchar[], %(r_buyer)s::bigint[],
+                %(r_wallet)s::bigint[], %(r_coins)s::bigint[])
+         WITH ORDINALITY AS u(shop_id, number, buyer_id, wallet_id, coins, i)
+    ORDER BY u.i
+    ON CONFLICT (shop_id, order_number) DO NOTHING
+    RETURNING id, shop_id, order_number, wallet_id, coins
+), parts AS (
+    SELECT r.id AS redemption_id, u.lot_id, u.coins
+    FROM unnest(%(p_shop)s::bigint[], %(p_number)s::varchar[], %(p_lot)s::bigint[],
+                %(p_coins)s::bigint[]) AS u(shop_id, number, lot_id, coins)
+    JOIN r ON r.shop_id = u.shop_id AND r.order_number = u.number
+), p AS (
+    INSERT INTO coins_coinredemptionpart (redemption_id, lot_id, coins, returned)
+    SELECT redemption_id, lot_id, coins, 0 FROM parts
+    RETURNING 1
+), lots AS (
+    UPDATE coins_coinlot l SET remaining = l.remaining - s.coins
+    FROM (SELECT lot_id, sum(coins) AS coins FROM parts GROUP BY lot_id) s
+    WHERE l.id = s.lot_id
+    RETURNING 1
+), mv AS (
+    INSERT INTO coins_coinmovement
+        (shop_id, kind, coins, idempotency_key, order_id, memo, created_at)
+    SELECT shop_id, %(kind)s, coins, 'redeem:' || shop_id || ':' || order_number, NULL,
+           'order ' || order_number, %(now)s
+    FROM r ORDER BY id
+    RETURNING id, shop_id, coins, idempotency_key
+), entries AS (
+    INSERT INTO coins_coinentry (movement_id, shop_id, account, wallet_id, delta, created_at)
+    SELECT mv.id, mv.shop_id, %(source)s, r.wallet_id, -mv.coins, %(now)s
+    FROM mv JOIN r ON mv.idempotency_key = 'redeem:' || r.shop_id || ':' || r.order_number
+    UNION ALL
+    SELECT mv.id, mv.shop_id, %(target)s, NULL, mv.coins, %(now)s FROM mv
+    RETURNING 1
+), wallets AS (
+    UPDATE coins_coinwallet w SET balance = w.balance - s.coins
+    FROM (SELECT wallet_id, sum(coins) AS coins FROM r GROUP BY wallet_id) s
+    WHERE w.id = s.wallet_id
+    RETURNING 1
+), funds AS (
+    UPDATE coins_coinfund f SET reserved = f.reserved - s.coins, spent = f.spent + s.coins
+    FROM (SELECT shop_id, sum(coins) AS coins FROM r GROUP BY shop_id) s
+    WHERE f.shop_id = s.shop_id
+    RETURNING 1
+)
+SELECT (SELECT array_agg(id ORDER BY id) FROM r),
+       (SELECT array_agg(shop_id || ':' || order_number ORDER BY id) FROM r),
+       (SELECT count(*) FROM p),
+       (SELECT count(*) FROM lots), (SELECT count(*) FROM entries),
+       (SELECT count(*) FROM wallets), (SELECT count(*) FROM funds)
+"""
+
+
+def _write_set_based(
+    redemptions: list[CoinRedemption],
+    spent: list[list[tuple[CoinLot, int]]],
+    *,
+    now: datetime,
+) -> None:
+    """``_write`` on PostgreSQL, in one statement (``_WRITE_SQL``); a taken order number
+    raises its ``duplicate_order`` refusal (``DomainError``), after the statement."""
+    parts = [
+        (r, lot, take) for r, taken in zip(redemptions, spent, strict=True) for lot, take in taken
+    ]
+    with connection.cursor() as cur:
+        cur.execute(
+            _WRITE_SQL,
+            {
+                "now": now,
+                "r_shop": [r.shop_id for r in redemptions],
+                "r_number": [r.order_number for r in redemptions],
+                "r_buyer": [r.buyer_id for r in redemptions],
+                "r_wallet": [r.wallet_id for r in redemptions],
+                "r_coins": [r.coins for r in redemptions],
+                "p_shop": [r.shop_id for r, _lot, _take in parts],
+                "p_number": [r.order_number for r, _lot, _take in parts],
+                "p_lot": [lot.pk for _r, lot, _take in parts],
+                "p_coins": [take for _r, _lot, take in parts],
+                "kind": MovementKind.REDEEM.value,
+                "source": LedgerAccount.WALLET.value,
+                "target": LedgerAccount.SPENT.value,
+            },
+        )
+        ids, keys, *_counts = cur.fetchone()
+    written = dict(zip(keys or [], ids or [], strict=True))
+    for redemption in redemptions:
+        pk = written.get(f"{redemption.shop_id}:{redemption.order_number}")
+        if pk is None:  # the order number is taken: the order is a duplicate (the caller's
+            # savepoint or transaction takes back every write of the statement)
+            raise order_guards.duplicate_error("order", redemption.order_number)
+        redemption.pk = pk
+        redemption._state.adding = False
+
+
+def _product_ratios(items: list[tuple[Order, Sequence]]) -> list[list[tuple[int, int]]]:
+    """SPEC C-3: every product of each order has its deduction switch on (and is approved);
+    per order, (line total, the product's max ratio) of each line. One query for the run."""
+    product_ids = {line.sku.product_id for _order, lines in items for line in lines}
+    settings = {
+        (shop_id, product_id): (enabled, ratio, status)
+        for shop_id, product_id, enabled, ratio, status in CoinProductSetting.objects.filter(
+            product_id__in=product_ids
+        ).values_list("shop_id", "product_id", "enabled", "max_ratio_bp", "product__review_status")
+    }
+    out = []
+    for order, lines in items:
+        ratios = []
+        for line in lines:
+            setting = settings.get((order.shop_id, line.sku.product_id))
+            if setting is None or not setting[0] or not product_approved(setting[2]):
+                raise DomainError(
+                    f"Coins cannot be used on {line.sku.code}: its coin deduction is off.",
+                    code="coins_product_not_enabled",
+                )
+            ratios.append((line.quantity * line.unit_price_minor, setting[1]))
+        out.append(ratios)
+    return out
+
+
+def _lock_wallets(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], CoinWallet]:
+    """The wallets of (shop, buyer) ``pairs`` that exist, locked in pk order (after their funds:
+    a fund lock serialises wallet creation in its shop)."""
+    by_shop: dict[int, list[int]] = defaultdict(list)
+    for shop_id, buyer_id in sorted(pairs):
+        by_shop[shop_id].append(buyer_id)
+    where = reduce(or_, (Q(shop_id=s, buyer_id__in=b) for s, b in by_shop.items()))
+    return {
+        (w.shop_id, w.buyer_id): w
+        for w in CoinWallet.objects.select_for_update().filter(where).order_by("pk")
+    }
+
+
+def _spend(lots: list[CoinLot], coins: int) -> list[tuple[CoinLot, int]]:
+    """SPEC C-6: take ``coins`` from ``lots`` (soonest expiry first), in memory; (lot, coins)."""
     left, parts = coins, []
     for lot in lots:
+        if not lot.remaining:
+            continue
         take = min(left, lot.remaining)
         lot.remaining -= take
         left -= take
-        parts.append(CoinRedemptionPart(redemption=redemption, lot=lot, coins=take))
+        parts.append((lot, take))
         if not left:
             break
-    for part in parts:
-        CoinLot.objects.filter(pk=part.lot.pk).update(remaining=part.lot.remaining)
-    CoinRedemptionPart.objects.bulk_create(parts)
-    move(
-        fund=fund,
-        kind=MovementKind.REDEEM,
-        coins=coins,
-        source=LedgerAccount.WALLET,
-        target=LedgerAccount.SPENT,
-        wallet=wallet,
-        key=f"redeem:{order.shop_id}:{order.number}",
-        memo=f"order {order.number}",
-    )
-    save_balances(fund, wallet)
-    return redemption
+    return parts
 
 
 def redemption_link(*, order: Order) -> int:

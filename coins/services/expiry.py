@@ -31,7 +31,7 @@ from django.db.models import F
 from core import clock
 
 from ..models import CoinFund, CoinLot, CoinWallet, LedgerAccount, MovementKind
-from .ledger import move_many, save_balances
+from .ledger import move_many, save_fund_balances, save_wallet_balances
 
 BATCH = 1000  # the portable path (ORM instances per lot)
 PG_BATCH = 10_000  # the set-based path (no Python object per lot)
@@ -127,35 +127,16 @@ def _expire_batch(
             )
         )
     # One movement per wallet, written two INSERTs per batch; cached balances in two UPDATEs
-    # (wallets in one statement, then each fund of the batch).
+    # (wallets in one statement, the batch's funds in another).
     move_many(
         kind=MovementKind.EXPIRE,
         source=LedgerAccount.WALLET,
         target=LedgerAccount.FUND_AVAILABLE,
         items=items,
     )
-    _save_wallet_balances([item[1] for item in items])
-    for fund in {item[0].pk: item[0] for item in items}.values():
-        save_balances(fund)
+    save_wallet_balances([item[1] for item in items])
+    save_fund_balances(list({item[0].pk: item[0] for item in items}.values()))
     return sum(lot.remaining for lot in lots), len(lots), last
-
-
-def _save_wallet_balances(wallets: list[CoinWallet]) -> None:
-    """The batch's wallet balances in one UPDATE from a VALUES list (PostgreSQL and SQLite):
-    ``bulk_update``'s CASE expression costs more Python than the whole statement costs the
-    database at a thousand wallets."""
-    if not wallets:
-        return
-    table = connection.ops.quote_name(CoinWallet._meta.db_table)
-    rows = ", ".join(["(%s, %s)"] * len(wallets))
-    params = [v for w in wallets for v in (w.pk, w.balance)]
-    with connection.cursor() as cur:
-        cur.execute(
-            f"WITH v(id, balance) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
-            f"UPDATE {table} SET balance = (SELECT v.balance FROM v WHERE v.id = {table}.id) "
-            f"WHERE id IN (SELECT id FROM v)",
-            params,
-        )
 
 
 # --- PostgreSQL: one batch in four statements ------------------------------------------------

@@ -13,7 +13,9 @@ refuse with the same code. What differs is only how the rows are written:
 * ``ShopDailyStats`` is bumped once per (shop, natural day) through ``orders.stats`` — the same
   definition of each fact's figures the services use, in the same lock order;
 * the ``order_placing`` guard runs for each order without a savepoint of its own (two round
-  trips per order saved); a refusal is rare, and when one comes the whole run is rolled back
+  trips per order saved), and a receiver may defer its work to one call for the run's new
+  orders (``events.PlacingBatch``: the coin guard locks and writes a run's redemptions
+  set-based); a refusal is rare, and when one comes the whole run is rolled back
   and replayed one event at a time on the slow path (``GuardRefused``), where each event has its
   own savepoint and the refusal rejects that order only; the ``order.created`` /
   ``order.paid`` rows of the order event log are inserted in event order, in the same
@@ -123,6 +125,7 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
     """Apply a run of planned events (in batch order). Raises ``IntegrityError`` when a concurrent
     writer took one of its keys first: the caller rolls the run back and replays it slowly."""
     guarded = domain_events.order_placing.has_listeners(Order)
+    placing = domain_events.PlacingBatch() if guarded else None
     keys = [(ev.data.shop_id, ev.data.order_number) for _, ev in items if ev.type == "order.paid"]
     to_lock = [ctx.orders[key][0] for key in keys if key in ctx.orders]
     locked = {}
@@ -148,7 +151,7 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
                 if guarded:
                     try:
                         domain_events.order_placing.send(
-                            sender=Order, order=order, lines=order_lines
+                            sender=Order, order=order, lines=order_lines, batch=placing
                         )
                     except DomainError as exc:
                         # Its writes may be half done: the caller rolls the run back and
@@ -202,6 +205,11 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
         else:
             done.append((i, ev, order, order.status))
 
+    if placing is not None:
+        try:
+            placing.run()  # the deferred guards, for every new order of the run at once
+        except DomainError as exc:
+            raise GuardRefused(str(exc)) from exc
     if new_orders:
         insert_objects(new_orders)
         insert_objects(

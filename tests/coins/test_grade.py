@@ -177,3 +177,65 @@ def test_c10_raising_the_redemption_rate_links_to_the_coin_products(shop_a, anal
     assert "Raise the redemption rate" in gap
     assert f'<a href="{reverse("coins:products")}">' in gap
     assert f'<a href="{reverse("coins:index")}">' not in gap
+
+
+def test_c10_gap_names_the_exact_points_coins_and_rate_to_the_next_grade():
+    # 100,000 coins (25.00) + one activity (7.50) = 32.50, D: 7.50 points to C. By volume alone
+    # C needs 40 - 7.50 = 32.50 volume points = 130,000 coins (30,000 more); by redemption alone
+    # 40 - 25 - 7.50 = 7.50 points = 7.50 / 35 × 63.5% = 13.607…% → 13.61% (rounded up)
+    result = grade(100_000, participation=1)
+    assert rules.grade_gap(result, N, issued_coins=100_000) == rules.GradeGap(
+        "C", Decimal("7.50"), 30_000, Decimal("13.61")
+    )
+
+
+def test_c10_gap_has_no_volume_lever_when_volume_alone_cannot_reach_the_next_grade():
+    # 200,000 coins: 50.00, C; B needs 60 > the 50 volume points → only the redemption rate
+    result = grade(200_000)
+    gap = rules.grade_gap(result, N, issued_coins=200_000)
+    assert gap == rules.GradeGap("B", Decimal("10.00"), None, Decimal("18.15"))
+    assert gap.more_coins is None
+
+
+@pytest.mark.parametrize(
+    ("issued", "redeemed", "participation", "expected"),
+    [
+        # volume needed exactly the volume points (50): still a volume lever
+        (120_000, 21_780, 0, ("B", "20.00", 80_000, "54.43")),
+        # redemption needed exactly the redemption points (35): the full 63.5%
+        (20_000, 0, 0, ("C", "35.00", 140_000, "63.50")),
+        # under one point of volume needed (0.48 → 1,920 coins in all)
+        (1_000, 581, 1, ("C", "0.23", 920, "58.52")),
+        # under one point of redemption needed (0.75 → 1.37%)
+        (127_000, 0, 1, ("C", "0.75", 3_000, "1.37")),
+        # one coin short of C: exactly one more coin
+        (159_999, 0, 0, ("C", "0.01", 1, "0.02")),
+        # no coins issued: no rate can be asked for; one coin issued: it can
+        (0, 0, 1, ("C", "32.50", 130_000, None)),
+        (1, 0, 1, ("C", "32.50", 129_999, "58.97")),
+    ],
+)
+def test_c10_gap_at_the_edges_of_each_lever(issued, redeemed, participation, expected):
+    result = grade(issued, redeemed, participation)
+    nxt, points, coins, rate = expected
+    assert rules.grade_gap(result, N, issued_coins=issued) == rules.GradeGap(
+        nxt, Decimal(points), coins, None if rate is None else Decimal(rate)
+    )
+
+
+def test_c10_redemption_rate_edges():
+    assert rules.redemption_percent(issued=1, redeemed=1) == Decimal(100)  # one coin issued
+    assert rules.redemption_percent(issued=3, redeemed=2) == Decimal("66.66")  # rounded down
+    assert rules.redemption_percent(issued=200, redeemed=202) == Decimal(100)  # capped at 100
+    assert rules.redemption_percent(issued=0, redeemed=5) == Decimal(0)
+
+
+def test_c10_a_full_mark_of_zero_gives_every_point_and_of_one_needs_one():
+    from dataclasses import replace
+
+    assert grade(0, numbers=replace(N, volume_full_coins=0)).volume_points == Decimal(50)
+    assert grade(0, numbers=replace(N, volume_full_coins=1)).volume_points == Decimal(0)
+    assert grade(-5, numbers=replace(N, volume_full_coins=1)).volume_points == Decimal(0)
+    one = replace(N, participation_full=1)
+    assert grade(0, participation=0, numbers=one).participation_points == Decimal(0)
+    assert grade(0, participation=1, numbers=one).participation_points == Decimal(15)

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from constance import config
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from coins import rules
 from core.errors import DomainError
@@ -253,3 +255,46 @@ def test_c3_label_deduction_is_whole_coins_of_the_coin_value():
         )
         == 2
     )
+
+
+# --- the registry, once per request or scope -------------------------------------------------
+
+
+def _registry_reads(ctx) -> int:
+    return sum(1 for q in ctx.captured_queries if "constance_constance" in q["sql"])
+
+
+def test_c3_c5_a_scope_reads_every_coin_number_once_and_changes_show_after_it(db):
+    config.COINS_DEDUCTION_CAP_MINOR = 40_00  # a stored value, not the default
+    with rules.registry_scope():
+        with CaptureQueriesContext(connection) as ctx:
+            assert rules.coin_value_minor() == 1
+            assert rules.deduction_cap_minor() == 40_00
+            assert rules.grade_numbers().a_min == 80
+            assert rules.lot_lifetime() == timedelta(days=180)
+        assert _registry_reads(ctx) == 1  # every coin number in one query
+        config.COINS_COIN_VALUE_MINOR = 2  # an admin's change during the scope…
+        with CaptureQueriesContext(connection) as ctx:
+            assert rules.coin_value_minor() == 1  # …is not seen inside it
+            with rules.registry_scope():  # a nested scope shares the outer one
+                assert rules.coin_value_minor() == 1
+            assert rules.coin_value_minor() == 1  # and leaving it keeps the outer one
+        assert _registry_reads(ctx) == 0
+    # after the scope: every read is live again
+    assert rules.coin_value_minor() == 2
+    config.COINS_COIN_VALUE_MINOR = 3
+    assert rules.coin_value_minor() == 3
+
+
+def test_c3_c5_each_request_starts_a_fresh_scope_and_its_end_goes_live(db):
+    rules.request_started()
+    try:
+        assert rules.coin_value_minor() == 1
+        config.COINS_COIN_VALUE_MINOR = 2
+        assert rules.coin_value_minor() == 1  # the request keeps what it read
+        rules.request_started()  # the next request (even without an end to the last one)
+        assert rules.coin_value_minor() == 2
+    finally:
+        rules.request_finished()
+    config.COINS_COIN_VALUE_MINOR = 3
+    assert rules.coin_value_minor() == 3  # no scope left behind

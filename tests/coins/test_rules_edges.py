@@ -161,3 +161,23 @@ def test_c8_refund_share_at_its_edges(coins, refunded, paid, expected):
         rules.proportional_coins(coins=coins, refunded_minor=refunded, paid_minor=paid, full=False)
         == expected
     )
+
+
+def test_c3_label_of_a_free_product_is_zero_even_at_a_full_ratio():
+    for price in (0, -5):
+        assert (
+            rules.label_max_deduction_minor(
+                price_minor=price, ratio_bp=10_000, cap_bp=10_000, cap_minor=100, coin_value_minor=1
+            )
+            == 0
+        )
+
+
+@pytest.mark.parametrize(("ratio", "cap"), [(1000, 3000), (3000, 1000)])
+def test_c3_label_amount_is_whole_minor_units_rounded_down(ratio, cap):
+    # ¥3.35 at 10% is 33.5 fen: the label says 33, a whole number (by ratio or by the cap)
+    amount = rules.label_max_deduction_minor(
+        price_minor=335, ratio_bp=ratio, cap_bp=cap, cap_minor=50_00, coin_value_minor=1
+    )
+    assert amount == 33
+    assert type(amount) is int
