@@ -32,4 +32,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from core import tiles
 
+        from .consumers import register
+
         tiles.register("activities", order=40, context=home_tile, template="activities/_tile.html")
+        register()  # order events: activity orders for the E-6 check and review report

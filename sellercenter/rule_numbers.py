@@ -354,6 +354,22 @@ CONSTANCE_CONFIG = {
         _("SPEC E-8: consecutive natural days the recovered rate must hold."),
         "days",
     ),
+    "ACTIVITIES_REPORT_HOURS": (
+        72,
+        _(
+            "SPEC E-6: hours after an activity ends until its review report is final (refunds "
+            "up to then count as returns)."
+        ),
+        "hours",
+    ),
+    "ACTIVITIES_SNAPSHOT_RETENTION_DAYS": (
+        14,
+        _(
+            "SPEC E-3/E-5: natural days hourly metric snapshots are kept (the snapshots of an "
+            "exit are kept for ever; never fewer than the E-8 re-enrolment days + 2)."
+        ),
+        "days",
+    ),
     "BUYERS_PASSWORD_MIN_LENGTH": (
         6,
         _("SPEC B-1: minimum buyer password length, characters (6 or more)."),
@@ -468,6 +484,8 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "ACTIVITIES_REENROL_ANOMALY_RATE_MAX",
         "ACTIVITIES_REENROL_NEGATIVE_REVIEW_RATE_MAX",
         "ACTIVITIES_REENROL_DAYS",
+        "ACTIVITIES_REPORT_HOURS",
+        "ACTIVITIES_SNAPSHOT_RETENTION_DAYS",
     ),
     "Buyer accounts (SPEC B-1, B-2, B-5 to B-7)": (
         "BUYERS_PASSWORD_MIN_LENGTH",

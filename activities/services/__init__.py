@@ -1,5 +1,11 @@
 """Writes of the activities module, by topic (DESIGN §2: a file past ~500 lines is a package)."""
 
+from .consistency import (
+    CheckResult,
+    activity_order_record,
+    consistency_check,
+    consistency_check_all,
+)
 from .enrolment import (
     ActivityInput,
     activity_create,
@@ -17,11 +23,18 @@ from .evaluation import (
     window_bounds,
 )
 from .incidents import incident_declare
+from .pruning import PruneResult, snapshots_prune
+from .report import reports_generate
 
 __all__ = [
     "ActivityInput",
+    "CheckResult",
     "EvaluationResult",
+    "PruneResult",
     "activity_create",
+    "activity_order_record",
+    "consistency_check",
+    "consistency_check_all",
     "enrolment_create",
     "enrolment_withdraw",
     "final_snapshots",
@@ -30,6 +43,8 @@ __all__ = [
     "metric_label",
     "metrics_evaluate",
     "precheck_sku",
+    "reports_generate",
     "shop_exit",
+    "snapshots_prune",
     "window_bounds",
 ]
