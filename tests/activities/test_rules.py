@@ -151,3 +151,76 @@ def test_e5_two_consecutive_breaches_are_needed(yesterday, today, exit_):
 def test_e3_not_as_described_matches_the_multilingual_keywords(db, rating, text, negative):
     keywords = rules.not_as_described_keywords()
     assert guards.not_as_described(rating=rating, text=text, keywords=keywords) is negative
+
+
+# --- SPEC E-6 layers 1 and 3, snapshot retention ------------------------------------------------
+
+
+def test_e6_registry_report_hours_and_retention_defaults(db):
+    assert rules.report_hours() == 72
+    assert rules.snapshot_retention_days() == 14
+
+
+def test_e6_retention_floor_is_the_reenrolment_days_plus_two(db):
+    config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS = 7
+    config.ACTIVITIES_REENROL_DAYS = 5
+    assert rules.snapshot_retention_days() == 7  # exactly the floor
+    config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS = 6
+    assert rules.snapshot_retention_days() == 7
+    config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS = 8
+    assert rules.snapshot_retention_days() == 8
+
+
+@pytest.mark.parametrize(
+    ("unit", "price", "sold", "stock", "kinds"),
+    [
+        (40_00, 40_00, 3, 3, []),  # exactly the stock: fine
+        (40_00, 40_00, 4, 3, ["oversold"]),  # one over
+        (40_01, 40_00, 1, 3, ["price"]),  # a cent above
+        (39_99, 40_00, 1, 3, ["price"]),  # a cent below
+        (41_00, 40_00, 5, 3, ["price", "oversold"]),
+        (40_00, None, 1, None, ["not_enrolled"]),
+        (40_00, 40_00, 1, None, ["not_enrolled"]),
+        (40_00, None, 1, 3, ["not_enrolled"]),
+    ],
+)
+def test_e6_check_activity_line(unit, price, sold, stock, kinds):
+    assert (
+        rules.check_activity_line(
+            unit_price_minor=unit, activity_price_minor=price, sold_through=sold, stock=stock
+        )
+        == kinds
+    )
+
+
+def test_e6_in_window_is_start_inclusive_end_exclusive():
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    s = timedelta(seconds=1)
+    assert rules.in_window(placed_at=start, starts_at=start, ends_at=end)
+    assert not rules.in_window(placed_at=start - s, starts_at=start, ends_at=end)
+    assert rules.in_window(placed_at=end - s, starts_at=start, ends_at=end)
+    assert not rules.in_window(placed_at=end, starts_at=start, ends_at=end)
+
+
+def test_e6_roi_is_net_sales_per_cost_two_decimals_half_up():
+    assert rules.roi(net_sales_minor=100_00, cost_minor=30_00) == D("3.33")
+    assert rules.roi(net_sales_minor=2_00, cost_minor=3_00) == D("0.67")  # 0.666… up
+    assert rules.roi(net_sales_minor=1, cost_minor=8) == D("0.13")  # 0.125 half up
+    assert rules.roi(net_sales_minor=-5_00, cost_minor=10_00) == D("-0.50")
+    assert rules.roi(net_sales_minor=5_00, cost_minor=1) == D("500.00")
+    assert rules.roi(net_sales_minor=5_00, cost_minor=0) is None
+    assert rules.roi(net_sales_minor=5_00, cost_minor=-1) is None
+
+
+def test_e6_report_is_final_from_exactly_72_hours():
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime(2025, 6, 1, tzinfo=UTC)
+    h72 = end + timedelta(hours=72)
+    assert rules.report_final(now=h72, ends_at=end, hours=72)
+    assert not rules.report_final(now=h72 - timedelta(seconds=1), ends_at=end, hours=72)
+    assert rules.report_final(now=h72 + timedelta(seconds=1), ends_at=end, hours=72)
+    assert not rules.report_final(now=h72, ends_at=end, hours=73)
