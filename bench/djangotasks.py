@@ -594,6 +594,15 @@ def cmd_redemption_check(args) -> dict:
     return out
 
 
+def _metrics(name):
+    def run(args):
+        from . import metrics
+
+        return getattr(metrics, name)(args)
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.djangotasks")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -624,6 +633,16 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("redemption-check")
     p.add_argument("--tag", required=True)
     p.add_argument("--prefix", action="append", default=[])
+    p = sub.add_parser("metrics-setup")
+    p.add_argument("--shops", type=int, default=10_000)
+    p.add_argument("--first", type=int, default=1)
+    p.add_argument("--last", type=int, default=1_000_000)
+    p.add_argument("--at", required=True)
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("metrics-run")
+    p.add_argument("--side", choices=("job", "sql"), required=True)
+    p.add_argument("--at", required=True)
+    p.add_argument("--tag", required=True)
     args = parser.parse_args(argv)
     _setup()
     handler = {
@@ -636,6 +655,8 @@ def main(argv: list[str] | None = None) -> None:
         "expiry-run": cmd_expiry_run,
         "redemption-fixtures": cmd_redemption_fixtures,
         "redemption-check": cmd_redemption_check,
+        "metrics-setup": _metrics("cmd_metrics_setup"),
+        "metrics-run": _metrics("cmd_metrics_run"),
     }[args.cmd]
     result = handler(args)
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(result, default=str) + "\n")

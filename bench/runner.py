@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption")
+BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "metrics")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -124,6 +124,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=100,
         help="buyers, each with a wallet in every coin shop (default 100)",
+    )
+    p.add_argument(
+        "--metrics-orders",
+        default="1000000,3000000",
+        help="orders of the metrics benchmark, comma-separated sizes run one after the other "
+        "on the same shops (default 1,000,000 then 3,000,000)",
+    )
+    p.add_argument(
+        "--metrics-shops", type=int, default=10_000, help="shops of the metrics benchmark"
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -474,6 +483,55 @@ class Run:
         self.entries.append(Entry.make("expiry.lots", "lots", job_side["lots"]))
         self.entries.append(Entry.make("expiry.peak_rss_mb", "MB", job_rss / 1024, sql_rss / 1024))
         log(f"  expiry phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_metrics(self) -> None:
+        """SPEC E-3: the hourly evaluation (``activities.services.metrics_evaluate``) against one
+        hand-written ``GROUP BY`` computing the same four rates from the raw orders
+        (bench/metrics.py ``METRICS_SQL``), at each size of ``--metrics-orders`` in turn (the
+        later sizes add orders to the same shops); each side timed inside its own process."""
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        at = datetime.now(UTC).replace(microsecond=0).isoformat()
+        sizes = [int(x) for x in str(a.metrics_orders).split(",") if x.strip()]
+        done = 0
+        for size in sizes:
+            setup = self.djangotask(
+                "metrics-setup",
+                "--shops",
+                str(a.metrics_shops),
+                "--first",
+                str(done + 1),
+                "--last",
+                str(size),
+                "--at",
+                at,
+                "--tag",
+                tag,
+            )
+            done = size
+            log(
+                f"metrics: {size:,} orders in {setup['shops']:,} shops, {setup['shop_days']:,} "
+                f"shop-days (set up in {setup['seconds']:.1f} s)"
+            )
+            job, job_rss = self._measured_task(
+                f"metrics-job-{size}", "metrics-run", "--side", "job", "--at", at, "--tag", tag
+            )
+            sql, sql_rss = self._measured_task(
+                f"metrics-sql-{size}", "metrics-run", "--side", "sql", "--at", at, "--tag", tag
+            )
+            if job["cancel"] != sql["cancel"]:
+                raise RuntimeError(f"metrics: job and SQL disagree on cancellations: {job} {sql}")
+            log(f"  job {job['seconds']:8.2f} s  ({job['shops']:,} shops evaluated)")
+            log(f"  sql {sql['seconds']:8.2f} s  ({sql['shops']:,} shops with orders)")
+            name = f"metrics.seconds_{size // 1000}k"
+            self.entries.append(Entry.make(name, "s", job["seconds"], sql["seconds"], "<=1.5"))
+            self.entries.append(
+                Entry.make(
+                    f"metrics.peak_rss_mb_{size // 1000}k", "MB", job_rss / 1024, sql_rss / 1024
+                )
+            )
+        log(f"  metrics phase: {time.perf_counter() - t0:.1f} s")
 
     def bench_register(self) -> None:
         from . import register
