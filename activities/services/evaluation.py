@@ -8,11 +8,12 @@ number of queries does not grow with the number of shops (only the exits, few, c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
@@ -159,7 +160,7 @@ def metrics_evaluate(*, now: datetime | None = None) -> EvaluationResult:
                 breaches=[m for m, v in metrics.items() if v["standing"] == Standing.BREACH],
             )
         )
-    MetricSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    _snapshots_write(snapshots)
     evaluation.shops = len(snapshots)
     exits = _exit_consecutive_breaches(
         evaluation=evaluation, snapshots=snapshots, windows=windows, start=start, end=end
@@ -167,6 +168,46 @@ def metrics_evaluate(*, now: datetime | None = None) -> EvaluationResult:
     evaluation.exits = len(exits)
     evaluation.save(update_fields=["shops", "exits"])
     return EvaluationResult(evaluation=evaluation, exits=exits)
+
+
+_SNAPSHOT_COLUMNS = (
+    "evaluation_id",
+    "shop_id",
+    "day",
+    "evaluated_at",
+    "category",
+    "relaxed",
+    "metrics",
+    "figures",
+    "breaches",
+)
+
+
+def _snapshots_write(snapshots: list[MetricSnapshot]) -> None:
+    """One row per shop. On PostgreSQL one ``COPY`` (10,000 rows with their JSON in one
+    round trip — a parameterised ``INSERT`` costs about twice as much per shop, which is the
+    job's only cost that grows with shops); elsewhere ``bulk_create``."""
+    if connection.vendor != "postgresql":
+        MetricSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+        return
+    table = MetricSnapshot._meta.db_table
+    with connection.cursor() as cur:
+        sql = f"COPY {table} ({', '.join(_SNAPSHOT_COLUMNS)}) FROM STDIN"
+        with cur.cursor.copy(sql) as copy:
+            for s in snapshots:
+                copy.write_row(
+                    (
+                        s.evaluation_id,
+                        s.shop_id,
+                        s.day,
+                        s.evaluated_at,
+                        s.category,
+                        s.relaxed,
+                        json.dumps(s.metrics),
+                        json.dumps(s.figures),
+                        json.dumps(s.breaches),
+                    )
+                )
 
 
 def final_snapshots(*, day: date, shop_ids=None) -> dict[int, MetricSnapshot]:
@@ -181,9 +222,14 @@ def final_snapshots(*, day: date, shop_ids=None) -> dict[int, MetricSnapshot]:
 
 
 def _exit_consecutive_breaches(*, evaluation, snapshots, windows, start, end) -> list:
-    breached = {s.shop_id: s for s in snapshots if s.breaches}
-    if not breached:
+    breached_ids = [s.shop_id for s in snapshots if s.breaches]
+    if not breached_ids:
         return []
+    # The written rows of the breaching shops (few), with their primary keys for the exits.
+    breached = {
+        s.shop_id: s
+        for s in MetricSnapshot.objects.filter(evaluation=evaluation, shop_id__in=breached_ids)
+    }
     yesterday = final_snapshots(day=evaluation.day - timedelta(days=1), shop_ids=breached)
     due = {
         shop_id: (snap, yesterday[shop_id], metrics)
