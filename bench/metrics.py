@@ -186,7 +186,7 @@ def cmd_metrics_setup(args) -> dict:
             "FROM (SELECT g, (g * 7919 + g / 13) %% 1000 AS r, "
             "(g %% %(n)s) %% 9 * 12 AS k, (%(shops)s::bigint[])[1 + g %% %(n)s] AS shop, "
             "%(at)s::timestamptz - interval '1 hour' - (g %% 41760) * interval '1 minute' AS t "
-            "FROM generate_series(%(first)s, %(last)s) g) x"
+            "FROM generate_series(%(first)s::bigint, %(last)s::bigint) g) x"
         )
         cancelled = "(r + k) %% 1000 < 60"
         orders_n = _insert_select(
