@@ -233,8 +233,14 @@ def cmd_metrics_setup(args) -> dict:
                 "tracking_number": "o.tracking_number",
                 "official": "o.logistics_service = 'aliexpress_standard'",
                 "shipped_at": "o.shipped_at",
-                "last_event_at": "LEAST(o.shipped_at + interval '2 days', %(at)s::timestamptz)",
-                "last_progress_at": "LEAST(o.shipped_at + interval '2 days', %(at)s::timestamptz)",
+                # parcels in transit were scanned an hour ago (the steady state of an hourly
+                # sweep: nothing left for it to record); the others two days after shipping
+                "last_event_at": "CASE WHEN o.status = 'shipped' "
+                "THEN GREATEST(o.shipped_at, %(at)s::timestamptz - interval '1 hour') "
+                "ELSE o.shipped_at + interval '2 days' END",
+                "last_progress_at": "CASE WHEN o.status = 'shipped' "
+                "THEN GREATEST(o.shipped_at, %(at)s::timestamptz - interval '1 hour') "
+                "ELSE o.shipped_at + interval '2 days' END",
                 "anomaly_at": "CASE WHEN o.id %% 16 = 0 THEN o.shipped_at + interval '3 days' END",
             },
             "FROM orders_order o WHERE o.shop_id = ANY(%(shops)s) AND o.status <> 'cancelled' "

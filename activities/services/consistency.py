@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -28,7 +29,7 @@ BATCH = 5_000
 
 def activity_order_record(*, order_id: int) -> ActivityOrder | None:
     """Record ``order_id`` if it carries an activity (one query for the others)."""
-    row = (
+    row: Any = (
         Order.objects.filter(pk=order_id, activity_id__isnull=False)
         .values("shop_id", "activity_id", "placed_at")
         .first()
@@ -134,7 +135,7 @@ def consistency_check(*, now: datetime | None = None, batch: int = BATCH) -> Che
         enrolments.setdefault((e.activity_id, e.sku_id), []).append(e)
 
     def live(activity_id: int, sku_id: int, at: datetime) -> Enrolment | None:
-        best = None
+        best: Enrolment | None = None
         for e in enrolments.get((activity_id, sku_id), ()):
             live_then = e.enrolled_at <= at and (e.left_at is None or e.left_at > at)
             if live_then and (best is None or e.enrolled_at > best.enrolled_at):
@@ -145,11 +146,11 @@ def consistency_check(*, now: datetime | None = None, batch: int = BATCH) -> Che
     pairs: dict[tuple[int, int], datetime] = {}
     for ln in lines:
         d = by_order[ln["order_id"]]
-        e = live(d["activity_id"], ln["sku_id"], d["placed_at"])
-        matched.append((ln, d, e))
-        if e is not None:
+        found_e = live(d["activity_id"], ln["sku_id"], d["placed_at"])
+        matched.append((ln, d, found_e))
+        if found_e is not None:
             key = (d["activity_id"], ln["sku_id"])
-            pairs[key] = min(pairs.get(key, e.enrolled_at), e.enrolled_at)
+            pairs[key] = min(pairs.get(key, found_e.enrolled_at), found_e.enrolled_at)
     sold = _sold_through(pairs, order_ids)
 
     issues: list[ConsistencyIssue] = []
@@ -181,23 +182,23 @@ def consistency_check(*, now: datetime | None = None, batch: int = BATCH) -> Che
                 expected=f"{activity.starts_at:%Y-%m-%d %H:%M}–{activity.ends_at:%Y-%m-%d %H:%M}",
                 found=f"{d['placed_at']:%Y-%m-%d %H:%M}",
             )
-    for ln, d, e in matched:
+    for ln, d, enr in matched:
         if d["activity_id"] not in activities:
             continue
         through = sold.get((d["order_id"], ln["sku_id"]), 0)
         for kind in rules.check_activity_line(
             unit_price_minor=ln["unit_price_minor"],
-            activity_price_minor=e.activity_price_minor if e else None,
+            activity_price_minor=enr.activity_price_minor if enr else None,
             sold_through=through,
-            stock=e.stock if e else None,
+            stock=enr.stock if enr else None,
         ):
-            if kind == "price":
-                expected = str(Money(e.activity_price_minor, e.currency))
-                found = str(Money(ln["unit_price_minor"], e.currency))
-            elif kind == "oversold":
-                expected, found = e.stock, through
-            else:
+            if enr is None:  # not enrolled: nothing to compare with
                 expected = found = ""
+            elif kind == "price":
+                expected = str(Money(enr.activity_price_minor, enr.currency))
+                found = str(Money(ln["unit_price_minor"], enr.currency))
+            else:  # oversold
+                expected, found = str(enr.stock), str(through)
             add(d, kind, sku_id=ln["sku_id"], expected=expected, found=found)
     created = ConsistencyIssue.objects.bulk_create(issues, ignore_conflicts=True)
     return CheckResult(checked=len(due), issues=len(created))

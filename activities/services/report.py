@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -76,7 +77,7 @@ def reports_generate(*, now: datetime | None = None) -> int:
     )
     cutoffs = {pk: min(now, a.ends_at + timedelta(hours=hours)) for pk, a in ended.items()}
     records = ActivityOrder.objects.filter(activity_id__in=list(ended))
-    orders = list(
+    orders: list[Any] = list(
         Order.objects.filter(pk__in=records.values("order_id")).values(
             "pk",
             "shop_id",
