@@ -275,6 +275,8 @@ def test_e6_fixed_denominator_headroom_boundaries():
     assert rules.fixed_denominator_headroom(numerator=10, denominator=100, threshold=D("15")) == 6
     assert rules.fixed_denominator_headroom(numerator=15, denominator=100, threshold=D("15")) == 1
     assert rules.fixed_denominator_headroom(numerator=16, denominator=100, threshold=D("15")) == 0
+    # far above: still 0, never negative
+    assert rules.fixed_denominator_headroom(numerator=50, denominator=100, threshold=D("15")) == 0
     # weighted: 12% of 100 = 12; 0.7 each → 18 × 0.7 = 12.6 > 12, 17 × 0.7 = 11.9 → 18
     assert (
         rules.fixed_denominator_headroom(
