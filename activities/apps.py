@@ -48,4 +48,7 @@ class ActivitiesConfig(AppConfig):
         uploads.register_access(PostMortem, _access("activities.view_postmortem"))
         uploads.register_access(Appeal, _access("activities.view_appeal"))
 
+        from .consumers import register
+
         tiles.register("activities", order=40, context=home_tile, template="activities/_tile.html")
+        register()  # order events: activity orders for the E-6 check and review report

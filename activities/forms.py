@@ -1,11 +1,15 @@
 """Forms of the activities pages."""
 
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.money import Money
+from shops.models import Category
+
+from . import rules
 
 
 class EnrolForm(forms.Form):
@@ -33,3 +37,79 @@ class EnrolForm(forms.Form):
             except (InvalidOperation, ValueError):
                 self.add_error("price", _("Enter a price in %(c)s.") % {"c": sku.currency})
         return data
+
+
+class ThresholdPreviewForm(forms.Form):
+    """The registry numbers an admin is considering (SPEC E-3, E-3a, E-4), pre-filled with the
+    current ones; nothing is saved — ``selectors.threshold_preview`` re-judges the snapshots."""
+
+    cancel = forms.DecimalField(
+        label=_("Cancel rate limit, percent"), min_value=0, max_value=100, decimal_places=2
+    )
+    late_shipment = forms.DecimalField(
+        label=_("Late-shipment rate limit, percent"), min_value=0, max_value=100, decimal_places=2
+    )
+    logistics_anomaly = forms.DecimalField(
+        label=_("Logistics anomaly rate limit, percent"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+    )
+    negative_review = forms.DecimalField(
+        label=_("Negative review rate limit, percent"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+    )
+    min_orders = forms.IntegerField(
+        label=_("Minimum orders before a rate counts"), min_value=1, max_value=100000
+    )
+    min_reviews = forms.IntegerField(
+        label=_("Minimum reviews before the negative review rate counts"),
+        min_value=1,
+        max_value=100000,
+    )
+    relaxed_categories = forms.MultipleChoiceField(
+        label=_("Relaxed main categories"),
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    relaxation_factor = forms.DecimalField(
+        label=_("Relaxation factor"), min_value=1, max_value=10, decimal_places=3
+    )
+    official_weight = forms.DecimalField(
+        label=_("Weight of an official-logistics anomaly"),
+        min_value=0,
+        max_value=1,
+        decimal_places=3,
+    )
+
+    @classmethod
+    def initial_from(cls, limits: rules.Limits) -> dict:
+        return {
+            **{m: limits.thresholds[m] for m in limits.thresholds},
+            "min_orders": limits.min_samples[rules.Metric.CANCEL],
+            "min_reviews": limits.min_samples[rules.Metric.NEGATIVE_REVIEW],
+            "relaxed_categories": sorted(limits.relaxed_categories),
+            "relaxation_factor": limits.relaxation_factor,
+            "official_weight": limits.official_weight,
+        }
+
+    def limits(self, base: rules.Limits) -> rules.Limits:
+        """``base`` (the current numbers) with this form's numbers in place."""
+        d = self.cleaned_data
+        orders = d["min_orders"]
+        return replace(
+            base,
+            thresholds={m.value: d[m.value] for m in rules.METRICS},
+            min_samples={
+                rules.Metric.CANCEL.value: orders,
+                rules.Metric.LATE_SHIPMENT.value: orders,
+                rules.Metric.ANOMALY.value: orders,
+                rules.Metric.NEGATIVE_REVIEW.value: d["min_reviews"],
+            },
+            relaxed_categories=frozenset(d["relaxed_categories"]),
+            relaxation_factor=d["relaxation_factor"],
+            official_weight=d["official_weight"],
+        )

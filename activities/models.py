@@ -373,3 +373,182 @@ class EvaluationLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- SPEC E-6 layers 1 and 3: activity orders, their consistency check, the review report ------
+
+
+class ActivityOrder(models.Model):
+    """An order placed through an activity (SPEC E-1: the order carries the activity), recorded
+    by the module's consumer of ``order.created``. The 15-minute consistency check (E-6 layer 1)
+    claims the unchecked ones; the review report (layer 3) sums them per activity and shop."""
+
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="activity_record"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    # The order's opaque activity id (orders sits below this module): an id no activity has
+    # is itself an inconsistency the check reports.
+    activity_id = models.BigIntegerField(_("activity"))
+    placed_at = models.DateTimeField(_("placed at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The check's claim: the unchecked rows in id order.
+            models.Index(
+                fields=["id"], condition=Q(checked_at__isnull=True), name="actorder_unchecked"
+            ),
+            # The report's sums and the check's units sold so far, per activity.
+            models.Index(fields=["activity_id", "shop", "placed_at"], name="actorder_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} in {self.activity_id}"
+
+
+class ConsistencyKind(models.TextChoices):
+    PRICE = "price", _("Price differs from the activity price")
+    OVERSOLD = "oversold", _("Sold beyond the activity stock")
+    NOT_ENROLLED = "not_enrolled", _("SKU not enrolled in the activity when ordered")
+    OUTSIDE_WINDOW = "outside_window", _("Ordered outside the activity's dates")
+    UNKNOWN_ACTIVITY = "unknown_activity", _("The order names no known activity")
+
+
+class ConsistencyIssue(models.Model):
+    """What the 15-minute check found on one activity order (SPEC E-6 layer 1): a line whose
+    price or units disagree with the SKU's enrolment (activity price, activity stock), a SKU
+    that was not enrolled, an order outside the activity's window. Once per (order, SKU, kind)."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    activity_id = models.BigIntegerField(_("activity"))
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=ConsistencyKind.choices)
+    expected = models.CharField(_("expected"), max_length=64, blank=True)
+    found = models.CharField(_("found"), max_length=64, blank=True)
+    found_at = models.DateTimeField(_("found at"))
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        verbose_name = _("consistency issue")
+        verbose_name_plural = _("consistency issues")
+        constraints = [
+            # The check is idempotent: a second pass over the same order adds nothing.
+            models.UniqueConstraint(
+                fields=["order", "sku", "kind"],
+                condition=Q(sku__isnull=False),
+                name="consistency_once_per_line_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(sku__isnull=True),
+                name="consistency_once_per_order_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "-found_at"], name="consistency_shop_found")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        return ConsistencyKind(self.kind).label
+
+
+class ActivityReport(models.Model):
+    """SPEC E-6 layer 3: one shop's review of one activity, generated once the activity has
+    ended and updated hourly until 72 hours after its end, when it becomes final. Amounts in
+    minor units of ``currency``; refunds count up to ``cutoff``."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="reports")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="activity_reports")
+    currency = models.CharField(max_length=3)
+    generated_at = models.DateTimeField(_("generated at"))
+    cutoff = models.DateTimeField(_("figures up to"))
+    final = models.BooleanField(_("final"), default=False)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    paid_orders = models.PositiveIntegerField(_("paid orders"), default=0)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    sales_minor = models.BigIntegerField(_("sales"), default=0)
+    returns_minor = models.BigIntegerField(_("returns"), default=0)
+    returned_orders = models.PositiveIntegerField(_("orders with a refund"), default=0)
+    discount_minor = models.BigIntegerField(_("price discount"), default=0)
+    coupon_minor = models.BigIntegerField(_("coupon cost"), default=0)
+    coins_minor = models.BigIntegerField(_("coin cost"), default=0)
+
+    class Meta:
+        ordering = ["-cutoff", "-id"]
+        verbose_name = _("activity review report")
+        verbose_name_plural = _("activity review reports")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "shop"], name="report_once_per_shop"),
+            models.CheckConstraint(
+                condition=Q(
+                    sales_minor__gte=0,
+                    returns_minor__gte=0,
+                    discount_minor__gte=0,
+                    coupon_minor__gte=0,
+                    coins_minor__gte=0,
+                ),
+                name="report_amounts_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "-cutoff"], name="report_shop_cutoff")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} / {self.activity_id}"
+
+    def _m(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    @property
+    def cost_minor(self) -> int:
+        return self.discount_minor + self.coupon_minor + self.coins_minor
+
+    @property
+    def net_sales_minor(self) -> int:
+        return self.sales_minor - self.returns_minor
+
+    @property
+    def sales(self) -> Money:
+        return self._m(self.sales_minor)
+
+    @property
+    def returns(self) -> Money:
+        return self._m(self.returns_minor)
+
+    @property
+    def net_sales(self) -> Money:
+        return self._m(self.net_sales_minor)
+
+    @property
+    def cost(self) -> Money:
+        return self._m(self.cost_minor)
+
+    @property
+    def discount(self) -> Money:
+        return self._m(self.discount_minor)
+
+    @property
+    def coupon(self) -> Money:
+        return self._m(self.coupon_minor)
+
+    @property
+    def coins(self) -> Money:
+        return self._m(self.coins_minor)
+
+    @property
+    def roi(self):
+        """Net sales per unit of cost (as SPEC C-11's ROI: GMV of the orders against their
+        cost); None without a cost."""
+        from . import rules
+
+        return rules.roi(net_sales_minor=self.net_sales_minor, cost_minor=self.cost_minor)
+
+    @property
+    def return_rate(self):
+        from . import rules
+
+        return rules.rate_percent(self.returned_orders, self.paid_orders)

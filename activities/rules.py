@@ -356,3 +356,62 @@ def reenrol_limits() -> ReenrolLimits:
         days=int(v["ACTIVITIES_REENROL_DAYS"]),
         min_dsr=_dec(v["ACTIVITIES_REENROL_MIN_DSR"]),
     )
+
+
+# --- SPEC E-6 layers 1 and 3, snapshot retention --------------------------------------------------
+
+
+def report_hours() -> int:
+    """SPEC E-6: hours after an activity's end within which its review report is final (72)."""
+    return int(config.ACTIVITIES_REPORT_HOURS)
+
+
+def snapshot_retention_days() -> int:
+    """Natural days metric snapshots are kept (exits' snapshots are kept for ever). Never fewer
+    than the E-8 re-enrolment streak needs plus the E-5 yesterday, whatever the registry says."""
+    return max(int(config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS), reenrol_days() + 2)
+
+
+def check_activity_line(
+    *,
+    unit_price_minor: int,
+    activity_price_minor: int | None,
+    sold_through: int,
+    stock: int | None,
+) -> list[str]:
+    """SPEC E-6 layer 1 for one line of an activity order against its SKU's enrolment: the
+    kinds of disagreement (``ConsistencyKind`` values). ``activity_price_minor`` None: the SKU
+    had no live enrolment in the activity when the order was placed. ``sold_through``: units of
+    the SKU the activity sold up to and including this order; more than ``stock`` is oversold
+    (exactly the stock is not)."""
+    if activity_price_minor is None or stock is None:
+        return ["not_enrolled"]
+    kinds = []
+    if unit_price_minor != activity_price_minor:
+        kinds.append("price")
+    if sold_through > stock:
+        kinds.append("oversold")
+    return kinds
+
+
+def in_window(*, placed_at, starts_at, ends_at) -> bool:
+    """SPEC E-1/E-6: an activity order belongs in [starts_at, ends_at)."""
+    return starts_at <= placed_at < ends_at
+
+
+def roi(*, net_sales_minor: int, cost_minor: int) -> Decimal | None:
+    """SPEC E-6 review report: net sales per unit of cost, two decimals (half up); None
+    without a cost."""
+    if cost_minor <= 0:
+        return None
+    return (Decimal(net_sales_minor) / Decimal(cost_minor)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+def report_final(*, now, ends_at, hours: int) -> bool:
+    """SPEC E-6: the report is final from ``hours`` after the activity's end (exactly 72 h is
+    final; a second before is not)."""
+    from datetime import timedelta
+
+    return now >= ends_at + timedelta(hours=hours)

@@ -491,3 +491,29 @@ def activities_joined(*, shop: Shop, since: datetime, until: datetime) -> int:
         .distinct()
         .count()
     )
+
+
+# --- SPEC E-6 layers 1 and 3: consistency issues and review reports -----------------------------
+
+
+def consistency_issues_for_shop(*, shop: Shop) -> QuerySet:
+    """What the 15-minute check found on the shop's activity orders, newest first (the
+    (shop, -found_at) index)."""
+    from .models import ConsistencyIssue
+
+    return (
+        ConsistencyIssue.objects.filter(shop=shop)
+        .select_related("order", "sku")
+        .order_by("-found_at", "-pk")
+    )
+
+
+def reports_for_shop(*, shop: Shop) -> QuerySet:
+    """The shop's activity review reports, latest cut-off first."""
+    from .models import ActivityReport
+
+    return (
+        ActivityReport.objects.filter(shop=shop)
+        .select_related("activity")
+        .order_by("-cutoff", "-pk")
+    )

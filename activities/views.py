@@ -143,7 +143,49 @@ def monitor(request):
     """SPEC E-6: each metric against its threshold, the early warning and the headroom."""
     snapshot = selectors.latest_snapshot(shop=request.shop)
     rows = selectors.metric_rows(snapshot=snapshot) if snapshot else []
-    return render(request, "activities/monitor.html", {"snapshot": snapshot, "rows": rows})
+    issues = selectors.consistency_issues_for_shop(shop=request.shop)
+    return render(
+        request,
+        "activities/monitor.html",
+        {
+            "snapshot": snapshot,
+            "rows": rows,
+            # SPEC E-6 layer 1: the latest findings of the 15-minute check, and how many.
+            "issues": list(issues[:5]),
+            "issues_total": issues.count(),
+        },
+    )
+
+
+def _paged_list(request, *, rows, template, target):
+    page_obj = Paginator(rows, settings.SC_PAGE_SIZE).get_page(request.GET.get("page"))
+    if request.htmx and request.htmx.target == target:
+        return render(request, f"{template}#{target}", {"page_obj": page_obj})
+    return render(request, template, {"page_obj": page_obj})
+
+
+@require_safe
+@shop_required
+def checks(request):
+    """SPEC E-6 layer 1: what the 15-minute check found on the shop's activity orders."""
+    return _paged_list(
+        request,
+        rows=selectors.consistency_issues_for_shop(shop=request.shop),
+        template="activities/checks.html",
+        target="checks-table",
+    )
+
+
+@require_safe
+@shop_required
+def reports(request):
+    """SPEC E-6 layer 3: the shop's activity review reports."""
+    return _paged_list(
+        request,
+        rows=selectors.reports_for_shop(shop=request.shop),
+        template="activities/reports.html",
+        target="reports-table",
+    )
 
 
 @require_safe

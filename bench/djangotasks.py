@@ -864,6 +864,15 @@ def cmd_settlement_run(args) -> dict:
     }
 
 
+def _metrics(name):
+    def run(args):
+        from . import metrics
+
+        return getattr(metrics, name)(args)
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.djangotasks")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -908,6 +917,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--at", required=True)
     p = sub.add_parser("click-count")
     p.add_argument("--link", type=int, required=True)
+    p = sub.add_parser("metrics-setup")
+    p.add_argument("--shops", type=int, default=10_000)
+    p.add_argument("--first", type=int, default=1)
+    p.add_argument("--last", type=int, default=1_000_000)
+    p.add_argument("--at", required=True)
+    p.add_argument("--tag", required=True)
+    p = sub.add_parser("metrics-run")
+    p.add_argument("--side", choices=("job", "sql"), required=True)
+    p.add_argument("--at", required=True)
+    p.add_argument("--tag", required=True)
     args = parser.parse_args(argv)
     _setup()
     handler = {
@@ -925,6 +944,8 @@ def main(argv: list[str] | None = None) -> None:
         "click-count": cmd_click_count,
         "settlement-setup": cmd_settlement_setup,
         "settlement-run": cmd_settlement_run,
+        "metrics-setup": _metrics("cmd_metrics_setup"),
+        "metrics-run": _metrics("cmd_metrics_run"),
     }[args.cmd]
     result = handler(args)
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(result, default=str) + "\n")

@@ -33,6 +33,7 @@ BENCHMARKS = (
     "dispatch",
     "click",
     "settlement",
+    "metrics",
 )
 
 
@@ -168,6 +169,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=100_000,
         help="orders whose commissions each side of the settlement benchmark settles",
     )
+    p.add_argument(
+        "--metrics-orders",
+        default="1000000,3000000",
+        help="orders of the metrics benchmark, comma-separated sizes run one after the other "
+        "on the same shops (default 1,000,000 then 3,000,000)",
+    )
+    p.add_argument(
+        "--metrics-shops", type=int, default=10_000, help="shops of the metrics benchmark"
+    )
+    p.add_argument("--metrics-tag", help="reuse the metrics shops of this tag (with --keep-db)")
+    p.add_argument("--metrics-at", help="the evaluation time those shops were set up for")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
         "--db-name", default="sc_bench", help="PostgreSQL database to create (default sc_bench)"
@@ -598,6 +610,69 @@ class Run:
             )
         self.entries.append(Entry.make("segment.orders", "orders", setup["orders"]))
         log(f"  segment phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_metrics(self) -> None:
+        """SPEC E-3: the hourly evaluation (``activities.services.metrics_evaluate``) against one
+        hand-written ``GROUP BY`` computing the same four rates from the raw orders
+        (bench/metrics.py ``METRICS_SQL``), at each size of ``--metrics-orders`` in turn (the
+        later sizes add orders to the same shops); each side timed inside its own process."""
+        a = self.args
+        t0 = time.perf_counter()
+        # --metrics-tag/--metrics-at: the shops and orders of an earlier run in a kept database
+        # (a set-up skips the orders that exist already).
+        tag = a.metrics_tag or datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        at = a.metrics_at or datetime.now(UTC).replace(microsecond=0).isoformat()
+        log(f"metrics: tag {tag}, at {at}")
+        sizes = [int(x) for x in str(a.metrics_orders).split(",") if x.strip()]
+        done = 0
+        for size in sizes:
+            setup = self.djangotask(
+                "metrics-setup",
+                "--shops",
+                str(a.metrics_shops),
+                "--first",
+                str(done + 1),
+                "--last",
+                str(size),
+                "--at",
+                at,
+                "--tag",
+                tag,
+            )
+            done = size
+            log(
+                f"metrics: {size:,} orders in {setup['shops']:,} shops, {setup['shop_days']:,} "
+                f"shop-days (set up in {setup['seconds']:.1f} s)"
+            )
+            job, job_rss = self._measured_task(
+                f"metrics-job-{size}", "metrics-run", "--side", "job", "--at", at, "--tag", tag
+            )
+            sql, sql_rss = self._measured_task(
+                f"metrics-sql-{size}", "metrics-run", "--side", "sql", "--at", at, "--tag", tag
+            )
+            if job["cancel"] != sql["cancel"]:
+                raise RuntimeError(f"metrics: job and SQL disagree on cancellations: {job} {sql}")
+            log(
+                f"  job {job['seconds']:8.2f} s  ({job['shops']:,} shops evaluated; of which the "
+                f"fulfilment sweep {job['sweep_seconds']:.2f} s)"
+            )
+            log(f"  sql {sql['seconds']:8.2f} s  ({sql['shops']:,} shops with orders)")
+            name = f"metrics.seconds_{size // 1000}k"
+            self.entries.append(Entry.make(name, "s", job["seconds"], sql["seconds"], "<=1.5"))
+            self.entries.append(
+                Entry.make(
+                    f"metrics.without_sweep_seconds_{size // 1000}k",
+                    "s",
+                    job["seconds"] - job["sweep_seconds"],
+                    sql["seconds"],
+                )
+            )
+            self.entries.append(
+                Entry.make(
+                    f"metrics.peak_rss_mb_{size // 1000}k", "MB", job_rss / 1024, sql_rss / 1024
+                )
+            )
+        log(f"  metrics phase: {time.perf_counter() - t0:.1f} s")
 
     def bench_register(self) -> None:
         from . import register

@@ -481,3 +481,17 @@ def buyers_with_coins_expiring(*, shop: Shop, at: datetime, until: datetime) -> 
         .values("wallet__buyer_id")
         .order_by()
     )
+
+
+def coins_granted_value_by_order(*, order_ids) -> dict[int, int]:
+    """SPEC C-5 committed coin cost of some orders: the value (minor units) of the coins granted
+    for each of ``order_ids`` (an iterable or a subquery of order ids), as granted (a later
+    clawback is not subtracted). One query; read by the activities review report (SPEC E-6)."""
+    coin = rules.coin_value_minor()
+    rows = (
+        CoinGrant.objects.filter(order_id__in=order_ids)
+        .values("order_id")
+        .annotate(coins=Sum("coins"))
+        .order_by()
+    )
+    return {r["order_id"]: int(r["coins"]) * coin for r in rows}

@@ -470,6 +470,22 @@ CONSTANCE_CONFIG = {
         _("SPEC E-7: the platform's target for deciding a post-mortem or an appeal, hours."),
         "hours",
     ),
+    "ACTIVITIES_REPORT_HOURS": (
+        72,
+        _(
+            "SPEC E-6: hours after an activity ends until its review report is final (refunds "
+            "up to then count as returns)."
+        ),
+        "hours",
+    ),
+    "ACTIVITIES_SNAPSHOT_RETENTION_DAYS": (
+        14,
+        _(
+            "SPEC E-3/E-5: natural days hourly metric snapshots are kept (the snapshots of an "
+            "exit are kept for ever; never fewer than the E-8 re-enrolment days + 2)."
+        ),
+        "days",
+    ),
     "BUYERS_PASSWORD_MIN_LENGTH": (
         6,
         _("SPEC B-1: minimum buyer password length, characters (6 or more)."),
@@ -731,6 +747,8 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "ACTIVITIES_POSTMORTEM_HOURS",
         "ACTIVITIES_APPEAL_HOURS",
         "ACTIVITIES_REVIEW_TARGET_HOURS",
+        "ACTIVITIES_REPORT_HOURS",
+        "ACTIVITIES_SNAPSHOT_RETENTION_DAYS",
     ),
     "Buyer accounts (SPEC B-1, B-2, B-5 to B-7)": (
         "BUYERS_PASSWORD_MIN_LENGTH",

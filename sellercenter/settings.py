@@ -357,6 +357,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.tasks.metrics_evaluate_task",
         "schedule": crontab(minute=7),
     },
+    # SPEC E-6 layer 1: activity orders' price and units against the enrolment, every 15 min.
+    "activities-consistency-check": {
+        "task": "activities.tasks.consistency_check_task",
+        "schedule": crontab(minute="3,18,33,48"),
+    },
+    # SPEC E-6 layer 3: review reports of ended activities (final 72 h after the end).
+    "activities-reports": {
+        "task": "activities.tasks.reports_generate_task",
+        "schedule": crontab(minute=37),
+    },
+    # Metric snapshots past ACTIVITIES_SNAPSHOT_RETENTION_DAYS (exits' evidence kept).
+    "activities-snapshots-prune": {
+        "task": "activities.tasks.snapshots_prune_task",
+        "schedule": crontab(minute=47, hour=3),
+    },
     # SPEC B-6: buyers without a first payment 72 h after registration.
     "buyers-low-activity": {
         "task": "buyers.tasks.buyers_low_activity_task",

@@ -1,5 +1,11 @@
 """Writes of the activities module, by topic (DESIGN §2: a file past ~500 lines is a package)."""
 
+from .consistency import (
+    CheckResult,
+    activity_order_record,
+    consistency_check,
+    consistency_check_all,
+)
 from .enrolment import (
     ActivityInput,
     activity_create,
@@ -28,15 +34,22 @@ from .postmortem import (
     postmortem_file,
     postmortem_reopen,
 )
+from .pruning import PruneResult, snapshots_prune
+from .report import reports_generate
 
 __all__ = [
     "ActivityInput",
+    "CheckResult",
     "EvaluationResult",
     "PostMortemInput",
+    "PruneResult",
     "activity_create",
+    "activity_order_record",
     "appeal_decide",
     "appeal_due_at",
     "appeal_open",
+    "consistency_check",
+    "consistency_check_all",
     "enrolment_create",
     "enrolment_withdraw",
     "evidence_files",
@@ -50,6 +63,8 @@ __all__ = [
     "postmortem_file",
     "postmortem_reopen",
     "precheck_sku",
+    "reports_generate",
     "shop_exit",
+    "snapshots_prune",
     "window_bounds",
 ]

@@ -151,3 +151,172 @@ def test_e5_two_consecutive_breaches_are_needed(yesterday, today, exit_):
 def test_e3_not_as_described_matches_the_multilingual_keywords(db, rating, text, negative):
     keywords = rules.not_as_described_keywords()
     assert guards.not_as_described(rating=rating, text=text, keywords=keywords) is negative
+
+
+# --- SPEC E-6 layers 1 and 3, snapshot retention ------------------------------------------------
+
+
+def test_e6_registry_report_hours_and_retention_defaults(db):
+    assert rules.report_hours() == 72
+    assert rules.snapshot_retention_days() == 14
+
+
+def test_e6_retention_floor_is_the_reenrolment_days_plus_two(db):
+    config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS = 7
+    config.ACTIVITIES_REENROL_DAYS = 5
+    assert rules.snapshot_retention_days() == 7  # exactly the floor
+    config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS = 6
+    assert rules.snapshot_retention_days() == 7
+    config.ACTIVITIES_SNAPSHOT_RETENTION_DAYS = 8
+    assert rules.snapshot_retention_days() == 8
+
+
+@pytest.mark.parametrize(
+    ("unit", "price", "sold", "stock", "kinds"),
+    [
+        (40_00, 40_00, 3, 3, []),  # exactly the stock: fine
+        (40_00, 40_00, 4, 3, ["oversold"]),  # one over
+        (40_01, 40_00, 1, 3, ["price"]),  # a cent above
+        (39_99, 40_00, 1, 3, ["price"]),  # a cent below
+        (41_00, 40_00, 5, 3, ["price", "oversold"]),
+        (40_00, None, 1, None, ["not_enrolled"]),
+        (40_00, 40_00, 1, None, ["not_enrolled"]),
+        (40_00, None, 1, 3, ["not_enrolled"]),
+    ],
+)
+def test_e6_check_activity_line(unit, price, sold, stock, kinds):
+    assert (
+        rules.check_activity_line(
+            unit_price_minor=unit, activity_price_minor=price, sold_through=sold, stock=stock
+        )
+        == kinds
+    )
+
+
+def test_e6_in_window_is_start_inclusive_end_exclusive():
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    s = timedelta(seconds=1)
+    assert rules.in_window(placed_at=start, starts_at=start, ends_at=end)
+    assert not rules.in_window(placed_at=start - s, starts_at=start, ends_at=end)
+    assert rules.in_window(placed_at=end - s, starts_at=start, ends_at=end)
+    assert not rules.in_window(placed_at=end, starts_at=start, ends_at=end)
+
+
+def test_e6_roi_is_net_sales_per_cost_two_decimals_half_up():
+    assert rules.roi(net_sales_minor=100_00, cost_minor=30_00) == D("3.33")
+    assert rules.roi(net_sales_minor=2_00, cost_minor=3_00) == D("0.67")  # 0.666… up
+    assert rules.roi(net_sales_minor=1, cost_minor=8) == D("0.13")  # 0.125 half up
+    assert rules.roi(net_sales_minor=-5_00, cost_minor=10_00) == D("-0.50")
+    assert rules.roi(net_sales_minor=5_00, cost_minor=1) == D("500.00")
+    assert rules.roi(net_sales_minor=5_00, cost_minor=0) is None
+    assert rules.roi(net_sales_minor=5_00, cost_minor=-1) is None
+
+
+def test_e6_report_is_final_from_exactly_72_hours():
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime(2025, 6, 1, tzinfo=UTC)
+    h72 = end + timedelta(hours=72)
+    assert rules.report_final(now=h72, ends_at=end, hours=72)
+    assert not rules.report_final(now=h72 - timedelta(seconds=1), ends_at=end, hours=72)
+    assert rules.report_final(now=h72 + timedelta(seconds=1), ends_at=end, hours=72)
+    assert not rules.report_final(now=h72, ends_at=end, hours=73)
+
+
+# --- mutation survivors of activities/rules.py, killed at their boundaries ----------------
+
+
+def test_e3_rate_percent_boundaries():
+    assert rules.rate_percent(0, 0) is None  # no denominator: no rate (not a division error)
+    assert rules.rate_percent(1, 1) == D("100.00")  # one order is a denominator
+    assert rules.rate_percent(1, 800) == D("0.13")  # 0.125: half up, not to even
+    assert rules.rate_percent(3, 800) == D("0.38")  # 0.375
+    assert rules.rate_percent(D("1.5"), 7) == D("21.43")
+
+
+def test_e3a_minimum_sample_of_one_lets_one_order_breach():
+    assert _check(1, 1, min_sample=1) == Standing.BREACH
+    assert _check(0, 1, min_sample=1) == Standing.OK
+    assert _check(1, 0, min_sample=0) == Standing.NOT_ENOUGH  # never with no denominator
+
+
+def test_e6_headroom_boundaries_of_the_unreachable_cases():
+    # a bad order at exactly the threshold's own rate never lifts the rate above it
+    assert (
+        rules.breach_headroom(numerator=0, denominator=100, threshold=D("20"), weight=D("0.2"))
+        is None
+    )
+    # just above it: reachable
+    assert (
+        rules.breach_headroom(numerator=0, denominator=100, threshold=D("20"), weight=D("0.21"))
+        == 2001
+    )
+    # a 100% threshold cannot be crossed, whatever a bad order weighs
+    assert (
+        rules.breach_headroom(numerator=5, denominator=10, threshold=D("100"), weight=D("2"))
+        is None
+    )
+    # 99%: heavy bad orders can still cross it: (5 + 2k)·100 > 99·(10 + k) ⇔ k > 4.85
+    assert rules.breach_headroom(numerator=5, denominator=10, threshold=D("99"), weight=D("2")) == 5
+
+
+def test_e6_headroom_exact_count_near_the_threshold():
+    # 16 late of 100 at 20%: (16+5)/105 = 20% exactly (no breach), (16+6)/106 > 20% → 6
+    assert rules.breach_headroom(numerator=16, denominator=100, threshold=D("20")) == 6
+    # 19 of 100: (19+1)/101 < 20%, (19+2)/102 > 20% → 2
+    assert rules.breach_headroom(numerator=19, denominator=100, threshold=D("20")) == 2
+
+
+def test_e6_fixed_denominator_headroom_boundaries():
+    # 10 cancelled of 100 at 15%: 15 is exactly 15% (no breach), 16 breaches → 6 more
+    assert rules.fixed_denominator_headroom(numerator=10, denominator=100, threshold=D("15")) == 6
+    assert rules.fixed_denominator_headroom(numerator=15, denominator=100, threshold=D("15")) == 1
+    assert rules.fixed_denominator_headroom(numerator=16, denominator=100, threshold=D("15")) == 0
+    # far above: still 0, never negative
+    assert rules.fixed_denominator_headroom(numerator=50, denominator=100, threshold=D("15")) == 0
+    # weighted: 12% of 100 = 12; 0.7 each → 18 × 0.7 = 12.6 > 12, 17 × 0.7 = 11.9 → 18
+    assert (
+        rules.fixed_denominator_headroom(
+            numerator=0, denominator=100, threshold=D("12"), weight=D("0.7")
+        )
+        == 18
+    )
+    # all of them would not do: None; exactly all of them: the count
+    assert rules.fixed_denominator_headroom(numerator=0, denominator=10, threshold=D("100")) is None
+    assert rules.fixed_denominator_headroom(numerator=0, denominator=10, threshold=D("90")) == 10
+    assert (
+        rules.fixed_denominator_headroom(
+            numerator=0, denominator=10, threshold=D("10"), weight=D("0")
+        )
+        is None
+    )
+
+
+def test_e3_e4_e8_registry_readers(db):
+    assert rules.cancel_rate_max() == D("15")
+    assert rules.relaxed_categories() == {"home_garden", "auto_moto", "digital_accessories"}
+    assert rules.relaxation_factor() == D("1.1")
+    assert rules.reenrol_min_dsr() == D("4.7")
+    config.ACTIVITIES_RELAXED_CATEGORIES = " toys , ,beauty,"
+    assert rules.relaxed_categories() == {"toys", "beauty"}
+    numbers = rules.reenrol_limits()
+    assert numbers.max_rate == {
+        Metric.CANCEL.value: D("5"),
+        Metric.LATE_SHIPMENT.value: D("5"),
+        Metric.ANOMALY.value: D("4"),
+        Metric.NEGATIVE_REVIEW.value: D("1"),
+    }
+    assert numbers.days == 5
+    assert numbers.min_dsr == D("4.7")
+    config.ACTIVITIES_REENROL_DAYS = 6
+    config.ACTIVITIES_REENROL_MIN_DSR = D("4.8")
+    config.ACTIVITIES_REENROL_ANOMALY_RATE_MAX = D("3")
+    numbers = rules.reenrol_limits()
+    assert (numbers.days, numbers.min_dsr, numbers.max_rate["logistics_anomaly"]) == (
+        6,
+        D("4.8"),
+        D("3"),
+    )

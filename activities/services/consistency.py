@@ -1,0 +1,214 @@
+"""SPEC E-6 layer 1: within 15 minutes of an activity order's creation, its prices and units
+against the enrolment (activity price, activity stock).
+
+The consumer of ``order.created`` records each activity order (``activity_order_record``); a
+beat task every 15 minutes claims the unchecked ones (``FOR UPDATE SKIP LOCKED``, so two runs
+at once check each order once) and checks them set-based: one query for their lines, one for
+the activities, one for the enrolments, one window query for the units each SKU has sold
+through the activity — whatever the number of orders. What it finds is written once per
+(order, SKU, kind) (UNIQUE, ``ON CONFLICT DO NOTHING``): a second pass adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from core import clock
+from core.money import Money
+from orders.models import Order
+
+from .. import rules
+from ..models import Activity, ActivityOrder, ConsistencyIssue, ConsistencyKind, Enrolment
+
+BATCH = 5_000
+
+
+def activity_order_record(*, order_id: int) -> ActivityOrder | None:
+    """Record ``order_id`` if it carries an activity (one query for the others)."""
+    row: Any = (
+        Order.objects.filter(pk=order_id, activity_id__isnull=False)
+        .values("shop_id", "activity_id", "placed_at")
+        .first()
+    )
+    if row is None:
+        return None
+    record, _created = ActivityOrder.objects.get_or_create(
+        order_id=order_id,
+        defaults={
+            "shop_id": row["shop_id"],
+            "activity_id": row["activity_id"],
+            "placed_at": row["placed_at"],
+            "recorded_at": clock.now(),
+        },
+    )
+    return record
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    checked: int
+    issues: int
+
+
+def _sold_through(pairs: dict[tuple[int, int], datetime], order_ids: list[int]) -> dict:
+    """Units of each (activity, SKU) in ``pairs`` the activity sold, cumulated in placing order,
+    at each order of ``order_ids``: one query over the activity's orders of those SKUs since
+    the enrolment's start (``pairs``' value). Cancelled orders released their units."""
+    from orders.models import OrderLine, OrderStatus
+
+    if not pairs:
+        return {}
+    rows = (
+        OrderLine.objects.filter(
+            order__activity_record__activity_id__in={a for a, _s in pairs},
+            order__activity_record__placed_at__gte=min(pairs.values()),
+            sku_id__in={s for _a, s in pairs},
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .order_by("order__activity_record__placed_at", "order_id", "pk")
+        .values_list(
+            "order__activity_record__activity_id",
+            "sku_id",
+            "order__activity_record__placed_at",
+            "order_id",
+            "quantity",
+        )
+    )
+    wanted = set(order_ids)
+    running: dict[tuple[int, int], int] = {}
+    out: dict[tuple[int, int], int] = {}
+    for activity_id, sku_id, placed_at, order_id, quantity in rows:
+        key = (activity_id, sku_id)
+        since = pairs.get(key)
+        if since is None or placed_at < since:
+            continue
+        running[key] = running.get(key, 0) + quantity
+        if order_id in wanted:
+            out[(order_id, sku_id)] = running[key]
+    return out
+
+
+@transaction.atomic
+def consistency_check(*, now: datetime | None = None, batch: int = BATCH) -> CheckResult:
+    """Check the activity orders not checked yet (up to ``batch`` per call; the task loops)."""
+    from orders.models import OrderLine
+
+    now = now or clock.now()
+    due = list(
+        ActivityOrder.objects.select_for_update(skip_locked=True)
+        .filter(checked_at__isnull=True)
+        .order_by("pk")
+        .values("pk", "order_id", "shop_id", "activity_id", "placed_at")[:batch]
+    )
+    if not due:
+        return CheckResult(checked=0, issues=0)
+    ActivityOrder.objects.filter(pk__in=[d["pk"] for d in due]).update(checked_at=now)
+    order_ids = [d["order_id"] for d in due]
+    lines = list(
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .order_by("order_id", "pk")
+        .values("order_id", "sku_id", "quantity", "unit_price_minor")
+    )
+    activities = {
+        a.pk: a
+        for a in Activity.objects.filter(pk__in={d["activity_id"] for d in due}).only(
+            "starts_at", "ends_at"
+        )
+    }
+    by_order = {d["order_id"]: d for d in due}
+    skus = {ln["sku_id"] for ln in lines}
+    # Every enrolment of these SKUs in these activities; the live one at the order's time wins.
+    enrolments: dict[tuple[int, int], list[Enrolment]] = {}
+    for e in Enrolment.objects.filter(activity_id__in=list(activities), sku_id__in=skus).only(
+        "activity_id",
+        "sku_id",
+        "activity_price_minor",
+        "currency",
+        "stock",
+        "enrolled_at",
+        "left_at",
+    ):
+        enrolments.setdefault((e.activity_id, e.sku_id), []).append(e)
+
+    def live(activity_id: int, sku_id: int, at: datetime) -> Enrolment | None:
+        best: Enrolment | None = None
+        for e in enrolments.get((activity_id, sku_id), ()):
+            live_then = e.enrolled_at <= at and (e.left_at is None or e.left_at > at)
+            if live_then and (best is None or e.enrolled_at > best.enrolled_at):
+                best = e
+        return best
+
+    matched = []
+    pairs: dict[tuple[int, int], datetime] = {}
+    for ln in lines:
+        d = by_order[ln["order_id"]]
+        found_e = live(d["activity_id"], ln["sku_id"], d["placed_at"])
+        matched.append((ln, d, found_e))
+        if found_e is not None:
+            key = (d["activity_id"], ln["sku_id"])
+            pairs[key] = min(pairs.get(key, found_e.enrolled_at), found_e.enrolled_at)
+    sold = _sold_through(pairs, order_ids)
+
+    issues: list[ConsistencyIssue] = []
+
+    def add(d, kind, *, sku_id=None, expected="", found=""):
+        issues.append(
+            ConsistencyIssue(
+                order_id=d["order_id"],
+                shop_id=d["shop_id"],
+                activity_id=d["activity_id"],
+                sku_id=sku_id,
+                kind=kind,
+                expected=str(expected)[:64],
+                found=str(found)[:64],
+                found_at=now,
+            )
+        )
+
+    for d in due:
+        activity = activities.get(d["activity_id"])
+        if activity is None:
+            add(d, ConsistencyKind.UNKNOWN_ACTIVITY, found=d["activity_id"])
+        elif not rules.in_window(
+            placed_at=d["placed_at"], starts_at=activity.starts_at, ends_at=activity.ends_at
+        ):
+            add(
+                d,
+                ConsistencyKind.OUTSIDE_WINDOW,
+                expected=f"{activity.starts_at:%Y-%m-%d %H:%M}–{activity.ends_at:%Y-%m-%d %H:%M}",
+                found=f"{d['placed_at']:%Y-%m-%d %H:%M}",
+            )
+    for ln, d, enr in matched:
+        if d["activity_id"] not in activities:
+            continue
+        through = sold.get((d["order_id"], ln["sku_id"]), 0)
+        for kind in rules.check_activity_line(
+            unit_price_minor=ln["unit_price_minor"],
+            activity_price_minor=enr.activity_price_minor if enr else None,
+            sold_through=through,
+            stock=enr.stock if enr else None,
+        ):
+            if enr is None:  # not enrolled: nothing to compare with
+                expected = found = ""
+            elif kind == "price":
+                expected = str(Money(enr.activity_price_minor, enr.currency))
+                found = str(Money(ln["unit_price_minor"], enr.currency))
+            else:  # oversold
+                expected, found = str(enr.stock), str(through)
+            add(d, kind, sku_id=ln["sku_id"], expected=expected, found=found)
+    created = ConsistencyIssue.objects.bulk_create(issues, ignore_conflicts=True)
+    return CheckResult(checked=len(due), issues=len(created))
+
+
+def consistency_check_all(*, now: datetime | None = None, batch: int = BATCH) -> CheckResult:
+    """The beat task's work: batches until nothing is left unchecked."""
+    checked = issues = 0
+    while True:
+        r = consistency_check(now=now, batch=batch)
+        checked, issues = checked + r.checked, issues + r.issues
+        if r.checked < batch:
+            return CheckResult(checked=checked, issues=issues)
