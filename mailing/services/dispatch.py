@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import hashlib
 import logging
@@ -96,6 +97,7 @@ class Sender:
     domain: str
     dkim: Any = None  # what mailing.dkim.sign needs (a SenderDomain), or None: unsigned
     from_header: str = ""  # the complete From value when the identity built it already
+    signer: Any = None  # a mailing.dkim.KeySigner for ``dkim``, made once per batch
 
 
 def recipients_for(campaign: Campaign) -> Iterator[Recipient]:
@@ -130,6 +132,8 @@ def brand_for(shop):
 def _sign(data: bytes, sender: Sender) -> bytes:
     if sender.dkim is None:
         return data
+    if sender.signer is not None:
+        return sender.signer.sign(data)
     from mailing import dkim
 
     return dkim.sign(data, domain=sender.dkim)
@@ -362,6 +366,11 @@ def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
             error_code=E_DOMAIN, error_detail=exc.message[:500], due_at=now + timedelta(hours=1)
         )
         return result
+    if sender.dkim is not None:
+        from mailing import dkim
+
+        # The domain's key decrypted and parsed once for the batch (held in memory only).
+        sender = dataclasses.replace(sender, signer=dkim.KeySigner(sender.dkim))
     token = uuid.uuid4()
     ids = _claim(campaign, size=size or rules.batch_size(), token=token, now=now)
     result.claimed = len(ids)
