@@ -11,8 +11,13 @@
    (``SELECT … FOR UPDATE SKIP LOCKED``: workers never share a row) and the quota counter grows.
    Over quota, the due rows get error 429 and wait for the next natural day.
 3. **Send**, one message at a time over one connection: the row moves ``claimed → sending``
-   (committed) *before* the mail server is talked to, then ``sent`` (committed) as soon as it
-   accepted the message. A 4xx answer puts it back in the queue with backoff; a 5xx fails it
+   (committed) *before* the mail server is talked to, then ``sent`` (committed) after it
+   accepted the message — recorded in the same statement that marks the next message
+   ``sending`` (``_SENT_THEN_SENDING_SQL``; the batch's last one at its end), so one round trip
+   per message and never more than one row ``sending``. Per batch, not per message: the DKIM
+   key (``dkim.KeySigner``), the registry numbers, and the render of each (content, language)
+   (``_render``: the message's own unsubscribe link swapped for a stand-in).
+   A 4xx answer puts it back in the queue with backoff; a 5xx fails it
    (550: address quarantined 30 days); an ambiguous end (connection lost mid-transfer) leaves it
    ``unknown``.
 4. **Recover** (``claims_recover``, beat): a worker that died (SIGKILL, OOM) leaves rows
