@@ -11,8 +11,13 @@
    (``SELECT … FOR UPDATE SKIP LOCKED``: workers never share a row) and the quota counter grows.
    Over quota, the due rows get error 429 and wait for the next natural day.
 3. **Send**, one message at a time over one connection: the row moves ``claimed → sending``
-   (committed) *before* the mail server is talked to, then ``sent`` (committed) as soon as it
-   accepted the message. A 4xx answer puts it back in the queue with backoff; a 5xx fails it
+   (committed) *before* the mail server is talked to, then ``sent`` (committed) after it
+   accepted the message — recorded in the same statement that marks the next message
+   ``sending`` (``_SENT_THEN_SENDING_SQL``; the batch's last one at its end), so one round trip
+   per message and never more than one row ``sending``. Per batch, not per message: the DKIM
+   key (``dkim.KeySigner``), the registry numbers, and the render of each (content, language)
+   (``_render``: the message's own unsubscribe link swapped for a stand-in).
+   A 4xx answer puts it back in the queue with backoff; a 5xx fails it
    (550: address quarantined 30 days); an ambiguous end (connection lost mid-transfer) leaves it
    ``unknown``.
 4. **Recover** (``claims_recover``, beat): a worker that died (SIGKILL, OOM) leaves rows
@@ -23,6 +28,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import hashlib
 import logging
@@ -96,6 +102,7 @@ class Sender:
     domain: str
     dkim: Any = None  # what mailing.dkim.sign needs (a SenderDomain), or None: unsigned
     from_header: str = ""  # the complete From value when the identity built it already
+    signer: Any = None  # a mailing.dkim.KeySigner for ``dkim``, made once per batch
 
 
 def recipients_for(campaign: Campaign) -> Iterator[Recipient]:
@@ -130,6 +137,8 @@ def brand_for(shop):
 def _sign(data: bytes, sender: Sender) -> bytes:
     if sender.dkim is None:
         return data
+    if sender.signer is not None:
+        return sender.signer.sign(data)
     from mailing import dkim
 
     return dkim.sign(data, domain=sender.dkim)
@@ -362,6 +371,11 @@ def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
             error_code=E_DOMAIN, error_detail=exc.message[:500], due_at=now + timedelta(hours=1)
         )
         return result
+    if sender.dkim is not None:
+        from mailing import dkim
+
+        # The domain's key decrypted and parsed once for the batch (held in memory only).
+        sender = dataclasses.replace(sender, signer=dkim.KeySigner(sender.dkim))
     token = uuid.uuid4()
     ids = _claim(campaign, size=size or rules.batch_size(), token=token, now=now)
     result.claimed = len(ids)
@@ -377,15 +391,29 @@ def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
         log.warning("campaign %s: mail server unreachable: %s", campaign.pk, exc)
         result.released = _release(token, ids, campaign.shop_id, retry=True)
         return result
+    renders: dict = {}  # each (content, language) rendered once per batch
+    pending = _Pending()
     try:
         for message in Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"):
-            outcome = _send_one(conn, campaign, message, sender, contents, token, brand, numbers)
+            outcome = _send_one(
+                conn,
+                campaign,
+                message,
+                sender,
+                contents,
+                token,
+                brand,
+                numbers,
+                renders=renders,
+                pending=pending,
+            )
             setattr(result, outcome, getattr(result, outcome) + 1)
             if message.error_code is not None:
                 result.codes[message.error_code] = result.codes.get(message.error_code, 0) + 1
             if outcome == "unknown":
                 break  # the connection is in an unknown state: hand the rest back
     finally:
+        pending.flush(token, numbers.dedupe_hours)
         try:
             conn.close()
         except Exception:
@@ -547,26 +575,23 @@ def build_message(
     *,
     extra_context: dict | None = None,
     brand=None,
+    renders: dict | None = None,
 ) -> Built:
     """Render (sandboxed, SPEC M-2 c), add the footer and tracking (M-7, M-11), the RFC 8058
     headers, and DKIM-sign (M-2 a). Raises ``DomainError`` for content that cannot be sent."""
-    from mailing.rendering import TemplateRejected, TemplateSource, render
+    from mailing.rendering import TemplateRejected
 
     unsubscribe = unsubscribe_url(message)
-    context = {
-        "shop.name": campaign.shop.name,
-        **(extra_context or {}),
-        "unsubscribe_url": unsubscribe,  # always this message's own (never a sample's)
-    }
-    source = TemplateSource(
-        subject=content.subject,
-        body=content.body,
-        preheader=content.preheader,
-        language=content.language,
-        shop=campaign.shop,
-    )
     try:
-        rendered = render(source, context=context, language=message.language, brand=brand)
+        rendered = _render(
+            campaign,
+            message,
+            content,
+            unsubscribe=unsubscribe,
+            extra_context=extra_context,
+            brand=brand,
+            renders=renders,
+        )
     except TemplateRejected as exc:
         raise DomainError(
             "; ".join(str(p) for p in getattr(exc, "problems", [exc])), code="lint"
@@ -606,6 +631,74 @@ def build_message(
     return Built(email=mail, subject=rendered.subject, html=html, text=rendered.text)
 
 
+# Characters that neither HTML escaping (the layout's autoescape, merge-tag escaping) nor the
+# sanitiser changes: an unsubscribe URL made only of them appears verbatim wherever it is used.
+_VERBATIM_URL = re.compile(r"^[A-Za-z0-9:/._~-]+$")
+
+
+def _render(
+    campaign: Campaign,
+    message: Message,
+    content: CampaignContent,
+    *,
+    unsubscribe: str,
+    extra_context: dict | None,
+    brand,
+    renders: dict | None,
+):
+    """The sandboxed render (``mailing.rendering.render``) of ``content`` for this message.
+
+    A batch (``renders``: its cache) renders each (content, language) once, with a random
+    stand-in for the unsubscribe URL — the one per-recipient value of a campaign message — and
+    puts the message's own URL in its place. Same output as rendering each message, as long as
+    both URLs appear verbatim (``_VERBATIM_URL``); otherwise, and whenever the caller passes
+    per-recipient values (``extra_context``), the message is rendered on its own."""
+    from mailing.rendering import TemplateSource, render
+
+    source = TemplateSource(
+        subject=content.subject,
+        body=content.body,
+        preheader=content.preheader,
+        language=content.language,
+        shop=campaign.shop,
+    )
+
+    def render_with(url: str):
+        context = {
+            "shop.name": campaign.shop.name,
+            **(extra_context or {}),
+            "unsubscribe_url": url,  # always this message's own (never a sample's)
+        }
+        return render(source, context=context, language=message.language, brand=brand)
+
+    if (
+        renders is None
+        or extra_context
+        or not _VERBATIM_URL.match(unsubscribe)
+        # a subject/preheader is cut at its length limit: there the URL's length matters
+        or "unsubscribe_url" in content.subject
+        or "unsubscribe_url" in content.preheader
+    ):
+        return render_with(unsubscribe)
+    key = (content.pk, content.variant, content.language, message.language)
+    cached = renders.get(key)
+    if cached is None:
+        stand_in = public_url(
+            reverse("mailing_t:unsubscribe", args=[f"sc-stand-in-{uuid.uuid4().hex}"])
+        )
+        cached = renders[key] = (stand_in, render_with(stand_in))
+    stand_in, rendered = cached
+    if not _VERBATIM_URL.match(stand_in):
+        return render_with(unsubscribe)
+    return dataclasses.replace(
+        rendered,
+        subject=rendered.subject.replace(stand_in, unsubscribe),
+        preheader=rendered.preheader.replace(stand_in, unsubscribe),
+        html=rendered.html.replace(stand_in, unsubscribe),
+        text=rendered.text.replace(stand_in, unsubscribe),
+    )
+
+
 def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         answer = exc.recipients.get(rcpt) or next(iter(exc.recipients.values()), None)
@@ -624,6 +717,8 @@ def _send_one(
     token: uuid.UUID,
     brand=None,
     numbers: SendNumbers | None = None,
+    renders: dict | None = None,
+    pending: _Pending | None = None,
 ) -> str:
     now = clock.now()
     numbers = numbers or SendNumbers.read()
@@ -636,15 +731,13 @@ def _send_one(
     try:
         if content is None:
             raise DomainError("The campaign has no content.", code="lint")
-        built = build_message(campaign, message, sender, content, brand=brand)
+        built = build_message(campaign, message, sender, content, brand=brand, renders=renders)
     except DomainError as exc:
         _record(message, token, state=MessageState.FAILED, code=E_CONTENT, detail=exc.message)
         return "failed"
     # Committed before the server is talked to: a worker that dies from here on leaves the row
     # 'sending', which recovery turns into 'unknown' (never resent).
-    moved = Message.objects.filter(
-        pk=message.pk, claim_token=token, state=MessageState.CLAIMED
-    ).update(state=MessageState.SENDING, claimed_at=now)
+    moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours)
     if not moved:
         return "released"  # recovered meanwhile by someone else: not ours any more
     _before_send(message)
@@ -686,7 +779,11 @@ def _send_one(
         )
         return "failed"
     _after_send(message)
-    _record_sent(message, token, now, numbers.dedupe_hours)
+    if pending is None:
+        _record_sent(message, token, now, numbers.dedupe_hours)
+    else:
+        # Recorded with the next message's 'sending' mark (one statement), or at the batch's end.
+        pending.message, pending.at = message, now
     message.error_code = None
     return "sent"
 
@@ -771,6 +868,72 @@ def _record_sent(message: Message, token, at: datetime, dedupe_hours: int) -> No
             _SENT_SQL,
             [message.shop_id, message.email, at, dedupe_hours, at, message.pk, token],
         )
+
+
+@dataclass
+class _Pending:
+    """The batch's message the server accepted whose 'sent' is not recorded yet (at most one:
+    it is recorded in the same statement that marks the next message 'sending')."""
+
+    message: Message | None = None
+    at: datetime | None = None
+
+    def flush(self, token, dedupe_hours: int) -> None:
+        if self.message is not None and self.at is not None:
+            _record_sent(self.message, token, self.at, dedupe_hours)
+        self.message = self.at = None
+
+
+# The previous message's 'sent' + billing window (as _SENT_SQL) and this message's 'sending'
+# mark, in one autocommitted statement: one round trip per message, and never more than one
+# row 'sending' (handed over, not yet recorded) at any moment.
+_SENT_THEN_SENDING_SQL = """
+WITH w AS (
+    INSERT INTO mailing_billingwindow (shop_id, email, started_at) VALUES (%s, %s, %s)
+    ON CONFLICT (shop_id, email) DO UPDATE SET started_at = EXCLUDED.started_at
+    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s * interval '1 hour'
+    RETURNING id
+), prev AS (
+    UPDATE mailing_message
+    SET state = 'sent', sent_at = %s, attempts = attempts + 1, error_code = NULL,
+        error_detail = '', billable = EXISTS (SELECT 1 FROM w)
+    WHERE id = %s AND claim_token = %s
+    RETURNING id
+)
+UPDATE mailing_message SET state = 'sending', claimed_at = %s
+WHERE id = %s AND claim_token = %s AND state = 'claimed'
+"""
+
+
+def _mark_sending(
+    message: Message, token, now: datetime, pending: _Pending | None, dedupe_hours: int
+) -> int:
+    """Commit the row 'sending' before the server is talked to (recording the batch's pending
+    'sent' in the same statement). Returns 1, or 0 when the row is no longer this batch's."""
+    if pending is None or pending.message is None or pending.at is None:
+        return Message.objects.filter(
+            pk=message.pk, claim_token=token, state=MessageState.CLAIMED
+        ).update(state=MessageState.SENDING, claimed_at=now)
+    prev, at = pending.message, pending.at
+    with db.cursor() as cur:
+        cur.execute(
+            _SENT_THEN_SENDING_SQL,
+            [
+                prev.shop_id,
+                prev.email,
+                at,
+                dedupe_hours,
+                at,
+                prev.pk,
+                token,
+                now,
+                message.pk,
+                token,
+            ],
+        )
+        moved = cur.rowcount
+    pending.message = pending.at = None
+    return moved
 
 
 # --- 4. recover, schedule, finish ------------------------------------------------------------

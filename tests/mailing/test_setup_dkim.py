@@ -83,3 +83,35 @@ def test_m2_each_domain_has_its_own_key_stored_encrypted(enabled_a, enabled_b, s
     assert a.dkim_public_key != b.dkim_public_key
     assert "PRIVATE KEY" not in a.dkim_private_key_encrypted
     assert decrypt_secret(a.dkim_private_key_encrypted).startswith("-----BEGIN RSA PRIVATE KEY")
+
+
+def test_m2_openssl_signature_is_byte_for_byte_dkimpys_own(own_verified, shop_a):
+    # given: one message, one moment (t= is the clock's second)
+    import time_machine
+
+    from_address, domain = sending_identity(shop_a)
+    message = _message(from_address)
+    with time_machine.travel("2026-03-02 10:00:00+00:00", tick=False):
+        # when: the batch signer (OpenSSL RSA) and dkimpy alone (pure-Python RSA) sign it
+        ours = dkim.KeySigner(domain).sign(message)
+        reference = dkimpy.sign(
+            message,
+            selector=domain.dkim_selector.encode(),
+            domain=domain.domain.encode(),
+            privkey=decrypt_secret(domain.dkim_private_key_encrypted).encode(),
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=list(dkim.SIGNED_HEADERS),
+        )
+    # then: RSASSA-PKCS1-v1_5 is deterministic, so the headers are identical
+    assert ours == reference + message
+    assert dkimpy.verify(ours, dnsfunc=_dnsfunc)
+
+
+def test_m2_key_signer_never_shows_the_key(own_verified, shop_a):
+    # given
+    _from, domain = sending_identity(shop_a)
+    # when
+    shown = repr(dkim.KeySigner(domain))
+    # then
+    assert "PRIVATE" not in shown
+    assert "promo.brand-a.com" in shown
