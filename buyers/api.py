@@ -92,6 +92,12 @@ class BuyerOut(Schema):
     email_verified: bool
     phone_verified: bool
     risk_status: str
+    low_activity: bool = Field(
+        description="SPEC B-6: no payment within 72 h of registration (no welcome grant)."
+    )
+    coupon_priority: Literal["normal", "low"] = Field(
+        description="SPEC B-6: low-activity buyers get lower coupon priority."
+    )
 
 
 def _buyer_out(buyer: Buyer) -> dict:
@@ -100,6 +106,8 @@ def _buyer_out(buyer: Buyer) -> dict:
         "email_verified": buyer.email_verified_at is not None,
         "phone_verified": buyer.phone_verified_at is not None,
         "risk_status": buyer.risk_status,
+        "low_activity": buyer.low_activity,
+        "coupon_priority": rules.coupon_priority(low_activity=buyer.low_activity),
     }
 
 

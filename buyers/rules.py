@@ -181,6 +181,12 @@ def next_contact_change_at(*, previous_changes: Sequence[datetime], now: datetim
     return earliest
 
 
+def coupon_priority(*, low_activity: bool) -> str:
+    """SPEC B-6: a low-activity buyer gets lower coupon priority (the storefront, which hands
+    out the coupons, reads it from the buyer API)."""
+    return "low" if low_activity else "normal"
+
+
 def check_contact_change_allowed(*, previous_changes: Sequence[datetime], now: datetime) -> None:
     allowed_at = next_contact_change_at(previous_changes=previous_changes, now=now)
     if allowed_at > now:

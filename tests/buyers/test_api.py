@@ -10,6 +10,7 @@ from buyer_mailbox import last_code
 from django.core import mail
 from django.test import Client
 
+from buyers import services
 from buyers.models import Buyer, RiskStatus, VerificationCode
 from core import clock
 from integrations.services import integration_create
@@ -77,9 +78,35 @@ def test_b1_api_register_verify_login(api):
         "email_verified": True,
         "phone_verified": False,
         "risk_status": "ok",
+        "low_activity": False,
+        "coupon_priority": "normal",
     }
     assert login.status_code == 200
     assert login.json()["buyer_id"] == buyer.external_id
+
+
+def test_b6_api_sign_in_tells_the_storefront_a_low_activity_buyers_coupon_priority(api):
+    # given: a verified buyer who never paid, flagged by the 72-hour job
+    api("register", _reg())
+    api(
+        "verify",
+        {
+            "contact": "shopper@example.com",
+            "code": last_code("shopper@example.com"),
+            "client_ip": IP,
+        },
+    )
+    with time_machine.travel(clock.now() + timedelta(hours=73), tick=False):
+        assert services.buyers_flag_low_activity() == 1
+
+    # when
+    login = api(
+        "login", {"contact": "shopper@example.com", "password": "Tr1cky-pass", "client_ip": IP}
+    )
+
+    # then
+    assert login.status_code == 200, login.content
+    assert (login.json()["low_activity"], login.json()["coupon_priority"]) == (True, "low")
 
 
 def test_b1_api_code_mail_in_the_site_language(api):
