@@ -23,7 +23,7 @@ DEFAULT_RESULTS = BENCH_DIR / "results" / "latest.json"
 README = BENCH_DIR / "README.md"
 PASSWORD = "bench-Passw0rd-not-secret"
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-not-for-production"
-BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption")
+BENCHMARKS = ("dashboard", "ingest", "expiry", "register", "redemption", "segment", "dispatch")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -78,6 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--ingest-concurrency", type=int, default=3, help="batches in flight (default 3)"
     )
     p.add_argument(
+        "--dispatch-messages",
+        type=int,
+        default=2000,
+        help="marketing emails per side of the dispatch benchmark (default 2,000)",
+    )
+    p.add_argument(
         "--expiry-lots",
         type=int,
         default=1_000_000,
@@ -124,6 +130,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=100,
         help="buyers, each with a wallet in every coin shop (default 100)",
+    )
+    p.add_argument(
+        "--segment-orders",
+        type=int,
+        default=1_000_000,
+        help="order rows of the segment benchmark's shop (default 1,000,000)",
+    )
+    p.add_argument(
+        "--segment-buyers",
+        type=int,
+        default=100_000,
+        help="buyers of the segment benchmark's shop (default 100,000)",
+    )
+    p.add_argument(
+        "--segment-repeats", type=int, default=5, help="timed counts per side (default 5)"
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
@@ -407,13 +428,13 @@ class Run:
         self.entries.append(Entry.make("ingest.server_peak_rss_mb", "MB", rss_kb / 1024))
         log(f"  ingest phase: {time.perf_counter() - t0:.1f} s")
 
-    def _measured_task(self, name: str, *argv: str) -> tuple[dict, float]:
+    def _measured_task(
+        self, name: str, *argv: str, module: str = "bench.djangotasks"
+    ) -> tuple[dict, float]:
         """A djangotask in its own measured process: its JSON and its peak RSS (kB)."""
         path = LOGS / f"{name}.log"
         path.unlink(missing_ok=True)
-        m = procs.run_measured(
-            [sys.executable, "-m", "bench.djangotasks", *argv], env=self.env, log=path
-        )
+        m = procs.run_measured([sys.executable, "-m", module, *argv], env=self.env, log=path)
         if m.returncode != 0:
             raise RuntimeError(f"{name} failed ({m.returncode}); see {path}")
         marker = "@@BENCH-JSON@@"
@@ -474,6 +495,87 @@ class Run:
         self.entries.append(Entry.make("expiry.lots", "lots", job_side["lots"]))
         self.entries.append(Entry.make("expiry.peak_rss_mb", "MB", job_rss / 1024, sql_rss / 1024))
         log(f"  expiry phase: {time.perf_counter() - t0:.1f} s")
+
+    def bench_dispatch(self) -> None:
+        """SPEC M-10: messages/s of one dispatch worker (render, DKIM, records, logging) to a
+        discarding SMTP sink, against raw smtplib sending the same pre-built signed messages
+        over one reused connection (bench/dispatch.py)."""
+        n = self.args.dispatch_messages
+        r, rss = self._measured_task("dispatch", "--messages", str(n), module="bench.dispatch")
+        log(
+            f"  engine {r['engine_per_s']:8.1f} msg/s   smtplib {r['baseline_per_s']:8.1f} msg/s"
+            f"   peak RSS {rss / 1024:.0f} MB"
+        )
+        self.entries.append(
+            Entry.make(
+                "dispatch.messages_per_s", "msg/s", r["engine_per_s"], r["baseline_per_s"], ">=0.4"
+            )
+        )
+
+    def bench_segment(self) -> None:
+        """SPEC M-4: a segment's live count (``mailing.segments.count``) over one shop holding
+        ``--segment-orders`` order rows, against the same count in hand-written SQL
+        (bench/segment.py ``SEGMENTS``), in one process, alternating, medians."""
+        a = self.args
+        t0 = time.perf_counter()
+        tag = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+        out = procs.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.segment",
+                "setup",
+                "--orders",
+                str(a.segment_orders),
+                "--buyers",
+                str(a.segment_buyers),
+                "--tag",
+                tag,
+            ],
+            env=self.env,
+            log=LOGS / "setup.log",
+            capture=True,
+        )
+        marker = "@@BENCH-JSON@@"
+        setup = json.loads(
+            [ln for ln in out.splitlines() if ln.startswith(marker)][-1][len(marker) :]
+        )
+        log(
+            f"segment: {setup['orders']:,} orders over {setup['buyers']:,} buyers in one shop "
+            f"(set up in {setup['seconds']:.1f} s)"
+        )
+        path = LOGS / "segment-run.log"
+        path.unlink(missing_ok=True)
+        m = procs.run_measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.segment",
+                "run",
+                "--shop",
+                str(setup["shop_id"]),
+                "--repeats",
+                str(a.segment_repeats),
+            ],
+            env=self.env,
+            log=path,
+        )
+        if m.returncode != 0:
+            raise RuntimeError(f"segment run failed ({m.returncode}); see {path}")
+        line = [ln for ln in path.read_text().splitlines() if ln.startswith(marker)][-1]
+        result = json.loads(line[len(marker) :])
+        for name, r in result["segments"].items():
+            log(
+                f"  {name}: {r['count']:,} recipients; ORM {r['orm_seconds'] * 1000:.0f} ms, "
+                f"SQL {r['sql_seconds'] * 1000:.0f} ms"
+            )
+            self.entries.append(
+                Entry.make(
+                    f"segment.{name}.seconds", "s", r["orm_seconds"], r["sql_seconds"], "<=2"
+                )
+            )
+        self.entries.append(Entry.make("segment.orders", "orders", setup["orders"]))
+        log(f"  segment phase: {time.perf_counter() - t0:.1f} s")
 
     def bench_register(self) -> None:
         from . import register

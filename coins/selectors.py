@@ -460,3 +460,26 @@ def account_active(*, shop: Shop) -> bool:
     from .models import AccountStatus, CoinAccount
 
     return CoinAccount.objects.filter(shop=shop, status=AccountStatus.ACTIVE).exists()
+
+
+# --- the mailing module's audience (SPEC B-8 coin balance, M-4 "coins expiring soon") ----------
+
+
+def wallet_balance(*, shop: Shop, buyer_ref: OuterRef) -> Subquery:
+    """A buyer's coin balance in ``shop`` as a subquery on ``buyer_ref`` (NULL: no wallet)."""
+    return Subquery(
+        CoinWallet.objects.filter(shop=shop, buyer_id=buyer_ref).values("balance")[:1]
+    )
+
+
+def buyers_with_coins_expiring(*, shop: Shop, at: datetime, until: datetime) -> QuerySet:
+    """Ids of the buyers of ``shop`` holding unspent coins that expire in (``at``, ``until``]:
+    a values queryset to use as a subquery (``buyer_id__in=…``), served by the
+    ``coin_lot_wallet_expiry`` index."""
+    return (
+        CoinLot.objects.filter(
+            wallet__shop=shop, remaining__gt=0, expires_at__gt=at, expires_at__lte=until
+        )
+        .values("wallet__buyer_id")
+        .order_by()
+    )

@@ -52,4 +52,7 @@ class MailingConfig(AppConfig):
     def ready(self):
         from core import tiles
 
+        from .consumers import register
+
         tiles.register("mailing", order=30, context=home_tile, template="mailing/_tile.html")
+        register()  # order events: orders within 7 days of a click (SPEC M-11)

@@ -1,9 +1,82 @@
-"""Mailing's demo data (found by ``seed_demo`` through ``demo/hooks.py``; empty until the module
-lands).
+"""Mailing's demo data (found by ``seed_demo`` through ``demo/hooks.py``).
 
-Will seed, through mailing's own services: email enabled for the eligible demo shops (SPEC M-1)
-with the default sender domain and brand set-up (M-2), the audience's consent states (double
-opt-in, unsubscribes, suppressions, M-3), a few segments (M-4) and past campaigns with their
-delivery figures. Define ``seed(*, shops, rng, now)`` here (and optionally
-``tick(*, rng, now)`` for ``simulate``: opens, clicks, unsubscribes).
+Set-up (SPEC M-1, M-2), this file's first part: the demo shops that pass the M-1 checks enable
+marketing email (at most ``MAX_ACCOUNTS``, enabled ``ENABLED_DAYS_AGO`` days back so that the
+M-8 quota tiers both show), with the default sender domain, a complete brand profile and two
+templates copied from the built-ins; one of them has also entered an own subdomain whose DNS
+records are not published yet (the sender domain page shows each record to add). No DNS look-up
+is made by the demo.
+
+The audience (M-3), segments (M-4) and past campaigns are seeded by the other parts of the
+module's demo, after this one.
 """
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from random import Random
+from unittest import mock
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core import clock
+from core.checks import all_passed
+
+MAX_ACCOUNTS = 3
+ENABLED_DAYS_AGO = (60, 45, 12)
+ADDRESSES = (
+    "No. 969 Wenyi West Road, Yuhang District, Hangzhou, Zhejiang 311121, China",
+    "Room 1808, 18/F, Tower A, 100 Century Avenue, Pudong, Shanghai 200120, China",
+    "Building 3, 88 Keji Road, Nanshan District, Shenzhen, Guangdong 518057, China",
+)
+PHONES = ("+86 571 8502 2088", "+86 21 6888 1234", "+86 755 8666 7788")
+COLOURS = ("#e62e04", "#0b6bcb", "#1a7f37")
+# A 1×1 PNG: the demo's logo (a real upload, checked by content like any other).
+LOGO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0500f0004850180848a8c210000000049454e44ae426082"
+)
+
+
+@contextlib.contextmanager
+def _clock_at(at: datetime) -> Iterator[None]:
+    """Every ``clock.now()`` inside reads ``at`` (demo history only; never in the product)."""
+    with mock.patch.object(clock, "now", return_value=at):
+        yield
+
+
+def seed(*, shops, rng: Random, now: datetime) -> None:
+    from .selectors import eligibility_checks
+
+    enabled: list = []
+    for shop in shops:
+        if len(enabled) >= MAX_ACCOUNTS:
+            break
+        if all_passed(eligibility_checks(shop=shop, at=now)):
+            enabled.append(shop)
+    for i, shop in enumerate(enabled):
+        _seed_setup(shop, rng=rng, now=now, index=i)
+
+
+def _seed_setup(shop, *, rng: Random, now: datetime, index: int) -> None:
+    from .services import setup
+
+    with _clock_at(now - timedelta(days=ENABLED_DAYS_AGO[index % len(ENABLED_DAYS_AGO)])):
+        setup.mailing_enable(shop=shop)
+    setup.brand_save(
+        shop=shop,
+        sender_name=shop.name[:80],
+        primary_colour=COLOURS[index % len(COLOURS)],
+        background_colour="#f5f5f5",
+        physical_address=ADDRESSES[index % len(ADDRESSES)],
+        service_phone=PHONES[index % len(PHONES)],
+        logo=SimpleUploadedFile("logo.png", LOGO_PNG, content_type="image/png"),
+    )
+    keys = rng.sample(["welcome", "coins_expiring", "seasonal_promotion", "restock_alert"], 2)
+    for key in keys:
+        setup.template_copy(shop=shop, builtin_key=key)
+    if index == len(ENABLED_DAYS_AGO) - 1:
+        # An own subdomain waiting for its records (shown as "not checked yet").
+        setup.own_domain_set(shop=shop, domain=f"promo.shop{shop.pk}.example.com")

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from core import clock
 from core.checks import Check
+from core.errors import DomainError
 from orders.selectors import gmv_30d
 from shops.models import Shop
 from shops.selectors import serious_violations
@@ -130,3 +131,160 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
         )
     )
     return checks
+
+
+# --- set-up (M-2) ---------------------------------------------------------------------------------
+
+
+class SenderDomainNotVerified(DomainError):
+    """SPEC M-10 error 401: the shop's sender domain is not verified (DNS can take up to 48 h).
+    ``code`` is ``"401"``; ``domain`` is the SenderDomain concerned (``None`` when the shop has
+    not enabled marketing email or has no domain of the chosen kind)."""
+
+    code = "401"
+    send_code = 401
+
+    def __init__(self, message: str, *, domain=None) -> None:
+        super().__init__(message)
+        self.domain = domain
+
+
+def mailing_account(*, shop: Shop):
+    """The shop's MailingAccount, or ``None`` before it enabled marketing email (M-1)."""
+    from .models import MailingAccount
+
+    return MailingAccount.objects.filter(shop=shop).first()
+
+
+def sender_domains(*, shop: Shop) -> dict:
+    """kind → SenderDomain of the shop (one query)."""
+    from .models import SenderDomain
+
+    return {d.kind: d for d in SenderDomain.objects.filter(shop=shop)}
+
+
+def sending_identity(shop: Shop) -> tuple[str, object]:
+    """SPEC M-2 a, M-10: ``(from_address, sender_domain)`` for the shop's messages, or raises
+    ``SenderDomainNotVerified`` (code ``"401"``, "sender domain not verified").
+
+    ``from_address`` is the complete ``From`` header value, ``"Sender name"
+    <news@domain>`` (``SC_MAILING_FROM_LOCAL_PART``), with the display name on one line (no
+    header injection possible) and RFC 2047-encoded when not ASCII. ``sender_domain`` is the
+    ``SenderDomain`` to sign with (``mailing.dkim.sign``). Two queries."""
+    from email.headerregistry import Address
+    from email.utils import formataddr
+
+    from django.conf import settings
+
+    from .models import BrandProfile, DomainKind, MailingAccount, SenderDomain
+    from .rendering import header_safe
+
+    account = MailingAccount.objects.filter(shop=shop).first()
+    if account is None:
+        raise SenderDomainNotVerified("Marketing email is not enabled for this shop.")
+    domain = SenderDomain.objects.filter(shop=shop, kind=account.sender_kind).first()
+    if domain is None and account.sender_kind == DomainKind.OWN:
+        raise SenderDomainNotVerified("Sender domain not verified: no own domain entered.")
+    if domain is None or not domain.is_verified:
+        raise SenderDomainNotVerified(
+            f"Sender domain not verified: {domain.domain if domain else '-'} "
+            "(DNS changes can take up to 48 hours).",
+            domain=domain,
+        )
+    brand = BrandProfile.objects.filter(shop=shop).only("sender_name").first()
+    name = header_safe((brand.sender_name if brand else "") or shop.name, limit=80)
+    address = Address(username=settings.SC_MAILING_FROM_LOCAL_PART, domain=domain.domain).addr_spec
+    return formataddr((name, address), charset="utf-8"), domain
+
+
+def brand_for_shop(*, shop: Shop):
+    from .models import BrandProfile
+
+    return BrandProfile.objects.filter(shop=shop).select_related("logo").first()
+
+
+def footer_problems(*, shop: Shop, brand=None) -> list[str]:
+    """SPEC M-7: what the mandatory footer still misses (physical address, customer-service
+    phone); the unsubscribe link is always generated. ``[]`` when complete."""
+    brand = brand if brand is not None else brand_for_shop(shop=shop)
+    problems = []
+    if brand is None or not brand.physical_address.strip():
+        problems.append(_("The physical address (as on the business licence) is missing."))
+    if brand is None or not brand.service_phone.strip():
+        problems.append(_("The customer-service phone is missing."))
+    return problems
+
+
+def setup_checks(*, shop: Shop) -> list[Check]:
+    """SPEC M-2: the three things needed before the first send, each with how to fix it."""
+    from .models import DomainKind, MailTemplate
+
+    account = mailing_account(shop=shop)
+    domains = sender_domains(shop=shop)
+    brand = brand_for_shop(shop=shop)
+    kind = account.sender_kind if account else DomainKind.DEFAULT
+    domain = domains.get(kind)
+    checks = [
+        Check(
+            code="m2_domain",
+            label=_("Sender domain"),
+            passed=bool(domain and domain.is_verified),
+            measured=(f"{domain.domain} ({domain.get_status_display()})" if domain else _("none")),
+            required=_("verified"),
+            fix=""
+            if domain and domain.is_verified
+            else _("Publish the DNS records shown on the sender domain page, then check again."),
+            fix_url="" if domain and domain.is_verified else reverse("mailing:domain"),
+            fix_link="" if domain and domain.is_verified else _("Sender domain"),
+        )
+    ]
+    missing = footer_problems(shop=shop, brand=brand)
+    has_logo = bool(brand and brand.logo_id)
+    brand_ok = not missing and has_logo
+    checks.append(
+        Check(
+            code="m2_brand",
+            label=_("Brand logo, physical address and customer-service phone"),
+            passed=brand_ok,
+            measured=_("complete")
+            if brand_ok
+            else " ".join(([] if has_logo else [_("The logo is missing.")]) + missing),
+            required=_("complete"),
+            fix="" if brand_ok else _("Fill in the brand profile."),
+            fix_url="" if brand_ok else reverse("mailing:brand"),
+            fix_link="" if brand_ok else _("Brand profile"),
+        )
+    )
+    n = MailTemplate.objects.filter(shop=shop).count()
+    checks.append(
+        Check(
+            code="m2_template",
+            label=_("A first template"),
+            passed=n > 0,
+            measured=ngettext("%(n)s template", "%(n)s templates", n) % {"n": n},
+            required="≥ 1",
+            fix="" if n else _("Start from one of the 12 built-in templates."),
+            fix_url="" if n else reverse("mailing:templates"),
+            fix_link="" if n else _("Templates"),
+        )
+    )
+    return checks
+
+
+def templates_for_shop(*, shop: Shop):
+    from .models import MailTemplate
+
+    return MailTemplate.objects.filter(shop=shop).order_by("-id")
+
+
+def get_template_for_shop(*, shop: Shop, template_id: int):
+    """The shop's template, or 404 (another shop's id is not found)."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import MailTemplate
+
+    return get_object_or_404(MailTemplate, shop=shop, pk=template_id)
+
+
+# The audience's reads live in selectors_audience; the suppression check is asked for here too.
+from .selectors_audience import is_suppressed  # noqa: E402, F401

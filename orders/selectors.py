@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
 
@@ -18,6 +18,8 @@ from shops.models import Shop
 from . import guards, stats
 from .models import (
     PROGRESS_STATUSES,
+    Cart,
+    CartLine,
     Feedback,
     FeedbackKind,
     Order,
@@ -910,3 +912,55 @@ def logistics_lines(*, shop: Shop, numbers: Iterable[str]) -> list[LogisticsLine
             )
         )
     return out
+# --- the mailing module's audience (SPEC B-8 seller CRM, M-4 segments) -------------------------
+
+
+def buyer_summaries(*, shop: Shop, lean: bool = False) -> QuerySet:
+    """One row per buyer with an order in ``shop`` (SPEC B-8): ``buyer_id``, the buyer's
+    ``buyer_external_id``/``buyer_email``/``buyer_phone``/``buyer_country``/``buyer_site``/
+    ``buyer_opt_in`` (marketing preference; with ``lean=True`` none of these: filter on
+    ``buyer__email`` … instead), and over the buyer's orders here: ``orders`` (paid
+    ones), ``spend_minor`` (paid less refunded, the shop's currency), ``last_order_at`` (last
+    paid order placed), ``last_placed_at`` (any order), ``last_shipped_at``,
+    ``last_delivered_at``.
+
+    A values queryset: one GROUP BY over the ``order_shop_buyer`` index, so the caller filters
+    (WHERE on buyer columns, HAVING on the figures), orders and counts it set-based."""
+    paid = Q(paid_at__isnull=False)
+    # Every buyer column is one more GROUP BY key: ``lean`` annotates none (a count filters on
+    # ``buyer__…`` lookups, which stay in WHERE), so the GROUP BY is the buyer id alone.
+    columns = (
+        {}
+        if lean
+        else {
+            "buyer_email": F("buyer__email"),
+            "buyer_country": F("buyer__country"),
+            "buyer_site": F("buyer__site"),
+            "buyer_opt_in": F("buyer__marketing_email_opt_in"),
+            "buyer_external_id": F("buyer__external_id"),
+            "buyer_phone": F("buyer__phone"),
+        }
+    )
+    return (
+        Order.objects.filter(shop=shop)
+        .values("buyer_id")
+        .annotate(
+            **columns,
+            orders=Count("id", filter=paid),
+            spend_minor=Sum(F("amount_paid_minor") - F("refunded_minor"), filter=paid, default=0),
+            last_order_at=Max("placed_at", filter=paid),
+            last_placed_at=Max("placed_at"),
+            last_shipped_at=Max("shipped_at"),
+            last_delivered_at=Max("delivered_at"),
+        )
+        .order_by()
+    )
+
+
+def cart_activity(*, shop: Shop, buyer_ref: OuterRef) -> Subquery:
+    """SPEC M-4 abandoned cart: the last activity of the buyer's non-empty cart in ``shop``
+    (NULL without one), as a subquery on ``buyer_ref`` (e.g. ``OuterRef("buyer_id")``)."""
+    carts = Cart.objects.filter(shop=shop, buyer_id=buyer_ref).filter(
+        Exists(CartLine.objects.filter(cart=OuterRef("pk")))
+    )
+    return Subquery(carts.values("last_activity_at")[:1])

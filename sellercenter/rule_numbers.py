@@ -257,6 +257,58 @@ CONSTANCE_CONFIG = {
         _("SPEC M-1: no serious violation in this many days (Decision: the C-1 window)."),
         "days",
     ),
+    "MAILING_DNS_RECHECK_HOURS": (
+        24,
+        _("SPEC M-2: a verified own sender domain is checked again by DNS every this many hours."),
+        "hours",
+    ),
+    "MAILING_DNS_PROPAGATION_HOURS": (
+        48,
+        _(
+            "SPEC M-10: DNS changes can take this long; until then a domain whose records are "
+            "missing or wrong is checked again every quarter of an hour."
+        ),
+        "hours",
+    ),
+    # --- Email audience (SPEC M-3, M-4, M-13, B-8) ---
+    "MAILING_DOUBLE_OPT_IN_COUNTRIES": (
+        "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,GR,HR,HU,IE,IT,LT,LU,LV,MT,NL,PL,PT,RO,SE,SI,SK,IS,LI,NO",
+        _(
+            "SPEC M-3: countries (ISO codes, comma-separated) whose recipients need double "
+            "opt-in before marketing (Decision: the EU and EEA states)."
+        ),
+        "keywords",
+    ),
+    "MAILING_HARD_BOUNCE_QUARANTINE_DAYS": (
+        30,
+        _("SPEC M-3, M-10: a hard-bounced address is quarantined this many days."),
+        "days",
+    ),
+    "MAILING_CONFIRMATION_LINK_DAYS": (
+        7,
+        _("SPEC M-3: a double opt-in confirmation link works this many days."),
+        "days",
+    ),
+    "MAILING_RFM_RECENT_DAYS": (
+        30,
+        _("SPEC B-8 (Decision): a buyer whose last paid order is this recent is active, days."),
+        "days",
+    ),
+    "MAILING_RFM_LAPSED_DAYS": (
+        180,
+        _("SPEC B-8 (Decision): a buyer with no paid order for longer is lapsed, days."),
+        "days",
+    ),
+    "MAILING_RFM_FREQUENT_ORDERS": (
+        3,
+        _("SPEC B-8 (Decision): paid orders that make an active buyer a champion."),
+        "small_count",
+    ),
+    "MAILING_IMPORT_MAX_ROWS": (
+        50_000,
+        _("SPEC M-13: most rows in one CSV import."),
+        "count",
+    ),
     "ACTIVITIES_CANCEL_RATE_MAX": (
         Decimal("15"),
         _("SPEC E-3: maximum 30-day rolling cancel rate, percent."),
@@ -422,6 +474,133 @@ CONSTANCE_CONFIG = {
         _("SPEC B-7: window of the change limit above, days."),
         "days",
     ),
+    # --- Email dispatch, tracking, health and billing (SPEC M-6 to M-12) ---
+    "MAILING_QUOTA_NEW_PER_DAY": (
+        2000,
+        _("SPEC M-8: messages per natural day while the mailing account is younger than below."),
+        "count",
+    ),
+    "MAILING_QUOTA_NEW_ACCOUNT_DAYS": (
+        30,
+        _("SPEC M-8: age of the mailing account (days since enabling) for the full quota."),
+        "days",
+    ),
+    "MAILING_QUOTA_PER_DAY": (
+        5000,
+        _("SPEC M-8: messages per natural day from that age on."),
+        "count",
+    ),
+    "MAILING_FREE_PER_MONTH": (
+        5000,
+        _("SPEC M-9: billable messages free in each calendar month."),
+        "count",
+    ),
+    "MAILING_PRICE_MICROS": (
+        2500,
+        _(
+            "SPEC M-9: price of a message beyond the free ones, millionths of the currency below "
+            "($0.0025 = 2500)."
+        ),
+        "minor_units",
+    ),
+    "MAILING_PRICE_CURRENCY": (
+        "USD",
+        _("SPEC M-9: currency of the message price (ISO 4217; the shop's balance currency)."),
+        "currency",
+    ),
+    "MAILING_DEDUPE_HOURS": (
+        24,
+        _("SPEC M-9: messages to one buyer within this many hours are billed as one."),
+        "hours",
+    ),
+    "MAILING_RETRY_MAX_ATTEMPTS": (
+        5,
+        _("SPEC M-10: attempts of a soft failure (4xx) before it is given up."),
+        "small_count",
+    ),
+    "MAILING_RETRY_BASE_SECONDS": (
+        60,
+        _("SPEC M-10: first retry delay of a soft failure, seconds; doubled at each attempt."),
+        "seconds",
+    ),
+    "MAILING_CLAIM_STALE_SECONDS": (
+        900,
+        _(
+            "SPEC M-10: a claim older than this many seconds belongs to a dead worker (must exceed "
+            "the task time limit)."
+        ),
+        "seconds",
+    ),
+    "MAILING_BATCH_SIZE": (
+        200,
+        _("SPEC M-10: messages one worker claims and sends per batch."),
+        "count",
+    ),
+    "MAILING_LINT_VALUE_CHARS": (
+        50,
+        _("SPEC M-7: the value proposition must appear within this many characters."),
+        "small_count",
+    ),
+    "MAILING_LINT_MAX_CTAS": (
+        2,
+        _("SPEC M-7: most call-to-action buttons in a message."),
+        "small_count",
+    ),
+    "MAILING_LINT_IMAGE_SHARE_MAX": (
+        Decimal("60"),
+        _("SPEC M-7: image share of the message must stay under this percentage."),
+        "percent",
+    ),
+    "MAILING_LINT_IMAGE_TEXT_EQUIVALENT": (
+        400,
+        _("SPEC M-7: characters of text one image weighs when the image share is measured."),
+        "count",
+    ),
+    "MAILING_DELIVERY_RATE_MIN": (
+        Decimal("85"),
+        _("SPEC M-12: daily delivery rate below this percentage is a breach."),
+        "percent",
+    ),
+    "MAILING_UNSUBSCRIBE_RATE_MAX": (
+        Decimal("0.3"),
+        _("SPEC M-12: daily unsubscribe rate above this percentage is a breach."),
+        "percent",
+    ),
+    "MAILING_COMPLAINT_RATE_MAX": (
+        Decimal("0.01"),
+        _("SPEC M-12: daily complaint rate above this percentage is a breach."),
+        "percent",
+    ),
+    "MAILING_PAUSE_AFTER_DAYS": (
+        3,
+        _("SPEC M-12: consecutive breach days that pause sending automatically."),
+        "small_count",
+    ),
+    "MAILING_BENCHMARK_OPEN_TOP": (
+        Decimal("42.3"),
+        _("SPEC M-12: open rate of the top tenth of shops, shown beside a shop's own, percent."),
+        "percent",
+    ),
+    "MAILING_BENCHMARK_CLICK_TOP": (
+        Decimal("12.1"),
+        _("SPEC M-12: click rate of the top tenth of shops, percent."),
+        "percent",
+    ),
+    "MAILING_BENCHMARK_OPEN_INDUSTRY": (
+        Decimal("31.8"),
+        _("SPEC M-12: industry open rate, percent."),
+        "percent",
+    ),
+    "MAILING_BENCHMARK_CLICK_INDUSTRY": (
+        Decimal("8.9"),
+        _("SPEC M-12: industry click rate, percent."),
+        "percent",
+    ),
+    "MAILING_ATTRIBUTION_DAYS": (
+        7,
+        _("SPEC M-11: an order within this many days of a click is the campaign's."),
+        "days",
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
     "Coins (SPEC C-1, C-3 to C-8)": (
@@ -460,12 +639,23 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "AFFILIATE_PLATFORM_FEE_BP",
         "AFFILIATE_ROUNDING_FLOOR_MINOR",
     ),
-    "Email marketing (SPEC M-1)": (
+    "Email marketing (SPEC M-1, M-2, M-10)": (
         "MAILING_MIN_SHOP_AGE_DAYS",
         "MAILING_MIN_GMV_30D_MINOR",
         "MAILING_MIN_GMV_30D_CURRENCY",
         "MAILING_MIN_STORE_RATING",
         "MAILING_VIOLATION_WINDOW_DAYS",
+        "MAILING_DNS_RECHECK_HOURS",
+        "MAILING_DNS_PROPAGATION_HOURS",
+    ),
+    "Email audience (SPEC M-3, M-4, M-13, B-8)": (
+        "MAILING_DOUBLE_OPT_IN_COUNTRIES",
+        "MAILING_HARD_BOUNCE_QUARANTINE_DAYS",
+        "MAILING_CONFIRMATION_LINK_DAYS",
+        "MAILING_RFM_RECENT_DAYS",
+        "MAILING_RFM_LAPSED_DAYS",
+        "MAILING_RFM_FREQUENT_ORDERS",
+        "MAILING_IMPORT_MAX_ROWS",
     ),
     "Activities (SPEC E-3, E-4, E-7, E-8)": (
         "ACTIVITIES_CANCEL_RATE_MAX",
@@ -501,5 +691,31 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "BUYERS_CONTACT_CHANGE_MIN_DAYS",
         "BUYERS_CONTACT_CHANGE_MAX",
         "BUYERS_CONTACT_CHANGE_WINDOW_DAYS",
+    ),
+    "Email dispatch, health and billing (SPEC M-7 to M-12)": (
+        "MAILING_QUOTA_NEW_PER_DAY",
+        "MAILING_QUOTA_NEW_ACCOUNT_DAYS",
+        "MAILING_QUOTA_PER_DAY",
+        "MAILING_FREE_PER_MONTH",
+        "MAILING_PRICE_MICROS",
+        "MAILING_PRICE_CURRENCY",
+        "MAILING_DEDUPE_HOURS",
+        "MAILING_RETRY_MAX_ATTEMPTS",
+        "MAILING_RETRY_BASE_SECONDS",
+        "MAILING_CLAIM_STALE_SECONDS",
+        "MAILING_BATCH_SIZE",
+        "MAILING_LINT_VALUE_CHARS",
+        "MAILING_LINT_MAX_CTAS",
+        "MAILING_LINT_IMAGE_SHARE_MAX",
+        "MAILING_LINT_IMAGE_TEXT_EQUIVALENT",
+        "MAILING_DELIVERY_RATE_MIN",
+        "MAILING_UNSUBSCRIBE_RATE_MAX",
+        "MAILING_COMPLAINT_RATE_MAX",
+        "MAILING_PAUSE_AFTER_DAYS",
+        "MAILING_BENCHMARK_OPEN_TOP",
+        "MAILING_BENCHMARK_CLICK_TOP",
+        "MAILING_BENCHMARK_OPEN_INDUSTRY",
+        "MAILING_BENCHMARK_CLICK_INDUSTRY",
+        "MAILING_ATTRIBUTION_DAYS",
     ),
 }

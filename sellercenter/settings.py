@@ -296,6 +296,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coins.tasks.coins_expire_task",
         "schedule": crontab(minute=5, hour=16),
     },
+    # SPEC M-2, M-10: own sender domains re-checked by DNS (mailing.services.setup).
+    "mailing-domains-reverify": {
+        "task": "mailing.tasks.sender_domains_reverify_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    # SPEC M-5, M-6, M-8, M-10: recover dead workers' claims, decide A/B tests, send what is due.
+    "mailing-dispatch-tick": {
+        "task": "mailing.tasks.dispatch_tick_task",
+        "schedule": 60.0,
+    },
+    # SPEC M-12: yesterday's sending health (UTC 16:10 = 00:10 in Asia/Shanghai).
+    "mailing-health": {
+        "task": "mailing.tasks.health_evaluate_task",
+        "schedule": crontab(minute=10, hour=16),
+    },
+    # SPEC M-9: last month's statements, charged to the shop balances (and retries).
+    "mailing-statements": {
+        "task": "mailing.tasks.statements_close_task",
+        "schedule": crontab(minute=20, hour=16),
+    },
     # SPEC A-4: the Redis click buffer into PostgreSQL (affiliate.services.clicks).
     "affiliate-clicks-flush": {
         "task": "affiliate.tasks.affiliate_clicks_flush_task",
@@ -385,6 +405,14 @@ SC_AFFILIATE_REDIRECT_HOSTS = env.list(
 # Clicks answered per flush of the Redis click buffer into PostgreSQL (affiliate.clicks).
 SC_AFFILIATE_CLICK_FLUSH_BATCH = env.int("SC_AFFILIATE_CLICK_FLUSH_BATCH", default=5000)
 
+# Marketing email (SPEC M-11): the only hosts a click redirect in an email may lead to, and the
+# secret an ESP signs its bounce/complaint webhooks with (X-SC-Signature, core.signing).
+SC_MAILING_LINK_HOSTS = env.list(
+    "SC_MAILING_LINK_HOSTS",
+    default=["www.aliexpress.com", "aliexpress.com", "m.aliexpress.com"],
+)
+SC_MAILING_WEBHOOK_SECRET = env.str("SC_MAILING_WEBHOOK_SECRET", default="")
+
 # Pagination of seller lists.
 SC_PAGE_SIZE = 25
 
@@ -449,3 +477,19 @@ SC_BUYER_GEOIP_DATABASE = env.str("SC_BUYER_GEOIP_DATABASE", default="")
 # Absolute base of links in buyer messages (the "report this change" link, SPEC B-7).
 SC_BUYER_PUBLIC_URL = env.str("SC_BUYER_PUBLIC_URL", default="http://localhost:8000")
 SC_BUYER_API_MAX_BODY_BYTES = 16 * 1024
+
+# Marketing email set-up (SPEC M-2; README "Marketing email"). The default sender domain of a
+# shop is <shop>.mail.<SC_MAILING_PLATFORM_DOMAIN>; an own subdomain's SPF record must include
+# SC_MAILING_SPF_INCLUDE. DNS look-ups ask SC_MAILING_DNS_NAMESERVERS (comma-separated IPs; the
+# system's resolvers when empty) on SC_MAILING_DNS_PORT.
+SC_MAILING_PLATFORM_DOMAIN = env.str("SC_MAILING_PLATFORM_DOMAIN", default="sellercenter.example")
+SC_MAILING_SPF_INCLUDE = env.str(
+    "SC_MAILING_SPF_INCLUDE", default=f"_spf.{SC_MAILING_PLATFORM_DOMAIN}"
+)
+SC_MAILING_DNS_NAMESERVERS = env.list("SC_MAILING_DNS_NAMESERVERS", default=[])
+SC_MAILING_DNS_PORT = env.int("SC_MAILING_DNS_PORT", default=53)
+SC_MAILING_DNS_TIMEOUT = env.float("SC_MAILING_DNS_TIMEOUT", default=3.0)
+# The local part of the From address (news@<sender domain>).
+SC_MAILING_FROM_LOCAL_PART = env.str("SC_MAILING_FROM_LOCAL_PART", default="news")
+# Absolute base of links in marketing email (brand logo, tracking, unsubscribe).
+SC_MAILING_PUBLIC_URL = env.str("SC_MAILING_PUBLIC_URL", default="http://localhost:8000")

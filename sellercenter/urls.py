@@ -35,6 +35,8 @@ urlpatterns = [
     path("coins/", include("coins.urls")),
     path("affiliate/", include("affiliate.urls")),
     path("mailing/", include("mailing.urls")),
+    # SPEC M-11: the links inside marketing email (open pixel, clicks, one-click unsubscribe).
+    path("m/", include("mailing.tracking_urls")),
     path("activities/", include("activities.urls")),
     path("buyer/", include("buyers.urls")),
     path("api/v1/", api.urls),

@@ -45,6 +45,19 @@ def _coin_rule_of(shop):
     )
 
 
+def _mail_template_of(shop):
+    """A marketing-email template of ``shop`` (SPEC M-2 c), mailing enabled through the services
+    (the M-1 GMV threshold set to the shop's currency and zero, as tests/mailing does)."""
+    from constance import config
+
+    from mailing.services import setup
+
+    config.MAILING_MIN_GMV_30D_CURRENCY = shop.currency
+    config.MAILING_MIN_GMV_30D_MINOR = 0
+    setup.mailing_enable(shop=shop)
+    return setup.template_copy(shop=shop, builtin_key="welcome")
+
+
 SKIP_PREFIXES = ("admin/", "api/", "i18n/")
 
 # URLs that take an id but are not shop-scoped seller pages, with the reason. Keep it short.
@@ -83,7 +96,63 @@ ID_MAKERS: dict[str, Callable[[Personas], object]] = {
         notify(shop=p.shop_a, kind="general", title="Note", roles=["owner"])[0].pk
     ),
     "commission_id": lambda p: _commission_of(p.shop_a, p.sku_a).pk,
+    "template_id": lambda p: _mail_template_of(p.shop_a).pk,
+    "import_id": lambda p: _contact_import_of(p.shop_a).pk,
+    "segment_id": lambda p: _segment_of(p.shop_a).pk,
+    "suppression_id": lambda p: _suppression_of(p.shop_a).pk,
+    "campaign_id": lambda p: _campaign_of(p.shop_a).pk,
+    "message_pk": lambda p: _campaign_message_of(p.shop_a).pk,
 }
+
+
+def _campaign_of(shop):
+    """The first marketing-email campaign of ``shop`` (SPEC M-5), made through the services."""
+    from mailing.models import Campaign
+    from mailing.services import campaigns
+
+    existing = Campaign.objects.filter(shop=shop).order_by("pk").first()
+    if existing is not None:
+        return existing
+    _mail_template_of(shop)
+    content = campaigns.ContentInput(language="en", subject="20% off", body="<p>Hello</p>")
+    return campaigns.campaign_create(shop=shop, name="Spring", contents=[content])
+
+
+def _campaign_message_of(shop):
+    """A message (send-log row) of the first campaign of ``shop`` (SPEC M-10)."""
+    from mailing.models import Message
+
+    campaign = _campaign_of(shop)
+    message, _ = Message.objects.get_or_create(
+        campaign=campaign,
+        email="r@example.com",
+        defaults={"shop": shop, "language": "en", "state": "failed", "error_code": 550},
+    )
+    return message
+
+
+def _segment_of(shop):
+    from mailing.segments import SegmentDefinition
+    from mailing.services.segments import segment_save
+
+    return segment_save(shop=shop, name="Repeat", definition=SegmentDefinition(repeat=True))
+
+
+def _suppression_of(shop):
+    from mailing.services.audience import suppress
+
+    return suppress(shop=shop, email="someone@example.com", reason="manual")
+
+
+def _contact_import_of(shop):
+    """A CSV contact import of ``shop`` (SPEC M-13), uploaded through the service."""
+    from factories import make_user
+
+    from mailing.models import ImportAllowance
+    from mailing.services.imports import import_upload
+
+    ImportAllowance.objects.get_or_create(shop=shop)
+    return import_upload(shop=shop, user=make_user(), name="c.csv", data=b"email\na@example.com\n")
 
 
 def _enrolment_of(p):

@@ -1,0 +1,273 @@
+"""SPEC M-3 consent and M-4 segments: counts and recipients, set-based."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from audiencekit import confirm, grant, person, subscriber
+from factories import first_sku, make_order, make_product
+
+from core import clock
+from mailing import rules, segments
+from mailing.models import SuppressionReason
+from mailing.segments import SegmentDefinition
+from mailing.selectors import is_suppressed
+from mailing.services import audience
+
+pytestmark = pytest.mark.django_db
+
+
+def emails(shop, definition=segments.ALL):
+    return sorted(r.email for r in segments.recipients(definition, shop=shop))
+
+
+def test_m3_all_consenting_counts_opted_in_buyers_only(shop_a, shop_b):
+    # given
+    yes = subscriber(shop_a)
+    subscriber(shop_a, opt_in=False)
+    subscriber(shop_b)  # another shop's buyer
+    # then
+    assert segments.count(segments.ALL, shop=shop_a) == 1
+    assert emails(shop_a) == [yes.email]
+
+
+def test_m3_eu_buyer_needs_confirmed_double_opt_in(shop_a):
+    # given: an EU buyer who opted in but has not confirmed for this shop
+    fr = subscriber(shop_a, country="FR")
+    assert segments.count(segments.ALL, shop=shop_a) == 0
+    # when
+    confirm(shop_a, fr)
+    # then
+    assert emails(shop_a) == [fr.email]
+
+
+def test_m3_pending_double_opt_in_is_not_consent(shop_a):
+    fr = subscriber(shop_a, country="DE")
+    audience.double_opt_in_request(shop=shop_a, email=fr.email, buyer_id=fr.pk)
+    assert segments.count(segments.ALL, shop=shop_a) == 0
+
+
+def test_m3_unsubscribe_is_honoured_at_once_and_for_ever(shop_a):
+    b = subscriber(shop_a)
+    audience.suppress(shop=shop_a, email=b.email.upper(), reason=SuppressionReason.UNSUBSCRIBE)
+    assert segments.count(segments.ALL, shop=shop_a) == 0
+    assert is_suppressed(shop_a, b.email, at=clock.now() + timedelta(days=3650))
+
+
+def test_m3_hard_bounce_quarantine_ends_after_exactly_30_days(shop_a):
+    b = subscriber(shop_a)
+    now = clock.now()
+    row = audience.suppress(
+        shop=shop_a, email=b.email, reason=SuppressionReason.HARD_BOUNCE, at=now
+    )
+    assert row.expires_at == now + timedelta(days=30)
+    assert is_suppressed(shop_a, b.email, at=now + timedelta(days=30) - timedelta(seconds=1))
+    assert not is_suppressed(shop_a, b.email, at=now + timedelta(days=30))
+    assert segments.count(segments.ALL, shop=shop_a, at=now + timedelta(days=30)) == 1
+
+
+def test_m3_bounce_never_shortens_an_unsubscribe(shop_a):
+    b = subscriber(shop_a)
+    audience.suppress(shop=shop_a, email=b.email, reason=SuppressionReason.UNSUBSCRIBE)
+    row = audience.suppress(shop=shop_a, email=b.email, reason=SuppressionReason.HARD_BOUNCE)
+    assert row.reason == SuppressionReason.UNSUBSCRIBE
+    assert row.expires_at is None
+
+
+def test_m3_suppression_is_per_shop(shop_a, shop_b):
+    b = subscriber(shop_a)
+    audience.suppress(shop=shop_b, email=b.email, reason=SuppressionReason.COMPLAINT)
+    assert segments.count(segments.ALL, shop=shop_a) == 1
+
+
+@time_machine.travel("2026-06-01 12:00:00Z", tick=False)
+def test_m4_repurchase_cycle_boundaries_are_inclusive(shop_a):
+    now = clock.now()
+    b30 = subscriber(shop_a, days_ago=30)
+    subscriber(shop_a, days_ago=29)
+    b60 = subscriber(shop_a, days_ago=60)
+    subscriber(shop_a, days_ago=61)
+    d = SegmentDefinition(last_order_min_days=30, last_order_max_days=60)
+    assert segments.count(d, shop=shop_a, at=now) == 2
+    assert sorted(r.email for r in segments.recipients(d, shop=shop_a, at=now)) == sorted(
+        [b30.email, b60.email]
+    )
+
+
+def test_m4_spend_tier_at_its_bounds(shop_a):
+    sku = first_sku(make_product(shop_a, price_minor=50_00))
+    low, high = person(), person()
+    make_order(shop_a, low, sku=sku)
+    make_order(shop_a, high, sku=sku)
+    make_order(shop_a, high, sku=sku)
+    assert segments.count(SegmentDefinition(spend_min_minor=100_00), shop=shop_a) == 1
+    assert segments.count(SegmentDefinition(spend_max_minor=50_00), shop=shop_a) == 1
+    assert segments.count(SegmentDefinition(spend_min_minor=100_01), shop=shop_a) == 0
+
+
+def test_m4_fulfilment_delivered_in_the_last_7_days(shop_a):
+    now = clock.now()
+    b = person()
+    make_order(shop_a, b, status="delivered", placed_at=now - timedelta(days=7))
+    old = person()
+    make_order(shop_a, old, status="delivered", placed_at=now - timedelta(days=7, seconds=1))
+    d = SegmentDefinition(fulfilment="delivered", fulfilment_days=7)
+    assert [r.email for r in segments.recipients(d, shop=shop_a, at=now)] == [b.email]
+
+
+def test_m4_abandoned_cart_no_order_since_activity(shop_a):
+    from orders.services import cart_update
+
+    now = clock.now()
+    sku = first_sku(make_product(shop_a))
+    abandoned = subscriber(shop_a, days_ago=10)
+    cart_update(shop=shop_a, buyer=abandoned, items=[(sku, 1)], at=now - timedelta(days=3))
+    ordered_since = subscriber(shop_a, days_ago=10)
+    cart_update(shop=shop_a, buyer=ordered_since, items=[(sku, 1)], at=now - timedelta(days=4))
+    make_order(shop_a, ordered_since, placed_at=now - timedelta(days=2))
+    too_recent = subscriber(shop_a, days_ago=10)
+    just_after = now - timedelta(days=3) + timedelta(seconds=1)
+    cart_update(shop=shop_a, buyer=too_recent, items=[(sku, 1)], at=just_after)
+    d = SegmentDefinition(abandoned_cart_days=3)
+    assert [r.email for r in segments.recipients(d, shop=shop_a, at=now)] == [abandoned.email]
+
+
+def test_m4_coins_expiring_soon_through_the_coins_selector(shop_a):
+    from coinkit import coin_shop, give
+
+    coin_shop(shop_a)
+    holder = person()
+    give(shop_a, holder, 100)
+    subscriber(shop_a)
+    lot_expiry = holder.coin_wallets.get().lots.get().expires_at
+    now = clock.now()
+    days = (lot_expiry - now).days + 1
+    assert segments.count(SegmentDefinition(coins_expiring_days=days), shop=shop_a) == 1
+    assert segments.count(SegmentDefinition(coins_expiring_days=days - 2), shop=shop_a) == 0
+
+
+def test_m4_country_and_site_reach_imported_contacts(shop_a):
+    subscriber(shop_a, country="US")
+    from factories import make_user
+
+    from mailing.models import ContactImport, ImportedContact
+
+    imp = ContactImport.objects.create(
+        shop=shop_a, created_by=make_user(), created_at=clock.now(), file_name="a.csv"
+    )
+    ImportedContact.objects.create(
+        shop=shop_a,
+        email="ext@example.com",
+        country="US",
+        contact_import=imp,
+        created_at=clock.now(),
+    )
+    grant(shop_a, "ext@example.com")
+    assert segments.count(SegmentDefinition(countries=("US",)), shop=shop_a) == 2
+    assert segments.count(SegmentDefinition(repeat=False), shop=shop_a) == 1
+    found = {r.email: r for r in segments.recipients(segments.ALL, shop=shop_a)}
+    assert found["ext@example.com"].buyer_id is None
+
+
+def test_m5_recipient_site_follows_the_address_domain(shop_a):
+    b = subscriber(shop_a, email="marie@orange.fr")
+    (r,) = segments.recipients(segments.ALL, shop=shop_a)
+    assert (r.buyer_id, r.site, r.language, r.time_zone) == (b.pk, "fr", "fr", "Europe/Paris")
+
+
+def test_m4_count_is_one_query(shop_a, django_assert_num_queries):
+    for _ in range(3):
+        subscriber(shop_a)
+    d = SegmentDefinition(last_order_max_days=30, spend_min_minor=1, rfm_groups=("new",))
+    numbers = rules.audience_numbers()
+    with django_assert_num_queries(1):
+        assert segments.count(d, shop=shop_a, numbers=numbers) == 3
+    with django_assert_num_queries(1):
+        assert segments.count(segments.ALL, shop=shop_a, numbers=numbers) == 3
+    with django_assert_num_queries(2):  # and the registry's numbers, in one read
+        assert segments.count(d, shop=shop_a) == 3
+
+
+def test_all_consenting_segment_is_one_per_shop(shop_a):
+    s1 = segments.all_consenting(shop=shop_a)
+    s2 = segments.all_consenting(shop=shop_a)
+    assert s1.pk == s2.pk
+    assert s1.builtin
+
+
+def _rfm(shop, at):
+    return {r["buyer_id"]: r["rfm"] for r in segments.audience(shop=shop, at=at)}
+
+
+@time_machine.travel("2026-06-01 12:00:00Z", tick=False)
+def test_b8_rfm_groups_at_their_boundaries(shop_a):
+    now = clock.now()
+    sku = first_sku(make_product(shop_a))
+
+    def buyer_with(*days_ago, status="paid"):
+        b = person()
+        for d in days_ago:
+            make_order(shop_a, b, sku=sku, status=status, placed_at=now - timedelta(days=d))
+        return b
+
+    champion = buyer_with(40, 35, 30)
+    slipped = buyer_with(40, 35, 30.00001)
+    new = buyer_with(30)
+    active = buyer_with(50, 10)
+    one_time = buyer_with(180)
+    lapsed = buyer_with(180.00001)
+    prospect = buyer_with(1, status="pending_payment")
+    # then
+    groups = _rfm(shop_a, now)
+    assert groups[champion.pk] == segments.RFM_CHAMPION
+    assert groups[slipped.pk] == segments.RFM_AT_RISK
+    assert groups[new.pk] == segments.RFM_NEW
+    assert groups[active.pk] == segments.RFM_ACTIVE
+    assert groups[one_time.pk] == segments.RFM_ONE_TIME
+    assert groups[lapsed.pk] == segments.RFM_LAPSED
+    assert groups[prospect.pk] == segments.RFM_PROSPECT
+    # and a segment by group counts the same buyers (all opted in, none in the EU)
+    d = SegmentDefinition(rfm_groups=(segments.RFM_CHAMPION, segments.RFM_LAPSED))
+    assert segments.count(d, shop=shop_a, at=now) == 2
+
+
+@time_machine.travel("2026-06-01 12:00:00Z", tick=False)
+def test_b8_rfm_thresholds_are_rule_numbers(shop_a):
+    from constance import config
+
+    now = clock.now()
+    b = person()
+    sku = first_sku(make_product(shop_a))
+    for d in (20, 15, 12):
+        make_order(shop_a, b, sku=sku, placed_at=now - timedelta(days=d))
+    assert _rfm(shop_a, now)[b.pk] == segments.RFM_CHAMPION
+    config.MAILING_RFM_RECENT_DAYS = 11
+    assert _rfm(shop_a, now)[b.pk] == segments.RFM_AT_RISK
+    config.MAILING_RFM_FREQUENT_ORDERS = 4
+    config.MAILING_RFM_RECENT_DAYS = 30
+    assert _rfm(shop_a, now)[b.pk] == segments.RFM_ACTIVE
+
+
+def test_m3_double_opt_in_countries_are_a_rule_number(shop_a):
+    from constance import config
+
+    us = subscriber(shop_a, country="US")
+    assert [r.email for r in segments.recipients(segments.ALL, shop=shop_a)] == [us.email]
+    config.MAILING_DOUBLE_OPT_IN_COUNTRIES = "US, fr"
+    assert segments.count(segments.ALL, shop=shop_a) == 0
+    assert rules.double_opt_in_countries() == {"US", "FR"}
+
+
+def test_m3_m4_defaults_are_the_spec_numbers(db):
+    numbers = rules.audience_numbers()
+    assert rules.hard_bounce_quarantine_days() == 30
+    assert rules.confirmation_link_days() == 7
+    assert rules.import_max_rows() == 50_000
+    assert (numbers.rfm_recent_days, numbers.rfm_lapsed_days, numbers.rfm_frequent_orders) == (
+        30,
+        180,
+        3,
+    )
+    assert {"FR", "DE", "IE", "NO"} <= numbers.double_opt_in_countries
+    assert "US" not in numbers.double_opt_in_countries
+    assert "GB" not in numbers.double_opt_in_countries
