@@ -912,6 +912,8 @@ def logistics_lines(*, shop: Shop, numbers: Iterable[str]) -> list[LogisticsLine
             )
         )
     return out
+
+
 # --- the mailing module's audience (SPEC B-8 seller CRM, M-4 segments) -------------------------
 
 
