@@ -25,7 +25,10 @@ from core import clock
 from core.checks import all_passed
 
 MAX_ACCOUNTS = 3
-ENABLED_DAYS_AGO = (60, 45, 12)
+# How long ago each shop enabled marketing email, tried in this order: an account older than 30
+# days and younger ones show both M-8 quota tiers. A shop is enabled at the first of these
+# times at which it passed the M-1 checks (checked then, as enabling does).
+ENABLED_DAYS_AGO = (35, 20, 5, 0)
 ADDRESSES = (
     "No. 969 Wenyi West Road, Yuhang District, Hangzhou, Zhejiang 311121, China",
     "Room 1808, 18/F, Tower A, 100 Century Avenue, Pudong, Shanghai 200120, China",
@@ -54,16 +57,19 @@ def seed(*, shops, rng: Random, now: datetime) -> None:
     for shop in shops:
         if len(enabled) >= MAX_ACCOUNTS:
             break
-        if all_passed(eligibility_checks(shop=shop, at=now)):
-            enabled.append(shop)
-    for i, shop in enumerate(enabled):
-        _seed_setup(shop, rng=rng, now=now, index=i)
+        for days in ENABLED_DAYS_AGO[len(enabled) :]:
+            at = now - timedelta(days=days)
+            if all_passed(eligibility_checks(shop=shop, at=at)):
+                enabled.append((shop, at))
+                break
+    for i, (shop, at) in enumerate(enabled):
+        _seed_setup(shop, rng=rng, at=at, index=i, last=i == len(enabled) - 1)
 
 
-def _seed_setup(shop, *, rng: Random, now: datetime, index: int) -> None:
+def _seed_setup(shop, *, rng: Random, at: datetime, index: int, last: bool) -> None:
     from .services import setup
 
-    with _clock_at(now - timedelta(days=ENABLED_DAYS_AGO[index % len(ENABLED_DAYS_AGO)])):
+    with _clock_at(at):
         setup.mailing_enable(shop=shop)
     setup.brand_save(
         shop=shop,
@@ -77,6 +83,6 @@ def _seed_setup(shop, *, rng: Random, now: datetime, index: int) -> None:
     keys = rng.sample(["welcome", "coins_expiring", "seasonal_promotion", "restock_alert"], 2)
     for key in keys:
         setup.template_copy(shop=shop, builtin_key=key)
-    if index == len(ENABLED_DAYS_AGO) - 1:
+    if last and index:
         # An own subdomain waiting for its records (shown as "not checked yet").
         setup.own_domain_set(shop=shop, domain=f"promo.shop{shop.pk}.example.com")

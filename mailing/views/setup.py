@@ -445,7 +445,7 @@ def template_preview(request, template_id: int):
 
 # The rendered email, framed by the preview page only: no script, no form, no plugin; its own
 # inline styles and images (sample content) only.
-PREVIEW_FRAME_CSP = {
+PREVIEW_FRAME_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "style-src": [CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "https:"],
