@@ -90,3 +90,10 @@ def _seed_setup(shop, *, rng: Random, at: datetime, index: int, last: bool) -> N
     if last and index:
         # An own subdomain waiting for its records (shown as "not checked yet").
         setup.own_domain_set(shop=shop, domain=f"promo.shop{shop.pk}.example.com")
+
+
+def tick(*, rng: Random, now: datetime) -> None:
+    """``simulate``: opens, clicks and now and then an unsubscribe on recent campaigns."""
+    from .demo_history import tick as history_tick
+
+    history_tick(rng=rng, now=now)

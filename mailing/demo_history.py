@@ -291,3 +291,30 @@ def _sending_days(campaign) -> set:
         .values_list("sent_at", flat=True)
         .distinct()
     }
+
+
+def tick(*, rng: Random, now: datetime) -> None:
+    """``simulate``: now and then a buyer opens one of the last week's messages, sometimes
+    clicks it, and rarely unsubscribes (through the tracking services)."""
+    from .models import Message
+    from .services import dispatch, tracking
+
+    roll = rng.random()
+    if roll >= 0.2:
+        return
+    recent = list(
+        Message.objects.filter(
+            state="sent", sent_at__gte=now - timedelta(days=7), unsubscribed_at__isnull=True
+        )
+        .select_related("shop")
+        .order_by("-id")[:50]
+    )
+    if not recent:
+        return
+    message = rng.choice(recent)
+    tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT))
+    if roll < 0.06:
+        url = dispatch.click_url(message, STORE_URL.format(shop=message.shop_id))
+        tracking.click_record(url.rsplit("/", 1)[-1])
+    elif roll < 0.062:
+        tracking.unsubscribe(message, source="one-click")

@@ -120,3 +120,21 @@ def test_demo_history_is_the_same_for_one_seed(world):
     # then
     assert _snapshot() == first
     assert first["campaigns"]
+
+
+def test_m11_demo_tick_opens_and_clicks_a_recent_message(world):
+    from django.db.models import Sum
+
+    a, b = world
+    _seed([a, b])
+    before = Message.objects.aggregate(o=Sum("opens"), c=Sum("clicks"))
+    # a stream whose first draw is a click (under 0.06)
+    seed = next(s for s in range(1000) if Random(s).random() < 0.06)
+
+    # when
+    with time_machine.travel(NOW, tick=False):
+        demo.tick(rng=Random(seed), now=clock.now())
+
+    # then
+    after = Message.objects.aggregate(o=Sum("opens"), c=Sum("clicks"))
+    assert (after["o"], after["c"]) == (before["o"] + 1, before["c"] + 1)
