@@ -24,8 +24,8 @@ def home_tile(request, shop):
     from .selectors_tile import tile_state
 
     state = tile_state(shop=shop)
-    attention = []
-    ctx = {
+    attention: list[Attention] = []
+    ctx: dict = {
         "title": gettext("Marketing emails"),
         "icon": "bi-envelope",
         "url": reverse("mailing:index"),
@@ -57,7 +57,8 @@ def home_tile(request, shop):
         "brand": (gettext("complete the brand profile"), reverse("mailing:brand")),
         "template": (gettext("add a first template"), reverse("mailing:templates")),
     }
-    ctx["steps"] = [steps[k] for k in state.setup_missing]
+    missing = [steps[k] for k in state.setup_missing]
+    ctx["steps"] = missing
     health_url = reverse("mailing:health")
     if state.pause_started_at is not None:
         attention.append(
@@ -112,7 +113,7 @@ def home_tile(request, shop):
                     len(state.setup_missing),
                 )
                 % {"n": len(state.setup_missing)},
-                url=ctx["steps"][0][1],
+                url=missing[0][1],
                 action=gettext("Finish the set-up"),
             )
         )

@@ -228,7 +228,7 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
         .values_list("buyer_id", "placed_at")
     ):
         week.setdefault(buyer_id, placed_at)  # the first order after the campaign
-    attributed = []
+    attributed: list[tuple[int, datetime]] = []  # (buyer id, order time)
     for message in sent:
         ordered = week.get(message.buyer_id) if message.buyer_id else None
         opens = ordered is not None or rng.random() < 0.45
@@ -244,13 +244,11 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
             url = dispatch.click_url(message, store)
             with _clock_at(click_at):
                 tracking.click_record(url.rsplit("/", 1)[-1])
-            if ordered is not None:
-                attributed.append((message, ordered))
-    for message, ordered in attributed:
+            if ordered is not None and message.buyer_id is not None:
+                attributed.append((message.buyer_id, ordered))
+    for buyer_id, ordered in attributed:
         order_id = (
-            Order.objects.filter(
-                shop_id=campaign.shop_id, buyer_id=message.buyer_id, placed_at=ordered
-            )
+            Order.objects.filter(shop_id=campaign.shop_id, buyer_id=buyer_id, placed_at=ordered)
             .values_list("pk", flat=True)
             .first()
         )
@@ -258,7 +256,7 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
             tracking.order_attribute(
                 order_id=order_id,
                 shop_id=campaign.shop_id,
-                buyer_id=message.buyer_id,
+                buyer_id=buyer_id,
                 ordered_at=ordered,
             )
     last, rest = sent[-1], sent[:-1]
