@@ -467,9 +467,7 @@ def account_active(*, shop: Shop) -> bool:
 
 def wallet_balance(*, shop: Shop, buyer_ref: OuterRef) -> Subquery:
     """A buyer's coin balance in ``shop`` as a subquery on ``buyer_ref`` (NULL: no wallet)."""
-    return Subquery(
-        CoinWallet.objects.filter(shop=shop, buyer_id=buyer_ref).values("balance")[:1]
-    )
+    return Subquery(CoinWallet.objects.filter(shop=shop, buyer_id=buyer_ref).values("balance")[:1])
 
 
 def buyers_with_coins_expiring(*, shop: Shop, at: datetime, until: datetime) -> QuerySet:

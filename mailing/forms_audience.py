@@ -91,7 +91,7 @@ class DefinitionFields(forms.Form):
         return codes
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         lo, hi = data.get("last_order_min_days"), data.get("last_order_max_days")
         if lo is not None and hi is not None and lo > hi:
             self.add_error(
@@ -150,7 +150,7 @@ class DefinitionFields(forms.Form):
             "sites": list(d.sites),
             "coins_expiring_days": d.coins_expiring_days,
             "rfm_groups": list(d.rfm_groups),
-            "repeat": {True: "yes", False: "no"}.get(d.repeat, ""),  # type: ignore[call-overload]
+            "repeat": "" if d.repeat is None else ("yes" if d.repeat else "no"),
         }
 
 

@@ -468,7 +468,8 @@ def memberships(*, shop: Shop, buyer_id: int, saved: list[Segment], at: datetime
         return []
     at = at or clock.now()
     numbers = rules.audience_numbers()
-    parts, params = [], []
+    parts: list[str] = []
+    params: list = []
     for s in saved:
         qs = audience(shop=shop, definition=definition_of(s), at=at, numbers=numbers, lean=True)
         sql, p = qs.filter(buyer_id=buyer_id).values("buyer_id").query.sql_with_params()

@@ -90,3 +90,11 @@ def double_opt_in_request_awaiting_task(shop_id: int) -> int:
 
     shop = Shop.objects.filter(pk=shop_id).first()
     return double_opt_in_request_awaiting(shop=shop) if shop is not None else 0
+
+
+@shared_task(acks_late=True)
+def contact_imports_resume_task() -> int:
+    """Beat (DESIGN §4): imports whose worker died are queued again, within minutes."""
+    from .services.imports import contact_imports_resume
+
+    return contact_imports_resume()

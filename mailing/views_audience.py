@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import UTC
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -449,7 +449,7 @@ def _export_rows(qs, shop, show: bool) -> Iterator[str]:
                 r["orders"] or 0,
                 f"{(r['spend_minor'] or 0) / unit:.{exponent(shop.currency)}f}",
                 shop.currency,
-                last.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M") if last else "",
+                last.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if last else "",
                 _("yes") if (r["orders"] or 0) >= 2 else _("no"),
                 csv_safe(str(segments.RFM_GROUPS.get(r["rfm"], ""))),
                 r["coins"] or 0,

@@ -140,6 +140,10 @@ def import_detail(request, import_id: int):
             "can_write": request.membership.can_write,
             "ImportStatus": ImportStatus,
             "percent": _percent(imp),
+            "problems": [
+                {"row": e["row"], "text": "; ".join(services.problem_text(p) for p in e["errors"])}
+                for e in imp.errors
+            ],
         },
         status=status,
     )

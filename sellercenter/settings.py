@@ -316,6 +316,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.tasks.statements_close_task",
         "schedule": crontab(minute=20, hour=16),
     },
+    # SPEC M-13: a CSV import whose worker died continues after its last committed chunk.
+    "mailing-imports-resume": {
+        "task": "mailing.tasks.contact_imports_resume_task",
+        "schedule": 120.0,
+    },
     # SPEC A-4: the Redis click buffer into PostgreSQL (affiliate.services.clicks).
     "affiliate-clicks-flush": {
         "task": "affiliate.tasks.affiliate_clicks_flush_task",

@@ -219,6 +219,9 @@ class ContactImport(models.Model):
     errors = models.JSONField(default=list, blank=True)
     error_rows = models.PositiveIntegerField(_("rows in error"), default=0)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When the import was queued or last moved (a chunk written): a running import that has
+    # not moved for a while lost its worker, and the beat catch-up queues it again.
+    progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact import")

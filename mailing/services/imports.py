@@ -13,10 +13,12 @@ import contextlib
 import csv
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from buyers.models import BUYER_LANGUAGES, Site
 from core import clock
@@ -153,6 +155,7 @@ def import_map(
             attested_at=clock.now(),
             attested_ip=ip,
             status=ImportStatus.VALIDATING,
+            progress_at=clock.now(),
             valid_rows=0,
             error_rows=0,
             errors=[],
@@ -173,7 +176,12 @@ def import_confirm(*, contact_import: ContactImport) -> ContactImport:
     with transaction.atomic():
         updated = ContactImport.objects.filter(
             pk=contact_import.pk, status=ImportStatus.VALIDATED, valid_rows__gt=0
-        ).update(status=ImportStatus.IMPORTING, processed_rows=0, imported_rows=0)
+        ).update(
+            status=ImportStatus.IMPORTING,
+            processed_rows=0,
+            imported_rows=0,
+            progress_at=clock.now(),
+        )
         if not updated:
             raise DomainError(
                 _("There is nothing to import in this file."), code="mailing_import_state"
@@ -195,31 +203,46 @@ class Parsed:
 SITES = set(Site.values)
 
 
-def parse_row(row: list[str], mapping: dict[str, int]) -> tuple[Parsed | None, list[str]]:
+# A row's problems are stored untranslated, as [message, parameters], and translated when
+# shown: the worker that checks the file does not know the seller's language.
+Problem = list  # [msgid, {param: value}]
+
+
+def problem_text(problem: Problem) -> str:
+    """A stored problem in the active language."""
+    msgid, params = problem
+    return _(msgid) % params if params else _(msgid)
+
+
+def parse_row(row: list[str], mapping: dict[str, int]) -> tuple[Parsed | None, list[Problem]]:
     """One data row through the mapping: the contact, or the list of what is wrong with it."""
 
     def cell(target: str) -> str:
         i = mapping.get(target)
         return row[i].strip() if i is not None and i < len(row) else ""
 
-    errors = []
+    errors: list[Problem] = []
     email = normalize_email(cell("email"))
     if not email:
-        errors.append(_("no email address"))
+        errors.append([gettext_noop("no email address"), {}])
     else:
         try:
             validate_email(email)
         except Exception:
-            errors.append(_("“%(v)s” is not an email address") % {"v": cell("email")[:80]})
+            errors.append(
+                [gettext_noop("“%(v)s” is not an email address"), {"v": cell("email")[:80]}]
+            )
     country = cell("country").upper()
     if country and (len(country) != 2 or not country.isalpha()):
-        errors.append(_("country “%(v)s” is not a two-letter code") % {"v": country[:20]})
+        errors.append(
+            [gettext_noop("country “%(v)s” is not a two-letter code"), {"v": country[:20]}]
+        )
     site = cell("site").casefold()
     if site and site not in SITES:
-        errors.append(_("unknown site “%(v)s”") % {"v": site[:20]})
+        errors.append([gettext_noop("unknown site “%(v)s”"), {"v": site[:20]}])
     language = cell("language").casefold()
     if language and language not in BUYER_LANGUAGES:
-        errors.append(_("unknown language “%(v)s”") % {"v": language[:20]})
+        errors.append([gettext_noop("unknown language “%(v)s”"), {"v": language[:20]}])
     if errors:
         return None, errors
     return Parsed(email, cell("name")[:200], country, site, language), []
@@ -228,12 +251,13 @@ def parse_row(row: list[str], mapping: dict[str, int]) -> tuple[Parsed | None, l
 def _validate(imp: ContactImport) -> None:
     rows = _rows(imp.content)[1:]
     seen: set[str] = set()
-    valid, error_rows, report = 0, 0, []
+    valid, error_rows = 0, 0
+    report: list[dict] = []
     mapping = {k: int(v) for k, v in imp.mapping.items()}
     for n, row in enumerate(rows, start=2):  # row 1 is the header
         parsed, errors = parse_row(row, mapping)
         if parsed is not None and parsed.email in seen:
-            errors = [_("the same address is on an earlier row")]
+            errors = [[gettext_noop("the same address is on an earlier row"), {}]]
         if errors:
             error_rows += 1
             if len(report) < MAX_REPORTED_ERRORS:
@@ -312,7 +336,8 @@ def _write(imp: ContactImport) -> None:
             after = ImportedContact.objects.filter(contact_import_id=imp.pk).count()
             current.processed_rows = start + len(chunk)
             current.imported_rows += after - before
-            current.save(update_fields=["processed_rows", "imported_rows"])
+            current.progress_at = clock.now()
+            current.save(update_fields=["processed_rows", "imported_rows", "progress_at"])
             # SPEC M-3: contacts in double opt-in countries are asked to confirm.
             for c in contacts:
                 if c.country in doi:
@@ -339,3 +364,25 @@ def contact_import_run(*, import_id: int) -> str:
     elif imp.status == ImportStatus.IMPORTING:
         _write(imp)
     return ContactImport.objects.values_list("status", flat=True).get(pk=import_id)
+
+
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def contact_imports_resume(*, at=None) -> int:
+    """Queue again every import still validating or importing that has not moved for
+    ``STALLED_AFTER`` (its worker died or its message was lost): the task continues after the
+    last committed chunk. Returns how many were queued."""
+    from ..tasks import contact_import_task
+
+    at = at or clock.now()
+    stalled = list(
+        ContactImport.objects.filter(
+            status__in=[ImportStatus.VALIDATING, ImportStatus.IMPORTING],
+            progress_at__lt=at - STALLED_AFTER,
+        ).values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        ContactImport.objects.filter(pk=pk).update(progress_at=at)
+        contact_import_task.delay_on_commit(pk)
+    return len(stalled)

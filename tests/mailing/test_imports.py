@@ -126,11 +126,11 @@ def test_m13_validation_reports_each_bad_row(shop_a, allowed):
     imp = mapped(upload(shop_a))
     assert imp.status == ImportStatus.VALIDATED
     assert (imp.valid_rows, imp.error_rows) == (2, 3)
-    by_row = {e["row"]: e["errors"] for e in imp.errors}
+    by_row = {e["row"]: [imports.problem_text(p) for p in e["errors"]] for e in imp.errors}
     assert set(by_row) == {3, 4, 5}
-    assert "is not an email address" in by_row[3][0]
-    assert "two-letter" in by_row[4][0]
-    assert "earlier row" in by_row[5][0]
+    assert by_row[3] == ["“not-an-email” is not an email address"]
+    assert by_row[4] == ["country “USA” is not a two-letter code"]
+    assert by_row[5] == ["the same address is on an earlier row"]
     assert not ImportedContact.objects.exists()  # nothing is written before the seller confirms
 
 
@@ -235,6 +235,10 @@ def test_m13_pages_walk_upload_mapping_report_and_progress(
         )
     page = owner_client.get(detail).content.decode()
     assert "2 valid rows, 3 rows with errors" in page
+    assert "“not-an-email” is not an email address" in page
+    # the report is shown in the seller's language, whatever the worker's
+    zh = owner_client.get(detail, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "“not-an-email”不是电子邮箱地址" in zh
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(reverse("mailing:import_confirm", args=[imp.pk]))
     imp.refresh_from_db()
@@ -289,3 +293,40 @@ def test_m13_import_list_query_count_is_constant(owner_client, shop_a, allowed):
     with CaptureQueriesContext(connection) as many:
         owner_client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries) <= 10
+
+
+def test_m13_a_stalled_import_is_queued_again_by_the_beat(shop_a, allowed, time_machine):
+    from datetime import timedelta
+
+    from core import clock
+
+    now = clock.now()
+    time_machine.move_to(now, tick=False)
+    imp = mapped(upload(shop_a))
+    imports.import_confirm(contact_import=imp)  # queued, but its worker never ran
+    time_machine.move_to(now + imports.STALLED_AFTER - timedelta(seconds=1), tick=False)
+    assert imports.contact_imports_resume() == 0
+    time_machine.move_to(now + imports.STALLED_AFTER + timedelta(seconds=1), tick=False)
+
+    assert imports.contact_imports_resume() == 1
+    assert imports.contact_imports_resume() == 0  # just queued: not again at once
+
+
+def test_m13_resume_task_finishes_the_import(
+    shop_a, allowed, time_machine, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from core import clock
+    from mailing.tasks import contact_imports_resume_task
+
+    now = clock.now()
+    time_machine.move_to(now, tick=False)
+    imp = mapped(upload(shop_a))
+    imports.import_confirm(contact_import=imp)
+    time_machine.move_to(now + timedelta(minutes=6), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert contact_imports_resume_task.delay().get() == 1
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.DONE
+    assert ImportedContact.objects.count() == 2
