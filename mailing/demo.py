@@ -7,8 +7,8 @@ templates copied from the built-ins; one of them has also entered an own subdoma
 records are not published yet (the sender domain page shows each record to add). No DNS look-up
 is made by the demo.
 
-The audience (M-3), segments (M-4) and past campaigns are seeded by the other parts of the
-module's demo, after this one.
+The audience (M-3), segments (M-4), past campaigns with their tracking, health and billing
+are seeded after this part by ``mailing.demo_history`` (see its docstring).
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ def seed(*, shops, rng: Random, now: datetime) -> None:
                 break
     for i, (shop, at) in enumerate(enabled):
         _seed_setup(shop, rng=rng, at=at, index=i, last=i == len(enabled) - 1)
+    # The audience, segments, past campaigns, health and billing (mailing.demo_history).
+    from .demo_history import seed_history
+
+    seed_history(enabled, rng=rng, now=now)
 
 
 def _seed_setup(shop, *, rng: Random, at: datetime, index: int, last: bool) -> None:
@@ -86,3 +90,10 @@ def _seed_setup(shop, *, rng: Random, at: datetime, index: int, last: bool) -> N
     if last and index:
         # An own subdomain waiting for its records (shown as "not checked yet").
         setup.own_domain_set(shop=shop, domain=f"promo.shop{shop.pk}.example.com")
+
+
+def tick(*, rng: Random, now: datetime) -> None:
+    """``simulate``: opens, clicks and now and then an unsubscribe on recent campaigns."""
+    from .demo_history import tick as history_tick
+
+    history_tick(rng=rng, now=now)

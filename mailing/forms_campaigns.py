@@ -9,8 +9,8 @@ from .services.campaigns import LANGUAGES
 
 class CampaignCreateForm(forms.Form):
     name = forms.CharField(label=_("Campaign name"), max_length=120)
-    template = forms.ModelChoiceField(label=_("Template"), queryset=None)
-    segment = forms.ModelChoiceField(
+    template: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Template"), queryset=None)
+    segment: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Segment"),
         queryset=None,
         required=False,
@@ -21,8 +21,12 @@ class CampaignCreateForm(forms.Form):
         from .models import MailTemplate, Segment
 
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = MailTemplate.objects.filter(shop=shop).order_by("-id")
-        self.fields["segment"].queryset = Segment.objects.filter(shop=shop).order_by("name")
+        template = self.fields["template"]
+        segment = self.fields["segment"]
+        assert isinstance(template, forms.ModelChoiceField)
+        assert isinstance(segment, forms.ModelChoiceField)
+        template.queryset = MailTemplate.objects.filter(shop=shop).order_by("-id")
+        segment.queryset = Segment.objects.filter(shop=shop).order_by("name")
 
 
 class ContentForm(forms.Form):
@@ -38,7 +42,7 @@ class ScheduleForm(forms.Form):
     send_at_local = forms.TimeField(label=_("Local time"), required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if bool(data.get("send_on")) != bool(data.get("send_at_local")):
             raise forms.ValidationError(_("Choose both a date and a local time, or neither."))
         return data

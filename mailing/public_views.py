@@ -123,12 +123,12 @@ def esp_webhook(request):
             {"code": "invalid_body", "message": 'Expected {"events": [...]}, at most 500.'},
             status=400,
         )
-    results = []
+    results: list[dict[str, object]] = []
     for e in events:
         if not isinstance(e, dict):
             results.append({"result": "rejected", "code": "invalid_event"})
             continue
-        kind = {"complaint": "complaint"}.get(e.get("type"), "")
+        kind = {"complaint": "complaint"}.get(str(e.get("type", "")), "")
         if e.get("type") == "bounce":
             kind = "hard" if e.get("bounce_type") == "hard" else "soft"
         hex_id = str(e.get("message_id", "")).lower()

@@ -17,8 +17,12 @@ from shops.selectors import serious_violations
 from . import rules
 
 
-def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]:
-    """SPEC M-1: shop open long enough, 30-day GMV, store rating, no serious violation."""
+def eligibility_checks(
+    *, shop: Shop, at: datetime | None = None, violations: int | None = None
+) -> list[Check]:
+    """SPEC M-1: shop open long enough, 30-day GMV, store rating, no serious violation.
+    ``violations``: the serious violations in the window when the caller counted them already
+    (the home tile, in its one query)."""
     at = at or clock.now()
     checks = []
 
@@ -110,7 +114,7 @@ def eligibility_checks(*, shop: Shop, at: datetime | None = None) -> list[Check]
     )
 
     window = rules.violation_window_days()
-    n = serious_violations(shop=shop, days=window, at=at)
+    n = serious_violations(shop=shop, days=window, at=at) if violations is None else violations
     checks.append(
         Check(
             code="m1_violations",

@@ -301,9 +301,23 @@ def _claim(campaign: Campaign, *, size: int, token: uuid.UUID, now: datetime) ->
                 due_at=clock.day_start(day + timedelta(days=1)),
             )
             return []
-        with db.cursor() as cur:
-            cur.execute(_CLAIM_SQL, [now, token, campaign.pk, now, min(size, room)])
-            ids = sorted(row[0] for row in cur.fetchall())
+        if db.vendor == "postgresql":
+            with db.cursor() as cur:
+                cur.execute(_CLAIM_SQL, [now, token, campaign.pk, now, min(size, room)])
+                ids = sorted(row[0] for row in cur.fetchall())
+        else:
+            # SQLite (the embedded default): the IMMEDIATE transaction holds the database's
+            # one write lock, so no other worker claims between this read and the update.
+            ids = list(
+                Message.objects.filter(
+                    campaign_id=campaign.pk, state=MessageState.QUEUED, due_at__lte=now
+                )
+                .order_by("id")
+                .values_list("id", flat=True)[: min(size, room)]
+            )
+            Message.objects.filter(pk__in=ids).update(
+                state=MessageState.CLAIMED, claimed_at=now, claim_token=token
+            )
         if ids:
             QuotaDay.objects.filter(pk=quota.pk).update(used=F("used") + len(ids))
     return ids
@@ -352,8 +366,10 @@ def connection():
     return mailers.default
 
 
-def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
-    """Claim and send one batch of the campaign's due messages (see the module docstring)."""
+def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> BatchResult:
+    """Claim and send one batch of the campaign's due messages (see the module docstring).
+    ``conn``: the mail connection to hand the messages to (default ``connection()``); the demo
+    passes a discarding one (record-only: built, signed and recorded, delivered nowhere)."""
     result = BatchResult()
     now = clock.now()
     campaign = Campaign.objects.select_related("shop").get(pk=campaign_id)
@@ -384,7 +400,7 @@ def batch_send(*, campaign_id: int, size: int | None = None) -> BatchResult:
     contents = _contents(campaign)
     brand = brand_for(campaign.shop)
     numbers = SendNumbers.read()
-    conn = connection()
+    conn = conn if conn is not None else connection()
     try:
         conn.open()
     except (OSError, smtplib.SMTPException) as exc:
@@ -863,6 +879,9 @@ WHERE id = %s AND claim_token = %s
 
 
 def _record_sent(message: Message, token, at: datetime, dedupe_hours: int) -> None:
+    if db.vendor != "postgresql":
+        _record_sent_portable(message, token, at, dedupe_hours)
+        return
     with db.cursor() as cur:
         cur.execute(
             _SENT_SQL,
@@ -910,6 +929,8 @@ def _mark_sending(
 ) -> int:
     """Commit the row 'sending' before the server is talked to (recording the batch's pending
     'sent' in the same statement). Returns 1, or 0 when the row is no longer this batch's."""
+    if pending is not None and db.vendor != "postgresql":
+        pending.flush(token, dedupe_hours)  # SQLite: the 'sent' first, then this 'sending'
     if pending is None or pending.message is None or pending.at is None:
         return Message.objects.filter(
             pk=message.pk, claim_token=token, state=MessageState.CLAIMED
@@ -934,6 +955,30 @@ def _mark_sending(
         moved = cur.rowcount
     pending.message = pending.at = None
     return moved
+
+
+def _record_sent_portable(message: Message, token, at: datetime, dedupe_hours: int) -> None:
+    """``_SENT_SQL`` for SQLite (the embedded default, one writer at a time): the same window
+    rule in one transaction."""
+    from ..models import BillingWindow
+
+    with transaction.atomic():
+        window = BillingWindow.objects.filter(shop_id=message.shop_id, email=message.email).first()
+        billable = window is None or window.started_at <= at - timedelta(hours=dedupe_hours)
+        if window is None:
+            BillingWindow.objects.create(
+                shop_id=message.shop_id, email=message.email, started_at=at
+            )
+        elif billable:
+            BillingWindow.objects.filter(pk=window.pk).update(started_at=at)
+        Message.objects.filter(pk=message.pk, claim_token=token).update(
+            state=MessageState.SENT,
+            sent_at=at,
+            attempts=F("attempts") + 1,
+            error_code=None,
+            error_detail="",
+            billable=billable,
+        )
 
 
 # --- 4. recover, schedule, finish ------------------------------------------------------------

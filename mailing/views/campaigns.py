@@ -170,7 +170,7 @@ def campaign_content(request, campaign_id: int):
         messages.error(
             request,
             _("Check the subject and content: %(errors)s")
-            % {"errors": "; ".join(e for errs in form.errors.values() for e in errs)},
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
         )
         return _back(campaign.pk)
     try:
@@ -191,7 +191,8 @@ def campaign_schedule(request, campaign_id: int):
     form = ScheduleForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, " ".join(form.non_field_errors()) or _("Enter a valid date and time.")
+            request,
+            " ".join(str(e) for e in form.non_field_errors()) or _("Enter a valid date and time."),
         )
         return _back(campaign.pk)
     try:

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from core.checks import all_passed
 from core.money import Money
+from mailing.models import Campaign
 from mailing.selectors import eligibility_checks
 from orders.models import Order
 from shops.models import BalanceEntry, Product
@@ -25,6 +26,7 @@ def seller_pages(shop) -> list[tuple[str, str]]:
     """Every page a seller works in, with an object of ``shop`` for the detail pages."""
     order = Order.objects.filter(shop=shop).order_by("-placed_at", "-id").first()
     product = Product.objects.filter(shop=shop).order_by("id").first()
+    campaign = Campaign.objects.filter(shop=shop, status="sent").order_by("id").first()
     return [
         ("dashboard", "/"),
         ("orders", "/orders/"),
@@ -47,6 +49,21 @@ def seller_pages(shop) -> list[tuple[str, str]]:
         ("affiliate-report", "/affiliate/report/"),
         ("affiliate-pending", "/affiliate/pending/"),
         ("mailing", "/mailing/"),
+        ("mailing-audience", "/mailing/audience/"),
+        ("mailing-segments", "/mailing/segments/"),
+        ("mailing-segment-new", "/mailing/segments/new/"),
+        ("mailing-suppressions", "/mailing/suppressions/"),
+        ("mailing-campaigns", "/mailing/campaigns/"),
+        *(
+            [
+                ("mailing-campaign", f"/mailing/campaigns/{campaign.pk}/"),
+                ("mailing-campaign-log", f"/mailing/campaigns/{campaign.pk}/log/"),
+            ]
+            if campaign
+            else []
+        ),
+        ("mailing-health", "/mailing/health/"),
+        ("mailing-statements", "/mailing/statements/"),
         ("activities", "/activities/"),
         ("activities-monitor", "/activities/monitor/"),
         ("activities-reenrol", "/activities/reenrol/"),
