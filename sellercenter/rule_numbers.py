@@ -251,8 +251,8 @@ CONSTANCE_CONFIG = {
     "AFFILIATE_PAYOUT_MIN_MINOR": (
         50_00,
         _(
-            "Issue 9 payouts: a promoter is paid in a batch once its balance reaches this many "
-            "minor units ($50 = 5000)."
+            "SPEC A-6/A-9 payout batches: a promoter is paid in a batch once its balance reaches "
+            "this many minor units ($50 = 5000)."
         ),
         "minor_units",
     ),
