@@ -231,12 +231,17 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
 }
 
+# The embedded run (`make run`) has no mail server: its mail is written under var/mail/ (one
+# file per connection) instead of failing against localhost:25.
 EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"
     if DEBUG
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if EMBEDDED_RUN
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str(
