@@ -4,44 +4,37 @@ text: "=HYPERLINK(…)" must stay text in a spreadsheet)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from core import clock
+from core import clock, csvexport
 from core.money import Money
-from orders.views import csv_safe
 
 from .models import PayoutBatch, PayoutLine
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def payout_rows(batch: PayoutBatch) -> Iterator[str]:
+def payout_header() -> list[str]:
     tz = clock.platform_tz()
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # Excel reads the file as UTF-8 (Chinese names)
-    yield writer.writerow(
-        [
-            _("Batch"),
-            _("Line"),
-            _("Promoter id"),
-            _("Promoter"),
-            _("Email"),
-            _("Currency"),
-            _("Amount"),
-            _("Commissions"),
-            _("Status"),
-            _("Reason"),
-            _("Batch created (%(tz)s)") % {"tz": tz.key},
-        ]
-    )
+    return [
+        _("Batch"),
+        _("Line"),
+        _("Promoter id"),
+        _("Promoter"),
+        _("Email"),
+        _("Currency"),
+        _("Amount"),
+        _("Commissions"),
+        _("Status"),
+        _("Reason"),
+        _("Batch created (%(tz)s)") % {"tz": tz.key},
+    ]
+
+
+def payout_rows(batch: PayoutBatch) -> Iterator[list[object]]:
+    tz = clock.platform_tz()
     lines = (
         PayoutLine.objects.filter(batch=batch)
         .select_related("promoter")
@@ -63,13 +56,12 @@ def payout_rows(batch: PayoutBatch) -> Iterator[str]:
             line.failure_reason,
             created,
         ]
-        yield writer.writerow([csv_safe(v) for v in row])
+        yield row
 
 
 def payout_csv_response(batch: PayoutBatch) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(payout_rows(batch), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="payout-batch-{batch.pk}-{batch.currency}.csv"'
+    return csvexport.response(
+        payout_header(),
+        payout_rows(batch),
+        filename=f"payout-batch-{batch.pk}-{batch.currency}.csv",
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -2,15 +2,18 @@
 
 ``csv_safe`` neutralises formula injection (OWASP "CSV injection"): a cell that a spreadsheet
 would read as a formula — starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return —
-gets a leading apostrophe, so it is shown as text and never run. ``stream`` yields a UTF-8 byte
-order mark (Excel then reads Chinese text right), the header and each row as CSV lines, one at a
-time: with a ``StreamingHttpResponse`` and a queryset ``.iterator()`` memory stays flat.
+gets a leading apostrophe, so it is shown as text and never run; a number the code itself
+computed (int, float, Decimal) is written as it is, so ``-5`` stays a number. ``stream`` yields
+a UTF-8 byte order mark (Excel then reads Chinese text right), the header and each row as CSV
+lines, one at a time: with a ``StreamingHttpResponse`` and a queryset ``.iterator()`` memory
+stays flat.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 
@@ -18,6 +21,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: object) -> str:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 

@@ -5,14 +5,13 @@ cached, and mask contacts for roles that may not see them (DESIGN §5)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import UTC
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -21,7 +20,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from buyers.session import buyer_page
-from core import clock
+from core import clock, csvexport
 from core.errors import DomainError
 from core.money import Money, exponent
 from core.ratelimit import client_ip
@@ -400,62 +399,42 @@ def segment_delete(request, segment_id: int):
 
 # --- CSV export (SPEC B-8) ----------------------------------------------------------------------
 
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+def _export_header() -> list[str]:
+    return [
+        _("Buyer id"),
+        _("Contact"),
+        _("Country"),
+        _("Site"),
+        _("Orders"),
+        _("Spend"),
+        _("Currency"),
+        _("Last order (UTC)"),
+        _("Repeat buyer"),
+        _("Buyer group"),
+        _("Coins"),
+        _("Consent"),
+    ]
 
 
-def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): a text starting
-    with = + - @ tab or CR gets a leading apostrophe. Numbers are written as numbers."""
-    if value is None:
-        return ""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_LEADS) else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _export_rows(qs, shop, show: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(
-        [
-            _("Buyer id"),
-            _("Contact"),
-            _("Country"),
-            _("Site"),
-            _("Orders"),
-            _("Spend"),
-            _("Currency"),
-            _("Last order (UTC)"),
-            _("Repeat buyer"),
-            _("Buyer group"),
-            _("Coins"),
-            _("Consent"),
-        ]
-    )
+def _export_rows(qs, shop, show: bool) -> Iterator[list[object]]:
     unit = _minor_per_unit(shop)
     for r in qs.iterator(chunk_size=2000):
         last = r["last_order_at"]
-        yield writer.writerow(
-            [
-                csv_safe(r["buyer_external_id"]),
-                csv_safe(_contact(r, show)),
-                csv_safe(r["buyer_country"]),
-                csv_safe(r["buyer_site"]),
-                r["orders"] or 0,
-                f"{(r['spend_minor'] or 0) / unit:.{exponent(shop.currency)}f}",
-                shop.currency,
-                last.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if last else "",
-                _("yes") if (r["orders"] or 0) >= 2 else _("no"),
-                csv_safe(str(segments.RFM_GROUPS.get(r["rfm"], ""))),
-                r["coins"] or 0,
-                csv_safe(str(segments.CONSENT_STATES.get(r["consent_state"], ""))),
-            ]
-        )
+        yield [
+            r["buyer_external_id"],
+            _contact(r, show),
+            r["buyer_country"],
+            r["buyer_site"],
+            r["orders"] or 0,
+            f"{(r['spend_minor'] or 0) / unit:.{exponent(shop.currency)}f}",
+            shop.currency,
+            last.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if last else "",
+            _("yes") if (r["orders"] or 0) >= 2 else _("no"),
+            str(segments.RFM_GROUPS.get(r["rfm"], "")),
+            r["coins"] or 0,
+            str(segments.CONSENT_STATES.get(r["consent_state"], "")),
+        ]
 
 
 @require_safe
@@ -477,12 +456,10 @@ def audience_export(request):
         search_contacts=show,
         sort=extra["sort"],
     )
-    response = StreamingHttpResponse(
-        _export_rows(qs, shop, show), content_type="text/csv; charset=utf-8"
-    )
     stamp = clock.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audience-{shop.pk}-{stamp}.csv"'
-    return response
+    return csvexport.response(
+        _export_header(), _export_rows(qs, shop, show), filename=f"audience-{shop.pk}-{stamp}.csv"
+    )
 
 
 # --- the recipient's confirmation page (SPEC M-3 double opt-in; public, no seller login) --------

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -22,7 +23,10 @@ from core.csvexport import csv_safe, response, stream
         ("", ""),
         (None, ""),
         (12, "12"),
-        (-5, "'-5"),
+        (-5, "-5"),
+        (Decimal("-1.50"), "-1.50"),
+        ("-5", "'-5"),
+        (True, "True"),
     ],
 )
 def test_csv_cell_that_a_spreadsheet_would_run_is_text(value, safe):

@@ -12,9 +12,9 @@ from django.urls import reverse
 from factories import make_order
 
 from core import clock
+from core.csvexport import csv_safe
 from mailing.models import Consent, ConsentStatus, Segment, Suppression, SuppressionReason
 from mailing.services import audience
-from mailing.views_audience import csv_safe
 
 pytestmark = pytest.mark.django_db
 AUDIENCE = reverse("mailing:audience")
@@ -285,7 +285,9 @@ def test_m4_analyst_cannot_edit_segments(analyst_client):
 def _export(client, **params):
     response = client.get(reverse("mailing:audience_export"), params)
     assert response.streaming
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode()
+    assert text.startswith("\ufeff")  # Excel reads it as UTF-8
+    return list(csv.reader(io.StringIO(text[1:])))
 
 
 def test_b8_export_is_streamed_and_formula_safe(owner_client, shop_a):

@@ -12,10 +12,11 @@ from django.urls import reverse
 from factories import first_sku, make_buyer, make_order, make_orders, make_product
 
 from core import clock
+from core.csvexport import csv_safe
 from orders import services as order_services
 from orders.models import Order, ShopDailyStats
 from orders.selectors import ShipUrgency, order_tab_counts, ship_by
-from orders.views import _timeline, csv_safe
+from orders.views import _timeline
 
 pytestmark = pytest.mark.django_db
 
