@@ -317,6 +317,15 @@ class Run:
         self.setup_django()
         if not meta and a.orders == 0:
             log("--orders 0: no seeding (an empty database)")
+            # recorded, so that --keep-db reuses it (the metrics benchmark's own rows with it)
+            db.write_meta(
+                self.url,
+                orders=0,
+                seed=a.seed,
+                seeded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                complete=True,
+            )
+        if a.orders == 0:
             return
         if not meta:
             log(f"seeding {a.orders:,} orders (seed_demo --orders {a.orders} --seed {a.seed}) …")
