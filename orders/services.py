@@ -588,22 +588,14 @@ def fulfilment_sweep(*, now: datetime | None = None) -> SweepResult:
     candidates = _quiet_parcel_candidates(quiet_since=quiet_since, stalled_since=stalled_since)
     quiet: list[tuple[int, bool, int, datetime]] = []
     for start in range(0, len(candidates), _SWEEP_CHUNK):
-        # Locked, and every condition re-checked under the lock (a scan committed since the
-        # candidates were read, or another sweep, takes the parcel out).
-        quiet += (
-            _quiet_parcels(quiet_since=quiet_since, stalled_since=stalled_since)
-            .select_for_update(of=("self",))
-            .filter(pk__in=candidates[start : start + _SWEEP_CHUNK])
-            .order_by("pk")
-            .values_list("pk", "official", "order__shop_id", "order__placed_at")
+        quiet += _quiet_parcels_mark(
+            ids=candidates[start : start + _SWEEP_CHUNK],
+            now=now,
+            quiet_since=quiet_since,
+            stalled_since=stalled_since,
         )
     for _pk, official, shop_id, placed_at in quiet:
         d.anomaly(shop_id=shop_id, placed_at=placed_at, official=official)
-    quiet_ids = [row[0] for row in quiet]
-    for start in range(0, len(quiet_ids), _SWEEP_CHUNK):
-        Shipment.objects.filter(pk__in=quiet_ids[start : start + _SWEEP_CHUNK]).update(
-            anomaly_at=now, updated_at=now
-        )
     d.apply()
     return SweepResult(late=late, void=void, anomalies=len(quiet))
 
@@ -638,6 +630,54 @@ def _quiet_parcels(*, quiet_since: datetime, stalled_since: datetime):
         )
         .filter(Q(seen__lte=quiet_since) | Q(moved__lte=stalled_since))
     )
+
+
+# Locks the candidates in id order, re-checks every condition under the lock (a scan committed
+# since they were read, or another sweep, takes a parcel out), marks the rest: one statement.
+# The lock reads the shipments alone (joined to the orders there, the planner would read every
+# order in transit for each batch); the order's status is checked by its key in the update.
+_QUIET_MARK_SQL = """
+WITH locked AS (
+    SELECT s.id FROM orders_shipment s
+    WHERE s.id = ANY(%(ids)s) AND s.anomaly_at IS NULL
+      AND (COALESCE(s.last_event_at, s.shipped_at) <= %(quiet)s
+           OR COALESCE(s.last_progress_at, s.shipped_at) <= %(stalled)s)
+    ORDER BY s.id
+    FOR UPDATE
+)
+UPDATE orders_shipment s SET anomaly_at = %(now)s, updated_at = %(now)s
+FROM locked, orders_order o
+WHERE s.id = locked.id AND o.id = s.order_id AND o.status = %(shipped)s
+RETURNING s.id, s.official, o.shop_id, o.placed_at
+"""
+
+
+def _quiet_parcels_mark(
+    *, ids: list[int], now: datetime, quiet_since: datetime, stalled_since: datetime
+) -> list[tuple[int, bool, int, datetime]]:
+    """Mark the parcels of ``ids`` still quiet under the lock; (id, official, shop, placed)."""
+    if connection.vendor != "postgresql":
+        rows = list(
+            _quiet_parcels(quiet_since=quiet_since, stalled_since=stalled_since)
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "official", "order__shop_id", "order__placed_at")
+        )
+        Shipment.objects.filter(pk__in=[r[0] for r in rows]).update(anomaly_at=now, updated_at=now)
+        return rows
+    with connection.cursor() as cur:
+        cur.execute(
+            _QUIET_MARK_SQL,
+            {
+                "ids": ids,
+                "shipped": S.SHIPPED.value,
+                "quiet": quiet_since,
+                "stalled": stalled_since,
+                "now": now,
+            },
+        )
+        return sorted(cur.fetchall())
 
 
 def _quiet_parcel_candidates(*, quiet_since: datetime, stalled_since: datetime) -> list[int]:

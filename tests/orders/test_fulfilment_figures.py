@@ -445,9 +445,11 @@ def test_e3_sweep_a_new_scan_resets_the_quiet_clock(world):
     assert _stored(shop) == _truth(shop)
 
 
+@pytest.mark.parametrize("array_rows", [stats.ARRAY_ROWS, 1])  # the figures as a list, as arrays
 def test_e3_sweep_finds_quiet_parcels_among_many_in_a_fixed_number_of_statements(
-    world, django_assert_max_num_queries
+    world, django_assert_max_num_queries, monkeypatch, array_rows
 ):
+    monkeypatch.setattr(stats, "ARRAY_ROWS", array_rows)
     shop = world[0]
     # given: parcels in transit in two shops, some quiet, some recently scanned, some delivered
     other = make_shop(currency="USD")
