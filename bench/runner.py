@@ -180,6 +180,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--metrics-tag", help="reuse the metrics shops of this tag (with --keep-db)")
     p.add_argument("--metrics-at", help="the evaluation time those shops were set up for")
+    p.add_argument(
+        "--metrics-backlog",
+        action="store_true",
+        help="leave the parcels in transit last scanned two days after shipping, so the first "
+        "evaluation's fulfilment sweep records them all as quiet (a first run after an outage)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
         "--db-name", default="sc_bench", help="PostgreSQL database to create (default sc_bench)"
@@ -647,6 +653,7 @@ class Run:
                 at,
                 "--tag",
                 tag,
+                *(["--backlog"] if a.metrics_backlog else []),
             )
             done = size
             log(
