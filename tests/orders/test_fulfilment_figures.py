@@ -476,3 +476,46 @@ def test_e3_sweep_finds_quiet_parcels_among_many_in_a_fixed_number_of_statements
     assert _flagged(shop) | _flagged(other) == expected
     assert _stored(shop) == _truth(shop)
     assert _stored(other) == _truth(other)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_e3_two_sweeps_at_once_record_each_quiet_parcel_and_late_order_once():
+    import threading
+
+    from django.db import connections
+
+    shop = make_shop(currency="USD")
+    sku = make_product(shop, skus=[{"code": "T-1", "price_minor": 10_00, "stock": 500}]).skus.get()
+    world = (shop, make_buyer(), sku)
+    # given: eight parcels quiet since shipping, four orders past their deadline unshipped
+    for i in range(8):
+        _ship(_order(world, f"T{i}"), T0 + 5 * H)
+    for i in range(4):
+        _order(world, f"U{i}")
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(services.fulfilment_sweep(now=T0 + 5 * D))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # when: two sweeps at once
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    # then: each fact once, whichever sweep recorded it
+    assert errors == []
+    assert sum(r.anomalies for r in results) == 8
+    assert sum(r.late for r in results) == 12  # the eight never scanned are late too
+    assert Shipment.objects.filter(order__shop=shop, anomaly_at__isnull=False).count() == 8
+    figures = _figures(shop)
+    assert (figures["anomalies"], figures["ship_late"]) == (8, 12)
+    assert _stored(shop) == _truth(shop)
