@@ -6,9 +6,12 @@ computing the same four rates from the raw orders.
 SELECT generate_series``) placed over the 29 days before ``--at``, with their shipments (some
 official, some with a logistics anomaly), shipping verdicts (on time, late, void), activity
 orders and their reviews (some "not as described"); then the daily figures are rebuilt from
-those facts by ``orders.services.daily_stats_rebuild`` (what the nightly reconcile does), so the
-job reads what production keeps. Nothing is left undecided for the fulfilment sweep but what
-production would also have (parcels in transit with recent scans).
+those facts in one statement (``DAILY_FIGURES_SQL``: what the nightly reconcile,
+``orders.services.daily_stats_rebuild``, does shop-day by shop-day), so the job reads what
+production keeps. Nothing is left undecided for the fulfilment sweep but what production would
+also have (parcels in transit with recent scans) — unless ``--backlog``: then the parcels in
+transit were last scanned two days after shipping, and the first sweep records every one of
+them gone quiet (a first run after an outage).
 """
 
 from __future__ import annotations
