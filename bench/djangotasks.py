@@ -923,6 +923,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--last", type=int, default=1_000_000)
     p.add_argument("--at", required=True)
     p.add_argument("--tag", required=True)
+    p.add_argument("--backlog", action="store_true")
     p = sub.add_parser("metrics-run")
     p.add_argument("--side", choices=("job", "sql"), required=True)
     p.add_argument("--at", required=True)

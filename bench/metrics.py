@@ -6,9 +6,12 @@ computing the same four rates from the raw orders.
 SELECT generate_series``) placed over the 29 days before ``--at``, with their shipments (some
 official, some with a logistics anomaly), shipping verdicts (on time, late, void), activity
 orders and their reviews (some "not as described"); then the daily figures are rebuilt from
-those facts by ``orders.services.daily_stats_rebuild`` (what the nightly reconcile does), so the
-job reads what production keeps. Nothing is left undecided for the fulfilment sweep but what
-production would also have (parcels in transit with recent scans).
+those facts in one statement (``DAILY_FIGURES_SQL``: what the nightly reconcile,
+``orders.services.daily_stats_rebuild``, does shop-day by shop-day), so the job reads what
+production keeps. Nothing is left undecided for the fulfilment sweep but what production would
+also have (parcels in transit with recent scans) — unless ``--backlog``: then the parcels in
+transit were last scanned two days after shipping, and the first sweep records every one of
+them gone quiet (a first run after an outage).
 """
 
 from __future__ import annotations
@@ -127,6 +130,7 @@ def cmd_metrics_setup(args) -> dict:
 
     at = datetime.fromisoformat(args.at)
     prefix = f"{BENCH_SHOP_PREFIX}{args.tag}-"
+    backlog = "true" if getattr(args, "backlog", False) else "false"
     t0 = time.perf_counter()
     categories = [c for c, _label in Category.choices]
     with transaction.atomic(), connection.cursor() as cur:
@@ -234,11 +238,12 @@ def cmd_metrics_setup(args) -> dict:
                 "official": "o.logistics_service = 'aliexpress_standard'",
                 "shipped_at": "o.shipped_at",
                 # parcels in transit were scanned an hour ago (the steady state of an hourly
-                # sweep: nothing left for it to record); the others two days after shipping
-                "last_event_at": "CASE WHEN o.status = 'shipped' "
+                # sweep: nothing left for it to record); the others two days after shipping.
+                # --backlog: those in transit too, so the first sweep finds them quiet.
+                "last_event_at": f"CASE WHEN o.status = 'shipped' AND NOT {backlog} "
                 "THEN GREATEST(o.shipped_at, %(at)s::timestamptz - interval '1 hour') "
                 "ELSE o.shipped_at + interval '2 days' END",
-                "last_progress_at": "CASE WHEN o.status = 'shipped' "
+                "last_progress_at": f"CASE WHEN o.status = 'shipped' AND NOT {backlog} "
                 "THEN GREATEST(o.shipped_at, %(at)s::timestamptz - interval '1 hour') "
                 "ELSE o.shipped_at + interval '2 days' END",
                 "anomaly_at": "CASE WHEN o.id %% 16 = 0 THEN o.shipped_at + interval '3 days' END",

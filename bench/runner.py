@@ -180,6 +180,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--metrics-tag", help="reuse the metrics shops of this tag (with --keep-db)")
     p.add_argument("--metrics-at", help="the evaluation time those shops were set up for")
+    p.add_argument(
+        "--metrics-backlog",
+        action="store_true",
+        help="leave the parcels in transit last scanned two days after shipping, so the first "
+        "evaluation's fulfilment sweep records them all as quiet (a first run after an outage)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
         "--db-name", default="sc_bench", help="PostgreSQL database to create (default sc_bench)"
@@ -317,6 +323,15 @@ class Run:
         self.setup_django()
         if not meta and a.orders == 0:
             log("--orders 0: no seeding (an empty database)")
+            # recorded, so that --keep-db reuses it (the metrics benchmark's own rows with it)
+            db.write_meta(
+                self.url,
+                orders=0,
+                seed=a.seed,
+                seeded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                complete=True,
+            )
+        if a.orders == 0:
             return
         if not meta:
             log(f"seeding {a.orders:,} orders (seed_demo --orders {a.orders} --seed {a.seed}) …")
@@ -638,6 +653,7 @@ class Run:
                 at,
                 "--tag",
                 tag,
+                *(["--backlog"] if a.metrics_backlog else []),
             )
             done = size
             log(

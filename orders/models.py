@@ -146,15 +146,14 @@ class Order(TimeStampedModel):
             # shop's orders paid in the window, then their lines by the order foreign key.
             models.Index(fields=["shop", "paid_at"], name="order_shop_paid"),
             # The hourly fulfilment sweep (``services.fulfilment_sweep``): paid orders whose
-            # shipping deadline is not decided yet, and the parcels still in transit.
+            # shipping deadline is not decided yet, and the parcels still in transit (their ids
+            # only: read index-only, then each shipment by its order).
             models.Index(
                 fields=["placed_at"],
                 condition=Q(ship_verdict="", paid_at__isnull=False),
                 name="order_ship_undecided",
             ),
-            models.Index(
-                fields=["placed_at"], condition=Q(status="shipped"), name="order_in_transit"
-            ),
+            models.Index(fields=["id"], condition=Q(status="shipped"), name="order_in_transit"),
         ]
 
     def __str__(self) -> str:

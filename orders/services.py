@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
@@ -546,9 +546,11 @@ class SweepResult:
 @transaction.atomic
 def fulfilment_sweep(*, now: datetime | None = None) -> SweepResult:
     """Record the fulfilment facts that only the passing of time makes true, for every shop in
-    two set-based statements: paid orders whose 72-hour deadline passed without a carrier scan
+    set-based statements: paid orders whose 72-hour deadline passed without a carrier scan
     (late, or void when cancelled in time), and parcels in transit quiet for 72 h or stalled
-    for 5 days. Their daily figures move in the same transaction.
+    for 5 days. Their daily figures move in the same transaction. Each read starts from what
+    is still open (undecided orders, orders in transit: partial indexes), so an hourly run
+    costs what is in flight, not the whole history.
 
     Rows are locked in primary-key order (the order services lock one order, then the daily
     rows; this takes the orders, then the daily rows in (shop, day) order), and the conditions
@@ -583,26 +585,115 @@ def fulfilment_sweep(*, now: datetime | None = None) -> SweepResult:
             )
     quiet_since = now - guards.QUIET_MAX
     stalled_since = now - guards.STALL_MAX
-    quiet = list(
-        Shipment.objects.select_for_update(of=("self",))
-        .filter(order__status=S.SHIPPED, anomaly_at__isnull=True)
+    candidates = _quiet_parcel_candidates(quiet_since=quiet_since, stalled_since=stalled_since)
+    quiet: list[tuple[int, bool, int, datetime]] = []
+    for start in range(0, len(candidates), _SWEEP_CHUNK):
+        quiet += _quiet_parcels_mark(
+            ids=candidates[start : start + _SWEEP_CHUNK],
+            now=now,
+            quiet_since=quiet_since,
+            stalled_since=stalled_since,
+        )
+    for _pk, official, shop_id, placed_at in quiet:
+        d.anomaly(shop_id=shop_id, placed_at=placed_at, official=official)
+    d.apply()
+    return SweepResult(late=late, void=void, anomalies=len(quiet))
+
+
+# The parcels in flight (orders still ``shipped``, read from the ``order_in_transit`` partial
+# index) and each one's shipment through its unique order key: the read grows with the parcels
+# in transit, never with every shipment ever made (``OFFSET 0`` keeps the planner from turning
+# this into a scan of the whole shipments table joined by hash).
+_QUIET_CANDIDATES_SQL = """
+SELECT s.id
+FROM orders_order o
+CROSS JOIN LATERAL (
+    SELECT s.id FROM orders_shipment s
+    WHERE s.order_id = o.id AND s.anomaly_at IS NULL
+      AND (COALESCE(s.last_event_at, s.shipped_at) <= %(quiet)s
+           OR COALESCE(s.last_progress_at, s.shipped_at) <= %(stalled)s)
+    OFFSET 0
+) s
+WHERE o.status = %(shipped)s
+ORDER BY s.id
+"""
+
+
+def _quiet_parcels(*, quiet_since: datetime, stalled_since: datetime):
+    """SPEC E-3: the shipments of orders in transit, not marked yet, that have gone 72 h without
+    an update or 5 days without progress (``guards.parcel_quiet`` at the sweep's time)."""
+    return (
+        Shipment.objects.filter(order__status=S.SHIPPED, anomaly_at__isnull=True)
         .annotate(
             seen=Coalesce("last_event_at", "shipped_at"),
             moved=Coalesce("last_progress_at", "shipped_at"),
         )
         .filter(Q(seen__lte=quiet_since) | Q(moved__lte=stalled_since))
-        .order_by("pk")
-        .values_list("pk", "official", "order__shop_id", "order__placed_at")
     )
-    for _pk, official, shop_id, placed_at in quiet:
-        d.anomaly(shop_id=shop_id, placed_at=placed_at, official=official)
-    quiet_ids = [row[0] for row in quiet]
-    for start in range(0, len(quiet_ids), _SWEEP_CHUNK):
-        Shipment.objects.filter(pk__in=quiet_ids[start : start + _SWEEP_CHUNK]).update(
-            anomaly_at=now, updated_at=now
+
+
+# Locks the candidates in id order, re-checks every condition under the lock (a scan committed
+# since they were read, or another sweep, takes a parcel out), marks the rest: one statement.
+# The lock reads the shipments alone (joined to the orders there, the planner would read every
+# order in transit for each batch); the order's status is checked by its key in the update.
+_QUIET_MARK_SQL = """
+WITH locked AS (
+    SELECT s.id FROM orders_shipment s
+    WHERE s.id = ANY(%(ids)s) AND s.anomaly_at IS NULL
+      AND (COALESCE(s.last_event_at, s.shipped_at) <= %(quiet)s
+           OR COALESCE(s.last_progress_at, s.shipped_at) <= %(stalled)s)
+    ORDER BY s.id
+    FOR UPDATE
+)
+UPDATE orders_shipment s SET anomaly_at = %(now)s, updated_at = %(now)s
+FROM locked, orders_order o
+WHERE s.id = locked.id AND o.id = s.order_id AND o.status = %(shipped)s
+RETURNING s.id, s.official, o.shop_id, o.placed_at
+"""
+
+
+def _quiet_parcels_mark(
+    *, ids: list[int], now: datetime, quiet_since: datetime, stalled_since: datetime
+) -> list[tuple[int, bool, int, datetime]]:
+    """Mark the parcels of ``ids`` still quiet under the lock; (id, official, shop, placed)."""
+    if connection.vendor != "postgresql":
+        rows = list(
+            _quiet_parcels(quiet_since=quiet_since, stalled_since=stalled_since)
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "official", "order__shop_id", "order__placed_at")
         )
-    d.apply()
-    return SweepResult(late=late, void=void, anomalies=len(quiet))
+        Shipment.objects.filter(pk__in=[r[0] for r in rows]).update(anomaly_at=now, updated_at=now)
+        return rows
+    with connection.cursor() as cur:
+        cur.execute(
+            _QUIET_MARK_SQL,
+            {
+                "ids": ids,
+                "shipped": S.SHIPPED.value,
+                "quiet": quiet_since,
+                "stalled": stalled_since,
+                "now": now,
+            },
+        )
+        return sorted(cur.fetchall())
+
+
+def _quiet_parcel_candidates(*, quiet_since: datetime, stalled_since: datetime) -> list[int]:
+    """The ids of ``_quiet_parcels``, unlocked, in id order (the lock comes after)."""
+    if connection.vendor != "postgresql":  # no LATERAL: the same rows, planned as it comes
+        return list(
+            _quiet_parcels(quiet_since=quiet_since, stalled_since=stalled_since)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    with connection.cursor() as cur:
+        cur.execute(
+            _QUIET_CANDIDATES_SQL,
+            {"quiet": quiet_since, "stalled": stalled_since, "shipped": S.SHIPPED.value},
+        )
+        return [row[0] for row in cur.fetchall()]
 
 
 # --- reconciliation -------------------------------------------------------------------------

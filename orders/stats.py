@@ -170,6 +170,12 @@ FIGURES = tuple(
 )
 
 
+# From this many rows, PostgreSQL gets the rows as one array per column (``unnest``): a first
+# sweep over a backlog or a bulk batch touches tens of thousands of shop-days, and a VALUES
+# list of that size costs more to build and parse than to apply.
+ARRAY_ROWS = 200
+
+
 def apply(deltas: Deltas) -> None:
     """Add ``deltas`` to ShopDailyStats in one statement, rows in (shop, day) order."""
     rows = [(key, c) for key, c in sorted(deltas.rows.items()) if any(c.values())]
@@ -179,16 +185,27 @@ def apply(deltas: Deltas) -> None:
     qn = connection.ops.quote_name
     table = qn(ShopDailyStats._meta.db_table)
     cols = ", ".join(qn(f) for f in ("shop_id", "day", *FIGURES))
-    width = 2 + len(FIGURES)
-    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
     updates = ", ".join(f"{qn(f)} = {table}.{qn(f)} + excluded.{qn(f)}" for f in bumped)
-    adapt = connection.ops.adapt_datefield_value
-    params: list = []
-    for (shop_id, day), c in rows:
-        params += [shop_id, adapt(day), *(c[f] for f in FIGURES)]
-    sql = (
-        f"INSERT INTO {table} ({cols}) VALUES {values} "  # noqa: S608 - identifiers from the model
-        f"ON CONFLICT ({qn('shop_id')}, {qn('day')}) DO UPDATE SET {updates}"
-    )
+    conflict = f"ON CONFLICT ({qn('shop_id')}, {qn('day')}) DO UPDATE SET {updates}"
+    if connection.vendor == "postgresql" and len(rows) >= ARRAY_ROWS:
+        # the figures this batch moves as arrays, the others 0
+        arrays = ", ".join(["%s::bigint[]", "%s::date[]"] + ["%s::bigint[]"] * len(bumped))
+        names = ["shop_id", "day", *bumped]
+        picked = ["r.shop_id", "r.day"] + [f"r.{f}" if f in bumped else "0" for f in FIGURES]
+        sql = (
+            f"INSERT INTO {table} ({cols}) "  # noqa: S608 - identifiers from the model
+            f"SELECT {', '.join(picked)} FROM unnest({arrays}) "
+            f"WITH ORDINALITY AS r({', '.join(names)}, n) ORDER BY n {conflict}"
+        )
+        params: list = [[k[0] for k, _c in rows], [k[1] for k, _c in rows]]
+        params += [[c[f] for _k, c in rows] for f in bumped]
+    else:
+        width = 2 + len(FIGURES)
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+        adapt = connection.ops.adapt_datefield_value
+        params = []
+        for (shop_id, day), c in rows:
+            params += [shop_id, adapt(day), *(c[f] for f in FIGURES)]
+        sql = f"INSERT INTO {table} ({cols}) VALUES {values} {conflict}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

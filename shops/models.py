@@ -358,6 +358,7 @@ class BalanceEntry(models.Model):
 class NotificationKind(models.TextChoices):
     # Senders to come: forced exit (SPEC E-5), grade changes, auto-pause; and the balance.
     ACTIVITY_EXIT = "activity_exit", _("Activity exits")
+    ACTIVITY_CHECK = "activity_check", _("Activity order checks")
     GRADE_CHANGE = "grade_change", _("Grade changes")
     AUTO_PAUSE = "auto_pause", _("Automatic pauses")
     BALANCE = "balance", _("Balance")

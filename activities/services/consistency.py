@@ -6,7 +6,9 @@ beat task every 15 minutes claims the unchecked ones (``FOR UPDATE SKIP LOCKED``
 at once check each order once) and checks them set-based: one query for their lines, one for
 the activities, one for the enrolments, one window query for the units each SKU has sold
 through the activity — whatever the number of orders. What it finds is written once per
-(order, SKU, kind) (UNIQUE, ``ON CONFLICT DO NOTHING``): a second pass adds nothing.
+(order, SKU, kind) (UNIQUE, ``ON CONFLICT DO NOTHING``): a second pass adds nothing. The shop's
+staff hear about each new finding once (one notice per shop and pass, ``notify``); a finding
+already recorded is never announced again.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import clock
 from core.money import Money
 from orders.models import Order
+from shops.models import NotificationKind, Shop, Sku
+from shops.services import notify
 
 from .. import rules
 from ..models import Activity, ActivityOrder, ConsistencyIssue, ConsistencyKind, Enrolment
@@ -200,8 +207,71 @@ def consistency_check(*, now: datetime | None = None, batch: int = BATCH) -> Che
             else:  # oversold
                 expected, found = str(enr.stock), str(through)
             add(d, kind, sku_id=ln["sku_id"], expected=expected, found=found)
-    created = ConsistencyIssue.objects.bulk_create(issues, ignore_conflicts=True)
-    return CheckResult(checked=len(due), issues=len(created))
+    known = set(
+        ConsistencyIssue.objects.filter(order_id__in=order_ids).values_list(
+            "order_id", "sku_id", "kind"
+        )
+    )
+    new = [i for i in issues if (i.order_id, i.sku_id, i.kind) not in known]
+    ConsistencyIssue.objects.bulk_create(new, ignore_conflicts=True)
+    _notify_findings(new)
+    return CheckResult(checked=len(due), issues=len(new))
+
+
+NOTICE_LINES = 20  # findings listed in one notice; the checks page has them all
+
+
+def _notify_findings(issues: list[ConsistencyIssue]) -> None:
+    """Tell each shop's staff what this pass found in its activity orders (one notice per shop,
+    in-app now and by email after the commit): order, SKU, what differs, expected and found."""
+    if not issues:
+        return
+    by_shop: dict[int, list[ConsistencyIssue]] = {}
+    for issue in issues:
+        by_shop.setdefault(issue.shop_id, []).append(issue)
+    numbers = dict(
+        Order.objects.filter(pk__in={i.order_id for i in issues}).values_list("pk", "number")
+    )
+    codes = dict(
+        Sku.objects.filter(pk__in={i.sku_id for i in issues if i.sku_id}).values_list("pk", "code")
+    )
+    shops = Shop.objects.in_bulk(list(by_shop))
+    link = reverse("activities:checks")
+    for shop_id, found in sorted(by_shop.items()):
+        lines = []
+        for issue in found[:NOTICE_LINES]:
+            line = _("Order %(order)s%(sku)s: %(kind)s") % {
+                "order": numbers.get(issue.order_id, issue.order_id),
+                "sku": f" · {codes[issue.sku_id]}" if issue.sku_id in codes else "",
+                "kind": ConsistencyKind(issue.kind).label,
+            }
+            if issue.expected or issue.found:
+                line += " — " + _("expected %(expected)s, found %(found)s") % {
+                    "expected": issue.expected or "—",
+                    "found": issue.found or "—",
+                }
+            lines.append(line)
+        more = len(found) - len(lines)
+        if more:
+            lines.append(_("… and %(count)d more.") % {"count": more})
+        notify(
+            shop=shops[shop_id],
+            kind=NotificationKind.ACTIVITY_CHECK,
+            title=ngettext(
+                "%(count)d finding in your activity orders",
+                "%(count)d findings in your activity orders",
+                len(found),
+            )
+            % {"count": len(found)},
+            body=_(
+                "The 15-minute check compared your new activity orders with the enrolments "
+                "(activity price, activity stock, the activity's dates):\n%(lines)s\n"
+                "Check the SKUs' activity price and stock; the checks page lists every "
+                "finding."
+            )
+            % {"lines": "\n".join(lines)},
+            link=link,
+        )
 
 
 def consistency_check_all(*, now: datetime | None = None, batch: int = BATCH) -> CheckResult:

@@ -4,7 +4,10 @@ from datetime import timedelta
 
 import pytest
 from actkit import DAY1_10H, H, Seller, make_activity
+from django.core import mail
 from django.urls import reverse
+from django.utils import translation
+from factories import make_member
 
 from activities import services, tasks
 from activities.models import ActivityOrder, ConsistencyIssue, ConsistencyKind
@@ -12,6 +15,7 @@ from orders import eventlog
 from orders import services as orders
 from orders.inputs import LineInput, OrderInput
 from orders.models import OrderEvent
+from shops.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +196,80 @@ def test_e6_monitor_and_checks_page_show_findings_tenant_isolated(
         assert f"ORD-{a.shop.pk}" in body
         assert f"ORD-{b.shop.pk}" not in body
         assert "Price differs from the activity price" in body
+
+
+def test_e6_new_findings_notify_the_shop_staff_once(
+    seller, activity, django_capture_on_commit_callbacks
+):
+    # given: staff in the shop, and two activity orders sold above the activity price
+    owner = make_member(seller.shop)
+    enrol(seller, activity, price=40_00, stock=100)
+    first = activity_order(seller, activity, DAY1_10H, price=41_00)
+    activity_order(seller, activity, DAY1_10H + M, price=40_00)  # matches: not a finding
+    deliver()
+
+    # when: the check finds it
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.consistency_check(now=DAY1_10H + 15 * M)
+
+    # then: one notice, naming the order, the SKU, what differs and both prices, to the checks page
+    assert result.issues == 1
+    note = Notification.objects.get(shop=seller.shop, recipient=owner)
+    assert note.kind == "activity_check"
+    assert note.title == "1 finding in your activity orders"
+    assert first.number in note.body
+    assert seller.sku.code in note.body
+    assert "Price differs from the activity price" in note.body
+    assert "expected ¥40.00, found ¥41.00" in note.body
+    assert note.link == reverse("activities:checks")
+    assert [m.subject for m in mail.outbox if owner.email in m.to] == [
+        f"{seller.shop.name}: {note.title}"
+    ]
+
+    # when: the next passes (every 15 minutes) and a re-check of the same order find it again
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.consistency_check_all(now=DAY1_10H + 30 * M)
+        ActivityOrder.objects.update(checked_at=None)
+        again = services.consistency_check_all(now=DAY1_10H + 45 * M)
+
+    # then: the same finding is not announced again
+    assert again.issues == 0
+    assert Notification.objects.filter(shop=seller.shop).count() == 1
+    assert mail.outbox == []
+
+    # when: a new order brings a new finding
+    activity_order(seller, activity, DAY1_10H + 50 * M, price=39_00)
+    deliver()
+    services.consistency_check(now=DAY1_10H + 60 * M)
+    # then: one more notice, for that finding only
+    notes = Notification.objects.filter(shop=seller.shop).order_by("pk")
+    assert notes.count() == 2
+    assert first.number not in notes.last().body
+
+
+def test_e6_finding_notice_is_translated_and_names_no_other_shop(activity):
+    # given: findings in two shops, staff in each
+    a, b = Seller(), Seller()
+    staff = {s.shop.pk: make_member(s.shop) for s in (a, b)}
+    for s in (a, b):
+        enrol(s, activity)
+        activity_order(s, activity, DAY1_10H, price=45_00, number=f"ORD-{s.shop.pk}")
+    deliver()
+
+    # when: the check runs in Chinese
+    with translation.override("zh-hans"):
+        services.consistency_check(now=DAY1_10H + 15 * M)
+
+    # then: each shop's staff hear about their own order only, in the catalogue's words
+    for s, other in ((a, b), (b, a)):
+        note = Notification.objects.get(recipient=staff[s.shop.pk])
+        assert f"ORD-{s.shop.pk}" in note.body
+        assert f"ORD-{other.shop.pk}" not in note.body
+        with translation.override("zh-hans"):
+            assert note.title == translation.ngettext(
+                "%(count)d finding in your activity orders",
+                "%(count)d findings in your activity orders",
+                1,
+            ) % {"count": 1}
+        assert "finding in your activity orders" not in note.title

@@ -320,3 +320,36 @@ def test_e3_e4_e8_registry_readers(db):
         D("4.8"),
         D("3"),
     )
+
+
+def test_e7_registry_deadlines_and_within_deadline(db):
+    from datetime import UTC, datetime, timedelta
+
+    assert (rules.postmortem_hours(), rules.appeal_hours(), rules.review_target_hours()) == (
+        48,
+        72,
+        48,
+    )
+    config.ACTIVITIES_POSTMORTEM_HOURS = 36
+    config.ACTIVITIES_APPEAL_HOURS = 60
+    config.ACTIVITIES_REVIEW_TARGET_HOURS = 24
+    assert (rules.postmortem_hours(), rules.appeal_hours(), rules.review_target_hours()) == (
+        36,
+        60,
+        24,
+    )
+    due = datetime(2025, 6, 12, 2, 0, tzinfo=UTC)
+    assert rules.within_deadline(at=due, due=due)  # the 48th hour's last instant is in time
+    assert rules.within_deadline(at=due - timedelta(hours=1), due=due)
+    assert not rules.within_deadline(at=due + timedelta(microseconds=1), due=due)
+
+
+def test_e3_limits_are_read_in_one_query_and_follow_stored_numbers(db, django_assert_num_queries):
+    # given: every number read once (the defaults never saved are stored then), one changed
+    rules.current_limits()
+    config.ACTIVITIES_CANCEL_RATE_MAX = D("12")
+    # when / then: one query for all of them, the stored value included
+    with django_assert_num_queries(1):
+        limits = rules.current_limits()
+    assert limits.thresholds[Metric.CANCEL.value] == D("12")
+    assert limits.thresholds[Metric.LATE_SHIPMENT.value] == D("20")

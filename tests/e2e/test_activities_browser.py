@@ -333,3 +333,107 @@ def test_e1_e2_e6_e5_e7_e8_enrol_watch_get_exited_file_the_postmortem_see_the_co
     assert phone.console_errors == []
     context.close()
     assert ActivityExit.objects.filter(shop=shop).count() == 1
+
+
+@pytest.fixture
+def checked_seller(transactional_db):
+    """A shop with a final review report of an activity that ended four days ago, and a
+    finding of the 15-minute check on an order of the running one (sold above its price)."""
+    from orders import eventlog
+    from orders import services as orders
+    from orders.inputs import LineInput, OrderInput
+    from orders.models import OrderEvent
+
+    now = clock.now()
+    shop = make_shop(name="Quay Street Ceramics", external_id="quay-ceramics")
+    user = make_member(shop, username="quay")
+    logistics_set(shop=shop, carrier="aliexpress_standard", enabled=True, certified=True)
+    sku = make_product(
+        shop,
+        title="Glazed bowl",
+        skus=[{"code": "BOWL-BLUE", "price_minor": 50_00, "stock": 500}],
+    ).skus.get()
+    buyer = make_buyer()
+    ended = services.activity_create(
+        services.ActivityInput(
+            kind="flash_deal",
+            name="Autumn Ceramics Flash Deal",
+            starts_at=now - 10 * D,
+            ends_at=now - 4 * D,
+            enrol_until=now - 9 * D,
+        )
+    )
+    running = services.activity_create(
+        services.ActivityInput(
+            kind="flash_deal",
+            name="Winter Kitchen Flash Deal",
+            starts_at=now - D,
+            ends_at=now + 10 * D,
+            enrol_until=now + 5 * D,
+        )
+    )
+    for activity, at in ((ended, now - 11 * D), (running, now - 2 * D)):
+        services.enrolment_create(
+            shop=shop, activity=activity, sku=sku, activity_price_minor=40_00, stock=100, now=at
+        )
+
+    def order(number, activity, at, price, quantity=1):
+        placed = orders.order_create(
+            OrderInput(
+                shop=shop,
+                buyer=buyer,
+                number=number,
+                lines=[LineInput(sku=sku, quantity=quantity, unit_price_minor=price)],
+                placed_at=at,
+                payment_method="card",
+                activity_id=activity.pk,
+            )
+        )
+        return orders.order_pay(
+            order=placed,
+            payment_id=f"P-{number}",
+            amount_minor=price * quantity,
+            method="card",
+            paid_at=at + H,
+        )
+
+    for i in range(4):
+        order(f"QC-{i + 1:03d}", ended, now - 8 * D + i * H, 40_00, quantity=1 + i % 2)
+    order("QC-900", running, now - 3 * H, 45_00)
+    eventlog.deliver(list(OrderEvent.objects.order_by("pk").values_list("pk", flat=True)))
+    assert services.consistency_check_all(now=now).issues == 1
+    assert services.reports_generate(now=now) == 1
+    return {"shop": shop, "user": user, "ended": ended}
+
+
+@pytest.mark.filterwarnings("ignore:Synchronous access to Constance")  # Playwright's loop
+def test_e6_checks_and_review_reports_pages_1440_english_and_390_chinese(
+    checked_seller, chromium, live_server
+):
+    user, ended = checked_seller["user"], checked_seller["ended"]
+    for width, language in (("1440", "en"), ("390", "zh-hans")):
+        context, page = new_page(chromium, live_server, width, language)
+        log_in_page(page, user.username, PASSWORD)
+        for step, path in (("checks", "/activities/checks/"), ("reports", "/activities/reports/")):
+            # when
+            response = page.goto(page.base_url + path)
+            page.wait_for_load_state("networkidle")
+            # then: the page in its language, fitting the screen, axe-clean
+            assert response.status == 200
+            assert page.evaluate("document.documentElement.lang").lower() == language
+            _fits(page, int(width))
+            assert blocking_violations(page) == []
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(
+                path=str(ARTIFACTS / f"activities-{step}-{width}-{language}.png"), full_page=True
+            )
+            body = page.inner_text("main")
+            if step == "checks":  # the finding: the order, what differs, expected and found
+                assert "QC-900" in body
+                assert "QC-001" not in body
+                assert ("Price differs from the activity price" in body) == (language == "en")
+            else:  # the report of the ended activity: final, with its sales
+                assert ended.name in body
+                assert ("Final" in body) == (language == "en")
+        assert page.console_errors == []
+        context.close()

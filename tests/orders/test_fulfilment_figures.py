@@ -342,3 +342,180 @@ def test_e3_daily_stats_rebuild_restores_the_new_figures(world):
     assert _stored(shop) == expected
     figures = _figures(shop)
     assert (figures["ship_late"], figures["anomalies_official"]) == (2, 1)
+
+
+SECOND = timedelta(seconds=1)
+
+
+def _flagged(shop):
+    return set(
+        Shipment.objects.filter(order__shop=shop, anomaly_at__isnull=False).values_list(
+            "order__number", flat=True
+        )
+    )
+
+
+def test_e3_sweep_quiet_parcel_boundary_72h_exactly_vs_one_second_under_and_over(world):
+    shop = world[0]
+    # given: two parcels last scanned at 10 h (and moving), swept around 72 h after that scan
+    for number in ("Q1", "Q2"):
+        parcel = _ship(_order(world, number), T0 + 5 * H)
+        services.tracking_update(order=parcel, status="in_transit", occurred_at=T0 + 10 * H)
+    quiet_at = T0 + 10 * H + 72 * H
+
+    # when / then: one second short of 72 h without an update, nothing is flagged
+    assert services.fulfilment_sweep(now=quiet_at - SECOND).anomalies == 0
+    assert _flagged(shop) == set()
+    # exactly 72 h is "no update for ≥ 72 h" (SPEC E-3): both flagged, at the sweep's time
+    assert services.fulfilment_sweep(now=quiet_at).anomalies == 2
+    assert _flagged(shop) == {"Q1", "Q2"}
+    assert set(Shipment.objects.filter(order__shop=shop).values_list("anomaly_at", flat=True)) == {
+        quiet_at
+    }
+    # and one second over records nothing twice
+    assert services.fulfilment_sweep(now=quiet_at + SECOND).anomalies == 0
+    assert _figures(shop)["anomalies"] == 2
+    assert _stored(shop) == _truth(shop)
+
+
+def test_e3_sweep_quiet_parcel_one_second_over_72h_is_flagged(world):
+    shop = world[0]
+    parcel = _ship(_order(world, "Q3"), T0 + 5 * H)
+    services.tracking_update(order=parcel, status="in_transit", occurred_at=T0 + 10 * H)
+    assert services.fulfilment_sweep(now=T0 + 82 * H + SECOND).anomalies == 1
+    assert _flagged(shop) == {"Q3"}
+    assert _stored(shop) == _truth(shop)
+
+
+def test_e3_sweep_stalled_parcel_boundary_5_days_without_progress(world):
+    shop = world[0]
+    # given: a parcel picked up at 6 h, then scanned every 12 h without progress (never quiet
+    # for 72 h, stalled from 6 h + 5 days)
+    parcel = _ship(_order(world, "P1"), T0 + 5 * H)
+    services.tracking_update(order=parcel, status="picked_up", occurred_at=T0 + 6 * H)
+    stalled_at = T0 + 6 * H + 5 * D
+    at = T0 + 18 * H
+    while at < stalled_at:
+        services.tracking_update(order=parcel, status="no_update", occurred_at=at)
+        at += 12 * H
+
+    # when / then: one second short of 5 days, not stalled; exactly 5 days, stalled
+    assert services.fulfilment_sweep(now=stalled_at - SECOND).anomalies == 0
+    assert services.fulfilment_sweep(now=stalled_at).anomalies == 1
+    assert _flagged(shop) == {"P1"}
+    assert _stored(shop) == _truth(shop)
+
+
+def test_e3_sweep_never_flags_delivered_parcels(world):
+    shop = world[0]
+    # given: a parcel delivered after 40 silent hours, then nothing for months; one delivered
+    # then completed; one never scanned but delivered at 70 h
+    moving = _ship(_order(world, "V1"), T0 + 5 * H)
+    services.tracking_update(order=moving, status="picked_up", occurred_at=T0 + 6 * H)
+    services.order_deliver(order=moving, delivered_at=T0 + 46 * H)
+    done = _ship(_order(world, "V2"), T0 + 5 * H)
+    services.order_deliver(order=done, delivered_at=T0 + 50 * H)
+    services.order_complete(order=done, completed_at=T0 + 60 * H)
+    unscanned = _ship(_order(world, "V3"), T0 + 5 * H)
+    services.order_deliver(order=unscanned, delivered_at=T0 + 70 * H)
+
+    # when: sweeps long after, when every one of them has been silent for far over 72 h
+    for days in (4, 10, 90):
+        assert services.fulfilment_sweep(now=T0 + days * D).anomalies == 0
+
+    # then
+    assert _flagged(shop) == set()
+    assert _figures(shop)["anomalies"] == 0
+    assert _stored(shop) == _truth(shop)
+
+
+def test_e3_sweep_a_new_scan_resets_the_quiet_clock(world):
+    shop = world[0]
+    # given: a parcel shipped at 5 h, silent for 70 h, then scanned (in transit) at 75 h
+    parcel = _ship(_order(world, "N1"), T0 + 5 * H)
+    services.tracking_update(order=parcel, status="in_transit", occurred_at=T0 + 75 * H)
+
+    # when / then: 72 h after shipping is no longer quiet (the scan at 75 h reset the clock);
+    # neither is 72 h after shipping plus a day; 72 h after the scan is
+    assert services.fulfilment_sweep(now=T0 + 77 * H).anomalies == 0
+    assert services.fulfilment_sweep(now=T0 + 100 * H).anomalies == 0
+    assert services.fulfilment_sweep(now=T0 + 75 * H + 72 * H - SECOND).anomalies == 0
+    assert services.fulfilment_sweep(now=T0 + 75 * H + 72 * H).anomalies == 1
+    assert _flagged(shop) == {"N1"}
+    assert _stored(shop) == _truth(shop)
+
+
+@pytest.mark.parametrize("array_rows", [stats.ARRAY_ROWS, 1])  # the figures as a list, as arrays
+def test_e3_sweep_finds_quiet_parcels_among_many_in_a_fixed_number_of_statements(
+    world, django_assert_max_num_queries, monkeypatch, array_rows
+):
+    monkeypatch.setattr(stats, "ARRAY_ROWS", array_rows)
+    shop = world[0]
+    # given: parcels in transit in two shops, some quiet, some recently scanned, some delivered
+    other = make_shop(currency="USD")
+    other_sku = make_product(
+        other, skus=[{"code": "O-1", "price_minor": 10_00, "stock": 500}]
+    ).skus.get()
+    expected = set()
+    for i in range(12):
+        target = world if i % 2 else (other, world[1], other_sku)
+        parcel = _ship(_order(target, f"M{i}"), T0 + 5 * H)
+        if i % 3 == 0:
+            services.tracking_update(order=parcel, status="in_transit", occurred_at=T0 + 60 * H)
+        elif i % 3 == 1:
+            services.order_deliver(order=parcel, delivered_at=T0 + 20 * H)
+        else:
+            expected.add(f"M{i}")
+
+    # when
+    with django_assert_max_num_queries(8):
+        result = services.fulfilment_sweep(now=T0 + 5 * D)
+
+    # then: the quiet ones only, in both shops, each figure once
+    assert result.anomalies == len(expected)
+    assert _flagged(shop) | _flagged(other) == expected
+    assert _stored(shop) == _truth(shop)
+    assert _stored(other) == _truth(other)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_e3_two_sweeps_at_once_record_each_quiet_parcel_and_late_order_once():
+    import threading
+
+    from django.db import connections
+
+    shop = make_shop(currency="USD")
+    sku = make_product(shop, skus=[{"code": "T-1", "price_minor": 10_00, "stock": 500}]).skus.get()
+    world = (shop, make_buyer(), sku)
+    # given: eight parcels quiet since shipping, four orders past their deadline unshipped
+    for i in range(8):
+        _ship(_order(world, f"T{i}"), T0 + 5 * H)
+    for i in range(4):
+        _order(world, f"U{i}")
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(services.fulfilment_sweep(now=T0 + 5 * D))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # when: two sweeps at once
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    # then: each fact once, whichever sweep recorded it
+    assert errors == []
+    assert sum(r.anomalies for r in results) == 8
+    assert sum(r.late for r in results) == 12  # the eight never scanned are late too
+    assert Shipment.objects.filter(order__shop=shop, anomaly_at__isnull=False).count() == 8
+    figures = _figures(shop)
+    assert (figures["anomalies"], figures["ship_late"]) == (8, 12)
+    assert _stored(shop) == _truth(shop)
