@@ -29,26 +29,22 @@
 from __future__ import annotations
 
 import dataclasses
-import email.policy
 import hashlib
 import logging
-import re
 import smtplib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import format_datetime, formataddr
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail import mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from core import clock
@@ -66,6 +62,26 @@ from ..models import (
     SendingPause,
 )
 from ..segments import Recipient
+from .dispatch_message import (  # noqa: F401  (the public face of the engine)
+    CLICK_SALT,
+    OPEN_SALT,
+    UNSUBSCRIBE_SALT,
+    Built,
+    Links,
+    Sender,
+    SignedEmail,
+    _sign,
+    brand_for,
+    build_message,
+    check_header_value,
+    click_url,
+    open_pixel_url,
+    public_url,
+    sender_for,
+    token_value,
+    tracking_token,
+    unsubscribe_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +91,6 @@ E_DOMAIN = 401  # sender domain not verified
 E_QUOTA = 429  # daily quota reached
 E_CONTENT = 422  # the message could not be built (rejected content, header injection, no footer)
 E_UNKNOWN = 0  # the worker stopped while handing the message over
-CLICK_SALT = "mailing.click"
-OPEN_SALT = "mailing.open"
-UNSUBSCRIBE_SALT = "mailing.unsubscribe"
-_CRLF = re.compile(r"[\r\n\x00]")
 
 
 # --- test hooks: a killed worker is simulated by replacing these (tests/mailing) -------------
@@ -95,53 +107,11 @@ def _after_send(message: Message) -> None:
 # --- what other parts of the module provide ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Sender:
-    name: str
-    address: str  # the From address
-    domain: str
-    dkim: Any = None  # what mailing.dkim.sign needs (a SenderDomain), or None: unsigned
-    from_header: str = ""  # the complete From value when the identity built it already
-    signer: Any = None  # a mailing.dkim.KeySigner for ``dkim``, made once per batch
-
-
 def recipients_for(campaign: Campaign) -> Iterator[Recipient]:
     """The campaign's audience after suppression and consent (SPEC M-3, M-4), streamed."""
     from mailing import segments
 
     yield from segments.recipients(campaign.segment, shop=campaign.shop)
-
-
-def sender_for(shop) -> Sender:
-    """The shop's sending identity (``mailing.selectors.sending_identity``); ``DomainError``
-    code "401" while its sender domain is not verified (SPEC M-10)."""
-    from email.utils import parseaddr
-
-    from mailing import selectors
-
-    from_header, domain = selectors.sending_identity(shop)
-    domain_name: str = domain.domain  # type: ignore[attr-defined]  # a SenderDomain
-    name, address = parseaddr(from_header)
-    return Sender(
-        name=name, address=address, domain=domain_name, dkim=domain, from_header=from_header
-    )
-
-
-def brand_for(shop):
-    """The shop's brand profile (footer, colours, logo), read once per batch."""
-    from mailing.selectors import brand_for_shop
-
-    return brand_for_shop(shop=shop)
-
-
-def _sign(data: bytes, sender: Sender) -> bytes:
-    if sender.dkim is None:
-        return data
-    if sender.signer is not None:
-        return sender.signer.sign(data)
-    from mailing import dkim
-
-    return dkim.sign(data, domain=sender.dkim)
 
 
 def account_enabled_at(shop) -> datetime | None:
@@ -484,237 +454,6 @@ def pick_content(
     return next(iter(contents.values()), None)
 
 
-def tracking_token(message: Message, salt: str) -> str:
-    """A deterministic signed token (no timestamp: the link works as long as the mail lives)."""
-    return signing.Signer(salt=salt).sign_object(message.message_id.hex, compress=True)
-
-
-def token_value(token: str, salt: str):
-    """What a token signed with ``salt`` carries; ``signing.BadSignature`` when tampered."""
-    return signing.Signer(salt=salt).unsign_object(token)
-
-
-def public_url(path: str) -> str:
-    base = getattr(settings, "SC_MAILING_PUBLIC_URL", "") or getattr(
-        settings, "SC_PUBLIC_URL", "http://localhost:8000"
-    )
-    return base.rstrip("/") + path
-
-
-def unsubscribe_url(message: Message) -> str:
-    return public_url(
-        reverse("mailing_t:unsubscribe", args=[tracking_token(message, UNSUBSCRIBE_SALT)])
-    )
-
-
-def open_pixel_url(message: Message) -> str:
-    return public_url(reverse("mailing_t:open", args=[tracking_token(message, OPEN_SALT)]))
-
-
-def click_url(message: Message, url: str) -> str:
-    token = signing.Signer(salt=CLICK_SALT).sign_object(
-        [message.message_id.hex, url], compress=True
-    )
-    return public_url(reverse("mailing_t:click", args=[token]))
-
-
-_HREF = re.compile(r'href="(https?://[^"]+)"')
-
-
-def _track_links(html: str, message: Message, unsubscribe: str) -> str:
-    """SPEC M-11: every http(s) link goes through a signed click redirect (never the
-    unsubscribe link), and the open pixel closes the body."""
-    import html as htmllib
-
-    def repl(m: re.Match) -> str:
-        url = htmllib.unescape(m.group(1))
-        if url == unsubscribe:
-            return m.group(0)
-        return f'href="{htmllib.escape(click_url(message, url), quote=True)}"'
-
-    tracked = _HREF.sub(repl, html)
-    pixel = (
-        f'<img src="{htmllib.escape(open_pixel_url(message), quote=True)}" width="1" height="1" '
-        'alt="" style="display:block;border:0">'
-    )
-    if "</body>" in tracked:
-        return tracked.replace("</body>", pixel + "</body>", 1)
-    return tracked + pixel
-
-
-class _Raw:
-    """The wire form of a signed message: exactly the bytes that were signed. Django's SMTP
-    backend only asks for ``as_bytes()`` (and locmem only builds it); parsing it back into an
-    email object would cost as much as building it."""
-
-    def __init__(self, data: bytes) -> None:
-        self._raw = data
-
-    def as_bytes(self, *args, **kwargs) -> bytes:
-        return self._raw
-
-    def as_string(self, *args, **kwargs) -> str:
-        return self._raw.decode("utf-8", "replace")
-
-
-class SignedEmail(EmailMultiAlternatives):
-    """A Django email whose wire form is its DKIM-signed bytes (SMTP backend and locmem)."""
-
-    signed: bytes | None = None
-
-    def message(self, **kwargs):
-        if self.signed is None:
-            return super().message(**kwargs)
-        return _Raw(self.signed)
-
-
-def check_header_value(value: str, what: str) -> str:
-    """Header injection: a line break (or NUL) in a subject or sender name is refused."""
-    if _CRLF.search(value or ""):
-        raise DomainError(f"The {what} cannot contain line breaks.", code="header_injection")
-    return value
-
-
-@dataclass(frozen=True)
-class Built:
-    email: SignedEmail
-    subject: str
-    html: str
-    text: str
-
-
-def build_message(
-    campaign: Campaign,
-    message: Message,
-    sender: Sender,
-    content: CampaignContent,
-    *,
-    extra_context: dict | None = None,
-    brand=None,
-    renders: dict | None = None,
-) -> Built:
-    """Render (sandboxed, SPEC M-2 c), add the footer and tracking (M-7, M-11), the RFC 8058
-    headers, and DKIM-sign (M-2 a). Raises ``DomainError`` for content that cannot be sent."""
-    from mailing.rendering import TemplateRejected
-
-    unsubscribe = unsubscribe_url(message)
-    try:
-        rendered = _render(
-            campaign,
-            message,
-            content,
-            unsubscribe=unsubscribe,
-            extra_context=extra_context,
-            brand=brand,
-            renders=renders,
-        )
-    except TemplateRejected as exc:
-        raise DomainError(
-            "; ".join(str(p) for p in getattr(exc, "problems", [exc])), code="lint"
-        ) from None
-    if not rendered.footer_complete or unsubscribe not in rendered.html:
-        # SPEC M-7: a message without its footer is blocked, not sent.
-        raise DomainError(
-            "The footer needs the physical address and customer-service phone of the brand.",
-            code="footer_missing",
-        )
-    check_header_value(rendered.subject, "subject")
-    check_header_value(sender.name, "sender name")
-    html = _track_links(rendered.html, message, unsubscribe)
-    headers = {
-        "From": sender.from_header or formataddr((sender.name, sender.address)),
-        "Message-ID": f"<{message.message_id.hex}@{sender.domain}>",
-        "Date": format_datetime(clock.now()),
-        # RFC 8058 one-click unsubscribe (covered by the DKIM signature: mailing.dkim).
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"<shop-{campaign.shop_id}.{sender.domain}>",
-        "Feedback-ID": f"{campaign.pk}:{campaign.shop_id}:sellercenter",
-        "X-SC-Message": message.message_id.hex,
-    }
-    # The envelope sender carries the message id (VERP): a bounce names the message it is for.
-    envelope = f"bounce+{message.message_id.hex}@{sender.domain}"
-    mail = SignedEmail(
-        subject=rendered.subject,
-        body=rendered.text,
-        from_email=envelope,
-        to=[message.email],
-        headers=headers,
-    )
-    mail.attach_alternative(html, "text/html")
-    plain = EmailMultiAlternatives.message(mail, policy=email.policy.SMTP).as_bytes()
-    mail.signed = _sign(plain, sender)
-    return Built(email=mail, subject=rendered.subject, html=html, text=rendered.text)
-
-
-# Characters that neither HTML escaping (the layout's autoescape, merge-tag escaping) nor the
-# sanitiser changes: an unsubscribe URL made only of them appears verbatim wherever it is used.
-_VERBATIM_URL = re.compile(r"^[A-Za-z0-9:/._~-]+$")
-
-
-def _render(
-    campaign: Campaign,
-    message: Message,
-    content: CampaignContent,
-    *,
-    unsubscribe: str,
-    extra_context: dict | None,
-    brand,
-    renders: dict | None,
-):
-    """The sandboxed render (``mailing.rendering.render``) of ``content`` for this message.
-
-    A batch (``renders``: its cache) renders each (content, language) once, with a random
-    stand-in for the unsubscribe URL — the one per-recipient value of a campaign message — and
-    puts the message's own URL in its place. Same output as rendering each message, as long as
-    both URLs appear verbatim (``_VERBATIM_URL``); otherwise, and whenever the caller passes
-    per-recipient values (``extra_context``), the message is rendered on its own."""
-    from mailing.rendering import TemplateSource, render
-
-    source = TemplateSource(
-        subject=content.subject,
-        body=content.body,
-        preheader=content.preheader,
-        language=content.language,
-        shop=campaign.shop,
-    )
-
-    def render_with(url: str):
-        context = {
-            "shop.name": campaign.shop.name,
-            **(extra_context or {}),
-            "unsubscribe_url": url,  # always this message's own (never a sample's)
-        }
-        return render(source, context=context, language=message.language, brand=brand)
-
-    if (
-        renders is None
-        or extra_context
-        or not _VERBATIM_URL.match(unsubscribe)
-        # a subject/preheader is cut at its length limit: there the URL's length matters
-        or "unsubscribe_url" in content.subject
-        or "unsubscribe_url" in content.preheader
-    ):
-        return render_with(unsubscribe)
-    key = (content.pk, content.variant, content.language, message.language)
-    cached = renders.get(key)
-    if cached is None:
-        stand_in = public_url(
-            reverse("mailing_t:unsubscribe", args=[f"sc-stand-in-{uuid.uuid4().hex}"])
-        )
-        cached = renders[key] = (stand_in, render_with(stand_in))
-    stand_in, rendered = cached
-    if not _VERBATIM_URL.match(stand_in):
-        return render_with(unsubscribe)
-    return dataclasses.replace(
-        rendered,
-        subject=rendered.subject.replace(stand_in, unsubscribe),
-        preheader=rendered.preheader.replace(stand_in, unsubscribe),
-        html=rendered.html.replace(stand_in, unsubscribe),
-        text=rendered.text.replace(stand_in, unsubscribe),
-    )
-
-
 def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         answer = exc.recipients.get(rcpt) or next(iter(exc.recipients.values()), None)
@@ -722,6 +461,20 @@ def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     if isinstance(exc, smtplib.SMTPResponseException):
         return int(exc.smtp_code)
     return None
+
+
+def _hand_over(conn, built: Built):
+    """Give the message to the mail server. Django's SMTP backend: its open connection's
+    ``sendmail`` with the signed bytes, as the backend itself would do (minus rebuilding the
+    addresses it would find unchanged); other mailers (ESP, locmem): ``send_messages`` with the
+    message as a Django email, which is returned."""
+    smtp = getattr(conn, "connection", None) if isinstance(conn, SmtpBackend) else None
+    if smtp is not None and built.envelope.isascii() and all(a.isascii() for a in built.to):
+        smtp.sendmail(built.envelope, built.to, built.data)
+        return None
+    email = built.email
+    conn.send_messages([email])
+    return email
 
 
 def _send_one(
@@ -758,7 +511,7 @@ def _send_one(
         return "released"  # recovered meanwhile by someone else: not ours any more
     _before_send(message)
     try:
-        conn.send_messages([built.email])
+        handed = _hand_over(conn, built)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
         code = _smtp_code(exc, message.email) or 451
         detail = str(exc)[:500]
@@ -779,7 +532,8 @@ def _send_one(
         return _retry(message, token, code, detail, now, numbers)
     except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
         return _unknown(message, token, str(exc)[:500])
-    status = getattr(built.email, "anymail_status", None)  # django-anymail's per-recipient answer
+    # django-anymail's per-recipient answer
+    status = getattr(handed, "anymail_status", None) if handed is not None else None
     if (
         status is not None
         and getattr(status, "status", None)
