@@ -33,7 +33,7 @@ import hashlib
 import logging
 import smtplib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +62,7 @@ from ..models import (
     SendingPause,
 )
 from ..segments import Recipient
+from . import overlapped
 from .dispatch_message import (  # noqa: F401  (the public face of the engine)
     CLICK_SALT,
     OPEN_SALT,
@@ -379,8 +380,22 @@ def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> Batch
         return result
     renders: dict = {}  # each (content, language) rendered once per batch
     pending = _Pending()
+
+    def prepare(m: Message) -> Built | DomainError:
+        return _prepare(campaign, m, sender, contents, brand, renders)
+
     try:
-        for message in Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"):
+        rows = list(Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"))
+        ahead: Built | DomainError | None = prepare(rows[0]) if rows else None
+        for i, message in enumerate(rows):
+            following = rows[i + 1] if i + 1 < len(rows) else None
+            current, ahead = ahead, None
+            made: list[Built | DomainError] = []
+
+            def build_following(following=following, made=made) -> None:
+                if following is not None:
+                    made.append(prepare(following))
+
             outcome = _send_one(
                 conn,
                 campaign,
@@ -392,12 +407,16 @@ def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> Batch
                 numbers,
                 renders=renders,
                 pending=pending,
+                built=current,
+                meanwhile=build_following,
             )
             setattr(result, outcome, getattr(result, outcome) + 1)
             if message.error_code is not None:
                 result.codes[message.error_code] = result.codes.get(message.error_code, 0) + 1
             if outcome == "unknown":
                 break  # the connection is in an unknown state: hand the rest back
+            if following is not None:
+                ahead = made[0] if made else prepare(following)
     finally:
         pending.flush(token, numbers.dedupe_hours)
         try:
@@ -477,6 +496,24 @@ def _hand_over(conn, built: Built):
     return email
 
 
+def _prepare(
+    campaign: Campaign, message: Message, sender: Sender, contents: dict, brand, renders
+) -> Built | DomainError:
+    """The message built and signed, or why it cannot be (recorded when its turn comes)."""
+    content = pick_content(
+        contents,
+        variant=message.variant,
+        language=message.language,
+        default=campaign.default_language,
+    )
+    try:
+        if content is None:
+            raise DomainError("The campaign has no content.", code="lint")
+        return build_message(campaign, message, sender, content, brand=brand, renders=renders)
+    except DomainError as exc:
+        return exc
+
+
 def _send_one(
     conn,
     campaign: Campaign,
@@ -488,25 +525,21 @@ def _send_one(
     numbers: SendNumbers | None = None,
     renders: dict | None = None,
     pending: _Pending | None = None,
+    built: Built | DomainError | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> str:
+    """Send one claimed message (``built``: already built, else built here). ``meanwhile`` runs
+    while the database commits the row 'sending' (the batch builds its next message then)."""
     now = clock.now()
     numbers = numbers or SendNumbers.read()
-    content = pick_content(
-        contents,
-        variant=message.variant,
-        language=message.language,
-        default=campaign.default_language,
-    )
-    try:
-        if content is None:
-            raise DomainError("The campaign has no content.", code="lint")
-        built = build_message(campaign, message, sender, content, brand=brand, renders=renders)
-    except DomainError as exc:
-        _record(message, token, state=MessageState.FAILED, code=E_CONTENT, detail=exc.message)
+    if built is None:
+        built = _prepare(campaign, message, sender, contents, brand, renders)
+    if isinstance(built, DomainError):
+        _record(message, token, state=MessageState.FAILED, code=E_CONTENT, detail=built.message)
         return "failed"
     # Committed before the server is talked to: a worker that dies from here on leaves the row
     # 'sending', which recovery turns into 'unknown' (never resent).
-    moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours)
+    moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours, meanwhile)
     if not moved:
         return "released"  # recovered meanwhile by someone else: not ours any more
     _before_send(message)
@@ -622,7 +655,7 @@ _SENT_SQL = """
 WITH w AS (
     INSERT INTO mailing_billingwindow (shop_id, email, started_at) VALUES (%s, %s, %s)
     ON CONFLICT (shop_id, email) DO UPDATE SET started_at = EXCLUDED.started_at
-    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s * interval '1 hour'
+    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s::integer * interval '1 hour'
     RETURNING id
 )
 UPDATE mailing_message
@@ -664,7 +697,7 @@ _SENT_THEN_SENDING_SQL = """
 WITH w AS (
     INSERT INTO mailing_billingwindow (shop_id, email, started_at) VALUES (%s, %s, %s)
     ON CONFLICT (shop_id, email) DO UPDATE SET started_at = EXCLUDED.started_at
-    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s * interval '1 hour'
+    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s::integer * interval '1 hour'
     RETURNING id
 ), prev AS (
     UPDATE mailing_message
@@ -678,37 +711,55 @@ WHERE id = %s AND claim_token = %s AND state = 'claimed'
 """
 
 
+_SENDING_SQL = """
+UPDATE mailing_message SET state = 'sending', claimed_at = %s
+WHERE id = %s AND claim_token = %s AND state = 'claimed'
+"""
+
+
 def _mark_sending(
-    message: Message, token, now: datetime, pending: _Pending | None, dedupe_hours: int
+    message: Message,
+    token,
+    now: datetime,
+    pending: _Pending | None,
+    dedupe_hours: int,
+    meanwhile: Callable[[], None] | None = None,
 ) -> int:
     """Commit the row 'sending' before the server is talked to (recording the batch's pending
-    'sent' in the same statement). Returns 1, or 0 when the row is no longer this batch's."""
-    if pending is not None and db.vendor != "postgresql":
-        pending.flush(token, dedupe_hours)  # SQLite: the 'sent' first, then this 'sending'
-    if pending is None or pending.message is None or pending.at is None:
-        return Message.objects.filter(
+    'sent' in the same statement). Returns 1, or 0 when the row is no longer this batch's.
+
+    On PostgreSQL the statement is sent and ``meanwhile`` runs while the server executes and
+    commits it (``overlapped``); the result is read before this returns, so nothing is handed
+    to the mail server before the row is committed 'sending'."""
+    if db.vendor != "postgresql":
+        if pending is not None:
+            pending.flush(token, dedupe_hours)  # SQLite: the 'sent' first, then this 'sending'
+        moved = Message.objects.filter(
             pk=message.pk, claim_token=token, state=MessageState.CLAIMED
         ).update(state=MessageState.SENDING, claimed_at=now)
+        if meanwhile is not None:
+            meanwhile()
+        return moved
+    if pending is None or pending.message is None or pending.at is None:
+        return overlapped.execute(_SENDING_SQL, [now, message.pk, token], meanwhile)
     prev, at = pending.message, pending.at
-    with db.cursor() as cur:
-        cur.execute(
-            _SENT_THEN_SENDING_SQL,
-            [
-                prev.shop_id,
-                prev.email,
-                at,
-                dedupe_hours,
-                at,
-                prev.pk,
-                token,
-                now,
-                message.pk,
-                token,
-            ],
-        )
-        moved = cur.rowcount
     pending.message = pending.at = None
-    return moved
+    return overlapped.execute(
+        _SENT_THEN_SENDING_SQL,
+        [
+            prev.shop_id,
+            prev.email,
+            at,
+            dedupe_hours,
+            at,
+            prev.pk,
+            token,
+            now,
+            message.pk,
+            token,
+        ],
+        meanwhile,
+    )
 
 
 def _record_sent_portable(message: Message, token, at: datetime, dedupe_hours: int) -> None:
