@@ -20,7 +20,8 @@ For each shop the set-up part enabled:
 - **health and billing**: each sending day evaluated (``health.shop_evaluate``), and the
   statement of every past month with sends closed (``billing.statement_close``).
 
-History is written "then" (``demo._clock_at``), so reports and health show the weeks behind.
+History is written "then" (each service is given the moment as its ``now``), so reports and
+health show the weeks behind.
 The ``Campaign.created_at`` timestamp (``auto_now_add``) is set to the campaign's time
 afterwards: the only write not through a service, for the list's order. Messages are few
 (``AUDIENCE`` buyers at most per shop), so ``seed_demo`` stays fast: each one is signed.
@@ -181,19 +182,16 @@ def _campaigns(shop, *, rng: Random, now: datetime, since: datetime, segments, i
 
 
 def _send(shop, name, template, segment, *, at: datetime, rng: Random):
-    from .demo import _clock_at
     from .services import campaigns, dispatch
 
-    with _clock_at(at):
-        campaign = campaigns.campaign_create_from_template(
-            shop=shop, name=name, template=template, segment=segment
-        )
-        campaigns.campaign_confirm(campaign=campaign, at=at)
-        dispatch.campaign_materialize(campaign_id=campaign.pk, now=at)
+    campaign = campaigns.campaign_create_from_template(
+        shop=shop, name=name, template=template, segment=segment
+    )
+    campaigns.campaign_confirm(campaign=campaign, at=at)
+    dispatch.campaign_materialize(campaign_id=campaign.pk, now=at)
     moment = at
     while True:
-        with _clock_at(moment):
-            result = dispatch.batch_send(campaign_id=campaign.pk, conn=DiscardingBackend())
+        result = dispatch.batch_send(campaign_id=campaign.pk, conn=DiscardingBackend(), now=moment)
         if not result.claimed:
             break
         moment += timedelta(minutes=1)
@@ -206,7 +204,6 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
     3rd), each at its own time, through the tracking services; then the orders within 7 days."""
     from orders.models import Order
 
-    from .demo import _clock_at
     from .models import Message
     from .services import dispatch, tracking
 
@@ -237,13 +234,11 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
         seen = at + (horizon - at) * rng.random() * 0.5
         if ordered is not None:
             seen = min(seen, ordered - timedelta(minutes=30))
-        with _clock_at(seen):
-            tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT))
+        tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT), now=seen)
         if ordered is not None or rng.random() < 0.3:
             click_at = seen + timedelta(minutes=rng.randint(1, 20))
             url = dispatch.click_url(message, store)
-            with _clock_at(click_at):
-                tracking.click_record(url.rsplit("/", 1)[-1])
+            tracking.click_record(url.rsplit("/", 1)[-1], now=click_at)
             if ordered is not None and message.buyer_id is not None:
                 attributed.append((message.buyer_id, ordered))
     for buyer_id, ordered in attributed:
@@ -260,22 +255,21 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
                 ordered_at=ordered,
             )
     last, rest = sent[-1], sent[:-1]
-    with _clock_at(at + timedelta(hours=5)):
-        tracking.unsubscribe(last, source="one-click")
+    tracking.unsubscribe(last, source="one-click", now=at + timedelta(hours=5))
     if n >= 1 and rest:
-        with _clock_at(at + timedelta(minutes=20)):
-            tracking.report_apply(
-                tracking.Report(rest[0].message_id.hex, "hard", "5.1.1 user unknown"),
-                source="dsn",
-                event_id=f"demo-{campaign.pk}-bounce",
-            )
+        tracking.report_apply(
+            tracking.Report(rest[0].message_id.hex, "hard", "5.1.1 user unknown"),
+            source="dsn",
+            event_id=f"demo-{campaign.pk}-bounce",
+            now=at + timedelta(minutes=20),
+        )
     if n >= 2 and len(rest) > 1:
-        with _clock_at(at + timedelta(hours=8)):
-            tracking.report_apply(
-                tracking.Report(rest[1].message_id.hex, "complaint", "feedback-type abuse"),
-                source="dsn",
-                event_id=f"demo-{campaign.pk}-complaint",
-            )
+        tracking.report_apply(
+            tracking.Report(rest[1].message_id.hex, "complaint", "feedback-type abuse"),
+            source="dsn",
+            event_id=f"demo-{campaign.pk}-complaint",
+            now=at + timedelta(hours=8),
+        )
 
 
 def _sending_days(campaign) -> set:
@@ -310,9 +304,9 @@ def tick(*, rng: Random, now: datetime) -> None:
     if not recent:
         return
     message = rng.choice(recent)
-    tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT))
+    tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT), now=now)
     if roll < 0.06:
         url = dispatch.click_url(message, STORE_URL.format(shop=message.shop_id))
-        tracking.click_record(url.rsplit("/", 1)[-1])
+        tracking.click_record(url.rsplit("/", 1)[-1], now=now)
     elif roll < 0.062:
-        tracking.unsubscribe(message, source="one-click")
+        tracking.unsubscribe(message, source="one-click", now=now)

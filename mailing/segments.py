@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, CharField, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from coins.selectors import buyers_with_coins_expiring
@@ -170,18 +170,35 @@ def consenting_q(
 ) -> Q:
     """SPEC M-3 as a condition on a queryset's ``email``/``country``/``opt_in`` columns: an
     address, not suppressed, and consent — confirmed double opt-in, or (outside the double
-    opt-in countries) the buyer's marketing preference or a shop consent record."""
+    opt-in countries) the buyer's marketing preference or a shop consent record.
+
+    The consent and suppression look-ups are ``EXISTS`` sub-queries on their (shop, email)
+    unique indexes: PostgreSQL hashes them once per query when the shop's records fit in
+    memory and probes the index per row when they do not (an ``IN`` sub-query in an ``OR`` it
+    could not hash would be scanned again for every row: quadratic for a million consents)."""
+    from .models import Consent, Suppression
+
     doi = sorted(numbers.double_opt_in_countries)
-    single = Q(**{f"{email}__in": _consent_emails(shop, ConsentStatus.GRANTED)})
+
+    def consented(*statuses: str) -> Q:
+        return Q(
+            Exists(Consent.objects.filter(shop=shop, status__in=statuses, email=OuterRef(email)))
+        )
+
+    suppressed = Q(
+        Exists(
+            Suppression.objects.filter(shop=shop, email=OuterRef(email)).filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+            )
+        )
+    )
+    single = consented(ConsentStatus.GRANTED)
     if opt_in is not None:
         single |= Q(**{opt_in: True})
     return (
         Q(**{f"{email}__isnull": False})
-        & ~Q(**{f"{email}__in": _suppressed_emails(shop, at)})
-        & (
-            Q(**{f"{email}__in": _consent_emails(shop, ConsentStatus.CONFIRMED)})
-            | (~Q(**{f"{country}__in": doi}) & single)
-        )
+        & ~suppressed
+        & (consented(ConsentStatus.CONFIRMED) | (~Q(**{f"{country}__in": doi}) & single))
     )
 
 

@@ -30,6 +30,7 @@ import html as htmllib
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
@@ -318,10 +319,12 @@ def build_message(
     brand=None,
     renders: dict | None = None,
     subject_prefix: str = "",
+    now: datetime | None = None,
 ) -> Built:
     """Render (sandboxed, SPEC M-2 c), add the footer and tracking (M-7, M-11), the RFC 8058
     headers, and DKIM-sign (M-2 a). Raises ``DomainError`` for content that cannot be sent.
-    ``renders``: the batch's cache (see the module docstring)."""
+    ``renders``: the batch's cache (see the module docstring); ``now``: the Date (default
+    now)."""
     from mailing.rendering import TemplateRejected
 
     links = renders.get(("links",)) if renders is not None else None
@@ -358,7 +361,7 @@ def build_message(
     headers = {
         "From": sender.from_header or formataddr((sender.name, sender.address)),
         "Message-ID": f"<{message_hex}@{sender.domain}>",
-        "Date": format_datetime(clock.now()),
+        "Date": format_datetime(now or clock.now()),
         # RFC 8058 one-click unsubscribe (covered by the DKIM signature: mailing.dkim).
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
