@@ -18,7 +18,10 @@ For each shop the set-up part enabled:
   days of their click attributed to the campaign; one campaign scheduled for tomorrow and one
   draft. A shop whose own subdomain still waits for its DNS records gets a draft only.
 - **health and billing**: each sending day evaluated (``health.shop_evaluate``), and the
-  statement of every past month with sends closed (``billing.statement_close``).
+  statement of every past month with sends closed (``billing.statement_close``). The second
+  shop (``PAUSED_INDEX``) also sent a clearance on three days in a row, each above the
+  unsubscribe limit: its third evaluation pauses its sending (M-12), so the health page shows
+  a shop paused with the campaign, segment and domain that drove it.
 
 History is written "then" (each service is given the moment as its ``now``), so reports and
 health show the weeks behind.
@@ -44,6 +47,10 @@ SEGMENTS = (
     ("Best customers", {"rfm_groups": ["champion", "active"]}),
 )
 STORE_URL = "https://www.aliexpress.com/store/{shop}"
+# The enabled shop (by order) whose sending the health evaluation pauses (M-12), and the days
+# (ago) of its three daily sends that breach the limits.
+PAUSED_INDEX = 1
+PAUSE_DAYS_AGO = (4, 3, 2)
 
 
 def seed_history(enabled, *, rng: Random, now: datetime) -> None:
@@ -157,6 +164,16 @@ def _campaigns(shop, *, rng: Random, now: datetime, since: datetime, segments, i
         Campaign.objects.filter(pk=campaign.pk).update(created_at=at - timedelta(hours=1))
         _track(campaign, rng=rng, at=at, now=now, n=n)
         days |= _sending_days(campaign)
+    if plans and index == PAUSED_INDEX:
+        # M-12: three daily sends in a row, each day above the unsubscribe limit (one of ~40
+        # recipients leaves: 2.5% > 0.3%); the health evaluation below pauses the shop.
+        for k, days_ago in enumerate(PAUSE_DAYS_AGO):
+            at = (now - timedelta(days=days_ago)).replace(hour=9, minute=0, second=0)
+            name = f"Clearance, day {k + 1}"
+            campaign = _send(shop, name, templates[0], segments["all"], at=at, rng=rng)
+            Campaign.objects.filter(pk=campaign.pk).update(created_at=at - timedelta(hours=1))
+            _track(campaign, rng=rng, at=at, now=now, n=0)
+            days |= _sending_days(campaign)
     for day in sorted(days):
         health.shop_evaluate(shop=shop, day=day, now=now)
     if plans:

@@ -296,6 +296,92 @@ def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     return None
 
 
+class _Transaction:
+    """``smtplib.SMTP.sendmail`` in two steps, for Django's SMTP backend. ``open``: MAIL, RCPT
+    and DATA (answered 354) — nothing is delivered yet: a server discards a transaction whose
+    data never ended. ``deliver``: the data and its final dot — the message is handed over.
+    The same answers raise the same exceptions as ``sendmail``. ``abort`` drops the connection
+    of a transaction opened but not to be delivered (in DATA, nothing else can end it)."""
+
+    def __init__(self, conn, built: Built) -> None:
+        self.conn = conn
+        self.smtp = conn.connection
+        self.built = built
+        self.opened = False
+        self.error: BaseException | None = None
+
+    @classmethod
+    def for_conn(cls, conn, built: Built) -> _Transaction | None:
+        smtp = getattr(conn, "connection", None) if isinstance(conn, SmtpBackend) else None
+        if smtp is None or not built.envelope.isascii() or not all(a.isascii() for a in built.to):
+            return None
+        return cls(conn, built)
+
+    def _fail(self, code: int) -> None:
+        if code == 421:
+            self.smtp.close()
+        else:
+            self.smtp._rset()
+
+    def open(self) -> None:
+        """MAIL, RCPT, DATA; an error is kept (raised by ``deliver``)."""
+        try:
+            smtp, built = self.smtp, self.built
+            smtp.ehlo_or_helo_if_needed()
+            sized = smtp.does_esmtp and smtp.has_extn("size")
+            options = [f"size={len(built.data)}"] if sized else []
+            code, resp = smtp.mail(built.envelope, options)
+            if code != 250:
+                self._fail(code)
+                raise smtplib.SMTPSenderRefused(code, resp, built.envelope)
+            refused = {}
+            for rcpt in built.to:
+                code, resp = smtp.rcpt(rcpt)
+                if code not in (250, 251):
+                    refused[rcpt] = (code, resp)
+                if code == 421:
+                    smtp.close()
+                    raise smtplib.SMTPRecipientsRefused(refused)
+            if len(refused) == len(built.to):
+                smtp._rset()
+                raise smtplib.SMTPRecipientsRefused(refused)
+            smtp.putcmd("data")
+            code, resp = smtp.getreply()
+            if code != 354:
+                self._fail(code)
+                raise smtplib.SMTPDataError(code, resp)
+            self.opened = True
+        except (smtplib.SMTPException, OSError) as exc:
+            self.error = exc
+
+    def deliver(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if not self.opened:
+            self.open()
+            if self.error is not None:
+                raise self.error
+        data = smtplib._quote_periods(self.built.data)  # type: ignore[attr-defined]
+        if data[-2:] != b"\r\n":
+            data += b"\r\n"
+        self.smtp.send(data + b".\r\n")
+        self.opened = False
+        code, resp = self.smtp.getreply()
+        if code != 250:
+            self._fail(code)
+            raise smtplib.SMTPDataError(code, resp)
+
+    def abort(self) -> None:
+        """Drop an opened transaction: the connection closes (the server discards the
+        unfinished data) and a new one is opened for the batch's next messages."""
+        if not self.opened:
+            return
+        self.opened = False
+        self.smtp.close()
+        self.conn.connection = None
+        self.conn.open()
+
+
 def _hand_over(conn, built: Built):
     """Give the message to the mail server. Django's SMTP backend: its open connection's
     ``sendmail`` with the signed bytes, as the backend itself would do (minus rebuilding the
@@ -369,14 +455,35 @@ def _send_one(
             now=now,
         )
         return "failed"
-    # Committed before the server is talked to: a worker that dies from here on leaves the row
-    # 'sending', which recovery turns into 'unknown' (never resent).
-    moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours, meanwhile)
+    # Committed before the message is handed over: a worker that dies from here on leaves the
+    # row 'sending', which recovery turns into 'unknown' (never resent). While the database
+    # commits, the SMTP transaction is opened (MAIL, RCPT, DATA: nothing delivered yet) and the
+    # next message built.
+    transaction_ = _Transaction.for_conn(conn, built)
+
+    def while_committing() -> None:
+        if transaction_ is not None:
+            transaction_.open()
+        if meanwhile is not None:
+            meanwhile()
+
+    try:
+        moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours, while_committing)
+    except BaseException:
+        if transaction_ is not None:
+            transaction_.abort()
+        raise
     if not moved:
+        if transaction_ is not None:
+            transaction_.abort()
         return "released"  # recovered meanwhile by someone else: not ours any more
     _before_send(message)
     try:
-        handed = _hand_over(conn, built)
+        if transaction_ is not None:
+            transaction_.deliver()
+            handed = None
+        else:
+            handed = _hand_over(conn, built)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
         code = _smtp_code(exc, message.email) or 451
         detail = str(exc)[:500]
