@@ -12,8 +12,16 @@ own process, on loopback: it answers 250 and drops the data):
 - **baseline**: raw ``smtplib`` sending the same messages **already rendered and signed** (built
   before the clock starts) over one reused connection, nothing recorded.
 
-Figure: ``dispatch.messages_per_s`` (engine) against the baseline, goal ratio ≥ 0.4. Prints one
-JSON line (``@@BENCH-JSON@@{…}``) for the harness.
+Figure: ``dispatch.messages_per_s`` (engine) against the baseline, goal ratio ≥ 0.4.
+
+With ``--rss-recipients N`` (``make bench``: 1,000,000), a second figure: the **peak RSS of a
+worker** while an N-recipient campaign is queued. N imported, consenting contacts of a new
+shop are written with set-based SQL (not measured); then a separate process — the worker —
+materialises the campaign from the real audience query (``mailing.segments.recipients``, a
+server-side cursor: N ``Message`` rows) and sends ``--rss-batches`` batches of it to the sink,
+and its peak RSS (``ru_maxrss``, as ``/proc/self/status`` VmHWM) is the figure, goal < 300 MB.
+
+Prints one JSON line (``@@BENCH-JSON@@{…}``) for the harness.
 """
 
 from __future__ import annotations
@@ -50,7 +58,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _setup(n: int, tag: str):
+def _setup(n: int, tag: str, *, materialize: bool = True):
     import django
 
     django.setup()
@@ -97,8 +105,9 @@ def _setup(n: int, tag: str):
     people = [
         Recipient(None, f"r{i}-{tag}@example.com", "en", "us", "America/New_York") for i in range(n)
     ]
-    dispatch.recipients_for = lambda _c: iter(people)
-    dispatch.campaign_materialize(campaign_id=c.pk)
+    if materialize:
+        dispatch.recipients_for = lambda _c: iter(people)
+        dispatch.campaign_materialize(campaign_id=c.pk)
     return shop, Campaign.objects.get(pk=c.pk)
 
 
@@ -117,11 +126,134 @@ def _prebuilt(shop, campaign) -> list[tuple[str, str, bytes]]:
     return out
 
 
+def _rss_setup(n: int, tag: str) -> int:
+    """A campaign (scheduled, not materialised) of a new shop whose audience is ``n`` imported
+    contacts with consent, written set-based; its id."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from core import clock
+    from mailing.models import Campaign, ContactImport
+
+    shop, _campaign = _setup(0, tag, materialize=False)
+    user = get_user_model().objects.create(username=f"bench-mail-{tag}")
+    imported = ContactImport.objects.create(
+        shop=shop,
+        created_by=user,
+        created_at=clock.now(),
+        file_name="bench.csv",
+        content="",
+        status="done",
+        attestation="Bench contacts.",
+        attested_at=clock.now(),
+        total_rows=n,
+        valid_rows=n,
+        processed_rows=n,
+        imported_rows=n,
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO mailing_importedcontact
+                (shop_id, email, name, country, site, language, contact_import_id, created_at)
+            SELECT %s, 'c' || g || '-' || %s || '@example.com', '', 'US', 'us', 'en', %s, now()
+            FROM generate_series(1, %s) g
+            """,
+            [shop.pk, tag, imported.pk, n],
+        )
+        cur.execute(
+            """
+            INSERT INTO mailing_consent
+                (shop_id, email, status, source, granted_at, nonce, contact_import_id, evidence)
+            SELECT %s, 'c' || g || '-' || %s || '@example.com', 'granted', 'import', now(), '',
+                   %s, ''
+            FROM generate_series(1, %s) g
+            """,
+            [shop.pk, tag, imported.pk, n],
+        )
+        cur.execute("ANALYZE mailing_importedcontact")
+        cur.execute("ANALYZE mailing_consent")
+    return Campaign.objects.get(shop=shop).pk
+
+
+def _rss_worker(campaign_id: int, port: int, batches: int, batch: int) -> None:
+    """The measured worker: materialise the campaign, send ``batches`` batches, report."""
+    import resource
+
+    import django
+
+    django.setup()
+    from constance import config
+    from django.conf import settings
+
+    from mailing.models import Message
+    from mailing.services import dispatch
+
+    settings.SC_MAILING_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.SC_MAILING_EMAIL_OPTIONS = {"host": "127.0.0.1", "port": port}
+    config.MAILING_BATCH_SIZE = batch
+    t = time.perf_counter()
+    queued = dispatch.campaign_materialize(campaign_id=campaign_id)
+    materialize_s = time.perf_counter() - t
+    sent = 0
+    for _ in range(batches):
+        sent += dispatch.batch_send(campaign_id=campaign_id).sent
+    hwm_kb = 0
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                hwm_kb = int(line.split()[1])
+    result = {
+        "queued": queued,
+        "rows": Message.objects.filter(campaign_id=campaign_id).count(),
+        "materialize_s": materialize_s,
+        "sent": sent,
+        "peak_rss_kb": max(hwm_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+    }
+    print("@@BENCH-JSON@@" + json.dumps(result), flush=True)
+
+
+def _rss(n: int, tag: str, port: int, batches: int, batch: int) -> dict:
+    """Set up the audience here, run the worker in its own process; its figures."""
+    campaign_id = _rss_setup(n, tag)
+    worker = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.dispatch",
+            "--rss-worker",
+            str(campaign_id),
+            "--port",
+            str(port),
+            "--rss-batches",
+            str(batches),
+            "--batch",
+            str(batch),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    marker = "@@BENCH-JSON@@"
+    line = [ln for ln in worker.stdout.splitlines() if ln.startswith(marker)][-1]
+    r = json.loads(line[len(marker) :])
+    if r["rows"] != n or r["sent"] != batches * batch:
+        raise SystemExit(f"rss worker: {r['rows']} rows of {n}, sent {r['sent']}")
+    return r
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.dispatch")
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--batch", type=int, default=200)
+    p.add_argument("--rss-recipients", type=int, default=0, help="0: no RSS figure")
+    p.add_argument("--rss-batches", type=int, default=5)
+    p.add_argument("--rss-worker", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    if a.rss_worker:
+        _rss_worker(a.rss_worker, a.port, a.rss_batches, a.batch)
+        return
     port = _free_port()
     sink = subprocess.Popen(
         [sys.executable, "-c", SINK, str(port)],
@@ -171,6 +303,14 @@ def main(argv: list[str] | None = None) -> None:
             "baseline_per_s": a.messages / baseline_s,
         }
         result["ratio"] = result["engine_per_s"] / result["baseline_per_s"]
+        if a.rss_recipients:
+            r = _rss(a.rss_recipients, tag + "r", port, a.rss_batches, a.batch)
+            result.update(
+                rss_recipients=a.rss_recipients,
+                rss_materialize_s=r["materialize_s"],
+                rss_sent=r["sent"],
+                worker_peak_rss_mb=r["peak_rss_kb"] / 1024,
+            )
         print("@@BENCH-JSON@@" + json.dumps(result), flush=True)
     finally:
         sink.communicate(input="", timeout=10)

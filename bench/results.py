@@ -5,9 +5,10 @@ exercises it directly.
 
 How ``met`` is computed (one rule, in :func:`compute_met`):
 
-* an entry whose ``unit`` is a latency unit (``ms``) or a count of lost items (``lost``) carries
-  an *absolute* goal: the goal bounds ``value`` (``dashboard.p95_ms``: value <= 150;
-  ``click.lost``: value <= 0);
+* an entry whose ``unit`` is a latency unit (``ms``), a count of lost items (``lost``) or a
+  memory size (``MB``) carries an *absolute* goal: the goal bounds ``value``
+  (``dashboard.p95_ms``: value <= 150; ``click.lost``: value <= 0;
+  ``dispatch.worker_peak_rss_mb``: value < 300);
 * every other goal bounds ``ratio`` = value / baseline (``ingest.events_per_s``: ratio >= 0.1);
 * no goal: ``met`` is ``None``; a goal whose subject could not be measured (``None``): ``False``.
 """
@@ -23,7 +24,8 @@ from pathlib import Path
 
 # Units whose goals bound the value itself rather than the ratio to the baseline.
 # ``lost``: answered clicks missing from PostgreSQL after the flush (the click benchmark: 0).
-ABSOLUTE_GOAL_UNITS = frozenset({"ms", "lost"})
+# ``MB``: a peak memory size (``dispatch.worker_peak_rss_mb``: under 300).
+ABSOLUTE_GOAL_UNITS = frozenset({"ms", "lost", "MB"})
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 _GOAL_RE = re.compile(r"^\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*$")

@@ -13,15 +13,11 @@ are seeded after this part by ``mailing.demo_history`` (see its docstring).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from random import Random
-from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from core import clock
 from core.checks import all_passed
 
 MAX_ACCOUNTS = 3
@@ -41,13 +37,6 @@ LOGO_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c63f8cfc0500f0004850180848a8c210000000049454e44ae426082"
 )
-
-
-@contextlib.contextmanager
-def _clock_at(at: datetime) -> Iterator[None]:
-    """Every ``clock.now()`` inside reads ``at`` (demo history only; never in the product)."""
-    with mock.patch.object(clock, "now", return_value=at):
-        yield
 
 
 def seed(*, shops, rng: Random, now: datetime) -> None:
@@ -73,8 +62,7 @@ def seed(*, shops, rng: Random, now: datetime) -> None:
 def _seed_setup(shop, *, rng: Random, at: datetime, index: int, last: bool) -> None:
     from .services import setup
 
-    with _clock_at(at):
-        setup.mailing_enable(shop=shop)
+    setup.mailing_enable(shop=shop, now=at)
     setup.brand_save(
         shop=shop,
         sender_name=shop.name[:80],

@@ -18,9 +18,13 @@ For each shop the set-up part enabled:
   days of their click attributed to the campaign; one campaign scheduled for tomorrow and one
   draft. A shop whose own subdomain still waits for its DNS records gets a draft only.
 - **health and billing**: each sending day evaluated (``health.shop_evaluate``), and the
-  statement of every past month with sends closed (``billing.statement_close``).
+  statement of every past month with sends closed (``billing.statement_close``). The second
+  shop (``PAUSED_INDEX``) also sent a clearance on three days in a row, each above the
+  unsubscribe limit: its third evaluation pauses its sending (M-12), so the health page shows
+  a shop paused with the campaign, segment and domain that drove it.
 
-History is written "then" (``demo._clock_at``), so reports and health show the weeks behind.
+History is written "then" (each service is given the moment as its ``now``), so reports and
+health show the weeks behind.
 The ``Campaign.created_at`` timestamp (``auto_now_add``) is set to the campaign's time
 afterwards: the only write not through a service, for the list's order. Messages are few
 (``AUDIENCE`` buyers at most per shop), so ``seed_demo`` stays fast: each one is signed.
@@ -43,6 +47,10 @@ SEGMENTS = (
     ("Best customers", {"rfm_groups": ["champion", "active"]}),
 )
 STORE_URL = "https://www.aliexpress.com/store/{shop}"
+# The enabled shop (by order) whose sending the health evaluation pauses (M-12), and the days
+# (ago) of its three daily sends that breach the limits.
+PAUSED_INDEX = 1
+PAUSE_DAYS_AGO = (4, 3, 2)
 
 
 def seed_history(enabled, *, rng: Random, now: datetime) -> None:
@@ -156,6 +164,16 @@ def _campaigns(shop, *, rng: Random, now: datetime, since: datetime, segments, i
         Campaign.objects.filter(pk=campaign.pk).update(created_at=at - timedelta(hours=1))
         _track(campaign, rng=rng, at=at, now=now, n=n)
         days |= _sending_days(campaign)
+    if plans and index == PAUSED_INDEX:
+        # M-12: three daily sends in a row, each day above the unsubscribe limit (one of ~40
+        # recipients leaves: 2.5% > 0.3%); the health evaluation below pauses the shop.
+        for k, days_ago in enumerate(PAUSE_DAYS_AGO):
+            at = (now - timedelta(days=days_ago)).replace(hour=9, minute=0, second=0)
+            name = f"Clearance, day {k + 1}"
+            campaign = _send(shop, name, templates[0], segments["all"], at=at, rng=rng)
+            Campaign.objects.filter(pk=campaign.pk).update(created_at=at - timedelta(hours=1))
+            _track(campaign, rng=rng, at=at, now=now, n=0)
+            days |= _sending_days(campaign)
     for day in sorted(days):
         health.shop_evaluate(shop=shop, day=day, now=now)
     if plans:
@@ -181,19 +199,16 @@ def _campaigns(shop, *, rng: Random, now: datetime, since: datetime, segments, i
 
 
 def _send(shop, name, template, segment, *, at: datetime, rng: Random):
-    from .demo import _clock_at
     from .services import campaigns, dispatch
 
-    with _clock_at(at):
-        campaign = campaigns.campaign_create_from_template(
-            shop=shop, name=name, template=template, segment=segment
-        )
-        campaigns.campaign_confirm(campaign=campaign, at=at)
-        dispatch.campaign_materialize(campaign_id=campaign.pk, now=at)
+    campaign = campaigns.campaign_create_from_template(
+        shop=shop, name=name, template=template, segment=segment
+    )
+    campaigns.campaign_confirm(campaign=campaign, at=at)
+    dispatch.campaign_materialize(campaign_id=campaign.pk, now=at)
     moment = at
     while True:
-        with _clock_at(moment):
-            result = dispatch.batch_send(campaign_id=campaign.pk, conn=DiscardingBackend())
+        result = dispatch.batch_send(campaign_id=campaign.pk, conn=DiscardingBackend(), now=moment)
         if not result.claimed:
             break
         moment += timedelta(minutes=1)
@@ -206,7 +221,6 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
     3rd), each at its own time, through the tracking services; then the orders within 7 days."""
     from orders.models import Order
 
-    from .demo import _clock_at
     from .models import Message
     from .services import dispatch, tracking
 
@@ -237,13 +251,11 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
         seen = at + (horizon - at) * rng.random() * 0.5
         if ordered is not None:
             seen = min(seen, ordered - timedelta(minutes=30))
-        with _clock_at(seen):
-            tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT))
+        tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT), now=seen)
         if ordered is not None or rng.random() < 0.3:
             click_at = seen + timedelta(minutes=rng.randint(1, 20))
             url = dispatch.click_url(message, store)
-            with _clock_at(click_at):
-                tracking.click_record(url.rsplit("/", 1)[-1])
+            tracking.click_record(url.rsplit("/", 1)[-1], now=click_at)
             if ordered is not None and message.buyer_id is not None:
                 attributed.append((message.buyer_id, ordered))
     for buyer_id, ordered in attributed:
@@ -260,22 +272,21 @@ def _track(campaign, *, rng: Random, at: datetime, now: datetime, n: int) -> Non
                 ordered_at=ordered,
             )
     last, rest = sent[-1], sent[:-1]
-    with _clock_at(at + timedelta(hours=5)):
-        tracking.unsubscribe(last, source="one-click")
+    tracking.unsubscribe(last, source="one-click", now=at + timedelta(hours=5))
     if n >= 1 and rest:
-        with _clock_at(at + timedelta(minutes=20)):
-            tracking.report_apply(
-                tracking.Report(rest[0].message_id.hex, "hard", "5.1.1 user unknown"),
-                source="dsn",
-                event_id=f"demo-{campaign.pk}-bounce",
-            )
+        tracking.report_apply(
+            tracking.Report(rest[0].message_id.hex, "hard", "5.1.1 user unknown"),
+            source="dsn",
+            event_id=f"demo-{campaign.pk}-bounce",
+            now=at + timedelta(minutes=20),
+        )
     if n >= 2 and len(rest) > 1:
-        with _clock_at(at + timedelta(hours=8)):
-            tracking.report_apply(
-                tracking.Report(rest[1].message_id.hex, "complaint", "feedback-type abuse"),
-                source="dsn",
-                event_id=f"demo-{campaign.pk}-complaint",
-            )
+        tracking.report_apply(
+            tracking.Report(rest[1].message_id.hex, "complaint", "feedback-type abuse"),
+            source="dsn",
+            event_id=f"demo-{campaign.pk}-complaint",
+            now=at + timedelta(hours=8),
+        )
 
 
 def _sending_days(campaign) -> set:
@@ -310,9 +321,9 @@ def tick(*, rng: Random, now: datetime) -> None:
     if not recent:
         return
     message = rng.choice(recent)
-    tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT))
+    tracking.open_record(dispatch.tracking_token(message, dispatch.OPEN_SALT), now=now)
     if roll < 0.06:
         url = dispatch.click_url(message, STORE_URL.format(shop=message.shop_id))
-        tracking.click_record(url.rsplit("/", 1)[-1])
+        tracking.click_record(url.rsplit("/", 1)[-1], now=now)
     elif roll < 0.062:
-        tracking.unsubscribe(message, source="one-click")
+        tracking.unsubscribe(message, source="one-click", now=now)

@@ -11,16 +11,21 @@ header in front. The signed headers include ``List-Unsubscribe`` and ``List-Unsu
 headers; relaxed/relaxed canonicalisation, rsa-sha256.
 
 Speed: dkimpy computes the RSA signature with pure-Python big-number arithmetic (~30 ms a
-message for a 2048-bit key). ``KeySigner`` keeps dkimpy for everything that decides what is
-signed (canonicalisation, the body hash, the ``DKIM-Signature`` tags, folding, the header hash)
-and only replaces the final RSASSA-PKCS1-v1_5 step with ``cryptography``'s (OpenSSL) over the same
-SHA-256 digest — the same bytes, as RSASSA-PKCS1-v1_5 is deterministic. A ``KeySigner`` holds the
-decrypted, parsed key in memory for one batch (built once per domain per batch, never logged).
+message for a 2048-bit key) and parses the PEM key for every message. ``KeySigner`` holds the
+decrypted, parsed key for one batch (built once per domain per batch, never logged) and signs
+the way dkimpy does — its parsing, relaxed canonicalisation (as regular expressions over the
+whole body), tags, folding and header hash, reusing dkimpy's ``fold``, ``RE_BTAG`` and
+``select_headers`` — with the final RSASSA-PKCS1-v1_5 step done by ``cryptography`` (OpenSSL)
+over the SHA-256 digest. RSASSA-PKCS1-v1_5 is deterministic, so the result is byte for byte
+dkimpy's own signature (tests/mailing/test_setup_dkim.py), and dkimpy verifies it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
+import time
 from typing import TYPE_CHECKING
 
 import dkim as dkimpy
@@ -54,6 +59,9 @@ SIGNED_HEADERS: tuple[bytes, ...] = (
 )
 
 
+_H_TAG = b" : ".join(SIGNED_HEADERS)
+
+
 class DkimError(Exception):
     """The message could not be signed (malformed message or unreadable key)."""
 
@@ -78,36 +86,65 @@ def dns_txt_value(public_key_b64: str) -> str:
     return f"v=DKIM1; k=rsa; p={public_key_b64}"
 
 
-class _OpenSslDKIM(dkimpy.DKIM):
-    """dkimpy's signer whose RSA step is OpenSSL's: ``gen_header`` is dkimpy's (1.1) with only
-    ``RSASSA_PKCS1_v1_5_sign(h, pk)`` replaced by ``key.sign(h.digest(), PKCS1v15, SHA-256)``."""
+# dkimpy's parsing of a message (``dkim.rfc822_parse``) and its relaxed canonicalisation
+# (``dkim.canonicalization.Relaxed``), as regular expressions over the whole body.
+_LINE_END = re.compile(rb"\r?\n")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")
+_TRAILING_WSP = re.compile(rb"[\t ]+\r\n")
+_WSP = re.compile(rb"[\t ]+")
+_SIG_NAME = b"DKIM-Signature"
 
-    def __init__(self, message: bytes, key: rsa.RSAPrivateKey) -> None:
-        super().__init__(message, signature_algorithm=b"rsa-sha256", linesep=b"\r\n")
-        self._key = key
 
-    def gen_header(self, fields, include_headers, canon_policy, header_name, pk, standardize=False):
-        header_value = b"; ".join(b"=".join(x) for x in fields)
-        header_value = dkimpy.fold(header_value, namelen=len(header_name), linesep=b"\r\n")
-        header_value = dkimpy.RE_BTAG.sub(b"\\1", header_value)
-        header = (header_name, b" " + header_value)
-        h = dkimpy.HashThrough(self.hasher(), self.debug_content)
-        sig = dict(fields)
-        headers = canon_policy.canonicalize_headers(self.headers)
-        self.signed_headers = dkimpy.hash_headers(
-            h, canon_policy, headers, include_headers, header, sig
+def _parse(message: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """``dkim.rfc822_parse``: the (name, value) header fields and the CRLF-separated body."""
+    if message.startswith((b"\n", b"\r\n")):
+        head, body = b"", _LINE_END.split(message, 1)[1]
+    else:
+        end = _HEADER_END.search(message)
+        head, body = (
+            (message, b"") if end is None else (message[: end.start()], message[end.end() :])
         )
-        signature = self._key.sign(h.digest(), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
-        idx = next(i for i in range(len(fields)) if fields[i][0] == b"b")
-        fields[idx] = (b"b", base64.b64encode(signature))
-        header_value = b"; ".join(b"=".join(x) for x in fields) + self.linesep
-        return dkimpy.fold(header_value, namelen=len(header_name), linesep=self.linesep)
+    headers: list[list[bytes]] = []
+    for line in _LINE_END.split(head) if head else ():
+        if line[:1] in (b"\t", b" "):
+            if not headers:
+                raise DkimError("The message starts with a continuation line.")
+            headers[-1][1] += line + b"\r\n"
+            continue
+        m = _HEADER_NAME.match(line)
+        if m is not None:
+            headers.append([m.group(1), line[m.end(0) :] + b"\r\n"])
+        elif not line.startswith(b"From "):
+            raise DkimError("Unexpected characters in a header line.")
+    if body.count(b"\n") != body.count(b"\r\n"):
+        body = _LINE_END.sub(b"\r\n", body)
+    return [(n, v) for n, v in headers], body
+
+
+def _strip_trailing_lines(content: bytes) -> bytes:
+    """``dkim.canonicalization.strip_trailing_lines``: the body ends with one CRLF, no empty
+    lines after it."""
+    n = end = len(content)
+    while end >= 2 and content[end - 2 : end] == b"\r\n":
+        end -= 2
+    return content + b"\r\n" if end == n else content[: end + 2]
+
+
+def _relaxed_body(body: bytes) -> bytes:
+    """``dkim.canonicalization.Relaxed.canonicalize_body``."""
+    body = _strip_trailing_lines(_WSP.sub(b" ", _TRAILING_WSP.sub(b"\r\n", body)))
+    return b"" if body == b"\r\n" else body
+
+
+def _relaxed_header(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    return name.lower().rstrip(), _WSP.sub(b" ", _LINE_END.sub(b"", value)).strip() + b"\r\n"
 
 
 class KeySigner:
     """Signs for one sender domain with its key decrypted and parsed once (one per batch)."""
 
-    __slots__ = ("_domain", "_key", "_pem", "_selector")
+    __slots__ = ("_domain", "_key", "_selector")
 
     def __init__(self, domain: SenderDomain) -> None:
         self._selector = domain.dkim_selector.encode("ascii")
@@ -120,23 +157,45 @@ class KeySigner:
         if not isinstance(key, rsa.RSAPrivateKey):
             raise DkimError("The domain's DKIM key is not an RSA key.")
         self._key = key
-        self._pem = pem  # dkimpy's sign() parses it (cheap) before gen_header signs with _key
 
     def __repr__(self) -> str:  # never the key
         return f"KeySigner(d={self._domain.decode()}, s={self._selector.decode()})"
 
     def sign(self, message_bytes: bytes) -> bytes:
+        """The message with its ``DKIM-Signature`` in front: the bytes ``dkim.sign`` (dkimpy)
+        returns for it with this key, relaxed/relaxed and ``SIGNED_HEADERS``."""
+        headers, body = _parse(message_bytes)
+        bodyhash = base64.b64encode(hashlib.sha256(_relaxed_body(body)).digest())
+        fields = [
+            (b"v", b"1"),
+            (b"a", b"rsa-sha256"),
+            (b"c", b"relaxed/relaxed"),
+            (b"d", self._domain),
+            (b"i", b"@" + self._domain),
+            (b"q", b"dns/txt"),
+            (b"s", self._selector),
+            (b"t", str(int(time.time())).encode("ascii")),
+            (b"h", _H_TAG),
+            (b"bh", bodyhash),
+            # b= folds onto its own line (as dkimpy's placeholder), so adding it later does not
+            # change the whitespace of the tags before it
+            (b"b", b"0" * 60),
+        ]
+        value = dkimpy.fold(b"; ".join(b"=".join(f) for f in fields), namelen=len(_SIG_NAME))
+        value = dkimpy.RE_BTAG.sub(b"\\1", value)
+        h = hashlib.sha256()
+        for name, field_value in dkimpy.select_headers(headers, SIGNED_HEADERS):
+            cname, cvalue = _relaxed_header(name, field_value)
+            h.update(cname + b":" + cvalue)
+        cname, cvalue = _relaxed_header(_SIG_NAME, b" " + value)
+        h.update(cname + b":" + cvalue.rstrip())  # the signature's own field: no CRLF
         try:
-            signature = _OpenSslDKIM(message_bytes, self._key).sign(
-                self._selector,
-                self._domain,
-                self._pem,
-                canonicalize=(b"relaxed", b"relaxed"),
-                include_headers=list(SIGNED_HEADERS),
-            )
-        except (dkimpy.DKIMException, ValueError) as exc:
+            signature = self._key.sign(h.digest(), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+        except ValueError as exc:
             raise DkimError(str(exc)) from exc
-        return signature + message_bytes
+        fields[-1] = (b"b", base64.b64encode(signature))
+        value = b"; ".join(b"=".join(f) for f in fields) + b"\r\n"
+        return _SIG_NAME + b": " + dkimpy.fold(value, namelen=len(_SIG_NAME)) + message_bytes
 
 
 def sign(message_bytes: bytes, *, domain: SenderDomain) -> bytes:

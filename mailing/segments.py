@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, CharField, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from coins.selectors import buyers_with_coins_expiring
@@ -159,6 +159,14 @@ def _consent_emails(shop: Shop, *statuses: str) -> QuerySet:
     return Consent.objects.filter(shop=shop, status__in=statuses).values("email")
 
 
+# Above this many consent records a shop's recipients are streamed with the consent looked up
+# per row (``EXISTS`` on the (shop, email) index) instead of hashed once per query (``IN``):
+# PostgreSQL hashes an ``IN`` sub-query only when it fits in its hash memory (work_mem; about
+# this many addresses at the default 4 MB) and otherwise scans it again for every row — for a
+# million imported contacts the materialisation would never end.
+HASHED_CONSENTS_MAX = 40_000
+
+
 def consenting_q(
     *,
     shop: Shop,
@@ -167,21 +175,32 @@ def consenting_q(
     country: str,
     opt_in: str | None,
     numbers: rules.AudienceNumbers,
+    probe: bool = False,
 ) -> Q:
     """SPEC M-3 as a condition on a queryset's ``email``/``country``/``opt_in`` columns: an
     address, not suppressed, and consent — confirmed double opt-in, or (outside the double
-    opt-in countries) the buyer's marketing preference or a shop consent record."""
+    opt-in countries) the buyer's marketing preference or a shop consent record. ``probe``:
+    the consent records looked up per row (``EXISTS``) rather than hashed (``IN``)."""
+    from .models import Consent
+
     doi = sorted(numbers.double_opt_in_countries)
-    single = Q(**{f"{email}__in": _consent_emails(shop, ConsentStatus.GRANTED)})
+
+    def consented(*statuses: str) -> Q:
+        if probe:
+            return Q(
+                Exists(
+                    Consent.objects.filter(shop=shop, status__in=statuses, email=OuterRef(email))
+                )
+            )
+        return Q(**{f"{email}__in": _consent_emails(shop, *statuses)})
+
+    single = consented(ConsentStatus.GRANTED)
     if opt_in is not None:
         single |= Q(**{opt_in: True})
     return (
         Q(**{f"{email}__isnull": False})
         & ~Q(**{f"{email}__in": _suppressed_emails(shop, at)})
-        & (
-            Q(**{f"{email}__in": _consent_emails(shop, ConsentStatus.CONFIRMED)})
-            | (~Q(**{f"{country}__in": doi}) & single)
-        )
+        & (consented(ConsentStatus.CONFIRMED) | (~Q(**{f"{country}__in": doi}) & single))
     )
 
 
@@ -314,6 +333,7 @@ def consenting_buyers(
     at: datetime | None = None,
     numbers: rules.AudienceNumbers | None = None,
     lean: bool = False,
+    probe: bool = False,
 ) -> QuerySet:
     at = at or clock.now()
     numbers = numbers or rules.audience_numbers()
@@ -326,6 +346,7 @@ def consenting_buyers(
             country=col["country"],
             opt_in=col["opt_in"],
             numbers=numbers,
+            probe=probe,
         )
     )
 
@@ -336,6 +357,7 @@ def consenting_imported(
     definition: SegmentDefinition = ALL,
     at: datetime | None = None,
     numbers: rules.AudienceNumbers | None = None,
+    probe: bool = False,
 ) -> QuerySet:
     """Imported contacts (M-13) matching a non-behavioural definition, with consent, and not
     already reached as a buyer of the shop (one address, one message)."""
@@ -352,7 +374,13 @@ def consenting_imported(
     buyer_emails = buyer_summaries(shop=shop, lean=True).values("buyer__email")
     return qs.filter(
         consenting_q(
-            shop=shop, at=at, email="email", country="country", opt_in=None, numbers=numbers
+            shop=shop,
+            at=at,
+            email="email",
+            country="country",
+            opt_in=None,
+            numbers=numbers,
+            probe=probe,
         )
     ).exclude(email__in=buyer_emails)
 
@@ -416,19 +444,24 @@ def recipients(
 ) -> Iterator[Recipient]:
     """The recipients of ``segment`` now, buyers first (by id) then imported contacts,
     excluding suppressed and non-consenting addresses (SPEC M-3). Streamed: rows come from a
-    server-side cursor ``chunk_size`` at a time, never all loaded."""
+    server-side cursor ``chunk_size`` at a time, never all loaded. A shop with more than
+    ``HASHED_CONSENTS_MAX`` consent records has them looked up per row (``probe``)."""
+    from .models import Consent
+
     at = at or clock.now()
     numbers = rules.audience_numbers()
     d = definition_of(segment)
+    many = Consent.objects.filter(shop=shop).order_by()
+    probe = many[HASHED_CONSENTS_MAX : HASHED_CONSENTS_MAX + 1].exists()
     buyers = (
-        consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers, lean=True)
+        consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers, lean=True, probe=probe)
         .values_list("buyer_id", "buyer__email", "buyer__site")
         .order_by("buyer_id")
     )
     for buyer_id, email, site in buyers.iterator(chunk_size=chunk_size):
         yield _recipient(buyer_id, email, site)
     imported = (
-        consenting_imported(shop=shop, definition=d, at=at, numbers=numbers)
+        consenting_imported(shop=shop, definition=d, at=at, numbers=numbers, probe=probe)
         .values_list("email", "site", "language")
         .order_by("id")
     )

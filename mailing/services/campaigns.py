@@ -497,15 +497,7 @@ def campaign_test_send(*, campaign: Campaign, to: str, language: str, variant: s
     probe = Message(
         campaign=campaign, shop=campaign.shop, email=to, language=language, variant=variant
     )
-    built = dispatch.build_message(campaign, probe, sender, content)
-    built.email.subject = "[TEST] " + built.email.subject
-    built.email.signed = None  # re-signed below with the test subject
-    import email.policy
-
-    from django.core.mail import EmailMultiAlternatives
-
-    plain = EmailMultiAlternatives.message(built.email, policy=email.policy.SMTP).as_bytes()
-    built.email.signed = dispatch._sign(plain, sender)
+    built = dispatch.build_message(campaign, probe, sender, content, subject_prefix="[TEST] ")
     conn = dispatch.connection()
     conn.send_messages([built.email])
 

@@ -14,9 +14,13 @@
    (committed) *before* the mail server is talked to, then ``sent`` (committed) after it
    accepted the message — recorded in the same statement that marks the next message
    ``sending`` (``_SENT_THEN_SENDING_SQL``; the batch's last one at its end), so one round trip
-   per message and never more than one row ``sending``. Per batch, not per message: the DKIM
-   key (``dkim.KeySigner``), the registry numbers, and the render of each (content, language)
-   (``_render``: the message's own unsubscribe link swapped for a stand-in).
+   per message and never more than one row ``sending``. While PostgreSQL commits that
+   statement the next message is built and signed (``overlapped``); its result is read before
+   the server is talked to. Per batch, not per message: the DKIM key (``dkim.KeySigner``), the
+   registry numbers, the render of each (content, language) (``_render``: the message's own
+   unsubscribe link swapped for a stand-in), the tracking links' signers and the encoded
+   headers (``dispatch_message``). The message is written as bytes and handed to the open SMTP
+   connection's ``sendmail``.
    A 4xx answer puts it back in the queue with backoff; a 5xx fails it
    (550: address quarantined 30 days); an ambiguous end (connection lost mid-transfer) leaves it
    ``unknown``.
@@ -24,31 +28,25 @@
    ``claimed`` or ``sending``. Claimed rows were never handed to the server: they go back to the
    queue. The one ``sending`` row may or may not have left: it becomes ``unknown`` and is
    **never resent** — a message is never sent twice (README "Dispatch").
+
+This module is the engine's public face and runs a batch (``batch_send``); the parts live in
+``dispatch_message`` (building and signing a message, tracking links), ``dispatch_records``
+(claims, quota, the state records) and ``dispatch_queue`` (materialising, recovery, the
+campaigns due, A/B), and every public name is imported here: use ``dispatch.<name>``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import email.policy
-import hashlib
 import logging
-import re
 import smtplib
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from email.utils import format_datetime, formataddr
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import connection as db
-from django.db import transaction
-from django.db.models import F
-from django.urls import reverse
+from django.core.mail import mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.utils.module_loading import import_string
 
 from core import clock
@@ -62,23 +60,63 @@ from ..models import (
     CampaignStatus,
     Message,
     MessageState,
-    QuotaDay,
-    SendingPause,
 )
 from ..segments import Recipient
+from .dispatch_message import (  # noqa: F401  (the public face of the engine)
+    CLICK_SALT,
+    OPEN_SALT,
+    UNSUBSCRIBE_SALT,
+    Built,
+    Links,
+    Sender,
+    SignedEmail,
+    _sign,
+    brand_for,
+    build_message,
+    check_header_value,
+    click_url,
+    open_pixel_url,
+    public_url,
+    sender_for,
+    token_value,
+    tracking_token,
+    unsubscribe_url,
+)
+from .dispatch_queue import (  # noqa: F401  (the public face of the engine)
+    MATERIALIZE_CHUNK,
+    _chunks,
+    _finish_if_done,
+    ab_decide,
+    ab_due,
+    bucket,
+    campaign_materialize,
+    campaigns_due,
+    claims_recover,
+    local_due_at,
+    variant_for,
+)
+from .dispatch_records import (  # noqa: F401  (the public face of the engine)
+    E_CONTENT,
+    E_DOMAIN,
+    E_QUOTA,
+    E_UNKNOWN,
+    BatchResult,
+    SendNumbers,
+    _claim,
+    _mark_sending,
+    _Pending,
+    _quota_give_back,
+    _record,
+    _record_sent,
+    _release,
+    _retry,
+    _unknown,
+    account_enabled_at,
+    quota_for,
+    sending_paused,
+)
 
 log = logging.getLogger(__name__)
-
-MATERIALIZE_CHUNK = 1000
-# The error codes of the send log (SPEC M-10) beside the mail server's own 4xx/5xx.
-E_DOMAIN = 401  # sender domain not verified
-E_QUOTA = 429  # daily quota reached
-E_CONTENT = 422  # the message could not be built (rejected content, header injection, no footer)
-E_UNKNOWN = 0  # the worker stopped while handing the message over
-CLICK_SALT = "mailing.click"
-OPEN_SALT = "mailing.open"
-UNSUBSCRIBE_SALT = "mailing.unsubscribe"
-_CRLF = re.compile(r"[\r\n\x00]")
 
 
 # --- test hooks: a killed worker is simulated by replacing these (tests/mailing) -------------
@@ -95,61 +133,11 @@ def _after_send(message: Message) -> None:
 # --- what other parts of the module provide ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Sender:
-    name: str
-    address: str  # the From address
-    domain: str
-    dkim: Any = None  # what mailing.dkim.sign needs (a SenderDomain), or None: unsigned
-    from_header: str = ""  # the complete From value when the identity built it already
-    signer: Any = None  # a mailing.dkim.KeySigner for ``dkim``, made once per batch
-
-
 def recipients_for(campaign: Campaign) -> Iterator[Recipient]:
     """The campaign's audience after suppression and consent (SPEC M-3, M-4), streamed."""
     from mailing import segments
 
     yield from segments.recipients(campaign.segment, shop=campaign.shop)
-
-
-def sender_for(shop) -> Sender:
-    """The shop's sending identity (``mailing.selectors.sending_identity``); ``DomainError``
-    code "401" while its sender domain is not verified (SPEC M-10)."""
-    from email.utils import parseaddr
-
-    from mailing import selectors
-
-    from_header, domain = selectors.sending_identity(shop)
-    domain_name: str = domain.domain  # type: ignore[attr-defined]  # a SenderDomain
-    name, address = parseaddr(from_header)
-    return Sender(
-        name=name, address=address, domain=domain_name, dkim=domain, from_header=from_header
-    )
-
-
-def brand_for(shop):
-    """The shop's brand profile (footer, colours, logo), read once per batch."""
-    from mailing.selectors import brand_for_shop
-
-    return brand_for_shop(shop=shop)
-
-
-def _sign(data: bytes, sender: Sender) -> bytes:
-    if sender.dkim is None:
-        return data
-    if sender.signer is not None:
-        return sender.signer.sign(data)
-    from mailing import dkim
-
-    return dkim.sign(data, domain=sender.dkim)
-
-
-def account_enabled_at(shop) -> datetime | None:
-    """When the shop enabled marketing email (its mailing account; SPEC M-8, M-9)."""
-    account = getattr(shop, "mailing_account", None)
-    if account is None:
-        return None
-    return getattr(account, "enabled_at", None) or getattr(account, "created_at", None)
 
 
 def suppress_hard_bounce(*, shop, email: str, source: str, at: datetime) -> None:
@@ -166,194 +154,7 @@ def suppress_hard_bounce(*, shop, email: str, source: str, at: datetime) -> None
     )
 
 
-# --- 1. materialise -----------------------------------------------------------------------------
-
-
-def bucket(campaign_id: int, email: str) -> int:
-    """A stable 0-9999 bucket of a recipient (SPEC M-6 split), independent of stream order."""
-    digest = hashlib.blake2b(f"{campaign_id}:{email}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest) % 10000
-
-
-def variant_for(campaign: Campaign, email: str) -> str:
-    """SPEC M-6: A or B for the test share (half each), '' (held for the winner) for the rest."""
-    if not campaign.ab_enabled:
-        return "A"
-    b = bucket(campaign.pk, email)
-    share = campaign.ab_test_percent * 100
-    if b >= share:
-        return ""
-    return "A" if b < share // 2 else "B"
-
-
-def local_due_at(campaign: Campaign, time_zone: str, *, now: datetime) -> datetime:
-    """SPEC M-5: the chosen local date and time in the recipient's zone (UTC if unknown); now
-    when no time was chosen or it has passed there."""
-    if campaign.send_on is None or campaign.send_at_local is None:
-        return now
-    try:
-        tz = ZoneInfo(time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    at = datetime.combine(campaign.send_on, campaign.send_at_local, tzinfo=tz)
-    return max(at, now)
-
-
-def campaign_materialize(*, campaign_id: int, now: datetime | None = None) -> int:
-    """Stream the campaign's recipients into message rows; returns the rows written by this
-    run. Safe to run again (after a crash): rows already there are kept as they are."""
-    now = now or clock.now()
-    campaign = Campaign.objects.select_related("shop").get(pk=campaign_id)
-    if campaign.status != CampaignStatus.SCHEDULED or campaign.materialized_at is not None:
-        return 0
-    written = 0
-    for chunk in _chunks(recipients_for(campaign), MATERIALIZE_CHUNK):
-        rows = []
-        for r in chunk:
-            variant = variant_for(campaign, r.email)
-            rows.append(
-                Message(
-                    campaign_id=campaign.pk,
-                    shop_id=campaign.shop_id,
-                    buyer_id=r.buyer_id,
-                    email=r.email,
-                    language=(r.language or campaign.default_language)[:8],
-                    site=(r.site or "")[:8],
-                    time_zone=(r.time_zone or "")[:64],
-                    variant=variant,
-                    state=MessageState.QUEUED if variant else MessageState.HELD,
-                    due_at=local_due_at(campaign, r.time_zone, now=now) if variant else None,
-                )
-            )
-        # One statement per chunk; a recipient already written by an earlier run is skipped.
-        created = Message.objects.bulk_create(rows, ignore_conflicts=True)
-        written += len(created)
-    with transaction.atomic():
-        total = Message.objects.filter(campaign_id=campaign.pk).count()
-        first_due = (
-            Message.objects.filter(campaign_id=campaign.pk, due_at__isnull=False)
-            .order_by("due_at")
-            .values_list("due_at", flat=True)
-            .first()
-        )
-        updates: dict[str, Any] = {
-            "materialized_at": now,
-            "recipients_total": total,
-            "status": CampaignStatus.SENDING,
-        }
-        if campaign.ab_enabled:
-            updates["ab_decide_at"] = (first_due or now) + timedelta(hours=campaign.ab_wait_hours)
-        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(**updates)
-    log.info("campaign %s: %s recipients queued", campaign.pk, total)
-    return written
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-# --- 2. claim under the quota ----------------------------------------------------------------
-
-
-def quota_for(shop, *, now: datetime) -> int:
-    """SPEC M-8: today's quota by the age of the shop's mailing account."""
-    enabled = account_enabled_at(shop) or now
-    return rules.daily_quota(account_age_days=(now - enabled).days)
-
-
-def sending_paused(shop) -> bool:
-    return SendingPause.objects.filter(shop=shop, ended_at__isnull=True).exists()
-
-
-_CLAIM_SQL = """
-UPDATE mailing_message SET state = 'claimed', claimed_at = %s, claim_token = %s
-WHERE id IN (
-    SELECT id FROM mailing_message
-    WHERE campaign_id = %s AND state = 'queued' AND due_at <= %s
-    ORDER BY id LIMIT %s
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
-
-
-def _claim(campaign: Campaign, *, size: int, token: uuid.UUID, now: datetime) -> list[int]:
-    day = clock.natural_day(now)
-    with transaction.atomic():
-        QuotaDay.objects.get_or_create(shop_id=campaign.shop_id, day=day)
-        # The quota row of the shop's day serialises its claims (one short lock per batch).
-        quota = QuotaDay.objects.select_for_update().get(shop_id=campaign.shop_id, day=day)
-        room = quota_for(campaign.shop, now=now) - quota.used
-        if room <= 0:
-            # SPEC M-8: over quota → 429 in the log; the rest waits for the next natural day.
-            Message.objects.filter(
-                campaign_id=campaign.pk, state=MessageState.QUEUED, due_at__lte=now
-            ).update(
-                error_code=E_QUOTA,
-                error_detail="Daily sending quota reached; sent from the next day on.",
-                due_at=clock.day_start(day + timedelta(days=1)),
-            )
-            return []
-        if db.vendor == "postgresql":
-            with db.cursor() as cur:
-                cur.execute(_CLAIM_SQL, [now, token, campaign.pk, now, min(size, room)])
-                ids = sorted(row[0] for row in cur.fetchall())
-        else:
-            # SQLite (the embedded default): the IMMEDIATE transaction holds the database's
-            # one write lock, so no other worker claims between this read and the update.
-            ids = list(
-                Message.objects.filter(
-                    campaign_id=campaign.pk, state=MessageState.QUEUED, due_at__lte=now
-                )
-                .order_by("id")
-                .values_list("id", flat=True)[: min(size, room)]
-            )
-            Message.objects.filter(pk__in=ids).update(
-                state=MessageState.CLAIMED, claimed_at=now, claim_token=token
-            )
-        if ids:
-            QuotaDay.objects.filter(pk=quota.pk).update(used=F("used") + len(ids))
-    return ids
-
-
-def _quota_give_back(shop_id: int, claimed_at: datetime, n: int = 1) -> None:
-    """A claim that never reached the server does not count against the day's quota."""
-    QuotaDay.objects.filter(shop_id=shop_id, day=clock.natural_day(claimed_at), used__gte=n).update(
-        used=F("used") - n
-    )
-
-
 # --- 3. send ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendNumbers:
-    """The registry numbers a batch needs, read once per batch (not once per message)."""
-
-    dedupe_hours: int
-    max_attempts: int
-
-    @classmethod
-    def read(cls) -> SendNumbers:
-        return cls(rules.dedupe_hours(), rules.retry_max_attempts())
-
-
-@dataclass
-class BatchResult:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    unknown: int = 0
-    released: int = 0
-    codes: dict[int, int] = field(default_factory=dict)
 
 
 def connection():
@@ -366,12 +167,17 @@ def connection():
     return mailers.default
 
 
-def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> BatchResult:
+def batch_send(
+    *, campaign_id: int, size: int | None = None, conn=None, now: datetime | None = None
+) -> BatchResult:
     """Claim and send one batch of the campaign's due messages (see the module docstring).
     ``conn``: the mail connection to hand the messages to (default ``connection()``); the demo
-    passes a discarding one (record-only: built, signed and recorded, delivered nowhere)."""
+    passes a discarding one (record-only: built, signed and recorded, delivered nowhere).
+    ``now``: the moment of the whole batch (the demo's history); by default each step reads
+    the clock."""
     result = BatchResult()
-    now = clock.now()
+    at = now
+    now = now or clock.now()
     campaign = Campaign.objects.select_related("shop").get(pk=campaign_id)
     if campaign.status != CampaignStatus.SENDING or sending_paused(campaign.shop):
         return result
@@ -409,8 +215,22 @@ def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> Batch
         return result
     renders: dict = {}  # each (content, language) rendered once per batch
     pending = _Pending()
+
+    def prepare(m: Message) -> Built | DomainError:
+        return _prepare(campaign, m, sender, contents, brand, renders, now=at)
+
     try:
-        for message in Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"):
+        rows = list(Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"))
+        ahead: Built | DomainError | None = prepare(rows[0]) if rows else None
+        for i, message in enumerate(rows):
+            following = rows[i + 1] if i + 1 < len(rows) else None
+            current, ahead = ahead, None
+            made: list[Built | DomainError] = []
+
+            def build_following(following=following, made=made) -> None:
+                if following is not None:
+                    made.append(prepare(following))
+
             outcome = _send_one(
                 conn,
                 campaign,
@@ -422,20 +242,25 @@ def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> Batch
                 numbers,
                 renders=renders,
                 pending=pending,
+                built=current,
+                meanwhile=build_following,
+                now=at,
             )
             setattr(result, outcome, getattr(result, outcome) + 1)
             if message.error_code is not None:
                 result.codes[message.error_code] = result.codes.get(message.error_code, 0) + 1
             if outcome == "unknown":
                 break  # the connection is in an unknown state: hand the rest back
+            if following is not None:
+                ahead = made[0] if made else prepare(following)
     finally:
         pending.flush(token, numbers.dedupe_hours)
         try:
             conn.close()
         except Exception:
             log.debug("closing the mail connection failed", exc_info=True)
-        result.released += _release(token, ids, campaign.shop_id, retry=False)
-    _finish_if_done(campaign.pk)
+        result.released += _release(token, ids, campaign.shop_id, retry=False, now=at)
+    _finish_if_done(campaign.pk, now=at)
     log.info(
         "campaign %s batch: claimed %s sent %s retried %s failed %s unknown %s",
         campaign.pk,
@@ -446,28 +271,6 @@ def batch_send(*, campaign_id: int, size: int | None = None, conn=None) -> Batch
         result.unknown,
     )
     return result
-
-
-def _release(token: uuid.UUID, ids: list[int], shop_id: int, *, retry: bool) -> int:
-    """Claimed rows of this batch never handed to the server go back to the queue."""
-    now = clock.now()
-    rows = list(
-        Message.objects.filter(pk__in=ids, claim_token=token, state=MessageState.CLAIMED).values(
-            "pk", "claimed_at"
-        )
-    )
-    if not rows:
-        return 0
-    n = Message.objects.filter(
-        pk__in=[r["pk"] for r in rows], claim_token=token, state=MessageState.CLAIMED
-    ).update(
-        state=MessageState.QUEUED,
-        claim_token=None,
-        claimed_at=None,
-        due_at=now + timedelta(seconds=rules.retry_delay_seconds(attempt=1)) if retry else now,
-    )
-    _quota_give_back(shop_id, rows[0]["claimed_at"] or now, n)
-    return n
 
 
 def _contents(campaign: Campaign) -> dict[tuple[str, str], CampaignContent]:
@@ -484,237 +287,6 @@ def pick_content(
     return next(iter(contents.values()), None)
 
 
-def tracking_token(message: Message, salt: str) -> str:
-    """A deterministic signed token (no timestamp: the link works as long as the mail lives)."""
-    return signing.Signer(salt=salt).sign_object(message.message_id.hex, compress=True)
-
-
-def token_value(token: str, salt: str):
-    """What a token signed with ``salt`` carries; ``signing.BadSignature`` when tampered."""
-    return signing.Signer(salt=salt).unsign_object(token)
-
-
-def public_url(path: str) -> str:
-    base = getattr(settings, "SC_MAILING_PUBLIC_URL", "") or getattr(
-        settings, "SC_PUBLIC_URL", "http://localhost:8000"
-    )
-    return base.rstrip("/") + path
-
-
-def unsubscribe_url(message: Message) -> str:
-    return public_url(
-        reverse("mailing_t:unsubscribe", args=[tracking_token(message, UNSUBSCRIBE_SALT)])
-    )
-
-
-def open_pixel_url(message: Message) -> str:
-    return public_url(reverse("mailing_t:open", args=[tracking_token(message, OPEN_SALT)]))
-
-
-def click_url(message: Message, url: str) -> str:
-    token = signing.Signer(salt=CLICK_SALT).sign_object(
-        [message.message_id.hex, url], compress=True
-    )
-    return public_url(reverse("mailing_t:click", args=[token]))
-
-
-_HREF = re.compile(r'href="(https?://[^"]+)"')
-
-
-def _track_links(html: str, message: Message, unsubscribe: str) -> str:
-    """SPEC M-11: every http(s) link goes through a signed click redirect (never the
-    unsubscribe link), and the open pixel closes the body."""
-    import html as htmllib
-
-    def repl(m: re.Match) -> str:
-        url = htmllib.unescape(m.group(1))
-        if url == unsubscribe:
-            return m.group(0)
-        return f'href="{htmllib.escape(click_url(message, url), quote=True)}"'
-
-    tracked = _HREF.sub(repl, html)
-    pixel = (
-        f'<img src="{htmllib.escape(open_pixel_url(message), quote=True)}" width="1" height="1" '
-        'alt="" style="display:block;border:0">'
-    )
-    if "</body>" in tracked:
-        return tracked.replace("</body>", pixel + "</body>", 1)
-    return tracked + pixel
-
-
-class _Raw:
-    """The wire form of a signed message: exactly the bytes that were signed. Django's SMTP
-    backend only asks for ``as_bytes()`` (and locmem only builds it); parsing it back into an
-    email object would cost as much as building it."""
-
-    def __init__(self, data: bytes) -> None:
-        self._raw = data
-
-    def as_bytes(self, *args, **kwargs) -> bytes:
-        return self._raw
-
-    def as_string(self, *args, **kwargs) -> str:
-        return self._raw.decode("utf-8", "replace")
-
-
-class SignedEmail(EmailMultiAlternatives):
-    """A Django email whose wire form is its DKIM-signed bytes (SMTP backend and locmem)."""
-
-    signed: bytes | None = None
-
-    def message(self, **kwargs):
-        if self.signed is None:
-            return super().message(**kwargs)
-        return _Raw(self.signed)
-
-
-def check_header_value(value: str, what: str) -> str:
-    """Header injection: a line break (or NUL) in a subject or sender name is refused."""
-    if _CRLF.search(value or ""):
-        raise DomainError(f"The {what} cannot contain line breaks.", code="header_injection")
-    return value
-
-
-@dataclass(frozen=True)
-class Built:
-    email: SignedEmail
-    subject: str
-    html: str
-    text: str
-
-
-def build_message(
-    campaign: Campaign,
-    message: Message,
-    sender: Sender,
-    content: CampaignContent,
-    *,
-    extra_context: dict | None = None,
-    brand=None,
-    renders: dict | None = None,
-) -> Built:
-    """Render (sandboxed, SPEC M-2 c), add the footer and tracking (M-7, M-11), the RFC 8058
-    headers, and DKIM-sign (M-2 a). Raises ``DomainError`` for content that cannot be sent."""
-    from mailing.rendering import TemplateRejected
-
-    unsubscribe = unsubscribe_url(message)
-    try:
-        rendered = _render(
-            campaign,
-            message,
-            content,
-            unsubscribe=unsubscribe,
-            extra_context=extra_context,
-            brand=brand,
-            renders=renders,
-        )
-    except TemplateRejected as exc:
-        raise DomainError(
-            "; ".join(str(p) for p in getattr(exc, "problems", [exc])), code="lint"
-        ) from None
-    if not rendered.footer_complete or unsubscribe not in rendered.html:
-        # SPEC M-7: a message without its footer is blocked, not sent.
-        raise DomainError(
-            "The footer needs the physical address and customer-service phone of the brand.",
-            code="footer_missing",
-        )
-    check_header_value(rendered.subject, "subject")
-    check_header_value(sender.name, "sender name")
-    html = _track_links(rendered.html, message, unsubscribe)
-    headers = {
-        "From": sender.from_header or formataddr((sender.name, sender.address)),
-        "Message-ID": f"<{message.message_id.hex}@{sender.domain}>",
-        "Date": format_datetime(clock.now()),
-        # RFC 8058 one-click unsubscribe (covered by the DKIM signature: mailing.dkim).
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"<shop-{campaign.shop_id}.{sender.domain}>",
-        "Feedback-ID": f"{campaign.pk}:{campaign.shop_id}:sellercenter",
-        "X-SC-Message": message.message_id.hex,
-    }
-    # The envelope sender carries the message id (VERP): a bounce names the message it is for.
-    envelope = f"bounce+{message.message_id.hex}@{sender.domain}"
-    mail = SignedEmail(
-        subject=rendered.subject,
-        body=rendered.text,
-        from_email=envelope,
-        to=[message.email],
-        headers=headers,
-    )
-    mail.attach_alternative(html, "text/html")
-    plain = EmailMultiAlternatives.message(mail, policy=email.policy.SMTP).as_bytes()
-    mail.signed = _sign(plain, sender)
-    return Built(email=mail, subject=rendered.subject, html=html, text=rendered.text)
-
-
-# Characters that neither HTML escaping (the layout's autoescape, merge-tag escaping) nor the
-# sanitiser changes: an unsubscribe URL made only of them appears verbatim wherever it is used.
-_VERBATIM_URL = re.compile(r"^[A-Za-z0-9:/._~-]+$")
-
-
-def _render(
-    campaign: Campaign,
-    message: Message,
-    content: CampaignContent,
-    *,
-    unsubscribe: str,
-    extra_context: dict | None,
-    brand,
-    renders: dict | None,
-):
-    """The sandboxed render (``mailing.rendering.render``) of ``content`` for this message.
-
-    A batch (``renders``: its cache) renders each (content, language) once, with a random
-    stand-in for the unsubscribe URL — the one per-recipient value of a campaign message — and
-    puts the message's own URL in its place. Same output as rendering each message, as long as
-    both URLs appear verbatim (``_VERBATIM_URL``); otherwise, and whenever the caller passes
-    per-recipient values (``extra_context``), the message is rendered on its own."""
-    from mailing.rendering import TemplateSource, render
-
-    source = TemplateSource(
-        subject=content.subject,
-        body=content.body,
-        preheader=content.preheader,
-        language=content.language,
-        shop=campaign.shop,
-    )
-
-    def render_with(url: str):
-        context = {
-            "shop.name": campaign.shop.name,
-            **(extra_context or {}),
-            "unsubscribe_url": url,  # always this message's own (never a sample's)
-        }
-        return render(source, context=context, language=message.language, brand=brand)
-
-    if (
-        renders is None
-        or extra_context
-        or not _VERBATIM_URL.match(unsubscribe)
-        # a subject/preheader is cut at its length limit: there the URL's length matters
-        or "unsubscribe_url" in content.subject
-        or "unsubscribe_url" in content.preheader
-    ):
-        return render_with(unsubscribe)
-    key = (content.pk, content.variant, content.language, message.language)
-    cached = renders.get(key)
-    if cached is None:
-        stand_in = public_url(
-            reverse("mailing_t:unsubscribe", args=[f"sc-stand-in-{uuid.uuid4().hex}"])
-        )
-        cached = renders[key] = (stand_in, render_with(stand_in))
-    stand_in, rendered = cached
-    if not _VERBATIM_URL.match(stand_in):
-        return render_with(unsubscribe)
-    return dataclasses.replace(
-        rendered,
-        subject=rendered.subject.replace(stand_in, unsubscribe),
-        preheader=rendered.preheader.replace(stand_in, unsubscribe),
-        html=rendered.html.replace(stand_in, unsubscribe),
-        text=rendered.text.replace(stand_in, unsubscribe),
-    )
-
-
 def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         answer = exc.recipients.get(rcpt) or next(iter(exc.recipients.values()), None)
@@ -722,6 +294,133 @@ def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     if isinstance(exc, smtplib.SMTPResponseException):
         return int(exc.smtp_code)
     return None
+
+
+class _Transaction:
+    """``smtplib.SMTP.sendmail`` in two steps, for Django's SMTP backend. ``open``: MAIL, RCPT
+    and DATA (answered 354) — nothing is delivered yet: a server discards a transaction whose
+    data never ended. ``deliver``: the data and its final dot — the message is handed over.
+    The same answers raise the same exceptions as ``sendmail``. ``abort`` drops the connection
+    of a transaction opened but not to be delivered (in DATA, nothing else can end it)."""
+
+    def __init__(self, conn, built: Built) -> None:
+        self.conn = conn
+        self.smtp = conn.connection
+        self.built = built
+        self.opened = False
+        self.error: BaseException | None = None
+
+    @classmethod
+    def for_conn(cls, conn, built: Built) -> _Transaction | None:
+        smtp = getattr(conn, "connection", None) if isinstance(conn, SmtpBackend) else None
+        if smtp is None or not built.envelope.isascii() or not all(a.isascii() for a in built.to):
+            return None
+        return cls(conn, built)
+
+    def _fail(self, code: int) -> None:
+        if code == 421:
+            self.smtp.close()
+        else:
+            self.smtp._rset()
+
+    def open(self) -> None:
+        """MAIL, RCPT, DATA; an error is kept (raised by ``deliver``)."""
+        try:
+            smtp, built = self.smtp, self.built
+            smtp.ehlo_or_helo_if_needed()
+            sized = smtp.does_esmtp and smtp.has_extn("size")
+            options = [f"size={len(built.data)}"] if sized else []
+            code, resp = smtp.mail(built.envelope, options)
+            if code != 250:
+                self._fail(code)
+                raise smtplib.SMTPSenderRefused(code, resp, built.envelope)
+            refused = {}
+            for rcpt in built.to:
+                code, resp = smtp.rcpt(rcpt)
+                if code not in (250, 251):
+                    refused[rcpt] = (code, resp)
+                if code == 421:
+                    smtp.close()
+                    raise smtplib.SMTPRecipientsRefused(refused)
+            if len(refused) == len(built.to):
+                smtp._rset()
+                raise smtplib.SMTPRecipientsRefused(refused)
+            smtp.putcmd("data")
+            code, resp = smtp.getreply()
+            if code != 354:
+                self._fail(code)
+                raise smtplib.SMTPDataError(code, resp)
+            self.opened = True
+        except (smtplib.SMTPException, OSError) as exc:
+            self.error = exc
+
+    def deliver(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if not self.opened:
+            self.open()
+            if self.error is not None:
+                raise self.error
+        data = smtplib._quote_periods(self.built.data)  # type: ignore[attr-defined]
+        if data[-2:] != b"\r\n":
+            data += b"\r\n"
+        self.smtp.send(data + b".\r\n")
+        self.opened = False
+        code, resp = self.smtp.getreply()
+        if code != 250:
+            self._fail(code)
+            raise smtplib.SMTPDataError(code, resp)
+
+    def abort(self) -> None:
+        """Drop an opened transaction: the connection closes (the server discards the
+        unfinished data) and a new one is opened for the batch's next messages."""
+        if not self.opened:
+            return
+        self.opened = False
+        self.smtp.close()
+        self.conn.connection = None
+        self.conn.open()
+
+
+def _hand_over(conn, built: Built):
+    """Give the message to the mail server. Django's SMTP backend: its open connection's
+    ``sendmail`` with the signed bytes, as the backend itself would do (minus rebuilding the
+    addresses it would find unchanged); other mailers (ESP, locmem): ``send_messages`` with the
+    message as a Django email, which is returned."""
+    smtp = getattr(conn, "connection", None) if isinstance(conn, SmtpBackend) else None
+    if smtp is not None and built.envelope.isascii() and all(a.isascii() for a in built.to):
+        smtp.sendmail(built.envelope, built.to, built.data)
+        return None
+    email = built.email
+    conn.send_messages([email])
+    return email
+
+
+def _prepare(
+    campaign: Campaign,
+    message: Message,
+    sender: Sender,
+    contents: dict,
+    brand,
+    renders,
+    *,
+    now: datetime | None = None,
+) -> Built | DomainError:
+    """The message built and signed, or why it cannot be (recorded when its turn comes)."""
+    content = pick_content(
+        contents,
+        variant=message.variant,
+        language=message.language,
+        default=campaign.default_language,
+    )
+    try:
+        if content is None:
+            raise DomainError("The campaign has no content.", code="lint")
+        return build_message(
+            campaign, message, sender, content, brand=brand, renders=renders, now=now
+        )
+    except DomainError as exc:
+        return exc
 
 
 def _send_one(
@@ -735,30 +434,56 @@ def _send_one(
     numbers: SendNumbers | None = None,
     renders: dict | None = None,
     pending: _Pending | None = None,
+    built: Built | DomainError | None = None,
+    meanwhile: Callable[[], None] | None = None,
+    now: datetime | None = None,
 ) -> str:
-    now = clock.now()
+    """Send one claimed message (``built``: already built, else built here). ``meanwhile`` runs
+    while the database commits the row 'sending' (the batch builds its next message then)."""
+    at = now
+    now = now or clock.now()
     numbers = numbers or SendNumbers.read()
-    content = pick_content(
-        contents,
-        variant=message.variant,
-        language=message.language,
-        default=campaign.default_language,
-    )
-    try:
-        if content is None:
-            raise DomainError("The campaign has no content.", code="lint")
-        built = build_message(campaign, message, sender, content, brand=brand, renders=renders)
-    except DomainError as exc:
-        _record(message, token, state=MessageState.FAILED, code=E_CONTENT, detail=exc.message)
+    if built is None:
+        built = _prepare(campaign, message, sender, contents, brand, renders, now=at)
+    if isinstance(built, DomainError):
+        _record(
+            message,
+            token,
+            state=MessageState.FAILED,
+            code=E_CONTENT,
+            detail=built.message,
+            now=now,
+        )
         return "failed"
-    # Committed before the server is talked to: a worker that dies from here on leaves the row
-    # 'sending', which recovery turns into 'unknown' (never resent).
-    moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours)
+    # Committed before the message is handed over: a worker that dies from here on leaves the
+    # row 'sending', which recovery turns into 'unknown' (never resent). While the database
+    # commits, the SMTP transaction is opened (MAIL, RCPT, DATA: nothing delivered yet) and the
+    # next message built.
+    transaction_ = _Transaction.for_conn(conn, built)
+
+    def while_committing() -> None:
+        if transaction_ is not None:
+            transaction_.open()
+        if meanwhile is not None:
+            meanwhile()
+
+    try:
+        moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours, while_committing)
+    except BaseException:
+        if transaction_ is not None:
+            transaction_.abort()
+        raise
     if not moved:
+        if transaction_ is not None:
+            transaction_.abort()
         return "released"  # recovered meanwhile by someone else: not ours any more
     _before_send(message)
     try:
-        conn.send_messages([built.email])
+        if transaction_ is not None:
+            transaction_.deliver()
+            handed = None
+        else:
+            handed = _hand_over(conn, built)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
         code = _smtp_code(exc, message.email) or 451
         detail = str(exc)[:500]
@@ -771,6 +496,7 @@ def _send_one(
                 code=code,
                 detail=detail,
                 bounce=BounceKind.HARD,
+                now=now,
             )
             suppress_hard_bounce(
                 shop=campaign.shop, email=message.email, source=f"campaign:{campaign.pk}", at=now
@@ -779,7 +505,8 @@ def _send_one(
         return _retry(message, token, code, detail, now, numbers)
     except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
         return _unknown(message, token, str(exc)[:500])
-    status = getattr(built.email, "anymail_status", None)  # django-anymail's per-recipient answer
+    # django-anymail's per-recipient answer
+    status = getattr(handed, "anymail_status", None) if handed is not None else None
     if (
         status is not None
         and getattr(status, "status", None)
@@ -792,6 +519,7 @@ def _send_one(
             code=550,
             detail="Rejected by the ESP.",
             bounce=BounceKind.HARD,
+            now=now,
         )
         return "failed"
     _after_send(message)
@@ -802,277 +530,3 @@ def _send_one(
         pending.message, pending.at = message, now
     message.error_code = None
     return "sent"
-
-
-def _record(
-    message: Message, token, *, state: str, code: int, detail: str, bounce: str = ""
-) -> None:
-    now = clock.now()
-    Message.objects.filter(pk=message.pk, claim_token=token).update(
-        state=state,
-        error_code=code,
-        error_detail=detail[:500],
-        attempts=F("attempts") + 1,
-        bounce=bounce,
-        bounced_at=now if bounce else None,
-    )
-    message.error_code = code
-
-
-def _retry(
-    message: Message, token, code: int, detail: str, now: datetime, numbers: SendNumbers
-) -> str:
-    """SPEC M-10: a soft failure (4xx) is retried with backoff, then given up."""
-    attempt = message.attempts + 1
-    if attempt >= numbers.max_attempts:
-        _record(
-            message,
-            token,
-            state=MessageState.FAILED,
-            code=code,
-            detail=detail,
-            bounce=BounceKind.SOFT,
-        )
-        return "failed"
-    Message.objects.filter(pk=message.pk, claim_token=token).update(
-        state=MessageState.QUEUED,
-        attempts=attempt,
-        error_code=code,
-        error_detail=detail,
-        claim_token=None,
-        claimed_at=None,
-        due_at=now + timedelta(seconds=rules.retry_delay_seconds(attempt=attempt)),
-    )
-    _quota_give_back(message.shop_id, now)
-    message.error_code = code
-    return "retried"
-
-
-def _unknown(message: Message, token, detail: str) -> str:
-    Message.objects.filter(pk=message.pk, claim_token=token).update(
-        state=MessageState.UNKNOWN,
-        error_code=E_UNKNOWN,
-        error_detail=("Connection lost while handing the message over; not resent. " + detail)[
-            :500
-        ],
-        attempts=F("attempts") + 1,
-    )
-    message.error_code = E_UNKNOWN
-    return "unknown"
-
-
-# SPEC M-9: billable unless a billable message went to this address in the last 24 h. The
-# billing window's upsert and the 'sent' record are one statement (one round trip, atomic): two
-# workers sending to one buyer at once bill it once.
-_SENT_SQL = """
-WITH w AS (
-    INSERT INTO mailing_billingwindow (shop_id, email, started_at) VALUES (%s, %s, %s)
-    ON CONFLICT (shop_id, email) DO UPDATE SET started_at = EXCLUDED.started_at
-    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s * interval '1 hour'
-    RETURNING id
-)
-UPDATE mailing_message
-SET state = 'sent', sent_at = %s, attempts = attempts + 1, error_code = NULL,
-    error_detail = '', billable = EXISTS (SELECT 1 FROM w)
-WHERE id = %s AND claim_token = %s
-"""
-
-
-def _record_sent(message: Message, token, at: datetime, dedupe_hours: int) -> None:
-    if db.vendor != "postgresql":
-        _record_sent_portable(message, token, at, dedupe_hours)
-        return
-    with db.cursor() as cur:
-        cur.execute(
-            _SENT_SQL,
-            [message.shop_id, message.email, at, dedupe_hours, at, message.pk, token],
-        )
-
-
-@dataclass
-class _Pending:
-    """The batch's message the server accepted whose 'sent' is not recorded yet (at most one:
-    it is recorded in the same statement that marks the next message 'sending')."""
-
-    message: Message | None = None
-    at: datetime | None = None
-
-    def flush(self, token, dedupe_hours: int) -> None:
-        if self.message is not None and self.at is not None:
-            _record_sent(self.message, token, self.at, dedupe_hours)
-        self.message = self.at = None
-
-
-# The previous message's 'sent' + billing window (as _SENT_SQL) and this message's 'sending'
-# mark, in one autocommitted statement: one round trip per message, and never more than one
-# row 'sending' (handed over, not yet recorded) at any moment.
-_SENT_THEN_SENDING_SQL = """
-WITH w AS (
-    INSERT INTO mailing_billingwindow (shop_id, email, started_at) VALUES (%s, %s, %s)
-    ON CONFLICT (shop_id, email) DO UPDATE SET started_at = EXCLUDED.started_at
-    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s * interval '1 hour'
-    RETURNING id
-), prev AS (
-    UPDATE mailing_message
-    SET state = 'sent', sent_at = %s, attempts = attempts + 1, error_code = NULL,
-        error_detail = '', billable = EXISTS (SELECT 1 FROM w)
-    WHERE id = %s AND claim_token = %s
-    RETURNING id
-)
-UPDATE mailing_message SET state = 'sending', claimed_at = %s
-WHERE id = %s AND claim_token = %s AND state = 'claimed'
-"""
-
-
-def _mark_sending(
-    message: Message, token, now: datetime, pending: _Pending | None, dedupe_hours: int
-) -> int:
-    """Commit the row 'sending' before the server is talked to (recording the batch's pending
-    'sent' in the same statement). Returns 1, or 0 when the row is no longer this batch's."""
-    if pending is not None and db.vendor != "postgresql":
-        pending.flush(token, dedupe_hours)  # SQLite: the 'sent' first, then this 'sending'
-    if pending is None or pending.message is None or pending.at is None:
-        return Message.objects.filter(
-            pk=message.pk, claim_token=token, state=MessageState.CLAIMED
-        ).update(state=MessageState.SENDING, claimed_at=now)
-    prev, at = pending.message, pending.at
-    with db.cursor() as cur:
-        cur.execute(
-            _SENT_THEN_SENDING_SQL,
-            [
-                prev.shop_id,
-                prev.email,
-                at,
-                dedupe_hours,
-                at,
-                prev.pk,
-                token,
-                now,
-                message.pk,
-                token,
-            ],
-        )
-        moved = cur.rowcount
-    pending.message = pending.at = None
-    return moved
-
-
-def _record_sent_portable(message: Message, token, at: datetime, dedupe_hours: int) -> None:
-    """``_SENT_SQL`` for SQLite (the embedded default, one writer at a time): the same window
-    rule in one transaction."""
-    from ..models import BillingWindow
-
-    with transaction.atomic():
-        window = BillingWindow.objects.filter(shop_id=message.shop_id, email=message.email).first()
-        billable = window is None or window.started_at <= at - timedelta(hours=dedupe_hours)
-        if window is None:
-            BillingWindow.objects.create(
-                shop_id=message.shop_id, email=message.email, started_at=at
-            )
-        elif billable:
-            BillingWindow.objects.filter(pk=window.pk).update(started_at=at)
-        Message.objects.filter(pk=message.pk, claim_token=token).update(
-            state=MessageState.SENT,
-            sent_at=at,
-            attempts=F("attempts") + 1,
-            error_code=None,
-            error_detail="",
-            billable=billable,
-        )
-
-
-# --- 4. recover, schedule, finish ------------------------------------------------------------
-
-
-def claims_recover(*, now: datetime | None = None) -> tuple[int, int]:
-    """Rows of dead workers (claimed longer ago than the stale age): ``claimed`` → queued again,
-    ``sending`` → ``unknown`` (never resent). Returns (requeued, unknown)."""
-    now = now or clock.now()
-    stale = now - timedelta(seconds=rules.claim_stale_seconds())
-    requeued = 0
-    for row in Message.objects.filter(state=MessageState.CLAIMED, claimed_at__lt=stale).values(
-        "pk", "shop_id", "claimed_at"
-    )[:10000]:
-        if Message.objects.filter(pk=row["pk"], state=MessageState.CLAIMED).update(
-            state=MessageState.QUEUED, claim_token=None, claimed_at=None, due_at=now
-        ):
-            _quota_give_back(row["shop_id"], row["claimed_at"] or now)
-            requeued += 1
-    unknown = Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=stale).update(
-        state=MessageState.UNKNOWN,
-        error_code=E_UNKNOWN,
-        error_detail="The worker stopped while handing this message over; it may have been "
-        "delivered, so it is not sent again.",
-        attempts=F("attempts") + 1,
-    )
-    if requeued or unknown:
-        log.warning("dispatch recovery: %s claims requeued, %s marked unknown", requeued, unknown)
-    return requeued, unknown
-
-
-def campaigns_due(*, now: datetime | None = None) -> list[int]:
-    """Campaigns with messages due now (the beat sends them a batch task each)."""
-    now = now or clock.now()
-    return list(
-        Campaign.objects.filter(
-            status=CampaignStatus.SENDING,
-            messages__state=MessageState.QUEUED,
-            messages__due_at__lte=now,
-        )
-        .distinct()
-        .values_list("pk", flat=True)[:500]
-    )
-
-
-def _finish_if_done(campaign_id: int) -> bool:
-    open_states = [
-        MessageState.HELD,
-        MessageState.QUEUED,
-        MessageState.CLAIMED,
-        MessageState.SENDING,
-    ]
-    if Message.objects.filter(campaign_id=campaign_id, state__in=open_states).exists():
-        return False
-    return bool(
-        Campaign.objects.filter(
-            pk=campaign_id, status=CampaignStatus.SENDING, materialized_at__isnull=False
-        ).update(status=CampaignStatus.SENT, finished_at=clock.now())
-    )
-
-
-def ab_decide(*, campaign_id: int, now: datetime | None = None) -> str:
-    """SPEC M-6: after the wait, the variant with the better open (or click) rate among its sent
-    messages goes to the held rest (a tie goes to A). Returns the winner ('' if not yet due)."""
-    now = now or clock.now()
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        if (
-            not campaign.ab_enabled
-            or campaign.ab_winner
-            or campaign.ab_decide_at is None
-            or campaign.ab_decide_at > now
-        ):
-            return campaign.ab_winner if campaign.ab_enabled else ""
-        field_name = "opened_at" if campaign.ab_metric == "open" else "clicked_at"
-        scores = {}
-        for v in ("A", "B"):
-            sent = Message.objects.filter(campaign=campaign, variant=v, sent_at__isnull=False)
-            n = sent.count()
-            hits = sent.filter(**{f"{field_name}__isnull": False}).count()
-            scores[v] = (hits / n) if n else 0.0
-        winner = "B" if scores["B"] > scores["A"] else "A"
-        Campaign.objects.filter(pk=campaign.pk).update(ab_winner=winner)
-        Message.objects.filter(campaign=campaign, state=MessageState.HELD).update(
-            state=MessageState.QUEUED, variant=winner, due_at=now
-        )
-    log.info("campaign %s: A/B winner %s (%s)", campaign_id, winner, scores)
-    return winner
-
-
-def ab_due(*, now: datetime | None = None) -> list[int]:
-    now = now or clock.now()
-    return list(
-        Campaign.objects.filter(
-            status=CampaignStatus.SENDING, ab_enabled=True, ab_winner="", ab_decide_at__lte=now
-        ).values_list("pk", flat=True)
-    )

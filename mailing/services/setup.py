@@ -54,17 +54,19 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @transaction.atomic
-def mailing_enable(*, shop: Shop) -> MailingAccount:
+def mailing_enable(*, shop: Shop, now: datetime | None = None) -> MailingAccount:
     """SPEC M-1: self-service and immediate once every eligibility check passes. Creates the
     mailing account (its ``enabled_at`` starts the M-8 and M-9 counts), the platform default
     sender domain with its DKIM key, and an empty brand profile. Enabling twice returns the
-    account. Refused (``mailing_not_eligible``) with every failed check in the message."""
+    account. Refused (``mailing_not_eligible``) with every failed check in the message.
+    ``now``: when it is enabled (checked then; default now)."""
     from ..selectors import eligibility_checks
 
     existing = MailingAccount.objects.filter(shop=shop).first()
     if existing is not None:
         return existing
-    checks = eligibility_checks(shop=shop)
+    now = now or clock.now()
+    checks = eligibility_checks(shop=shop, at=now)
     if not all_passed(checks):
         failed = [
             f"{c.label}: {c.measured} (required {c.required})"
@@ -76,7 +78,6 @@ def mailing_enable(*, shop: Shop) -> MailingAccount:
             "Marketing email cannot be enabled: " + "; ".join(failed),
             code="mailing_not_eligible",
         )
-    now = clock.now()
     try:
         with transaction.atomic():
             account = MailingAccount.objects.create(shop=shop, enabled_at=now)

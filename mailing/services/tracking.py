@@ -43,15 +43,15 @@ def message_for(token: str, salt: str) -> Message | None:
     return Message.objects.select_related("shop").filter(message_id=hex_id).first()
 
 
-def open_record(token: str) -> bool:
-    """One UPDATE; a forged token records nothing."""
+def open_record(token: str, *, now: datetime | None = None) -> bool:
+    """One UPDATE; a forged token records nothing. ``now``: when it was opened (default now)."""
     try:
         hex_id = dispatch.token_value(token, dispatch.OPEN_SALT)
     except signing.BadSignature:
         return False
     if not _is_hex(hex_id):
         return False
-    now = clock.now()
+    now = now or clock.now()
     return bool(
         Message.objects.filter(message_id=hex_id, sent_at__isnull=False).update(
             opens=F("opens") + 1, opened_at=Coalesce(F("opened_at"), now)
@@ -78,9 +78,10 @@ def allowed_destination(url: str) -> bool:
     return any(host == h or host.endswith("." + h) for h in link_hosts())
 
 
-def click_record(token: str) -> str | None:
-    """The destination of a signed click link (recording the click), or None: tampered,
-    unknown message, or a destination off the allow-list (never an open redirect)."""
+def click_record(token: str, *, now: datetime | None = None) -> str | None:
+    """The destination of a signed click link (recording the click at ``now``, default now),
+    or None: tampered, unknown message, or a destination off the allow-list (never an open
+    redirect)."""
     try:
         hex_id, url = dispatch.token_value(token, dispatch.CLICK_SALT)
     except (signing.BadSignature, ValueError, TypeError):
@@ -90,7 +91,7 @@ def click_record(token: str) -> str | None:
     if not allowed_destination(url):
         log.warning("click link of message %s leads off the allow-list", hex_id)
         return None
-    now = clock.now()
+    now = now or clock.now()
     n = Message.objects.filter(message_id=hex_id, sent_at__isnull=False).update(
         clicks=F("clicks") + 1,
         clicked_at=now,
@@ -99,17 +100,18 @@ def click_record(token: str) -> str | None:
     return url if n else None
 
 
-def unsubscribe(message: Message, *, source: str) -> None:
+def unsubscribe(message: Message, *, source: str, now: datetime | None = None) -> None:
     """SPEC M-3: honoured at once and for ever for that shop."""
     from mailing.services import audience
 
-    now = clock.now()
+    now = now or clock.now()
     with transaction.atomic():
         audience.suppress(
             shop=message.shop,
             email=message.email,
             reason="unsubscribe",
             source=f"campaign:{message.campaign_id} {source}",
+            at=now,
         )
         Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(
             unsubscribed_at=now
@@ -137,13 +139,15 @@ def _first_once(source: str, event_id: str) -> bool:
     return True
 
 
-def report_apply(report: Report, *, source: str, event_id: str = "") -> bool:
+def report_apply(
+    report: Report, *, source: str, event_id: str = "", now: datetime | None = None
+) -> bool:
     """Apply one bounce/complaint to its message: hard bounce → not billed (M-9) and quarantined
     30 days (M-10); complaint → suppressed for ever (M-3); soft bounce → recorded (billed).
     A replay (same source and event id) changes nothing. Returns whether it was applied."""
     from mailing.services import audience
 
-    now = clock.now()
+    now = now or clock.now()
     with transaction.atomic():
         if not _first_once(source, event_id):
             return False
@@ -162,6 +166,7 @@ def report_apply(report: Report, *, source: str, event_id: str = "") -> bool:
                 email=message.email,
                 reason="complaint",
                 source=f"{source}:{message.campaign_id}",
+                at=now,
             )
         elif report.kind == "hard":
             Message.objects.filter(pk=message.pk).update(

@@ -138,3 +138,31 @@ def test_m11_demo_tick_opens_and_clicks_a_recent_message(world):
     # then
     after = Message.objects.aggregate(o=Sum("opens"), c=Sum("clicks"))
     assert (after["o"], after["c"]) == (before["o"] + 1, before["c"] + 1)
+
+
+def test_m12_demo_pauses_the_second_shop_after_three_breach_days(m1_met):
+    # given: three eligible shops with customers (each with orders in the last 40 days); the
+    # last one enabled waits for its own domain's DNS records (sends nothing)
+    from mailing.models import SendingPause
+
+    with time_machine.travel(NOW, tick=False):
+        shops = [make_shop(), make_shop(), make_shop()]
+        for shop in shops:
+            sku = first_sku(make_product(shop))
+            for i in range(12):
+                buyer = make_buyer(country="US")
+                make_order(shop, buyer, sku=sku, placed_at=NOW - timedelta(days=1 + i * 3 % 40))
+
+    # when
+    _seed(shops)
+
+    # then: the second shop's sending is paused by the health evaluation, naming its drivers
+    first, second, _third = shops
+    assert not SendingPause.objects.filter(shop=first).exists()
+    pause = SendingPause.objects.get(shop=second, ended_at__isnull=True)
+    assert pause.reason == "health"
+    assert "unsubscribe" in pause.drivers["breaches"]
+    assert pause.drivers["campaign"].startswith("Clearance")
+    assert len(pause.drivers["days"]) == 3
+    breach_days = HealthDay.objects.filter(shop=second).exclude(breaches=[]).order_by("day")
+    assert [d.day.isoformat() for d in breach_days][-3:] == pause.drivers["days"]

@@ -100,3 +100,151 @@ def test_m2_a_batch_renders_each_content_once_with_the_same_result(
         assert "sc-stand-in" not in b.html + b.text
         assert b"sc-stand-in" not in b.email.signed
     assert batched[0].html != batched[1].html
+
+
+def _unsigned(data: bytes) -> bytes:
+    """The message without the DKIM-Signature field in front of it."""
+    assert data.startswith(b"DKIM-Signature:")
+    end = 0
+    while True:
+        end = data.index(b"\r\n", end) + 2
+        if data[end : end + 1] not in (b" ", b"\t"):
+            return data[end:]
+
+
+def test_m2_m11_a_built_message_is_standard_mime_with_encoded_words_and_one_line_unsubscribe(
+    brand_a, shop_a, audience
+):
+    # given: a non-ASCII subject and sender name, a recipient in French
+    import email
+    import email.policy
+
+    from mailing.services import campaigns
+
+    audience[:] = [dispatch.Recipient(1, "marie@orange.fr", "fr", "fr", "Europe/Paris")]
+    c = kit.start(
+        kit.campaign(
+            shop_a,
+            contents=[
+                campaigns.ContentInput(
+                    language="en", subject="Soldes d’été — 20 % 🎉", body=kit.BODY
+                )
+            ],
+        )
+    )
+    m = Message.objects.get(campaign=c)
+    sender = dispatch.Sender(name="Boutique Élodie", address="news@x.example", domain="x.example")
+
+    # when
+    built = dispatch.build_message(c, m, sender, c.contents.get())
+
+    # then: ASCII on the wire, encoded-words for the non-ASCII header values, CRLF lines
+    data = built.data
+    assert data.isascii()
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert b"=?utf-8?" in head  # RFC 2047 encoded-words (Subject, From)
+    unsubscribe = dispatch.unsubscribe_url(m)
+    # RFC 8058: the URL itself in angle brackets on the header line (not an encoded-word)
+    assert f"\r\nList-Unsubscribe: <{unsubscribe}>\r\n".encode() in head
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in head
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert parsed["Subject"] == "Soldes d’été — 20 % 🎉"
+    assert parsed["From"].addresses[0].display_name == "Boutique Élodie"
+    assert parsed["To"] == "marie@orange.fr"
+    assert parsed["Message-ID"] == f"<{m.message_id.hex}@x.example>"
+    assert parsed["Date"].datetime is not None
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, html = (p.get_content() for p in parsed.iter_parts())
+    assert parsed.get_body(("plain",)).get_content() == text
+    assert text.replace("\r\n", "\n").strip() == built.text.strip()
+    assert html.replace("\r\n", "\n").strip() == built.html.strip()
+    assert unsubscribe in html
+    assert unsubscribe in text
+
+
+def test_m2_a_batch_signature_is_byte_for_byte_dkimpys_and_verifies(brand_a, shop_a, audience):
+    # given: a batch's messages, signed with the batch's key at one moment
+    import dkim as dkimpy
+    import time_machine
+
+    from integrations.services import decrypt_secret
+    from mailing import dkim
+
+    audience[:] = [
+        *kit.recipients(2),
+        dispatch.Recipient(9, "élodie@exemple.fr", "fr", "fr", "Europe/Paris"),
+    ]
+    c = kit.start(kit.campaign(shop_a))
+    sender = dispatch.sender_for(shop_a)
+    domain = sender.dkim
+    batch_sender = dispatch.Sender(
+        name=sender.name,
+        address=sender.address,
+        domain=sender.domain,
+        dkim=domain,
+        from_header=sender.from_header,
+        signer=dkim.KeySigner(domain),
+    )
+    content = {x.language: x for x in c.contents.all()}
+    cache: dict = {}
+    with time_machine.travel("2026-03-02 10:00:00+00:00", tick=False):
+        built = [
+            dispatch.build_message(
+                c, m, batch_sender, content.get(m.language, content["en"]), renders=cache
+            )
+            for m in Message.objects.filter(campaign=c).order_by("id")
+        ]
+        # when: dkimpy signs the same unsigned bytes with the same key
+        references = [
+            dkimpy.sign(
+                _unsigned(b.data),
+                selector=domain.dkim_selector.encode(),
+                domain=domain.domain.encode(),
+                privkey=decrypt_secret(domain.dkim_private_key_encrypted).encode(),
+                canonicalize=(b"relaxed", b"relaxed"),
+                include_headers=list(dkim.SIGNED_HEADERS),
+            )
+            + _unsigned(b.data)
+            for b in built
+        ]
+
+    # then
+    assert [b.data for b in built] == references
+
+    def dnsfunc(name, timeout=5):
+        return dkim.dns_txt_value(domain.dkim_public_key).encode()
+
+    assert all(dkimpy.verify(b.data, dnsfunc=dnsfunc) for b in built)
+    tampered = built[0].data.replace(b"List-Unsubscribe: <", b"List-Unsubscribe: <x")
+    assert not dkimpy.verify(tampered, dnsfunc=dnsfunc)
+
+
+def test_m10_a_row_taken_back_while_its_mark_commits_is_never_delivered(
+    brand_a, shop_a, sink, audience, monkeypatch
+):
+    # given: 3 recipients; the 2nd row is taken back (as recovery would) just before its
+    # 'sending' mark, while the mail server already has its transaction open (MAIL, RCPT, DATA)
+    audience[:] = list(kit.recipients(3))
+    c = kit.start(kit.campaign(shop_a))
+    second = Message.objects.filter(campaign=c).order_by("id")[1]
+    real = dispatch._mark_sending
+
+    def mark(message, *args, **kwargs):
+        if message.pk == second.pk:
+            Message.objects.filter(pk=second.pk).update(state=MessageState.UNKNOWN)
+        return real(message, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "_mark_sending", mark)
+
+    # when
+    result = dispatch.batch_send(campaign_id=c.pk)
+
+    # then: its opened transaction was dropped, not delivered; the others went out once each
+    assert (result.sent, result.released) == (2, 1)
+    received = sorted(r.rcpt_tos[0] for r in sink.received)
+    assert received == sorted(
+        m.email for m in Message.objects.filter(campaign=c) if m.pk != second.pk
+    )

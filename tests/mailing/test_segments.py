@@ -271,3 +271,38 @@ def test_m3_m4_defaults_are_the_spec_numbers(db):
     assert {"FR", "DE", "IE", "NO"} <= numbers.double_opt_in_countries
     assert "US" not in numbers.double_opt_in_countries
     assert "GB" not in numbers.double_opt_in_countries
+
+
+def test_m3_consent_looked_up_per_row_reaches_the_same_recipients(shop_a, monkeypatch):
+    # given: every kind of consent and its absence, buyers and an imported contact
+    from factories import make_user
+
+    from mailing.models import ContactImport, ImportedContact
+
+    opted = subscriber(shop_a)
+    subscriber(shop_a, opt_in=False)  # no consent
+    granted = subscriber(shop_a, opt_in=False)
+    grant(shop_a, granted.email)
+    confirmed = subscriber(shop_a, country="FR")
+    confirm(shop_a, confirmed)
+    subscriber(shop_a, country="DE")  # EU, not confirmed
+    gone = subscriber(shop_a)
+    audience.suppress(shop=shop_a, email=gone.email, reason=SuppressionReason.UNSUBSCRIBE)
+    imp = ContactImport.objects.create(
+        shop=shop_a, created_by=make_user(), created_at=clock.now(), file_name="a.csv"
+    )
+    for address in ("ext@example.com", "nope@example.com"):
+        ImportedContact.objects.create(
+            shop=shop_a, email=address, country="US", contact_import=imp, created_at=clock.now()
+        )
+    grant(shop_a, "ext@example.com")
+    hashed = emails(shop_a)
+
+    # when: the shop counts as one with more consent records than are hashed
+    monkeypatch.setattr(segments, "HASHED_CONSENTS_MAX", 0)
+    probed = emails(shop_a)
+
+    # then
+    expected = sorted([opted.email, granted.email, confirmed.email, "ext@example.com"])
+    assert hashed == expected
+    assert probed == expected
