@@ -102,9 +102,10 @@ def _place(
     ratios = _product_ratios(items)
 
     wallets = _lock_wallets({(order.shop_id, order.buyer_id) for order, _ in items})
-    lots: dict[int, list[CoinLot]] = defaultdict(list)
+    lots: dict[int, list[_Lot]] = defaultdict(list)
     if wallets:
-        for lot in (
+        # What the spend needs of each lot, as plain values (no model per lot).
+        for pk, wallet_id, expires_at, remaining in (
             CoinLot.objects.select_for_update()
             .filter(
                 wallet_id__in=[w.pk for w in wallets.values()],
@@ -112,8 +113,9 @@ def _place(
                 expires_at__gt=now,
             )
             .order_by("pk")
+            .values_list("pk", "wallet_id", "expires_at", "remaining")
         ):
-            lots[lot.wallet_id].append(lot)
+            lots[wallet_id].append(_Lot(pk, expires_at, remaining))
     for wallet_lots in lots.values():
         wallet_lots.sort(key=lambda lot: (lot.expires_at, lot.pk))  # SPEC C-6: soonest first
 
@@ -121,7 +123,7 @@ def _place(
     cap_bp, cap_minor = rules.deduction_cap_bp(), rules.deduction_cap_minor()
     coin_value = rules.coin_value_minor()
     redemptions: list[CoinRedemption] = []
-    spent: list[list[tuple[CoinLot, int]]] = []
+    spent: list[list[tuple[_Lot, int]]] = []
     for (order, _lines), order_ratios in zip(items, ratios, strict=True):
         wallet = wallets.get((order.shop_id, order.buyer_id))
         wallet_lots = lots[wallet.pk] if wallet is not None else []
@@ -160,10 +162,19 @@ def _place(
 SET_BASED = True  # tests switch it off to exercise the portable path on PostgreSQL
 
 
+class _Lot:
+    """A locked spendable lot, as the spend needs it (SPEC C-6 order: expiry, then pk)."""
+
+    __slots__ = ("expires_at", "pk", "remaining")
+
+    def __init__(self, pk: int, expires_at: datetime, remaining: int) -> None:
+        self.pk, self.expires_at, self.remaining = pk, expires_at, remaining
+
+
 def _write(
     funds: dict[int, CoinFund],
     redemptions: list[CoinRedemption],
-    spent: list[list[tuple[CoinLot, int]]],
+    spent: list[list[tuple[_Lot, int]]],
     *,
     duplicate_is_refusal: bool,
 ) -> None:
@@ -177,7 +188,7 @@ def _write(
     else:
         CoinRedemption.objects.bulk_create(redemptions)
     CoinRedemptionPart.objects.bulk_create(
-        CoinRedemptionPart(redemption=redemption, lot=lot, coins=take)
+        CoinRedemptionPart(redemption=redemption, lot_id=lot.pk, coins=take)
         for redemption, parts in zip(redemptions, spent, strict=True)
         for lot, take in parts
     )
@@ -267,7 +278,7 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM r),
 
 def _write_set_based(
     redemptions: list[CoinRedemption],
-    spent: list[list[tuple[CoinLot, int]]],
+    spent: list[list[tuple[_Lot, int]]],
     *,
     now: datetime,
 ) -> None:
@@ -344,7 +355,7 @@ def _lock_wallets(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], CoinWall
     }
 
 
-def _spend(lots: list[CoinLot], coins: int) -> list[tuple[CoinLot, int]]:
+def _spend(lots: list[_Lot], coins: int) -> list[tuple[_Lot, int]]:
     """SPEC C-6: take ``coins`` from ``lots`` (soonest expiry first), in memory; (lot, coins)."""
     left, parts = coins, []
     for lot in lots:
