@@ -14,13 +14,17 @@ first: a redemption, its parts, the lots' ``remaining``, a REDEEM movement with 
 the wallet's and fund's cached balances; the order and its lines are written by the ingestion.
 
 Baseline, one transaction per batch, the same locks in the same order — the fund
-(``FOR UPDATE``), the batch's wallets in pk order, their spendable lots in pk order — and the
-same rows: the orders and their lines, redemptions (linked to their order), redemption parts,
-the lots' ``remaining``, one REDEEM movement and two entries per order, wallet and fund
-balances; soonest-expiring lots first, computed in Python. Ids from the sequences, one
-``COPY`` per table, one ``UPDATE … FROM (VALUES …)`` per table. What it leaves out is what
-the API keeps besides the coins: HTTP, signature, validation, idempotency records, the order
-event log, daily stats, the caps and switch checks.
+(``FOR UPDATE``), the batch's wallets in pk order, their spendable lots in pk order, then the
+daily-figure rows through the same upsert — and every row the API writes for these events:
+the orders and their lines, redemptions (linked to their order), redemption parts, the lots'
+``remaining``, one REDEEM movement and two entries per order, wallet and fund balances, the
+daily figures (``orders_shopdailystats``), one ``order.created`` row of the order event log
+and one idempotency record (``orders_ingestedevent``, with the event's fingerprint) per
+order; soonest-expiring lots first, computed in Python. Ids from the sequences, one ``COPY``
+per table, one ``UPDATE … FROM (VALUES …)`` per table; after commit, the batch's event ids go
+to Redis in one message, as the API hands them to delivery. What it leaves out is what the
+API does besides writing: HTTP, signature, validation, the caps and switch checks. The
+harness compares both sides' rows table by table afterwards (``redemption-check``).
 """
 
 from __future__ import annotations

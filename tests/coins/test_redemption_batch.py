@@ -110,10 +110,13 @@ def test_c3_c6_query_count_of_a_batch_does_not_grow_with_its_coin_orders(
         '"coins_coinwallet"',
         '"coins_coinlot"',
     ]
+
     def by_pk(sql: str) -> bool:
         key = sql.split("ORDER BY")[1].split()[0]
         # by name, or by position when the id is the first column selected
-        return key.endswith('."id"') or (key == "1" and sql.split()[1].rstrip(",").endswith('."id"'))
+        return key.endswith('."id"') or (
+            key == "1" and sql.split()[1].rstrip(",").endswith('."id"')
+        )
 
     assert all(by_pk(q) for q in locks), locks
     assert CoinRedemption.objects.count() == 1 + 1 + 2 + 20 + 20
