@@ -53,7 +53,12 @@ def lock_funds(*, shop_ids: Collection[int]) -> dict[int, CoinFund]:
 
 def require_active(fund: CoinFund) -> None:
     """SPEC C-2: a paused account issues nothing and deducts nothing."""
-    if fund.account.status != AccountStatus.ACTIVE:
+    require_active_status(fund.account.status)
+
+
+def require_active_status(status: str) -> None:
+    """``require_active`` from the account's status."""
+    if status != AccountStatus.ACTIVE:
         raise DomainError(
             "The shop's coin account is paused: no coins are issued or deducted until it is "
             "resumed.",

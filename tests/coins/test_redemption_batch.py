@@ -104,7 +104,7 @@ def test_c3_c6_query_count_of_a_batch_does_not_grow_with_its_coin_orders(
     # the registry is read once in the request, every coin number at once
     assert len([q for q in twenty if "constance" in q]) == 1
     # locks in primary-key order: funds, then wallets, then lots
-    locks = [q for q in twenty if "FOR UPDATE" in q]
+    locks = [" ".join(q.split()) for q in twenty if "FOR UPDATE" in q]
     assert [q.split(" FROM ")[1].split()[0] for q in locks] == [
         '"coins_coinfund"',
         '"coins_coinwallet"',
