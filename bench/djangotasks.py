@@ -219,7 +219,7 @@ def cmd_integration(args) -> dict:
             integration_create = None
     if integration_create is not None:
         integration, secret = integration_create(name=args.name)
-        return {"key_id": integration.key_id, "secret": secret}
+        return {"key_id": integration.key_id, "secret": secret, "id": integration.pk}
 
     import io
     import re
@@ -431,12 +431,13 @@ def cmd_redemption_fixtures(args) -> dict:
     (different expiries, so the soonest-first order matters), with a balanced ledger (a top-up
     and one grant per lot), written set-based. Both sides of the benchmark spend from these
     wallets. Ledger rows are append-only: every run makes its own shops."""
+    from django.conf import settings
     from django.db import connection, transaction
 
     from buyers.services import buyer_upsert
     from coins import rules
     from coins.models import CoinAccount, CoinFund, CoinProductSetting
-    from orders.models import Order, OrderLine
+    from orders.models import Order, OrderLine, ShopDailyStats
     from shops.models import Category
     from shops.services import product_upsert, shop_upsert
 
@@ -562,34 +563,82 @@ def cmd_redemption_fixtures(args) -> dict:
         "buyers": buyers,
         "wallet_coins": per_wallet,
         "coin_value_minor": rules.coin_value_minor(),
-        "tables": {"order": _table_spec(Order), "orderline": _table_spec(OrderLine)},
+        "tables": {
+            "order": _table_spec(Order),
+            "orderline": _table_spec(OrderLine),
+            "dailystats": _table_spec(ShopDailyStats),
+        },
+        "platform_time_zone": settings.PLATFORM_TIME_ZONE,
     }
 
 
 def cmd_redemption_check(args) -> dict:
-    """What the two sides left: per order-number prefix, the redemptions, their coins and the
-    REDEEM movements; and whether every fund and wallet still reconciles with its entries."""
-    from django.db.models import Count, Sum
+    """What the two sides left: per order-number prefix, the rows of every table the API path
+    writes for a coin order (orders, lines, the order event log, idempotency records,
+    redemptions, their parts, REDEEM movements and their entries) and the coins; the daily
+    figures of the benchmark's shops against their orders; and whether every fund and wallet
+    still reconciles with its entries."""
+    from django.db import connection
 
-    from coins.models import CoinFund, CoinMovement, CoinRedemption, CoinWallet
     from coins.services import ledger_reconcile
 
-    out = {}
-    for prefix in args.prefix:
-        red = CoinRedemption.objects.filter(
-            shop__external_id__startswith=f"{REDEEM_SHOP_PREFIX}{args.tag}-",
-            order_number__startswith=prefix,
-        ).aggregate(n=Count("id"), coins=Sum("coins"))
-        moves = CoinMovement.objects.filter(
-            kind="redeem",
-            shop__external_id__startswith=f"{REDEEM_SHOP_PREFIX}{args.tag}-",
-            idempotency_key__contains=f":{prefix}",
-        ).aggregate(n=Count("id"), coins=Sum("coins"))
-        out[prefix] = {"redemptions": red["n"], "coins": red["coins"] or 0, "movements": moves}
-    ours = f"{REDEEM_SHOP_PREFIX}{args.tag}-"
-    funds = CoinFund.objects.filter(shop__external_id__startswith=ours)
-    out["fund_spent"] = funds.aggregate(n=Sum("spent"))["n"] or 0
-    out["wallets"] = CoinWallet.objects.filter(shop_id__in=funds.values("shop_id")).count()
+    shops = f"{REDEEM_SHOP_PREFIX}{args.tag}-%"
+    out: dict = {}
+    with connection.cursor() as cur:
+        for prefix in args.prefix:
+            like = f"{prefix}-%"
+            q = {
+                "orders": "SELECT count(*) FROM orders_order o JOIN shops_shop s "
+                "ON s.id = o.shop_id WHERE s.external_id LIKE %(shops)s AND o.number LIKE %(like)s",
+                "order_lines": "SELECT count(*) FROM orders_orderline l JOIN orders_order o "
+                "ON o.id = l.order_id JOIN shops_shop s ON s.id = o.shop_id "
+                "WHERE s.external_id LIKE %(shops)s AND o.number LIKE %(like)s",
+                "order_events": "SELECT count(*) FROM orders_orderevent e JOIN orders_order o "
+                "ON o.id = e.order_id JOIN shops_shop s ON s.id = o.shop_id "
+                "WHERE s.external_id LIKE %(shops)s AND o.number LIKE %(like)s "
+                "AND e.type = 'order.created'",
+                "ingested_events": "SELECT count(*) FROM orders_ingestedevent "
+                "WHERE event_id LIKE %(like)s AND status = 'applied'",
+                "redemptions": "SELECT count(*) FROM coins_coinredemption r JOIN shops_shop s "
+                "ON s.id = r.shop_id WHERE s.external_id LIKE %(shops)s "
+                "AND r.order_number LIKE %(like)s",
+                "redemption_parts": "SELECT count(*) FROM coins_coinredemptionpart p "
+                "JOIN coins_coinredemption r ON r.id = p.redemption_id JOIN shops_shop s "
+                "ON s.id = r.shop_id WHERE s.external_id LIKE %(shops)s "
+                "AND r.order_number LIKE %(like)s",
+                "movements": "SELECT count(*) FROM coins_coinmovement m JOIN shops_shop s "
+                "ON s.id = m.shop_id WHERE s.external_id LIKE %(shops)s AND m.kind = 'redeem' "
+                "AND m.idempotency_key LIKE 'redeem:%%:' || %(like)s",
+                "entries": "SELECT count(*) FROM coins_coinentry e JOIN coins_coinmovement m "
+                "ON m.id = e.movement_id JOIN shops_shop s ON s.id = m.shop_id "
+                "WHERE s.external_id LIKE %(shops)s AND m.kind = 'redeem' "
+                "AND m.idempotency_key LIKE 'redeem:%%:' || %(like)s",
+                "coins": "SELECT coalesce(sum(r.coins), 0) FROM coins_coinredemption r "
+                "JOIN shops_shop s ON s.id = r.shop_id WHERE s.external_id LIKE %(shops)s "
+                "AND r.order_number LIKE %(like)s",
+            }
+            side = {}
+            for name, sql in q.items():
+                cur.execute(sql, {"shops": shops, "like": like})
+                side[name] = int(cur.fetchone()[0])
+            out[prefix] = side
+        cur.execute(
+            "SELECT (SELECT coalesce(sum(d.orders_created), 0) FROM orders_shopdailystats d "
+            "JOIN shops_shop s ON s.id = d.shop_id WHERE s.external_id LIKE %(shops)s), "
+            "(SELECT coalesce(sum(d.status_pending_payment), 0) FROM orders_shopdailystats d "
+            "JOIN shops_shop s ON s.id = d.shop_id WHERE s.external_id LIKE %(shops)s), "
+            "(SELECT count(*) FROM orders_order o JOIN shops_shop s ON s.id = o.shop_id "
+            "WHERE s.external_id LIKE %(shops)s)",
+            {"shops": shops},
+        )
+        created, pending, orders = (int(x) for x in cur.fetchone())
+        out["daily_stats"] = {"orders_created": created, "pending": pending, "orders": orders}
+        cur.execute(
+            "SELECT coalesce(sum(f.spent), 0) FROM coins_coinfund f JOIN shops_shop s "
+            "ON s.id = f.shop_id WHERE s.external_id LIKE %(shops)s",
+            {"shops": shops},
+        )
+        out["fund_spent"] = int(cur.fetchone()[0])
     out["reconciled"] = ledger_reconcile().ok
     return out
 

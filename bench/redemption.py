@@ -14,17 +14,23 @@ first: a redemption, its parts, the lots' ``remaining``, a REDEEM movement with 
 the wallet's and fund's cached balances; the order and its lines are written by the ingestion.
 
 Baseline, one transaction per batch, the same locks in the same order — the fund
-(``FOR UPDATE``), the batch's wallets in pk order, their spendable lots in pk order — and the
-same rows: the orders and their lines, redemptions (linked to their order), redemption parts,
-the lots' ``remaining``, one REDEEM movement and two entries per order, wallet and fund
-balances; soonest-expiring lots first, computed in Python. Ids from the sequences, one
-``COPY`` per table, one ``UPDATE … FROM (VALUES …)`` per table. What it leaves out is what
-the API keeps besides the coins: HTTP, signature, validation, idempotency records, the order
-event log, daily stats, the caps and switch checks.
+(``FOR UPDATE``), the batch's wallets in pk order, their spendable lots in pk order, then the
+daily-figure rows through the same upsert — and every row the API writes for these events:
+the orders and their lines, redemptions (linked to their order), redemption parts, the lots'
+``remaining``, one REDEEM movement and two entries per order, wallet and fund balances, the
+daily figures (``orders_shopdailystats``), one ``order.created`` row of the order event log
+and one idempotency record (``orders_ingestedevent``, with the event's fingerprint) per
+order; soonest-expiring lots first, computed in Python. Ids from the sequences, one ``COPY``
+per table, one ``UPDATE … FROM (VALUES …)`` per table; after commit, the batch's event ids go
+to Redis in one message, as the API hands them to delivery. What it leaves out is what the
+API does besides writing: HTTP, signature, validation, the caps and switch checks. The
+harness compares both sides' rows table by table afterwards (``redemption-check``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import queue
 import random
 import threading
@@ -32,11 +38,25 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from . import ingest
 from .ingest import BenchError, _copy, _iso, _row
+
+# The tables that get exactly one row per coin order on either side (the check counts them).
+ONE_PER_ORDER = (
+    "orders",
+    "order_lines",
+    "order_events",
+    "ingested_events",
+    "redemptions",
+    "movements",
+)
+# Where the baseline puts its after-commit message per batch (deleted when it is done).
+REDIS_KEY = "bench:redemption-baseline:events"
 
 
 @dataclass
@@ -110,8 +130,6 @@ def order_event(o: CoinOrder, coin_value_minor: int) -> dict:
 
 
 def batch_body(batch: list[CoinOrder], coin_value_minor: int) -> bytes:
-    import json
-
     events = [order_event(o, coin_value_minor) for o in batch]
     return json.dumps({"events": events}, separators=(",", ":")).encode()
 
@@ -137,7 +155,6 @@ def run_api(
     *, port: int, key_id: str, secret: str, work: Workload, coin_value_minor: int, clients: int
 ) -> ApiResult:
     import http.client
-    import json
 
     q: queue.Queue[bytes] = queue.Queue()
     for b in work.batches:
@@ -210,9 +227,26 @@ def _update_from_values(cur, table: str, column: str, rows: list[tuple[int, int]
     )
 
 
-def baseline_batch(
-    conn: psycopg.Connection, tables: dict, batch: list[CoinOrder], coin_value_minor: int
-) -> None:
+@dataclass
+class BaselineContext:
+    """What every baseline transaction needs besides its batch."""
+
+    tables: dict
+    coin_value_minor: int
+    integration_id: int
+    tz: ZoneInfo
+    redis: object | None = None  # a ``redis.Redis``: the after-commit message of each batch
+
+
+def fingerprint(event: dict) -> str:
+    """SHA-256 of the event's type, time and data, canonical (orders.ingest.base.fingerprint)."""
+    body = {k: v for k, v in event.items() if k != "event_id"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def baseline_batch(conn: psycopg.Connection, ctx: BaselineContext, batch: list[CoinOrder]) -> None:
+    tables, coin_value_minor = ctx.tables, ctx.coin_value_minor
     shop = batch[0].shop
     now = datetime.now(UTC)
     t_order, t_line = tables["order"], tables["orderline"]
@@ -317,6 +351,54 @@ def baseline_batch(
             "UPDATE coins_coinfund SET reserved = reserved - %s, spent = spent + %s WHERE id = %s",
             (spent, spent, shop["fund_id"]),
         )
+        # The daily figures (orders.stats): one upsert, rows in (shop, day) order.
+        days = Counter(o.placed_at.astimezone(ctx.tz).date() for o in batch)
+        figures = [c for c in tables["dailystats"]["columns"] if c not in ("id", "shop_id", "day")]
+        bumped = ("orders_created", "status_pending_payment")
+        stats_rows = []
+        for day, n in sorted(days.items()):
+            stats_rows += [shop["id"], day, *(n if f in bumped else 0 for f in figures)]
+        width = 2 + len(figures)
+        cur.execute(
+            f"INSERT INTO orders_shopdailystats (shop_id, day, {', '.join(figures)}) VALUES "
+            + ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(days))
+            + " ON CONFLICT (shop_id, day) DO UPDATE SET "
+            + ", ".join(f"{f} = orders_shopdailystats.{f} + excluded.{f}" for f in bumped),
+            stats_rows,
+        )
+        # The order event log (orders.events): one ``order.created`` row per order.
+        event_ids = _ids(cur, "orders_orderevent_id_seq", len(batch))
+        _copy(
+            cur,
+            "orders_orderevent",
+            ["id", "type", "shop_id", "order_id", "occurred_at", "created_at", "payload"],
+            [
+                (eid, "order.created", shop["id"], oid, o.placed_at, now,
+                 Jsonb({"buyer_id": o.buyer["id"]}))
+                for eid, oid, o in zip(event_ids, order_ids, batch, strict=True)
+            ],
+        )  # fmt: skip
+        # The idempotency records (orders.IngestedEvent): one per event, with its result and
+        # the fingerprint of what was sent.
+        _copy(
+            cur,
+            "orders_ingestedevent",
+            ["integration_id", "event_id", "type", "status", "code", "message", "result",
+             "occurred_at", "received_at", "payload_hash"],
+            [
+                (ctx.integration_id, ev["event_id"], "order.created", "applied", "", "",
+                 Jsonb({"order_id": oid, "order_status": "pending_payment"}), o.placed_at, now,
+                 fingerprint(ev))
+                for oid, o, ev in zip(
+                    order_ids, batch, (order_event(o, coin_value_minor) for o in batch),
+                    strict=True,
+                )
+            ],
+        )  # fmt: skip
+    if ctx.redis is not None:
+        # After commit, the event ids are handed to delivery (orders.events.enqueue): one
+        # message per batch.
+        ctx.redis.lpush(REDIS_KEY, json.dumps({"task": "order_events_deliver", "ids": event_ids}))
 
 
 @dataclass
@@ -329,13 +411,11 @@ class BaselineResult:
         return self.orders / self.seconds if self.seconds else 0.0
 
 
-def run_baseline(
-    *, url: str, tables: dict, work: Workload, coin_value_minor: int, clients: int
-) -> BaselineResult:
+def run_baseline(*, url: str, ctx: BaselineContext, work: Workload, clients: int) -> BaselineResult:
     def handle(conn: psycopg.Connection, batch: list[CoinOrder]) -> None:
         for attempt in range(5):  # a deadlock is retried, as the API's pipeline does
             try:
-                baseline_batch(conn, tables, batch, coin_value_minor)
+                baseline_batch(conn, ctx, batch)
                 return
             except psycopg.errors.DeadlockDetected:
                 if attempt == 4:
@@ -352,7 +432,6 @@ def main(argv: list[str] | None = None) -> None:
     ``python -m bench.redemption --url URL --input plan.json --clients N``; ``plan.json`` holds
     the fixtures and the plan's parameters (the same plan is rebuilt here)."""
     import argparse
-    import json
     import sys
 
     p = argparse.ArgumentParser(prog="python -m bench.redemption")
@@ -370,13 +449,23 @@ def main(argv: list[str] | None = None) -> None:
         seed=spec["seed"],
         now=datetime.fromisoformat(spec["now"]),
     )
-    r = run_baseline(
-        url=args.url,
+    redis_client = None
+    if spec.get("redis_url"):
+        import redis
+
+        redis_client = redis.Redis.from_url(spec["redis_url"])
+    ctx = BaselineContext(
         tables=fixtures["tables"],
-        work=work,
         coin_value_minor=fixtures["coin_value_minor"],
-        clients=args.clients,
+        integration_id=spec["integration_id"],
+        tz=ZoneInfo(fixtures["platform_time_zone"]),
+        redis=redis_client,
     )
+    try:
+        r = run_baseline(url=args.url, ctx=ctx, work=work, clients=args.clients)
+    finally:
+        if redis_client is not None:
+            redis_client.delete(REDIS_KEY)
     out = {"seconds": r.seconds, "orders": r.orders, "coins": work.coins}
     sys.stdout.write("\n@@BENCH-JSON@@" + json.dumps(out) + "\n")
 

@@ -828,7 +828,16 @@ class Run:
         self._check_redemption(api, api_work.orders, "run")
         spec = VAR / "redemption-plan.json"
         spec.write_text(
-            json.dumps({**common, "batch": batch, "tag": f"RB{tag}", "now": now.isoformat()})
+            json.dumps(
+                {
+                    **common,
+                    "batch": batch,
+                    "tag": f"RB{tag}",
+                    "now": now.isoformat(),
+                    "integration_id": creds["id"],
+                    "redis_url": a.redis_url,
+                }
+            )
         )
         path = LOGS / "redemption-baseline.log"
         path.unlink(missing_ok=True)
@@ -845,12 +854,25 @@ class Run:
         check = self.djangotask(
             "redemption-check", "--tag", tag, "--prefix", f"RA{tag}", "--prefix", f"RB{tag}"
         )
+        # Both sides must have written the same rows, table by table (bench/redemption.py).
+        expected = {name: api_work.orders for name in redemption.ONE_PER_ORDER}
+        expected["entries"] = 2 * api_work.orders
+        expected["coins"] = api_work.coins
         for side, prefix in (("API", f"RA{tag}"), ("baseline", f"RB{tag}")):
             c = check[prefix]
-            if c["redemptions"] != api_work.orders or c["coins"] != api_work.coins:
-                raise RuntimeError(f"redemption {side} wrote {c}, not {api_work.orders} orders")
-            if c["movements"]["n"] != api_work.orders:
-                raise RuntimeError(f"redemption {side} wrote {c['movements']} movements")
+            wrong = {k: (c.get(k), v) for k, v in expected.items() if c.get(k) != v}
+            if wrong:
+                raise RuntimeError(f"redemption {side} wrote (rows, expected): {wrong}")
+            if c["redemption_parts"] < api_work.orders:
+                raise RuntimeError(f"redemption {side} wrote {c['redemption_parts']} parts")
+        # Parts may differ: an order spends one lot or two, depending on what the other left.
+        api_rows, base_rows = check[f"RA{tag}"], check[f"RB{tag}"]
+        if {**api_rows, "redemption_parts": 0} != {**base_rows, "redemption_parts": 0}:
+            raise RuntimeError(f"redemption sides differ: API {api_rows}, baseline {base_rows}")
+        stats = check["daily_stats"]
+        if not stats["orders_created"] == stats["pending"] == stats["orders"]:
+            raise RuntimeError(f"redemption: the daily figures do not match the orders: {stats}")
+        log(f"  rows per side: {api_rows}; daily figures: {stats}")
         if not check["reconciled"]:
             raise RuntimeError("redemption: the coin ledger does not reconcile afterwards")
         api_rate = api.orders_per_s

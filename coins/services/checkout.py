@@ -18,7 +18,7 @@ nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import reduce
 from operator import or_
@@ -47,7 +47,7 @@ from .ledger import (
     lock_funds,
     move_many,
     no_account_error,
-    require_active,
+    require_active_status,
     save_fund_balances,
     save_wallet_balances,
     update_columns,
@@ -90,30 +90,51 @@ def _place(
     items: list[tuple[Order, Sequence]], *, duplicate_is_refusal: bool
 ) -> list[CoinRedemption]:
     now = clock.now()
+    set_based = connection.vendor == "postgresql" and SET_BASED
     # Lock order (DESIGN §3): every fund of the run, then every wallet, then their lots; each
     # table's rows in primary-key order. Each step's refusals come before the next step's locks.
-    funds = lock_funds(shop_ids={order.shop_id for order, _ in items})
+    # On PostgreSQL the same locks and reads as hand-written statements (``_PG_*``: the run's
+    # queries are the bulk of its Python time when compiled by the ORM).
+    shop_ids = {order.shop_id for order, _ in items}
+    funds: dict[int, CoinFund] = {}
+    if set_based:
+        statuses = dict(_fetch(_PG_LOCK_FUNDS, [sorted(shop_ids)]))
+    else:
+        funds = lock_funds(shop_ids=shop_ids)
+        statuses = {shop_id: fund.account.status for shop_id, fund in funds.items()}
     for order, _ in items:
-        fund = funds.get(order.shop_id)
-        if fund is None:
+        status = statuses.get(order.shop_id)
+        if status is None:
             raise no_account_error()
-        require_active(fund)
+        require_active_status(status)
 
-    ratios = _product_ratios(items)
+    ratios = _product_ratios(items, set_based=set_based)
 
-    wallets = _lock_wallets({(order.shop_id, order.buyer_id) for order, _ in items})
-    lots: dict[int, list[CoinLot]] = defaultdict(list)
-    if wallets:
-        for lot in (
-            CoinLot.objects.select_for_update()
-            .filter(
-                wallet_id__in=[w.pk for w in wallets.values()],
-                remaining__gt=0,
-                expires_at__gt=now,
-            )
+    pairs = {(order.shop_id, order.buyer_id) for order, _ in items}
+    wallet_ids: dict[tuple[int, int], int] = {}
+    wallets: dict[int, CoinWallet] = {}  # the portable path's, by pk (it saves their balances)
+    if set_based:
+        ordered = sorted(pairs)
+        shops_of, buyers_of = [s for s, _b in ordered], [b for _s, b in ordered]
+        for pk, shop_id, buyer_id in _fetch(_PG_LOCK_WALLETS, [shops_of, buyers_of]):
+            wallet_ids[(shop_id, buyer_id)] = pk
+    else:
+        for key, wallet in _lock_wallets(pairs).items():
+            wallet_ids[key] = wallet.pk
+            wallets[wallet.pk] = wallet
+    lots: dict[int, list[_Lot]] = defaultdict(list)
+    if wallet_ids:
+        # What the spend needs of each lot, as plain values (no model per lot).
+        rows: Iterable[tuple] = (
+            _fetch(_PG_LOCK_LOTS, [sorted(wallet_ids.values()), now])
+            if set_based
+            else CoinLot.objects.select_for_update()
+            .filter(wallet_id__in=list(wallet_ids.values()), remaining__gt=0, expires_at__gt=now)
             .order_by("pk")
-        ):
-            lots[lot.wallet_id].append(lot)
+            .values_list("pk", "wallet_id", "expires_at", "remaining")
+        )
+        for pk, wallet_id, expires_at, remaining in rows:
+            lots[wallet_id].append(_Lot(pk, expires_at, remaining))
     for wallet_lots in lots.values():
         wallet_lots.sort(key=lambda lot: (lot.expires_at, lot.pk))  # SPEC C-6: soonest first
 
@@ -121,10 +142,10 @@ def _place(
     cap_bp, cap_minor = rules.deduction_cap_bp(), rules.deduction_cap_minor()
     coin_value = rules.coin_value_minor()
     redemptions: list[CoinRedemption] = []
-    spent: list[list[tuple[CoinLot, int]]] = []
+    spent: list[list[tuple[_Lot, int]]] = []
     for (order, _lines), order_ratios in zip(items, ratios, strict=True):
-        wallet = wallets.get((order.shop_id, order.buyer_id))
-        wallet_lots = lots[wallet.pk] if wallet is not None else []
+        wallet_id = wallet_ids.get((order.shop_id, order.buyer_id))
+        wallet_lots = lots[wallet_id] if wallet_id is not None else []
         coins = order.coin_deduction_coins
         rules.check_deduction(
             coins=coins,
@@ -136,21 +157,22 @@ def _place(
             cap_minor=cap_minor,
             coin_value_minor=coin_value,
         )
-        assert wallet is not None  # check_deduction refuses a deduction from no coins
-        redemptions.append(
-            CoinRedemption(
-                shop_id=order.shop_id,
-                order_number=order.number,
-                buyer_id=order.buyer_id,
-                wallet=wallet,
-                coins=coins,
-                created_at=now,
-            )
+        assert wallet_id is not None  # check_deduction refuses a deduction from no coins
+        redemption = CoinRedemption(
+            shop_id=order.shop_id,
+            order_number=order.number,
+            buyer_id=order.buyer_id,
+            wallet_id=wallet_id,
+            coins=coins,
+            created_at=now,
         )
+        if wallets:
+            redemption.wallet = wallets[wallet_id]
+        redemptions.append(redemption)
         spent.append(_spend(wallet_lots, coins))
 
     # Nothing was written before this point: every order of the run passed.
-    if connection.vendor == "postgresql" and SET_BASED:
+    if set_based:
         _write_set_based(redemptions, spent, now=now)
     else:
         _write(funds, redemptions, spent, duplicate_is_refusal=duplicate_is_refusal)
@@ -159,11 +181,61 @@ def _place(
 
 SET_BASED = True  # tests switch it off to exercise the portable path on PostgreSQL
 
+# The set-based path's locks and reads (PostgreSQL): what ``lock_funds``, ``_lock_wallets``,
+# the lots' query and ``_product_ratios`` read, in the same order, with the same locks.
+# The funds, locked in pk order, with their accounts' status (the account row is not locked).
+_PG_LOCK_FUNDS = """
+SELECT "coins_coinfund"."shop_id", "coins_coinaccount"."status"
+FROM "coins_coinfund"
+INNER JOIN "coins_coinaccount" ON "coins_coinaccount"."id" = "coins_coinfund"."account_id"
+WHERE "coins_coinfund"."shop_id" = ANY(%s)
+ORDER BY "coins_coinfund"."id" FOR UPDATE OF "coins_coinfund"
+"""
+# The wallets of the run's (shop, buyer) pairs, locked in pk order.
+_PG_LOCK_WALLETS = """
+SELECT "coins_coinwallet"."id", "coins_coinwallet"."shop_id", "coins_coinwallet"."buyer_id"
+FROM "coins_coinwallet"
+WHERE ("coins_coinwallet"."shop_id", "coins_coinwallet"."buyer_id") IN (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[])
+)
+ORDER BY "coins_coinwallet"."id" FOR UPDATE
+"""
+# Their spendable lots (C-6: unexpired, holding coins), locked in pk order.
+_PG_LOCK_LOTS = """
+SELECT "coins_coinlot"."id", "coins_coinlot"."wallet_id", "coins_coinlot"."expires_at",
+       "coins_coinlot"."remaining"
+FROM "coins_coinlot"
+WHERE "coins_coinlot"."wallet_id" = ANY(%s) AND "coins_coinlot"."remaining" > 0
+  AND "coins_coinlot"."expires_at" > %s
+ORDER BY "coins_coinlot"."id" FOR UPDATE
+"""
+# The products' coin settings and review status (no lock: C-3 reads the switch as it is).
+_PG_PRODUCT_SETTINGS = """
+SELECT s."shop_id", s."product_id", s."enabled", s."max_ratio_bp", p."review_status"
+FROM "coins_coinproductsetting" s INNER JOIN "shops_product" p ON p."id" = s."product_id"
+WHERE s."product_id" = ANY(%s)
+"""
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+class _Lot:
+    """A locked spendable lot, as the spend needs it (SPEC C-6 order: expiry, then pk)."""
+
+    __slots__ = ("expires_at", "pk", "remaining")
+
+    def __init__(self, pk: int, expires_at: datetime, remaining: int) -> None:
+        self.pk, self.expires_at, self.remaining = pk, expires_at, remaining
+
 
 def _write(
     funds: dict[int, CoinFund],
     redemptions: list[CoinRedemption],
-    spent: list[list[tuple[CoinLot, int]]],
+    spent: list[list[tuple[_Lot, int]]],
     *,
     duplicate_is_refusal: bool,
 ) -> None:
@@ -177,7 +249,7 @@ def _write(
     else:
         CoinRedemption.objects.bulk_create(redemptions)
     CoinRedemptionPart.objects.bulk_create(
-        CoinRedemptionPart(redemption=redemption, lot=lot, coins=take)
+        CoinRedemptionPart(redemption=redemption, lot_id=lot.pk, coins=take)
         for redemption, parts in zip(redemptions, spent, strict=True)
         for lot, take in parts
     )
@@ -267,7 +339,7 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM r),
 
 def _write_set_based(
     redemptions: list[CoinRedemption],
-    spent: list[list[tuple[CoinLot, int]]],
+    spent: list[list[tuple[_Lot, int]]],
     *,
     now: datetime,
 ) -> None:
@@ -306,15 +378,22 @@ def _write_set_based(
         redemption._state.adding = False
 
 
-def _product_ratios(items: list[tuple[Order, Sequence]]) -> list[list[tuple[int, int]]]:
+def _product_ratios(
+    items: list[tuple[Order, Sequence]], *, set_based: bool = False
+) -> list[list[tuple[int, int]]]:
     """SPEC C-3: every product of each order has its deduction switch on (and is approved);
     per order, (line total, the product's max ratio) of each line. One query for the run."""
     product_ids = {line.sku.product_id for _order, lines in items for line in lines}
+    rows: Iterable[tuple] = (
+        _fetch(_PG_PRODUCT_SETTINGS, [sorted(product_ids)])
+        if set_based
+        else CoinProductSetting.objects.filter(product_id__in=product_ids).values_list(
+            "shop_id", "product_id", "enabled", "max_ratio_bp", "product__review_status"
+        )
+    )
     settings = {
         (shop_id, product_id): (enabled, ratio, status)
-        for shop_id, product_id, enabled, ratio, status in CoinProductSetting.objects.filter(
-            product_id__in=product_ids
-        ).values_list("shop_id", "product_id", "enabled", "max_ratio_bp", "product__review_status")
+        for shop_id, product_id, enabled, ratio, status in rows
     }
     out = []
     for order, lines in items:
@@ -344,7 +423,7 @@ def _lock_wallets(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], CoinWall
     }
 
 
-def _spend(lots: list[CoinLot], coins: int) -> list[tuple[CoinLot, int]]:
+def _spend(lots: list[_Lot], coins: int) -> list[tuple[_Lot, int]]:
     """SPEC C-6: take ``coins`` from ``lots`` (soonest expiry first), in memory; (lot, coins)."""
     left, parts = coins, []
     for lot in lots:

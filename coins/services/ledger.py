@@ -15,7 +15,6 @@ from core.errors import DomainError
 
 from ..models import (
     AccountStatus,
-    CoinAccount,
     CoinEntry,
     CoinFund,
     CoinMovement,
@@ -42,16 +41,24 @@ def no_account_error() -> DomainError:
 def lock_funds(*, shop_ids: Collection[int]) -> dict[int, CoinFund]:
     """``lock_fund`` for several shops at once (pk order), by shop id; shops without a coin
     account are left out."""
-    funds = list(CoinFund.objects.select_for_update().filter(shop_id__in=shop_ids).order_by("pk"))
-    accounts = CoinAccount.objects.in_bulk([f.account_id for f in funds])
-    for fund in funds:
-        fund.account = accounts[fund.account_id]
+    # The accounts come with the funds (one round trip); only the funds are locked.
+    funds = (
+        CoinFund.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(shop_id__in=shop_ids)
+        .order_by("pk")
+    )
     return {fund.shop_id: fund for fund in funds}
 
 
 def require_active(fund: CoinFund) -> None:
     """SPEC C-2: a paused account issues nothing and deducts nothing."""
-    if fund.account.status != AccountStatus.ACTIVE:
+    require_active_status(fund.account.status)
+
+
+def require_active_status(status: str) -> None:
+    """``require_active`` from the account's status."""
+    if status != AccountStatus.ACTIVE:
         raise DomainError(
             "The shop's coin account is paused: no coins are issued or deducted until it is "
             "resumed.",

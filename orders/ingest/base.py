@@ -233,7 +233,8 @@ class BatchContext:
     # --- prefetch ------------------------------------------------------------------------------
 
     def prefetch(self, events: list) -> None:
-        """Resolve every id the batch names, one query per kind (no per-event round trips)."""
+        """Resolve every id the batch names, one query per kind (no per-event round trips),
+        unordered (the models' default orderings would only cost a sort)."""
         shop_ids: set[str] = set()
         buyer_ids: set[str] = set()
         sku_codes: set[str] = set()
@@ -254,21 +255,27 @@ class BatchContext:
             if number:
                 order_numbers.add(number)
         if shop_ids:
-            found = {s.external_id: s for s in Shop.objects.filter(external_id__in=shop_ids)}
+            found = {
+                s.external_id: s for s in Shop.objects.filter(external_id__in=shop_ids).order_by()
+            }
             for ext in shop_ids:
                 self.shops[ext] = found.get(ext)
         if buyer_ids:
-            found_b = {b.external_id: b for b in Buyer.objects.filter(external_id__in=buyer_ids)}
+            found_b = {
+                b.external_id: b for b in Buyer.objects.filter(external_id__in=buyer_ids).order_by()
+            }
             for ext in buyer_ids:
                 self.buyers[ext] = found_b.get(ext)
         shop_pks = {s.pk: s for s in self.shops.values() if s is not None}
         if sku_codes and shop_pks:
-            for sku in Sku.objects.filter(shop_id__in=shop_pks, code__in=sku_codes):
+            for sku in Sku.objects.filter(shop_id__in=shop_pks, code__in=sku_codes).order_by():
                 sku.shop = shop_pks[sku.shop_id]  # no lazy load of the shop per line
                 self.skus[(sku.shop_id, sku.code)] = sku
         if order_numbers and shop_pks:
-            rows = Order.objects.filter(shop_id__in=shop_pks, number__in=order_numbers).values_list(
-                "pk", "shop_id", "number", "status"
+            rows = (
+                Order.objects.filter(shop_id__in=shop_pks, number__in=order_numbers)
+                .order_by()
+                .values_list("pk", "shop_id", "number", "status")
             )
             for pk, shop_pk, number, status in rows:
                 self.orders[(shop_pks[shop_pk].external_id, number)] = (pk, status)

@@ -61,7 +61,7 @@ def _ingest(integration: Integration, events: list) -> list[dict]:
     ids = {ev.event_id for ev in events}
     recorded: dict[str, IngestedEvent] = {
         r.event_id: r
-        for r in IngestedEvent.objects.filter(integration=integration, event_id__in=ids)
+        for r in IngestedEvent.objects.filter(integration=integration, event_id__in=ids).order_by()
     }
     ctx.prefetch(events)
     seen: set[str] = set()

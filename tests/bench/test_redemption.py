@@ -5,6 +5,7 @@ leave a ledger that reconciles. Timings are never asserted (DESIGN §8)."""
 
 import argparse
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from api.support import signed_headers
@@ -14,7 +15,7 @@ from django.test import Client
 from bench import djangotasks, redemption
 from coins.models import CoinFund, CoinLot, CoinRedemption, CoinRedemptionPart, CoinWallet
 from integrations.services import integration_create
-from orders.models import Order
+from orders.models import IngestedEvent, Order, OrderEvent
 
 
 def _url() -> str:
@@ -49,18 +50,43 @@ def test_c3_redemption_bench_api_and_sql_baseline_write_the_same_coin_rows():
         assert response.status_code == 200
         assert {r["status"] for r in response.json()["results"]} == {"applied"}
     # and the baseline writes the same orders' rows by hand
-    result = redemption.run_baseline(
-        url=_url(), tables=fixtures["tables"], work=sql_work, coin_value_minor=cv, clients=2
+    ctx = redemption.BaselineContext(
+        tables=fixtures["tables"],
+        coin_value_minor=cv,
+        integration_id=integration.pk,
+        tz=ZoneInfo(fixtures["platform_time_zone"]),
     )
+    result = redemption.run_baseline(url=_url(), ctx=ctx, work=sql_work, clients=2)
 
-    # then: the same redemptions, coins and movements on both sides; balances reconcile
+    # then: every table the API writes for these events got the same rows from both sides
+    # (one order, line, order-event row, idempotency record, redemption and movement per
+    # order, two entries per movement); the daily figures count every order; balances reconcile
     assert result.orders == 6
     check = djangotasks.cmd_redemption_check(argparse.Namespace(tag="T1", prefix=["RAT1", "RBT1"]))
     for prefix in ("RAT1", "RBT1"):
-        assert check[prefix]["redemptions"] == 6
-        assert check[prefix]["coins"] == api_work.coins == sql_work.coins
-        assert check[prefix]["movements"] == {"n": 6, "coins": api_work.coins}
+        rows = check[prefix]
+        assert {k: rows[k] for k in redemption.ONE_PER_ORDER} == dict.fromkeys(
+            redemption.ONE_PER_ORDER, 6
+        )
+        assert rows["entries"] == 12
+        assert rows["coins"] == api_work.coins == sql_work.coins
+    assert check["daily_stats"] == {"orders_created": 12, "pending": 12, "orders": 12}
     assert check["reconciled"] is True
+    # the baseline's idempotency records and event-log rows are those the API writes
+    api_rec, sql_rec = (
+        IngestedEvent.objects.filter(event_id__startswith=p).order_by("event_id").first()
+        for p in ("RAT1", "RBT1")
+    )
+    assert sql_rec.result.keys() == api_rec.result.keys()
+    assert (sql_rec.status, sql_rec.type, len(sql_rec.payload_hash)) == (
+        api_rec.status,
+        api_rec.type,
+        len(api_rec.payload_hash),
+    )
+    api_ev, sql_ev = (
+        OrderEvent.objects.get(order__number=f"{p}-0000001") for p in ("RAT1", "RBT1")
+    )
+    assert (sql_ev.type, sql_ev.payload.keys()) == (api_ev.type, api_ev.payload.keys())
     assert check["fund_spent"] == 2 * api_work.coins
     assert Order.objects.filter(number__startswith="RBT1").count() == 6
     for prefix in ("RAT1", "RBT1"):
