@@ -44,8 +44,8 @@ from .models import (
     HoldDecision,
     HoldRule,
     Promoter,
-    PromoterNotice,
 )
+from .notices import notice_send
 
 S = CommissionStatus
 REASON = "fraud"
@@ -150,13 +150,10 @@ def _hold(commission: Commission, rule: str, details: dict, order: Order) -> Com
         commission.hold_reason = REASON
         commission.save(update_fields=["held_from", "status", "hold_reason", "updated_at"])
     # else: already on hold (a dispute): the dispute's close leaves it held for this review.
-    PromoterNotice.objects.create(
+    notice_send(
         promoter_id=commission.promoter_id,
         kind="hold",
-        text=(
-            f"The commission of order {order.number} is on hold for review: "
-            f"{reason_text(hold, language='en')}"
-        )[:500],
+        params={"order": order.number, "rule": hold.rule, "details": hold.details},
         created_at=now,
     )
     return hold
@@ -216,10 +213,10 @@ def hold_release(*, hold_id: int, user=None, note: str = "") -> CommissionHold:
             Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(
                 trial=False, trial_ended_at=commission.paid_at
             )
-    PromoterNotice.objects.create(
+    notice_send(
         promoter_id=commission.promoter_id,
         kind="hold_released",
-        text=f"The hold of the commission of order {commission.order.number} was released.",
+        params={"order": commission.order.number},
         created_at=hold.decided_at,
     )
     return hold
@@ -242,13 +239,10 @@ def hold_confirm(*, hold_id: int, user=None, note: str = "") -> CommissionHold:
         commission.save(
             update_fields=["status", "held_from", "hold_reason", "voided_at", "updated_at"]
         )
-    PromoterNotice.objects.create(
+    notice_send(
         promoter_id=commission.promoter_id,
         kind="hold_confirmed",
-        text=(
-            f"The commission of order {commission.order.number} was voided after review: "
-            f"{reason_text(hold, language='en')}"
-        )[:500],
+        params={"order": commission.order.number, "rule": hold.rule, "details": hold.details},
         created_at=hold.decided_at,
     )
     return hold

@@ -368,12 +368,22 @@ class PromoterNotice(models.Model):
     promoter = models.ForeignKey(Promoter, on_delete=models.CASCADE, related_name="notices")
     pid = models.ForeignKey(Pid, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=16)
+    # The facts the notice is worded from in the reader's language (affiliate/notices.py);
+    # ``text`` is its English wording.
+    params = models.JSONField(default=dict, blank=True)
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.text[:50]
+
+    @property
+    def message(self) -> str:
+        """The notice in the active language (the portal page's)."""
+        from .notices import notice_text
+
+        return notice_text(self)
 
 
 class DocumentKind(models.TextChoices):

@@ -6,11 +6,20 @@ there), then a first-party cookie with the click id and a 302. Nothing in the re
 the target: the query string is never read, and the stored destination is checked against the
 allow-list when the link is cached and again before answering.
 No session, no user, no template.
+
+``ClickRedirectMiddleware`` answers it right after the security middleware, before the session,
+locale, CSRF, auth, messages, htmx and current-shop middleware (a public redirect uses none of
+them), with the same response headers the rest of the stack would add (``X-Frame-Options``,
+``Content-Security-Policy``; HSTS, ``nosniff``, COOP and the HTTPS redirect stay with
+``SecurityMiddleware`` before it). A code that leads nowhere goes down the whole stack to the
+view, which answers the usual 404 page.
 """
 
 import logging
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.views.decorators.http import require_safe
 
 from core.errors import DomainError
@@ -21,10 +30,12 @@ from .services import clicks
 log = logging.getLogger(__name__)
 
 COOKIE = "sc_aff_click"
+PREFIX = "/t/"
+_MISSED = "_affiliate_click_missed"  # the middleware found no target: the view answers 404
 
 
-@require_safe
-def click_redirect(request, code: str):
+def click_answer(request, code: str) -> HttpResponse | None:
+    """The 302 (the click recorded), a 503 (a click kept nowhere), or None: no such link."""
     target, click_id = clicks.click_take(
         code=code,
         ip=request.META.get("REMOTE_ADDR"),
@@ -32,14 +43,14 @@ def click_redirect(request, code: str):
         referrer=request.META.get("HTTP_REFERER", ""),
     )
     if target is None:
-        raise Http404
+        return None
     try:
         destination = rules.check_destination(target.destination, hosts=rules.redirect_hosts())
     except DomainError:
         # Checked when the link was cached; a change of the allow-list within the cache's minute
         # lands here: never followed.
         log.error("tracking link %s has a destination off the allow-list", code)
-        raise Http404 from None
+        return None
     if click_id is None:  # kept nowhere: no 302 for a click we would lose
         response = HttpResponse("Try again in a moment.", status=503, content_type="text/plain")
         response["Retry-After"] = "5"
@@ -56,3 +67,38 @@ def click_redirect(request, code: str):
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@require_safe
+def click_redirect(request, code: str):
+    response = None if getattr(request, _MISSED, False) else click_answer(request, code)
+    if response is None:
+        raise Http404
+    return response
+
+
+class ClickRedirectMiddleware:
+    """Answers ``GET``/``HEAD /t/<code>`` early (see the module docstring); everything else,
+    and a code that leads nowhere, goes on down the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # The response phase of the middleware the click skips that adds headers to a redirect.
+        self.headers = (
+            XFrameOptionsMiddleware(get_response),
+            ContentSecurityPolicyMiddleware(get_response),
+        )
+
+    def __call__(self, request):
+        path = request.path_info
+        if request.method in ("GET", "HEAD") and path.startswith(PREFIX):
+            code = path[len(PREFIX) :]
+            if code and "/" not in code:  # what the URL pattern t/<str:code> matches
+                request.get_host()  # ALLOWED_HOSTS, as for every page (DisallowedHost: 400)
+                response = click_answer(request, code)
+                if response is not None:
+                    for middleware in self.headers:
+                        response = middleware.process_response(request, response)
+                    return response
+                setattr(request, _MISSED, True)
+        return self.get_response(request)

@@ -683,7 +683,9 @@ def cmd_click_fixtures(args) -> dict:
 
 def cmd_click_flusher(args) -> dict:
     """The beat's click flusher (``clicks.flush``) every ``--every`` seconds while the load
-    runs (until ``--stop-file`` exists), then until the buffer is empty."""
+    runs (until ``--stop-file`` exists), then until the buffer is empty. ``--ready-file`` is
+    made after its first flush: the process started and connected, as a running beat worker
+    is (its start-up is no part of a click's cost)."""
     import time
     from pathlib import Path
 
@@ -694,6 +696,8 @@ def cmd_click_flusher(args) -> dict:
     while not stop.exists():
         written += clicks.flush()
         runs += 1
+        if args.ready_file and runs == 1:
+            Path(args.ready_file).touch()
         for _ in range(int(args.every * 10)):
             if stop.exists():
                 break
@@ -957,6 +961,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("click-flusher")
     p.add_argument("--stop-file", required=True)
     p.add_argument("--every", type=float, default=5.0)
+    p.add_argument("--ready-file")
     p = sub.add_parser("settlement-setup")
     p.add_argument("--orders", type=int, default=100_000)
     p.add_argument("--tag", required=True)

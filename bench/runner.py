@@ -920,13 +920,22 @@ class Run:
             stop.unlink()
             before = self.djangotask("click-count", "--link", str(fx["link_id"]))
             base1 = click.run_wrk(path=base_path, seconds=a.duration, **load)
+            ready = VAR / f"click-flusher-{tag}.ready"
             with flog.open("w") as out:
                 flusher = procs.popen(
                     [sys.executable, "-m", "bench.djangotasks", "click-flusher",
-                     "--stop-file", str(stop)],
+                     "--stop-file", str(stop), "--ready-file", str(ready)],
                     env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                 )  # fmt: skip
                 try:
+                    # The flusher running as the beat's worker is, before the load: its
+                    # interpreter and Django start-up is not part of the clicks' cost.
+                    waited = time.monotonic()
+                    while not ready.exists():
+                        if flusher.poll() is not None or time.monotonic() - waited > 120:
+                            raise RuntimeError(f"click flusher did not start; see {flog}")
+                        time.sleep(0.1)
+                    ready.unlink()
                     prod = click.run_wrk(path=path, seconds=a.duration, **load)
                 finally:
                     stop.touch()

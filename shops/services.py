@@ -1,11 +1,13 @@
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from core import clock
@@ -317,6 +319,94 @@ def _post(
         balance_minor=F("balance_minor") + delta, updated_at=clock.now()
     )
     return entry
+
+
+@dataclass(frozen=True)
+class DebitBatch:
+    """What ``balance_debit_batch`` did: the keys it debited now, those already in the ledger
+    (replays, not debited again), and those the balance could not cover (nothing written)."""
+
+    debited: list[str]
+    replayed: list[str]
+    refused: list[str]
+
+
+def balance_debit_batch(
+    *, shop: Shop, currency: str, debits: Sequence[tuple[str, int, str]]
+) -> DebitBatch:
+    """Many ``balance_debit`` calls of one shop at once, set-based (PostgreSQL): ``debits`` are
+    (idempotency key, amount in minor units, reason), taken **in the given order**, each the
+    running balance covers is debited and the others are refused (a later, smaller one may still
+    fit) — exactly what the same calls one after the other would leave, with the same entries
+    (``balance_after`` chained) and the same refusals: bad amounts, reasons or keys refuse the
+    whole batch before anything is written; a key already used for another shop, kind or amount
+    raises ``idempotency_key_reused``. One lock on the balance, one ``INSERT … SELECT FROM
+    unnest`` of the entries, one ``UPDATE`` of the cached balance."""
+    if currency != shop.currency:
+        raise DomainError(
+            f"The amount is in {currency}; the shop's balance is in {shop.currency}.",
+            code="currency_mismatch",
+        )
+    rows = []
+    for key, amount_minor, reason in debits:
+        reason = _validate(
+            shop=shop, amount=Money(amount_minor, currency), reason=reason, idempotency_key=key
+        )
+        rows.append((key, amount_minor, reason))
+    if len({r[0] for r in rows}) != len(rows):
+        raise DomainError("An idempotency key appears twice in one batch.", code="invalid_batch")
+    if not rows:
+        return DebitBatch([], [], [])
+    with transaction.atomic(), connection.cursor() as cur:
+        balance = (
+            ShopBalance.objects.select_for_update()
+            .filter(shop=shop, currency=currency)
+            .values_list("pk", "balance_minor")
+            .first()
+        )
+        cur.execute(
+            "SELECT idempotency_key, shop_id, kind, amount_minor, currency FROM shops_balanceentry"
+            " WHERE idempotency_key = ANY(%s)",
+            [[r[0] for r in rows]],
+        )
+        seen = {k: (s, kind, a, c) for k, s, kind, a, c in cur.fetchall()}
+        left = balance[1] if balance else 0
+        out = DebitBatch([], [], [])
+        amounts, afters, reasons = [], [], []
+        for key, amount_minor, reason in rows:
+            if key in seen:
+                if seen[key] != (shop.pk, EntryKind.DEBIT, amount_minor, currency):
+                    raise IdempotencyKeyReused(
+                        f"Idempotency key {key!r} was already used for another balance entry "
+                        "(a different shop, kind or amount)."
+                    )
+                out.replayed.append(key)
+            elif amount_minor > left:
+                out.refused.append(key)
+            else:
+                left -= amount_minor
+                out.debited.append(key)
+                amounts.append(amount_minor)
+                afters.append(left)
+                reasons.append(reason)
+        if out.debited:
+            assert balance is not None  # nothing is covered by a balance that does not exist
+            now = clock.now()
+            cur.execute(
+                "INSERT INTO shops_balanceentry (balance_id, shop_id, kind, amount_minor,"
+                " currency, balance_after_minor, reason, idempotency_key, created_at)"
+                " SELECT %s, %s, %s, u.amount, %s, u.after, u.reason, u.key, %s"
+                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])"
+                " WITH ORDINALITY AS u(amount, after, reason, key, n) ORDER BY u.n",
+                [balance[0], shop.pk, EntryKind.DEBIT, currency, now,
+                 amounts, afters, reasons, out.debited],
+            )  # fmt: skip
+            cur.execute(
+                "UPDATE shops_shopbalance SET balance_minor = balance_minor - %s, updated_at = %s"
+                " WHERE id = %s",
+                [sum(amounts), now, balance[0]],
+            )
+    return out
 
 
 # --- staff notifications (DESIGN §2) ---------------------------------------------------------

@@ -4,7 +4,6 @@ programme and rates, A-2), ``promoters`` (promoters, PIDs, links, the freeze job
 commission lifecycle, A-5 … A-8)."""
 
 from .commissions import (
-    commission_pay_out,
     commissions_pre_issue,
     commissions_settle,
     order_attribute,
@@ -33,7 +32,6 @@ from .promoters import (
 
 __all__ = [
     "cent_minimum_set",
-    "commission_pay_out",
     "commissions_pre_issue",
     "commissions_settle",
     "document_upload",

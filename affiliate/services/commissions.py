@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
-from core.errors import DomainError, InvalidTransition
+from core.errors import DomainError
 from core.money import Money
 from orders.models import Order, OrderStatus
 from shops.models import NotificationKind
@@ -461,38 +461,6 @@ def _notify_waiting(newly_blocked: dict[int, list[Commission]]) -> None:
             ),
             link="/shops/balance/",
         )
-
-
-@transaction.atomic
-def commission_pay_out(*, commission_ids: list[int], at: datetime | None = None) -> int:
-    """Settled commissions leave the promoter's balance in a payout (the batch itself, with its
-    CSV, arrives with the payouts). A promoter in trial is not paid out (A-1)."""
-    at = at or clock.now()
-    rows = list(
-        Commission.objects.select_for_update()
-        .select_related("promoter")
-        .filter(pk__in=commission_ids)
-        .order_by("pk")
-    )
-    for c in rows:
-        if c.status != S.SETTLED:
-            raise InvalidTransition(f"Commission {c.pk} is {c.status}, not settled.")
-        if c.promoter.trial:
-            raise DomainError(
-                "A promoter in trial is not paid out until its first attributed paid order.",
-                code="affiliate_trial_no_payout",
-            )
-    for c in rows:
-        _promoter_post(
-            commission=c,
-            amount_minor=-c.settled_minor,
-            kind=PromoterEntry.Kind.PAYOUT,
-            key=f"affiliate:payout:{c.pk}",
-        )
-        c.status = S.PAID_OUT
-        c.paid_out_at = at
-        c.save(update_fields=["status", "paid_out_at", "updated_at"])
-    return len(rows)
 
 
 # --- postback (A-5) ----------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from core import clock, uploads
 from core.errors import DomainError, InvalidTransition
 
-from ..models import DocumentKind, Promoter, PromoterDocument, PromoterNotice, PromoterStatus
+from ..models import DocumentKind, Promoter, PromoterDocument, PromoterStatus
+from ..notices import notice_send
 
 # A-1 documents are scans or photos: PDF, PNG, JPEG (sniffed from the content).
 DOCUMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -152,10 +153,5 @@ def promoter_reject(*, promoter: Promoter, reason: str, by=None) -> Promoter:
     promoter.save(
         update_fields=["status", "reviewed_at", "reviewed_by", "rejection_reason", "updated_at"]
     )
-    PromoterNotice.objects.create(
-        promoter=promoter,
-        kind="rejected",
-        text=f"Your documents were not approved: {reason}",
-        created_at=now,
-    )
+    notice_send(promoter_id=promoter.pk, kind="rejected", params={"reason": reason}, created_at=now)
     return promoter

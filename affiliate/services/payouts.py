@@ -32,9 +32,9 @@ from ..models import (
     PayoutLineStatus,
     PromoterBalance,
     PromoterEntry,
-    PromoterNotice,
     PromoterStatus,
 )
+from ..notices import notice_send
 from .commissions import promoter_ledger_post
 
 
@@ -124,11 +124,14 @@ def payout_line_fail(*, line_id: int, reason: str) -> PayoutLine:
     line.failure_reason = reason
     line.decided_at = clock.now()
     line.save(update_fields=["status", "failure_reason", "decided_at"])
-    PromoterNotice.objects.create(
+    notice_send(
         promoter_id=line.promoter_id,
         kind="payout_failed",
-        text=f"Your payout of {line.amount.format()} failed: {reason}. It is retried in the "
-        "next batch.",
+        params={
+            "amount_minor": line.amount_minor,
+            "currency": line.amount.currency,
+            "reason": reason,
+        },
         created_at=line.decided_at,
     )
     return line
@@ -167,10 +170,14 @@ def payout_batch_mark_paid(*, batch_id: int, by=None, now: datetime | None = Non
         line.status = PayoutLineStatus.PAID
         line.decided_at = now
         line.save(update_fields=["status", "decided_at"])
-        PromoterNotice.objects.create(
+        notice_send(
             promoter_id=line.promoter_id,
             kind="payout_paid",
-            text=f"Payout of {line.amount.format()} sent (batch {batch.pk}).",
+            params={
+                "amount_minor": line.amount_minor,
+                "currency": batch.currency,
+                "batch": batch.pk,
+            },
             created_at=now,
         )
     batch.status = PayoutBatchStatus.PAID

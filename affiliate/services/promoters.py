@@ -16,7 +16,8 @@ from core.errors import DomainError, InvalidTransition
 from shops.models import Product, Shop
 
 from .. import rules
-from ..models import Channel, Link, Pid, PidStatus, Promoter, PromoterNotice, PromoterStatus
+from ..models import Channel, Link, Pid, PidStatus, Promoter, PromoterStatus
+from ..notices import notice_send
 from . import clicks
 
 log = logging.getLogger(__name__)
@@ -62,15 +63,7 @@ def promoter_approve(*, promoter: Promoter, by=None) -> Promoter:
             "updated_at",
         ]
     )
-    PromoterNotice.objects.create(
-        promoter=promoter,
-        kind="approved",
-        text=(
-            "Your documents are approved. Create your PID and tracking links; your account is "
-            "in trial (one PID, no payout) until your first attributed order is paid."
-        ),
-        created_at=now,
-    )
+    notice_send(promoter_id=promoter.pk, kind="approved", params={}, created_at=now)
     return promoter
 
 
@@ -185,15 +178,11 @@ def pids_freeze(*, now: datetime | None = None) -> dict[str, int]:
                 pid.status = PidStatus.FROZEN
                 pid.frozen_at = now
                 pid.save(update_fields=["status", "frozen_at", "updated_at"])
-                PromoterNotice.objects.create(
+                notice_send(
                     promoter_id=pid.promoter_id,
-                    pid=pid,
+                    pid_id=pid.pk,
                     kind="pid_frozen",
-                    text=(
-                        f"PID {pid.code} had no valid click for {freeze_after.days} days and is "
-                        "frozen: its clicks are recorded but earn nothing. Reactivate it in your "
-                        "PID list."
-                    ),
+                    params={"pid": pid.code, "days": freeze_after.days},
                     created_at=now,
                 )
                 transaction.on_commit(partial(clicks.forget_links, pid_id=pid.pk))
@@ -202,14 +191,11 @@ def pids_freeze(*, now: datetime | None = None) -> dict[str, int]:
                 pid.warned_at = now
                 pid.save(update_fields=["warned_at", "updated_at"])
                 days_left = (last + freeze_after - now).days
-                PromoterNotice.objects.create(
+                notice_send(
                     promoter_id=pid.promoter_id,
-                    pid=pid,
+                    pid_id=pid.pk,
                     kind="pid_idle",
-                    text=(
-                        f"PID {pid.code} has had no valid click for {(now - last).days} days; it "
-                        f"will be frozen in {max(days_left, 1)} days unless it gets a click."
-                    ),
+                    params={"pid": pid.code, "days": (now - last).days, "left": max(days_left, 1)},
                     created_at=now,
                 )
                 warned += 1

@@ -1,22 +1,27 @@
 """Set-based settlement on PostgreSQL (SPEC A-6/A-7): the hourly job in batches, not per row.
 
 One transaction per batch of due commissions (``settle_due_at`` order, then pk; a keyset cursor
-so commissions left waiting are not read again in the same run):
+so commissions left waiting are not read again in the same run), a few statements a batch and
+no model instance:
 
 1. the batch's commissions are locked ``FOR UPDATE SKIP LOCKED`` (a commission a refund handler
    holds is left to the next run), with their order numbers;
 2. the shop balances of the batch are locked in pk order (DESIGN §3: commission, then shop
-   balance, then promoter balance), and the ``affiliate:settle:<id>`` keys already in the shop
-   ledger are read (a commission whose debit exists is not debited again);
-3. in due order per shop, each commission the running balance covers is debited, the others wait
-   (the same rule as the row-by-row path: a later, smaller commission may still fit);
-4. the debits go in with one ``INSERT`` (their ``balance_after`` computed in that order), the
-   shop balances with one ``UPDATE``; the promoters' balances are made if missing, locked in pk
-   order, their credits inserted in one statement and the balances updated in one;
-5. one ``UPDATE`` settles the batch's settled commissions, one marks the newly waiting ones.
+   balance, then promoter balance);
+3. per shop, the debits go through the shop balance ledger's batch path
+   (``shops.services.balance_debit_batch``): in due order, each commission the running balance
+   covers is debited, the others wait (the same rule as the row-by-row path: a later, smaller
+   commission may still fit); a commission whose ``affiliate:settle:<id>`` debit is already in
+   the ledger is not debited again;
+4. the promoters' balances are made if missing and locked in pk order; one ``INSERT … SELECT
+   FROM unnest`` writes their credits (``balance_after`` chained by a window sum, a credit whose
+   key exists skipped) and one ``UPDATE … FROM`` moves the balances;
+5. one ``UPDATE … WHERE id = ANY`` settles the batch's settled commissions, one marks the newly
+   waiting ones.
 
 Idempotent as the row path: the ledger keys are unique, a settled commission is no longer
-``pre_issued``. SQLite (the embedded ``make run``) keeps the row path.
+``pre_issued``; a run killed mid-way committed whole batches only and the next run resumes.
+SQLite (the embedded ``make run``) keeps the row path.
 """
 
 from __future__ import annotations
@@ -24,51 +29,69 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
-from shops.models import BalanceEntry, EntryKind, ShopBalance
+from shops.models import Shop, ShopBalance
+from shops.services import balance_debit_batch
 
-from ..models import Commission, CommissionStatus, PromoterBalance, PromoterEntry
+from ..models import Commission, PromoterEntry
 
-S = CommissionStatus
+SETTLE_KEY = "affiliate:settle:"
+CREDIT_KEY = "affiliate:commission:"
 
+_BATCH = """
+SELECT c.id, c.shop_id, c.promoter_id, c.currency, c.amount_minor - c.reversed_minor,
+       c.settle_blocked_at IS NULL, o.number, c.settle_due_at
+FROM affiliate_commission c JOIN orders_order o ON o.id = c.order_id
+WHERE c.status = 'pre_issued' AND c.settle_due_at <= %(now)s
+  AND (%(after_at)s::timestamptz IS NULL OR c.settle_due_at >= %(after_at)s)
+  AND (%(after_at)s::timestamptz IS NULL OR (c.settle_due_at, c.id) > (%(after_at)s, %(after_id)s))
+ORDER BY c.settle_due_at, c.id
+LIMIT %(size)s
+FOR UPDATE OF c SKIP LOCKED
+"""
 
-def _batch(now: datetime, after: tuple[datetime, int] | None, size: int) -> list[tuple]:
-    qs = Commission.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-        status=S.PRE_ISSUED, settle_due_at__lte=now
-    )
-    if after is not None:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(settle_due_at__gt=after[0]) | Q(settle_due_at=after[0], pk__gt=after[1]))
-    return list(
-        qs.order_by("settle_due_at", "pk").values_list(
-            "pk",
-            "shop_id",
-            "promoter_id",
-            "currency",
-            "amount_minor",
-            "reversed_minor",
-            "settle_blocked_at",
-            "order__number",
-            "settle_due_at",
-        )[:size]
-    )
+# The promoters' credits of a batch: balance_after chained per balance in the given order, a
+# credit already in the ledger (its key) skipped, then the balances moved by what was written.
+_CREDITS = """
+WITH src AS (
+  SELECT u.commission_id, u.promoter_id, u.currency, u.net, u.n
+  FROM unnest(%(ids)s::bigint[], %(promoters)s::bigint[], %(currencies)s::text[],
+              %(nets)s::bigint[]) WITH ORDINALITY AS u(commission_id, promoter_id, currency, net, n)
+  WHERE NOT EXISTS (SELECT 1 FROM affiliate_promoterentry e
+                    WHERE e.idempotency_key = %(prefix)s || u.commission_id)
+), new AS (
+  SELECT s.*, b.id AS balance_id,
+         b.balance_minor + sum(s.net) OVER (PARTITION BY b.id ORDER BY s.n) AS after
+  FROM src s JOIN affiliate_promoterbalance b
+    ON b.promoter_id = s.promoter_id AND b.currency = s.currency
+), ins AS (
+  INSERT INTO affiliate_promoterentry (balance_id, kind, amount_minor, balance_after_minor,
+                                       commission_id, idempotency_key, created_at)
+  SELECT balance_id, %(kind)s, net, after, commission_id, %(prefix)s || commission_id, %(now)s
+  FROM new ORDER BY n
+)
+UPDATE affiliate_promoterbalance b SET balance_minor = b.balance_minor + t.total
+FROM (SELECT balance_id, sum(net) AS total FROM new GROUP BY balance_id) t
+WHERE b.id = t.balance_id
+"""
 
 
 def settle_pg(*, now: datetime, batch: int = 5000) -> tuple[int, int, list[int]]:
     """Settle every commission due at ``now``. Returns (settled, waiting, newly waiting ids)."""
     settled = waiting = 0
     newly: list[int] = []
-    after: tuple[datetime, int] | None = None
+    after: tuple[datetime | None, int] = (None, 0)
     while True:
-        with transaction.atomic():
-            rows = _batch(now, after, batch)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                _BATCH, {"now": now, "after_at": after[0], "after_id": after[1], "size": batch}
+            )
+            rows = cur.fetchall()
             if not rows:
                 break
-            after = (rows[-1][8], rows[-1][0])
-            s, w, n = _settle_rows(rows, now)
+            after = (rows[-1][7], rows[-1][0])
+            s, w, n = _settle_rows(cur, rows, now)
             settled, waiting = settled + s, waiting + w
             newly += n
         if len(rows) < batch:
@@ -76,110 +99,87 @@ def settle_pg(*, now: datetime, batch: int = 5000) -> tuple[int, int, list[int]]
     return settled, waiting, newly
 
 
-def _settle_rows(rows: list[tuple], now: datetime) -> tuple[int, int, list[int]]:
-    keys = [f"affiliate:settle:{r[0]}" for r in rows]
-    debited = set(
-        BalanceEntry.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
-    )
+def _settle_rows(cur, rows: list[tuple], now: datetime) -> tuple[int, int, list[int]]:
+    # Shop balances locked in pk order before any debit (DESIGN §3).
     shop_ids = sorted({r[1] for r in rows})
-    balances = {
-        (b.shop_id, b.currency): b
-        for b in ShopBalance.objects.select_for_update().filter(shop_id__in=shop_ids).order_by("pk")
-    }
-    entries: list[BalanceEntry] = []
+    list(
+        ShopBalance.objects.select_for_update()
+        .filter(shop_id__in=shop_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    shops = Shop.objects.in_bulk(shop_ids)
+    groups: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    for r in rows:
+        if r[4] > 0:
+            groups[(r[1], r[3])].append(r)
+    refused: set[str] = set()
+    for (shop_id, currency), group in groups.items():
+        debits = [
+            (f"{SETTLE_KEY}{r[0]}", r[4], f"Affiliate commission, order {r[6]}") for r in group
+        ]
+        if currency != shops[shop_id].currency:  # no balance of that currency: it waits
+            refused.update(d[0] for d in debits)
+            continue
+        refused.update(
+            balance_debit_batch(shop=shops[shop_id], currency=currency, debits=debits).refused
+        )
     settle: list[int] = []
-    credits: list[tuple[int, int, str, int]] = []  # (commission, promoter, currency, net)
+    credits: list[tuple] = []
     wait_new: list[int] = []
     wait = 0
-    for pk, shop_id, promoter_id, currency, amount, reversed_, blocked_at, number, _ in rows:
-        net = amount - reversed_
-        key = f"affiliate:settle:{pk}"
-        if net > 0 and key not in debited:
-            balance = balances.get((shop_id, currency))
-            if balance is None or balance.balance_minor < net:
-                wait += 1
-                if blocked_at is None:
-                    wait_new.append(pk)
-                continue
-            balance.balance_minor -= net
-            balance.updated_at = now
-            entries.append(
-                BalanceEntry(
-                    balance=balance,
-                    shop_id=shop_id,
-                    kind=EntryKind.DEBIT,
-                    amount_minor=net,
-                    currency=currency,
-                    balance_after_minor=balance.balance_minor,
-                    reason=f"Affiliate commission, order {number}",
-                    idempotency_key=key,
-                )
-            )
+    for pk, _shop, promoter_id, currency, net, unblocked, *_ in rows:
+        if net > 0 and f"{SETTLE_KEY}{pk}" in refused:
+            wait += 1
+            if unblocked:
+                wait_new.append(pk)
+            continue
         if net > 0:
             credits.append((pk, promoter_id, currency, net))
         settle.append(pk)
-    if entries:
-        BalanceEntry.objects.bulk_create(entries)
-        changed = {e.balance_id: e.balance for e in entries}
-        ShopBalance.objects.bulk_update(list(changed.values()), ["balance_minor", "updated_at"])
     if credits:
-        _credit_promoters(credits, now)
+        _credit_promoters(cur, credits, now)
     if settle:
-        Commission.objects.filter(pk__in=settle).update(
-            status=S.SETTLED,
-            settled_at=now,
-            settled_minor=F("amount_minor") - F("reversed_minor"),
-            settle_blocked_at=None,
-            updated_at=now,
+        cur.execute(
+            "UPDATE affiliate_commission SET status = 'settled', settled_at = %s,"
+            " settled_minor = amount_minor - reversed_minor, settle_blocked_at = NULL,"
+            " updated_at = %s WHERE id = ANY(%s)",
+            [now, now, settle],
         )
     if wait_new:
-        Commission.objects.filter(pk__in=wait_new).update(settle_blocked_at=now, updated_at=now)
+        cur.execute(
+            "UPDATE affiliate_commission SET settle_blocked_at = %s, updated_at = %s"
+            " WHERE id = ANY(%s)",
+            [now, now, wait_new],
+        )
     return len(settle), wait, wait_new
 
 
-def _credit_promoters(credits: list[tuple[int, int, str, int]], now: datetime) -> None:
-    keys = [f"affiliate:commission:{c[0]}" for c in credits]
-    done = set(
-        PromoterEntry.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
+def _credit_promoters(cur, credits: list[tuple], now: datetime) -> None:
+    wanted = sorted({(c[1], c[2]) for c in credits})
+    cur.execute(
+        "INSERT INTO affiliate_promoterbalance (promoter_id, currency, balance_minor)"
+        " SELECT p, c, 0 FROM unnest(%s::bigint[], %s::text[]) AS u(p, c)"
+        " ON CONFLICT (promoter_id, currency) DO NOTHING",
+        [[w[0] for w in wanted], [w[1] for w in wanted]],
     )
-    wanted = sorted({(p, cur) for _, p, cur, _ in credits})
-    PromoterBalance.objects.bulk_create(
-        [PromoterBalance(promoter_id=p, currency=cur) for p, cur in wanted], ignore_conflicts=True
+    cur.execute(
+        "SELECT id FROM affiliate_promoterbalance WHERE promoter_id = ANY(%s) ORDER BY id"
+        " FOR UPDATE",
+        [sorted({w[0] for w in wanted})],
     )
-    promoter_ids = sorted({p for p, _ in wanted})
-    balances = {
-        (b.promoter_id, b.currency): b
-        for b in PromoterBalance.objects.select_for_update()
-        .filter(promoter_id__in=promoter_ids)
-        .order_by("pk")
-    }
-    entries = []
-    touched: dict[int, PromoterBalance] = {}
-    for pk, promoter_id, currency, net in credits:
-        key = f"affiliate:commission:{pk}"
-        if key in done:
-            continue
-        balance = balances[(promoter_id, currency)]
-        balance.balance_minor += net
-        touched[balance.pk] = balance
-        entries.append(
-            PromoterEntry(
-                balance=balance,
-                kind=PromoterEntry.Kind.COMMISSION,
-                amount_minor=net,
-                balance_after_minor=balance.balance_minor,
-                commission_id=pk,
-                idempotency_key=key,
-                created_at=now,
-            )
-        )
-    if entries:
-        PromoterEntry.objects.bulk_create(entries)
-        PromoterBalance.objects.bulk_update(list(touched.values()), ["balance_minor"])
+    cur.execute(
+        _CREDITS,
+        {
+            "ids": [c[0] for c in credits],
+            "promoters": [c[1] for c in credits],
+            "currencies": [c[2] for c in credits],
+            "nets": [c[3] for c in credits],
+            "prefix": CREDIT_KEY,
+            "kind": PromoterEntry.Kind.COMMISSION,
+            "now": now,
+        },
+    )
 
 
 def waiting_by_shop(ids: list[int]) -> dict[int, list[Commission]]:

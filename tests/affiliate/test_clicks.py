@@ -383,3 +383,59 @@ def test_a3_a4_freezing_a_pid_drops_its_cached_links_so_the_next_click_earns_not
     assert response.status_code == 302
     clicks.flush()
     assert Click.objects.get(click_id=response.cookies[COOKIE].value).earns is False
+
+
+_SECURITY_HEADERS = (
+    "X-Frame-Options",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Cross-Origin-Opener-Policy",
+    "Referrer-Policy",
+    "Cache-Control",
+)
+
+
+def test_a4_click_answered_before_the_session_middleware_keeps_every_security_header(
+    shop_a, settings
+):
+    # given: a visitor carrying a session cookie; the same click answered by the whole stack
+    from django.test import Client
+
+    link = affkit.link(shop_a)
+    early_stack = list(settings.MIDDLEWARE)
+    assert early_stack[2] == "affiliate.redirect.ClickRedirectMiddleware"
+    settings.MIDDLEWARE = early_stack[:2] + early_stack[3:]
+    full = Client(cookies={"sessionid": "whatever"}).get(f"/t/{link.code}")
+    settings.MIDDLEWARE = early_stack
+
+    # when
+    early = Client(cookies={"sessionid": "whatever"}).get(f"/t/{link.code}")
+
+    # then: the same 302 and security headers; no session, locale or cookie variance on it
+    assert "Vary" in full
+    assert (early.status_code, early["Location"]) == (302, full["Location"])
+    assert {h: early.get(h) for h in _SECURITY_HEADERS} == {
+        h: full.get(h) for h in _SECURITY_HEADERS
+    }
+    assert early["X-Frame-Options"] == "DENY"
+    assert early["Content-Security-Policy"]
+    assert "Vary" not in early
+    assert "Content-Language" not in early
+    assert set(early.cookies) == {COOKIE}
+    assert clicks.buffered() == 2
+
+
+def test_a4_click_answered_early_still_refuses_a_host_off_the_allowed_hosts(
+    client, shop_a, settings
+):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    link = affkit.link(shop_a)
+    response = client.get(f"/t/{link.code}", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert clicks.buffered() == 0
+
+
+@pytest.mark.parametrize("path", ["/t/", "/t/abc/", "/t/abc/def"])
+def test_a4_paths_the_redirect_pattern_does_not_match_are_left_to_the_urlconf(client, db, path):
+    assert client.get(path).status_code == 404
+    assert clicks.buffered() == 0

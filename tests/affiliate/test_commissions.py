@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import affkit
 import pytest
+from constance.test import override_config
 from django.db import IntegrityError, transaction
 from factories import first_sku, make_order, make_product
 
@@ -241,7 +242,11 @@ def test_a6_reversal_after_payout_claws_back_to_a_negative_promoter_balance(setu
     fund(setup["shop"])
     order, seen, c = _completed(setup)
     services.commissions_settle(now=c.settle_due_at)
-    assert services.commission_pay_out(commission_ids=[c.pk]) == 1
+    with override_config(AFFILIATE_PAYOUT_MIN_MINOR=1):
+        batch = services.payout_batch_create(currency=c.currency)
+    services.payout_batch_mark_paid(batch_id=batch.pk)
+    c.refresh_from_db()
+    assert c.status == "paid_out"
     balance = PromoterBalance.objects.get(promoter=c.promoter)
     assert balance.balance_minor == 0
 
@@ -259,9 +264,12 @@ def test_a1_trial_promoter_is_not_paid_out(setup):
     _order, _seen, c = _completed(setup)
     services.commissions_settle(now=c.settle_due_at)
     type(c.promoter).objects.filter(pk=c.promoter_id).update(trial=True)
-    with pytest.raises(DomainError) as exc:
-        services.commission_pay_out(commission_ids=[c.pk])
-    assert exc.value.code == "affiliate_trial_no_payout"
+    with override_config(AFFILIATE_PAYOUT_MIN_MINOR=1), pytest.raises(DomainError) as exc:
+        services.payout_batch_create(currency=c.currency)
+    assert exc.value.code == "payout_nobody_due"
+    c.refresh_from_db()
+    assert c.status == "settled"
+    assert PromoterBalance.objects.get(promoter=c.promoter).balance_minor == c.settled_minor
 
 
 def test_a2_below_minimum_order_amount_earns_nothing(setup):

@@ -117,3 +117,42 @@ def test_a6_set_based_settlement_does_not_debit_a_commission_already_debited(two
     assert BalanceEntry.objects.filter(idempotency_key=f"affiliate:settle:{first.pk}").count() == 1
     assert ShopBalance.objects.get(shop=a).balance_minor == 50_00 - 9_50 - 19_00 - 95
     assert Commission.objects.get(pk=first.pk).status == "settled"
+
+
+def test_a6_set_based_settlement_killed_between_batches_resumes_without_settling_twice(
+    two_shops, monkeypatch
+):
+    # given: every commission covered; the run dies in its second batch's promoter credits
+    (a, b), made = two_shops
+    for shop in (a, b):
+        balance_credit(
+            shop=shop, amount=Money(100_00, "CNY"), reason="t", idempotency_key=f"t{shop.pk}"
+        )
+    real = settlement._credit_promoters
+    calls = []
+
+    def dying(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(settlement, "_credit_promoters", dying)
+    with pytest.raises(RuntimeError):
+        settlement.settle_pg(now=_due(made), batch=2)
+    # the first batch committed whole, the second not at all
+    assert Commission.objects.filter(status="settled").count() == 2
+    assert BalanceEntry.objects.filter(kind="debit").count() == 2
+    assert PromoterEntry.objects.count() == 2
+
+    # when: the next run
+    monkeypatch.setattr(settlement, "_credit_promoters", real)
+    settled, waiting, _ = settlement.settle_pg(now=_due(made), batch=2)
+
+    # then: the other four, each debit and credit once
+    assert (settled, waiting) == (4, 0)
+    assert BalanceEntry.objects.filter(kind="debit").count() == 6
+    assert PromoterEntry.objects.count() == 6
+    assert sum(ShopBalance.objects.values_list("balance_minor", flat=True)) == 200_00 - 2 * (
+        9_50 + 19_00 + 95
+    )

@@ -14,6 +14,7 @@ from datetime import timedelta
 import affkit
 import pytest
 import time_machine
+from constance.test import override_config
 from django.db import transaction
 from django.db.models import Sum
 from factories import first_sku, make_order, make_product
@@ -154,8 +155,12 @@ class CommissionMachine(RuleBasedStateMachine):
     @step()
     def payout(self):
         c = self.commission()
-        if c.status == "settled" and not c.promoter.trial:
-            services.commission_pay_out(commission_ids=[c.pk])
+        # SPEC A-6: a settled commission is paid out in the next payout batch.
+        if c.status == "settled" and c.settled_minor > 0 and not c.promoter.trial:
+            with override_config(AFFILIATE_PAYOUT_MIN_MINOR=1):
+                batch = services.payout_batch_create(currency=c.currency)
+            services.payout_batch_mark_paid(batch_id=batch.pk)
+            assert self.commission().status == "paid_out"
 
     @invariant()
     def amounts_hold(self):
@@ -169,12 +174,16 @@ class CommissionMachine(RuleBasedStateMachine):
         credits = shop_entries.filter(kind="credit").aggregate(s=Sum("amount_minor"))["s"] or 0
         assert debits - credits == c.settled_minor
         entries = (
-            PromoterEntry.objects.filter(commission=c).aggregate(s=Sum("amount_minor"))["s"] or 0
+            PromoterEntry.objects.filter(balance__promoter=c.promoter).aggregate(
+                s=Sum("amount_minor")
+            )["s"]
+            or 0
         )
         balance = PromoterBalance.objects.filter(promoter=c.promoter).first()
         assert (balance.balance_minor if balance else 0) == entries
         paid_out = -(
-            PromoterEntry.objects.filter(commission=c, kind="payout").aggregate(
+            # the payout batch's entry is per line, not per commission: the promoter's payouts
+            PromoterEntry.objects.filter(balance__promoter=c.promoter, kind="payout").aggregate(
                 s=Sum("amount_minor")
             )["s"]
             or 0

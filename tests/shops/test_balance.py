@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.money import Money
 from shops.models import BalanceEntry, ShopBalance
 from shops.selectors import balance_entries_for_shop, balance_for_shop
-from shops.services import balance_credit, balance_debit
+from shops.services import balance_credit, balance_debit, balance_debit_batch
 
 
 def yuan(n: int) -> Money:
@@ -187,6 +187,103 @@ def test_same_key_with_other_parameters_is_refused(db, change):
     assert balance_for_shop(shop=shop) == yuan(50)
     assert balance_for_shop(shop=other) == yuan(0)
     assert BalanceEntry.objects.count() == 1
+
+
+# --- the batch path (set-based debits of one shop) --------------------------------------------
+
+
+def _batch(shop, *debits):
+    return balance_debit_batch(shop=shop, currency="CNY", debits=list(debits))
+
+
+def test_debit_batch_debits_in_order_what_the_running_balance_covers(db):
+    # given: 25 yuan
+    shop = make_shop()
+    _credit(shop, yuan(25))
+
+    # when: 10 fits, 20 does not (15 left), 5 still fits
+    out = _batch(shop, ("b-1", 10_00, "one"), ("b-2", 20_00, "two"), ("b-3", 5_00, "three"))
+
+    # then: the same entries as three balance_debit calls, balance_after chained
+    assert (out.debited, out.replayed, out.refused) == (["b-1", "b-3"], [], ["b-2"])
+    assert balance_for_shop(shop=shop) == yuan(10)
+    assert list(
+        BalanceEntry.objects.filter(kind="debit")
+        .order_by("pk")
+        .values_list("idempotency_key", "amount_minor", "balance_after_minor", "reason")
+    ) == [("b-1", 10_00, 15_00, "one"), ("b-3", 5_00, 10_00, "three")]
+
+
+def test_debit_batch_replays_a_key_already_debited_without_moving_money(db):
+    # given: b-1 debited one by one
+    shop = make_shop()
+    _credit(shop, yuan(20))
+    _debit(shop, yuan(10), key="b-1")
+
+    # when
+    out = _batch(shop, ("b-1", 10_00, "one"), ("b-2", 10_00, "two"))
+    again = _batch(shop, ("b-1", 10_00, "one"), ("b-2", 10_00, "two"))
+
+    # then: each debit once
+    assert (out.debited, out.replayed) == (["b-2"], ["b-1"])
+    assert (again.debited, again.replayed, again.refused) == ([], ["b-1", "b-2"], [])
+    assert balance_for_shop(shop=shop) == yuan(0)
+    assert BalanceEntry.objects.filter(kind="debit").count() == 2
+
+
+def test_debit_batch_refuses_a_key_used_for_another_amount_and_writes_nothing(db):
+    shop = make_shop()
+    _credit(shop, yuan(20))
+    _debit(shop, yuan(10), key="b-1")
+
+    with pytest.raises(DomainError) as err:
+        _batch(shop, ("b-2", 1_00, "two"), ("b-1", 9_00, "one"))
+
+    assert err.value.code == "idempotency_key_reused"
+    assert balance_for_shop(shop=shop) == yuan(10)
+    assert BalanceEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        (("b-2", 0, "zero"), "invalid_amount"),
+        (("b-2", -1_00, "negative"), "invalid_amount"),
+        (("b-2", 1_00, "  "), "invalid_reason"),
+        (("", 1_00, "no key"), "invalid_idempotency_key"),
+        (("b-1", 1_00, "same key twice"), "invalid_batch"),
+    ],
+)
+def test_debit_batch_with_one_bad_debit_is_refused_whole_and_writes_nothing(db, bad, code):
+    shop = make_shop()
+    _credit(shop, yuan(20))
+
+    with pytest.raises(DomainError) as err:
+        _batch(shop, ("b-1", 1_00, "one"), bad)
+
+    assert err.value.code == code
+    assert balance_for_shop(shop=shop) == yuan(20)
+    assert BalanceEntry.objects.count() == 1
+
+
+def test_debit_batch_in_another_currency_is_refused(db):
+    shop = make_shop()
+    _credit(shop, yuan(20))
+
+    with pytest.raises(DomainError) as err:
+        balance_debit_batch(shop=shop, currency="USD", debits=[("b-1", 1_00, "one")])
+
+    assert err.value.code == "currency_mismatch"
+    assert BalanceEntry.objects.count() == 1
+
+
+def test_debit_batch_of_a_shop_without_a_balance_refuses_every_debit(db):
+    shop = make_shop()
+
+    out = _batch(shop, ("b-1", 1_00, "one"))
+
+    assert (out.debited, out.refused) == ([], ["b-1"])
+    assert not BalanceEntry.objects.exists()
 
 
 # --- the database backstops ----------------------------------------------------------------------
