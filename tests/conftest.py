@@ -52,6 +52,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """Each test reads content types from its own database state: a content type made inside
+    an earlier test's rolled-back transaction (the admin logging a change to the rule registry
+    makes constance's) must not be served from the process-wide cache with a vanished id."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings):
     """Each test counts its rate limits (core.ratelimit) from zero: the counters live in Redis,
     which outlives a test (and a run), so they get a key prefix of their own."""
