@@ -385,7 +385,10 @@ def grade_gap(result: GradeResult, numbers: GradeNumbers, *, issued_coins: int) 
     more_coins = None
     vol_needed = target - result.redemption_points - result.participation_points
     if 0 < vol_needed <= numbers.volume_points:
-        coins_needed = -(-vol_needed * numbers.volume_full_coins // numbers.volume_points)
+        # the fewest coins whose volume points (rounded down to the cent) reach vol_needed
+        coins_needed = (
+            vol_needed * numbers.volume_full_coins / numbers.volume_points
+        ).to_integral_value(rounding=ROUND_CEILING)
         more_coins = max(1, int(coins_needed) - issued_coins)
     rate_needed = None
     red_needed = target - result.volume_points - result.participation_points

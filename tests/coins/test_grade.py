@@ -223,6 +223,24 @@ def test_c10_gap_at_the_edges_of_each_lever(issued, redeemed, participation, exp
     )
 
 
+@pytest.mark.parametrize("full_coins", [33_333, 70_001, 200_000])
+@pytest.mark.parametrize(("issued", "participation"), [(1_000, 1), (20_000, 0), (12_345, 2)])
+def test_c10_more_coins_is_exactly_enough_for_the_next_grade(full_coins, issued, participation):
+    # a registry volume that does not divide into whole coins per cent of a point: the volume
+    # lever names the fewest coins that reach the next grade, never one short
+    from dataclasses import replace
+
+    numbers = replace(N, volume_full_coins=full_coins)
+    result = grade(issued, participation=participation, numbers=numbers)
+    gap = rules.grade_gap(result, numbers, issued_coins=issued)
+    assert gap is not None
+    assert gap.more_coins is not None
+    reached = grade(issued + gap.more_coins, participation=participation, numbers=numbers)
+    short = grade(issued + gap.more_coins - 1, participation=participation, numbers=numbers)
+    assert reached.grade == gap.next_grade
+    assert short.grade == result.grade
+
+
 def test_c10_redemption_rate_edges():
     assert rules.redemption_percent(issued=1, redeemed=1) == Decimal(100)  # one coin issued
     assert rules.redemption_percent(issued=3, redeemed=2) == Decimal("66.66")  # rounded down
