@@ -328,6 +328,9 @@ def test_the_embedded_broker_keeps_all_its_files_under_var(tmp_path):
     # then: messages and kombu's exchange tables (default ./control) live under var/broker
     for name in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         assert options[name].startswith(str(tmp_path / "broker")), (name, options[name])
+    # and the worker looks at the folder often enough to drain the demo's seeding backlog in
+    # a minute or two, not kombu's 1 s per look (beat's first tasks ran 15 minutes late)
+    assert options["polling_interval"] <= 0.2
 
 
 def test_every_dependency_of_pyproject_is_pinned_in_its_lock_file():
