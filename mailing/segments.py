@@ -3,14 +3,15 @@
 The audience of a shop is its buyers (one row per buyer with an order there: the orders
 module's ``buyer_summaries`` GROUP BY) plus the contacts it imported (M-13). A segment is a
 ``SegmentDefinition``; every condition becomes SQL on that one query, so a count is one query
-however many buyers match, and recipients stream from a server-side cursor.
+however many buyers match (after a bounded check of how many consent records the shop has),
+and recipients stream from a server-side cursor.
 
 Public names other parts of mailing rely on (keep them stable):
 
 - ``SegmentDefinition`` and ``definition_of(segment)``;
 - ``audience(shop=…, definition=…, at=…)``: the buyers' values queryset, annotated;
-- ``count(definition, *, shop)``: how many consenting recipients, one query (the live count
-  and the pre-send checklist);
+- ``count(definition, *, shop)``: how many consenting recipients, one counting query (the
+  live count and the pre-send checklist);
 - ``recipients(segment, *, shop)``: an iterator of ``Recipient``, streamed;
 - ``all_consenting(shop=…)``: the built-in "all consenting contacts" segment.
 """
