@@ -3,13 +3,15 @@
 The audience of a shop is its buyers (one row per buyer with an order there: the orders
 module's ``buyer_summaries`` GROUP BY) plus the contacts it imported (M-13). A segment is a
 ``SegmentDefinition``; every condition becomes SQL on that one query, so a count is one query
-however many buyers match, and recipients stream from a server-side cursor.
+however many buyers match (after a bounded check of how many consent records the shop has),
+and recipients stream from a server-side cursor.
 
 Public names other parts of mailing rely on (keep them stable):
 
 - ``SegmentDefinition`` and ``definition_of(segment)``;
 - ``audience(shop=…, definition=…, at=…)``: the buyers' values queryset, annotated;
-- ``count(definition, *, shop)``: how many consenting recipients, one query;
+- ``count(definition, *, shop)``: how many consenting recipients, one counting query (the
+  live count and the pre-send checklist);
 - ``recipients(segment, *, shop)``: an iterator of ``Recipient``, streamed;
 - ``all_consenting(shop=…)``: the built-in "all consenting contacts" segment.
 """
@@ -159,12 +161,25 @@ def _consent_emails(shop: Shop, *statuses: str) -> QuerySet:
     return Consent.objects.filter(shop=shop, status__in=statuses).values("email")
 
 
-# Above this many consent records a shop's recipients are streamed with the consent looked up
-# per row (``EXISTS`` on the (shop, email) index) instead of hashed once per query (``IN``):
-# PostgreSQL hashes an ``IN`` sub-query only when it fits in its hash memory (work_mem; about
-# this many addresses at the default 4 MB) and otherwise scans it again for every row — for a
-# million imported contacts the materialisation would never end.
+# Above this many consent records a shop's consent is looked up per row (``EXISTS`` on the
+# (shop, email) index) instead of hashed once per query (``IN``), by the live count, the
+# pre-send checklist and the recipients alike (``probes_consents``): PostgreSQL hashes an
+# ``IN`` sub-query inside an ``OR`` only when it fits in its hash memory (work_mem; about this
+# many addresses at the default 4 MB) and otherwise scans it again for every row — for a
+# million imported contacts a count or a materialisation would never end. Below it the hashed
+# form stays: one hash per query beats an index probe per row (the ``segment`` benchmark).
 HASHED_CONSENTS_MAX = 40_000
+
+
+def probes_consents(shop: Shop, *, hashed_max: int | None = None) -> bool:
+    """Whether ``shop`` has more than ``hashed_max`` (default ``HASHED_CONSENTS_MAX``) consent
+    records, so that its audience queries look consent up per row (``consenting_q``'s
+    ``probe``). One index-only query that stops at the limit. Every path that counts or lists
+    recipients decides here, so the count, the checklist and the materialisation agree."""
+    from .models import Consent
+
+    limit = HASHED_CONSENTS_MAX if hashed_max is None else hashed_max
+    return Consent.objects.filter(shop=shop).order_by()[limit : limit + 1].exists()
 
 
 def consenting_q(
@@ -391,17 +406,24 @@ def count(
     shop: Shop,
     at: datetime | None = None,
     numbers: rules.AudienceNumbers | None = None,
+    hashed_max: int | None = None,
 ) -> int:
     """How many consenting, unsuppressed recipients a segment reaches now (SPEC M-4 live
-    count): one query, set-based, whatever the audience's size (plus one registry read
-    unless ``numbers`` is given)."""
+    count, and the M-8 checklist's): one query, set-based, whatever the audience's size (plus
+    the consent-size check of ``probes_consents``, and one registry read unless ``numbers`` is
+    given). The same consent form as ``recipients``, so both give the same number."""
     at = at or clock.now()
     numbers = numbers or rules.audience_numbers()
     d = definition_of(segment_definition)
-    buyers = consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers).values("buyer_id")
+    probe = probes_consents(shop, hashed_max=hashed_max)
+    buyers = consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers, probe=probe).values(
+        "buyer_id"
+    )
     if d.behavioural:
         return buyers.count()
-    imported = consenting_imported(shop=shop, definition=d, at=at, numbers=numbers).values("id")
+    imported = consenting_imported(
+        shop=shop, definition=d, at=at, numbers=numbers, probe=probe
+    ).values("id")
     b_sql, b_params = buyers.query.sql_with_params()
     i_sql, i_params = imported.query.sql_with_params()
     with connection.cursor() as cursor:
@@ -441,18 +463,16 @@ def recipients(
     shop: Shop,
     at: datetime | None = None,
     chunk_size: int = 2000,
+    hashed_max: int | None = None,
 ) -> Iterator[Recipient]:
     """The recipients of ``segment`` now, buyers first (by id) then imported contacts,
     excluding suppressed and non-consenting addresses (SPEC M-3). Streamed: rows come from a
     server-side cursor ``chunk_size`` at a time, never all loaded. A shop with more than
-    ``HASHED_CONSENTS_MAX`` consent records has them looked up per row (``probe``)."""
-    from .models import Consent
-
+    ``HASHED_CONSENTS_MAX`` consent records has them looked up per row (``probes_consents``)."""
     at = at or clock.now()
     numbers = rules.audience_numbers()
     d = definition_of(segment)
-    many = Consent.objects.filter(shop=shop).order_by()
-    probe = many[HASHED_CONSENTS_MAX : HASHED_CONSENTS_MAX + 1].exists()
+    probe = probes_consents(shop, hashed_max=hashed_max)
     buyers = (
         consenting_buyers(shop=shop, definition=d, at=at, numbers=numbers, lean=True, probe=probe)
         .values_list("buyer_id", "buyer__email", "buyer__site")

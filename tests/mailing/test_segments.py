@@ -176,15 +176,17 @@ def test_m5_recipient_site_follows_the_address_domain(shop_a):
 
 
 def test_m4_count_is_one_query(shop_a, django_assert_num_queries):
+    # one counting query, plus the check of how many consent records the shop has (which
+    # form of the consent condition the count takes; it stops at HASHED_CONSENTS_MAX + 1)
     for _ in range(3):
         subscriber(shop_a)
     d = SegmentDefinition(last_order_max_days=30, spend_min_minor=1, rfm_groups=("new",))
     numbers = rules.audience_numbers()
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert segments.count(d, shop=shop_a, numbers=numbers) == 3
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert segments.count(segments.ALL, shop=shop_a, numbers=numbers) == 3
-    with django_assert_num_queries(2):  # and the registry's numbers, in one read
+    with django_assert_num_queries(3):  # and the registry's numbers, in one read
         assert segments.count(d, shop=shop_a) == 3
 
 
@@ -306,3 +308,62 @@ def test_m3_consent_looked_up_per_row_reaches_the_same_recipients(shop_a, monkey
     expected = sorted([opted.email, granted.email, confirmed.email, "ext@example.com"])
     assert hashed == expected
     assert probed == expected
+
+
+@pytest.mark.parametrize(("hashed_max", "probed"), [(2, True), (3, False)])
+def test_m4_live_count_checklist_and_materialised_recipients_agree_either_side_of_the_limit(
+    brand_a, shop_a, hashed_max, probed
+):
+    """The live count, the pre-send checklist's count and the campaign's materialised
+    recipients give the same addresses whether the shop's consent records are hashed (at most
+    ``HASHED_CONSENTS_MAX``) or looked up per row (more) — the three take the form from one
+    place. The limit is lowered to just below / at this shop's 3 consent records."""
+    import dispatchkit as kit
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from factories import make_user
+
+    from mailing.models import Consent, ContactImport, ImportedContact, Message
+    from mailing.services import campaigns
+
+    # given: buyers with and without consent, an EU buyer confirmed and one not, a suppressed
+    # buyer, imported contacts with and without a consent record
+    opted = subscriber(shop_a)
+    subscriber(shop_a, opt_in=False)
+    granted = subscriber(shop_a, opt_in=False)
+    grant(shop_a, granted.email)
+    confirmed = subscriber(shop_a, country="FR")
+    confirm(shop_a, confirmed)
+    subscriber(shop_a, country="DE")
+    gone = subscriber(shop_a)
+    audience.suppress(shop=shop_a, email=gone.email, reason=SuppressionReason.UNSUBSCRIBE)
+    imp = ContactImport.objects.create(
+        shop=shop_a, created_by=make_user(), created_at=clock.now(), file_name="a.csv"
+    )
+    for address in ("ext@example.com", "nope@example.com"):
+        ImportedContact.objects.create(
+            shop=shop_a, email=address, country="US", contact_import=imp, created_at=clock.now()
+        )
+    grant(shop_a, "ext@example.com")
+    assert Consent.objects.filter(shop=shop_a).count() == 3
+    assert segments.probes_consents(shop_a, hashed_max=hashed_max) is probed
+    expected = sorted([opted.email, granted.email, confirmed.email, "ext@example.com"])
+    campaign = kit.campaign(shop_a)
+
+    # when: the limit at hashed_max (as a setting of the module: the checklist and the
+    # materialisation read it there)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(segments, "HASHED_CONSENTS_MAX", hashed_max)
+        with CaptureQueriesContext(connection) as queries:
+            live = segments.count(campaign.segment, shop=shop_a)
+        checklist = campaigns.checklist(campaign=campaign).recipients
+        kit.start(campaign)
+        passed = segments.count(campaign.segment, shop=shop_a, hashed_max=hashed_max)
+
+    # then: the same number everywhere, the same addresses materialised, and the count in the
+    # form the consent records' number calls for
+    materialised = sorted(Message.objects.filter(campaign=campaign).values_list("email", flat=True))
+    assert materialised == expected
+    assert live == checklist == passed == len(expected)
+    (count_sql,) = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert ("EXISTS" in count_sql) is probed
