@@ -91,6 +91,8 @@ class Enrolment(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = _("activity enrolment")
+        verbose_name_plural = _("activity enrolments")
         ordering = ["-enrolled_at", "-id"]
         constraints = [
             # A SKU is in an activity once at a time.
@@ -161,6 +163,8 @@ class Evaluation(models.Model):
     exits = models.PositiveIntegerField(_("shops exited"), default=0)
 
     class Meta:
+        verbose_name = _("activity evaluation")
+        verbose_name_plural = _("activity evaluations")
         ordering = ["-evaluated_at", "-id"]
         get_latest_by = "evaluated_at"
 
@@ -185,6 +189,8 @@ class MetricSnapshot(models.Model):
     breaches = models.JSONField(default=list)  # metric names breached at this evaluation
 
     class Meta:
+        verbose_name = _("activity metric snapshot")
+        verbose_name_plural = _("activity metric snapshots")
         ordering = ["-evaluated_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -216,6 +222,8 @@ class ActivityExit(TimeStampedModel):
     enrolments_removed = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("activity exit")
+        verbose_name_plural = _("activity exits")
         ordering = ["-exited_at", "-id"]
         constraints = [
             # Running the evaluation twice, or twice at once, exits once.

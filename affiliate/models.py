@@ -53,6 +53,8 @@ class Promoter(TimeStampedModel):
     rejection_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("promoter")
+        verbose_name_plural = _("promoters")
         constraints = [models.UniqueConstraint(fields=["email"], name="promoter_email_unique")]
         indexes = [
             # The admins' review queue: waiting promoters, oldest submission first.
@@ -96,6 +98,8 @@ class Pid(TimeStampedModel):
     frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("PID")
+        verbose_name_plural = _("PIDs")
         indexes = [models.Index(fields=["status", "active_since"], name="pid_status_since")]
 
     def __str__(self) -> str:
@@ -114,6 +118,10 @@ class Link(TimeStampedModel):
     code = models.CharField(_("code"), max_length=16, unique=True)
     destination = models.URLField(_("destination"), max_length=1000)
     sub_id = models.CharField(_("sub-id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking link")
+        verbose_name_plural = _("tracking links")
 
     def __str__(self) -> str:
         return self.code
@@ -134,6 +142,8 @@ class Click(models.Model):
     earns = models.BooleanField(_("earns"), default=True)
 
     class Meta:
+        verbose_name = _("affiliate click")
+        verbose_name_plural = _("affiliate clicks")
         indexes = [models.Index(fields=["pid", "clicked_at"], name="click_pid_at")]
 
     def __str__(self) -> str:
@@ -150,6 +160,8 @@ class Programme(TimeStampedModel):
     min_order_minor = models.BigIntegerField(_("minimum order amount"), default=0)
 
     class Meta:
+        verbose_name = _("affiliate programme")
+        verbose_name_plural = _("affiliate programmes")
         constraints = [
             models.CheckConstraint(
                 condition=Q(min_order_minor__gte=0), name="programme_min_order_non_negative"
@@ -176,6 +188,8 @@ class CommissionRate(TimeStampedModel):
     rate_bp = models.PositiveIntegerField(_("rate (basis points)"))
 
     class Meta:
+        verbose_name = _("commission rate")
+        verbose_name_plural = _("commission rates")
         constraints = [
             # The registry narrows this (0.5%-20%, rules.check_rate_bp); the database holds
             # the outer bound whatever an admin sets.
@@ -219,6 +233,8 @@ class Postback(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("conversion postback")
+        verbose_name_plural = _("conversion postbacks")
         constraints = [
             models.UniqueConstraint(
                 fields=["integration", "postback_id"], name="postback_unique_per_integration"
@@ -276,6 +292,8 @@ class Commission(TimeStampedModel):
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("affiliate commission")
+        verbose_name_plural = _("affiliate commissions")
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -354,6 +372,8 @@ class PromoterEntry(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("promoter ledger entry")
+        verbose_name_plural = _("promoter ledger entries")
         constraints = [
             models.CheckConstraint(condition=~Q(amount_minor=0), name="promoter_entry_not_zero")
         ]
@@ -488,6 +508,8 @@ class PayoutLine(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payout line")
+        verbose_name_plural = _("payout lines")
         constraints = [
             models.UniqueConstraint(fields=["batch", "promoter"], name="payout_line_per_promoter"),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_line_positive"),
@@ -555,6 +577,8 @@ class CommissionHold(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("commission hold")
+        verbose_name_plural = _("commission holds")
         constraints = [
             models.UniqueConstraint(fields=["commission", "rule"], name="hold_one_per_rule"),
             models.CheckConstraint(

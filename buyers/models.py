@@ -80,6 +80,8 @@ class Buyer(TimeStampedModel):
     first_paid_at = models.DateTimeField(_("first payment at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("buyer")
+        verbose_name_plural = _("buyers")
         ordering = ["-registered_at"]
         constraints = [
             models.UniqueConstraint(

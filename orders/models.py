@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from buyers.models import Buyer
 from core.models import TimeStampedModel
@@ -16,6 +17,8 @@ class Cart(TimeStampedModel):
     last_activity_at = models.DateTimeField(_("last activity"))
 
     class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
         constraints = [
             models.UniqueConstraint(fields=["shop", "buyer"], name="cart_shop_buyer_unique")
         ]
@@ -28,6 +31,8 @@ class CartLine(models.Model):
     quantity = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
         constraints = [
             models.UniqueConstraint(fields=["cart", "sku"], name="cartline_cart_sku_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
@@ -115,6 +120,9 @@ class Order(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = _("order")
+        # The bare msgid "orders" is a count column ("订单数"); the model's plural is a noun.
+        verbose_name_plural = pgettext_lazy("model name", "orders")
         ordering = ["-placed_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "number"], name="order_shop_number_unique"),
@@ -223,6 +231,8 @@ class OrderLine(models.Model):
     unit_price_minor = models.BigIntegerField()
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="orderline_quantity_positive"
@@ -257,6 +267,8 @@ class Payment(TimeStampedModel):
     paid_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_minor__gte=0), name="payment_amount_non_negative"
@@ -276,6 +288,10 @@ class Shipment(TimeStampedModel):
     # SPEC E-3: when the parcel first went 72 h without an update or 5 days without progress
     # (set by the scan that ended such a gap, or by the fulfilment sweep while it lasts).
     anomaly_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
 
 
 class TrackingStatus(models.TextChoices):
@@ -309,6 +325,8 @@ class TrackingEvent(models.Model):
     description = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
@@ -324,6 +342,8 @@ class Refund(TimeStampedModel):
     refunded_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive")
         ]
@@ -344,6 +364,10 @@ class Dispute(TimeStampedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=DisputeOutcome.choices, blank=True)
 
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+
 
 class Review(TimeStampedModel):
     """A product review with the buyer's DSR scores (1-5)."""
@@ -361,6 +385,8 @@ class Review(TimeStampedModel):
     posted_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("product review")
+        verbose_name_plural = _("product reviews")
         constraints = [
             models.UniqueConstraint(fields=["order", "sku"], name="review_order_sku_unique"),
             models.CheckConstraint(
@@ -391,6 +417,8 @@ class Feedback(TimeStampedModel):
     posted_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("order feedback")
+        verbose_name_plural = _("order feedback")
         indexes = [models.Index(fields=["shop", "posted_at"], name="feedback_shop_posted")]
 
 
@@ -440,6 +468,8 @@ class ShopDailyStats(models.Model):
     activity_reviews_negative = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("shop daily figures")
+        verbose_name_plural = _("shop daily figures")
         ordering = ["day"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "day"], name="dailystats_shop_day_unique")

@@ -58,6 +58,8 @@ class Shop(TimeStampedModel):
     currency = models.CharField(_("currency"), max_length=3, default="USD")
 
     class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -91,6 +93,8 @@ class Membership(TimeStampedModel):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("shop membership")
+        verbose_name_plural = _("shop memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "shop"], name="membership_user_shop_unique")
         ]
@@ -131,6 +135,8 @@ class Product(TimeStampedModel):
     image_url = models.CharField(_("image URL"), max_length=500, blank=True, default="")
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(
@@ -181,6 +187,8 @@ class Sku(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "code"], name="sku_shop_code_unique"),
@@ -224,6 +232,8 @@ class LogisticsSetting(TimeStampedModel):
     certified = models.BooleanField(_("certified"), default=False)
 
     class Meta:
+        verbose_name = _("logistics setting")
+        verbose_name_plural = _("logistics settings")
         ordering = ["carrier"]
         constraints = [
             models.UniqueConstraint(
@@ -244,6 +254,8 @@ class Violation(TimeStampedModel):
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
+        verbose_name = _("violation")
+        verbose_name_plural = _("violations")
         ordering = ["-occurred_at"]
         indexes = [
             models.Index(
