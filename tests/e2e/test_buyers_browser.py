@@ -59,6 +59,9 @@ def test_b7_register_verify_change_phone_and_second_change_refused(anonymous_pag
 def blocking_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
+    from .test_accessibility import settle
+
+    settle(page)
     results = Axe().run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']}"
