@@ -308,6 +308,7 @@ def test_a10_promoter_diagnoses_its_own_orders_only(db, shop_a):
     text = page.content.decode()
     assert "Attribution path of order" in text
     assert 'id="diag-break"' not in text
+    assert "/affiliate/orders/" not in text  # a seller page: never linked to a promoter
     theirs = other_client.get(f"/promoter/diagnose/?number={order.number}").content.decode()
     assert "None of your clicks led to an order" in theirs
     assert "Attribution path of order" not in theirs

@@ -207,6 +207,8 @@ def test_a10_diagnostics_show_a_whole_path_for_an_attributed_order(owner_client,
     assert response.context["diagnosis"].first_break == ""
     assert c.order.number in body
     assert 'id="diag-break"' not in body
+    # the seller can open the commission from the path
+    assert f'href="/affiliate/orders/{c.pk}/"' in body
 
 
 def test_a10_diagnostics_mark_the_first_break_with_its_fix(owner_client, shop_a):
