@@ -47,8 +47,11 @@ def test_a_real_worker_runs_the_reconcile_task_from_redis(real_worker_app, no_mo
     # given: committed orders, and today's figures drifted away from them
     shop = make_shop()
     buyer = make_buyer()
-    make_order(shop, buyer, status="paid", placed_at=clock.now() - timedelta(minutes=5))
-    make_order(shop, buyer, status="cancelled", placed_at=clock.now() - timedelta(minutes=4))
+    # (both at one instant: a few minutes apart, they straddled midnight in the platform's
+    # time zone when the run fell just after it, and landed on two days' figures)
+    placed = clock.now() - timedelta(minutes=5)
+    make_order(shop, buyer, status="paid", placed_at=placed)
+    make_order(shop, buyer, status="cancelled", placed_at=placed)
     expected = ShopDailyStats.objects.values(
         "orders_created", "orders_paid", "orders_cancelled", "gmv_minor"
     ).get(shop=shop)
