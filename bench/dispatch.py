@@ -27,6 +27,7 @@ Prints one JSON line (``@@BENCH-JSON@@{…}``) for the harness.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import smtplib
@@ -113,10 +114,12 @@ def _setup(n: int, tag: str, *, materialize: bool = True):
 
 def _prebuilt(shop, campaign) -> list[tuple[str, str, bytes]]:
     """The baseline's messages: rendered, tracked and signed before the clock starts."""
+    from mailing import dkim
     from mailing.models import Message
     from mailing.services import dispatch
 
     sender = dispatch.sender_for(shop)
+    sender = dataclasses.replace(sender, signer=dkim.KeySigner(sender.dkim))  # as a batch does
     brand = dispatch.brand_for(shop)
     content = campaign.contents.get()
     out = []

@@ -15,8 +15,11 @@
    accepted the message — recorded in the same statement that marks the next message
    ``sending`` (``_SENT_THEN_SENDING_SQL``; the batch's last one at its end), so one round trip
    per message and never more than one row ``sending``. While PostgreSQL commits that
-   statement the next message is built and signed (``overlapped``); its result is read before
-   the server is talked to. Per batch, not per message: the DKIM key (``dkim.KeySigner``), the
+   statement the SMTP transaction is opened (MAIL, RCPT, DATA: nothing delivered yet;
+   ``overlapped``); its result is read before the message's data goes. The next messages
+   (``BUILD_AHEAD``) are built and signed meanwhile on the batch's build thread, which never
+   queries the database (``_build``): the hand-over mostly waits on sockets, which lets it
+   run. Per batch, not per message: the DKIM key (``dkim.KeySigner``), the
    registry numbers, the render of each (content, language) (``_render``: the message's own
    unsubscribe link swapped for a stand-in), the tracking links' signers and the encoded
    headers (``dispatch_message``). The message is written as bytes and handed to the open SMTP
@@ -41,12 +44,15 @@ import dataclasses
 import logging
 import smtplib
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import connection as db
 from django.utils.module_loading import import_string
 
 from core import clock
@@ -63,6 +69,7 @@ from ..models import (
 )
 from ..segments import Recipient
 from .dispatch_message import (  # noqa: F401  (the public face of the engine)
+    _PLAIN_ADDRESS,
     CLICK_SALT,
     OPEN_SALT,
     UNSUBSCRIBE_SALT,
@@ -117,6 +124,9 @@ from .dispatch_records import (  # noqa: F401  (the public face of the engine)
 )
 
 log = logging.getLogger(__name__)
+
+# Messages built and signed ahead of the one being handed over, on the batch's build thread.
+BUILD_AHEAD = 2
 
 
 # --- test hooks: a killed worker is simulated by replacing these (tests/mailing) -------------
@@ -219,18 +229,24 @@ def batch_send(
     def prepare(m: Message) -> Built | DomainError:
         return _prepare(campaign, m, sender, contents, brand, renders, now=at)
 
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-build")
     try:
         rows = list(Message.objects.filter(pk__in=ids, claim_token=token).order_by("id"))
-        ahead: Built | DomainError | None = prepare(rows[0]) if rows else None
-        for i, message in enumerate(rows):
-            following = rows[i + 1] if i + 1 < len(rows) else None
-            current, ahead = ahead, None
-            made: list[Built | DomainError] = []
+        queue: deque = deque()
+        upcoming = iter(rows)
 
-            def build_following(following=following, made=made) -> None:
-                if following is not None:
-                    made.append(prepare(following))
+        def top_up() -> None:
+            while len(queue) < BUILD_AHEAD:
+                row = next(upcoming, None)
+                if row is None:
+                    return
+                queue.append((row, builder.submit(_build, prepare, row)))
 
+        top_up()
+        while queue:
+            message, future = queue.popleft()
+            current = future.result()
+            top_up()
             outcome = _send_one(
                 conn,
                 campaign,
@@ -243,7 +259,6 @@ def batch_send(
                 renders=renders,
                 pending=pending,
                 built=current,
-                meanwhile=build_following,
                 now=at,
             )
             setattr(result, outcome, getattr(result, outcome) + 1)
@@ -251,9 +266,8 @@ def batch_send(
                 result.codes[message.error_code] = result.codes.get(message.error_code, 0) + 1
             if outcome == "unknown":
                 break  # the connection is in an unknown state: hand the rest back
-            if following is not None:
-                ahead = made[0] if made else prepare(following)
     finally:
+        builder.shutdown(wait=True, cancel_futures=True)
         pending.flush(token, numbers.dedupe_hours)
         try:
             conn.close()
@@ -271,6 +285,22 @@ def batch_send(
         result.unknown,
     )
     return result
+
+
+def _refuse_query(execute, sql, params, many, context):
+    raise RuntimeError("A message is built from what the batch read: no query on the build thread.")
+
+
+def _build(prepare: Callable[[Message], Built | DomainError], message: Message):
+    """``prepare(message)`` on the batch's build thread. Everything it needs was read before
+    the batch; a query would open a second connection outside the batch's view, so it is
+    refused (loudly: the batch stops and hands its rows back)."""
+    try:
+        with db.execute_wrapper(_refuse_query):
+            return prepare(message)
+    finally:
+        if db.connection is not None:
+            db.close()
 
 
 def _contents(campaign: Campaign) -> dict[tuple[str, str], CampaignContent]:
@@ -294,6 +324,12 @@ def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
     if isinstance(exc, smtplib.SMTPResponseException):
         return int(exc.smtp_code)
     return None
+
+
+def _path(address: str) -> str:
+    """``smtplib.quoteaddr`` (the reverse/forward path of MAIL and RCPT) without parsing the
+    plain addresses the engine sends to (as ``quoteaddr`` turns them: ``<address>``)."""
+    return f"<{address}>" if _PLAIN_ADDRESS.match(address) else smtplib.quoteaddr(address)
 
 
 class _Transaction:
@@ -330,13 +366,15 @@ class _Transaction:
             smtp.ehlo_or_helo_if_needed()
             sized = smtp.does_esmtp and smtp.has_extn("size")
             options = [f"size={len(built.data)}"] if sized else []
-            code, resp = smtp.mail(built.envelope, options)
+            smtp.putcmd("mail", f"FROM:{_path(built.envelope)}{''.join(' ' + o for o in options)}")
+            code, resp = smtp.getreply()
             if code != 250:
                 self._fail(code)
                 raise smtplib.SMTPSenderRefused(code, resp, built.envelope)
             refused = {}
             for rcpt in built.to:
-                code, resp = smtp.rcpt(rcpt)
+                smtp.putcmd("rcpt", f"TO:{_path(rcpt)}")
+                code, resp = smtp.getreply()
                 if code not in (250, 251):
                     refused[rcpt] = (code, resp)
                 if code == 421:
@@ -361,7 +399,9 @@ class _Transaction:
             self.open()
             if self.error is not None:
                 raise self.error
-        data = smtplib._quote_periods(self.built.data)  # type: ignore[attr-defined]
+        data = self.built.data
+        if data[:1] == b"." or b"\n." in data:  # a line starting with a dot is doubled
+            data = smtplib._quote_periods(data)  # type: ignore[attr-defined]
         if data[-2:] != b"\r\n":
             data += b"\r\n"
         self.smtp.send(data + b".\r\n")
@@ -435,11 +475,9 @@ def _send_one(
     renders: dict | None = None,
     pending: _Pending | None = None,
     built: Built | DomainError | None = None,
-    meanwhile: Callable[[], None] | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Send one claimed message (``built``: already built, else built here). ``meanwhile`` runs
-    while the database commits the row 'sending' (the batch builds its next message then)."""
+    """Send one claimed message (``built``: already built, else built here)."""
     at = now
     now = now or clock.now()
     numbers = numbers or SendNumbers.read()
@@ -457,15 +495,12 @@ def _send_one(
         return "failed"
     # Committed before the message is handed over: a worker that dies from here on leaves the
     # row 'sending', which recovery turns into 'unknown' (never resent). While the database
-    # commits, the SMTP transaction is opened (MAIL, RCPT, DATA: nothing delivered yet) and the
-    # next message built.
+    # commits, the SMTP transaction is opened (MAIL, RCPT, DATA: nothing delivered yet).
     transaction_ = _Transaction.for_conn(conn, built)
 
     def while_committing() -> None:
         if transaction_ is not None:
             transaction_.open()
-        if meanwhile is not None:
-            meanwhile()
 
     try:
         moved = _mark_sending(message, token, now, pending, numbers.dedupe_hours, while_committing)

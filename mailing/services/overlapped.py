@@ -16,6 +16,7 @@ Django's query log like any other (query-count tests count them).
 
 from __future__ import annotations
 
+import functools
 import re
 import select
 import time
@@ -44,6 +45,7 @@ def _text(value) -> bytes | None:
     raise TypeError(f"Cannot send a {type(value).__name__} as a parameter.")
 
 
+@functools.lru_cache(maxsize=64)
 def _numbered(sql: str) -> bytes:
     n = iter(range(1, 10_000))
     return _PLACEHOLDER.sub(lambda _m: f"${next(n)}", sql).encode("utf-8")

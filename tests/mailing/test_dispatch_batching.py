@@ -248,3 +248,64 @@ def test_m10_a_row_taken_back_while_its_mark_commits_is_never_delivered(
     assert received == sorted(
         m.email for m in Message.objects.filter(campaign=c) if m.pk != second.pk
     )
+
+
+def test_m10_messages_are_built_ahead_on_the_build_thread_in_order(
+    brand_a, shop_a, sink, audience, monkeypatch
+):
+    # given: 5 recipients; each build records its thread
+    import threading
+
+    audience[:] = list(kit.recipients(5))
+    c = kit.start(kit.campaign(shop_a))
+    real = dispatch._prepare
+    built_on = []
+
+    def prepare(campaign, message, *args, **kwargs):
+        built_on.append((message.pk, threading.current_thread() is threading.main_thread()))
+        return real(campaign, message, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "_prepare", prepare)
+    # when
+    result = dispatch.batch_send(campaign_id=c.pk)
+    # then: every message was built once, off the main thread, in the order it was sent
+    ids = list(Message.objects.filter(campaign=c).order_by("id").values_list("pk", flat=True))
+    assert result.sent == 5
+    assert built_on == [(pk, False) for pk in ids]
+    assert [r.rcpt_tos[0] for r in sink.received] == [
+        Message.objects.get(pk=pk).email for pk in ids
+    ]
+
+
+def test_m10_a_build_that_queries_the_database_stops_the_batch_and_hands_its_rows_back(
+    brand_a, shop_a, sink, audience, monkeypatch
+):
+    # given: 3 recipients; the 2nd message's build reads the database (not allowed there)
+    audience[:] = list(kit.recipients(3))
+    c = kit.start(kit.campaign(shop_a))
+    second = Message.objects.filter(campaign=c).order_by("id")[1]
+    real = dispatch._prepare
+
+    def prepare(campaign, message, *args, **kwargs):
+        if message.pk == second.pk:
+            Message.objects.filter(pk=message.pk).exists()
+        return real(campaign, message, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "_prepare", prepare)
+    # when
+    try:
+        dispatch.batch_send(campaign_id=c.pk)
+    except RuntimeError as exc:
+        refused = str(exc)
+    else:
+        refused = ""
+    # then: refused loudly; the 1st was sent, the 2nd and 3rd are queued again, nothing twice
+    assert "no query on the build thread" in refused
+    states = dict(Message.objects.filter(campaign=c).values_list("pk", "state"))
+    first, _, third = sorted(states)
+    assert states == {
+        first: MessageState.SENT,
+        second.pk: MessageState.QUEUED,
+        third: MessageState.QUEUED,
+    }
+    assert len(sink.received) == 1
