@@ -108,3 +108,17 @@ def notice_send(
         text=text,
         created_at=created_at,
     )
+
+
+# --- staff notifications of the shop (``shops.notices``: worded when shown) ----------------------
+
+
+def _commissions_blocked(p: dict[str, Any]) -> tuple[str, str]:
+    """A-6: commissions due for settlement that the shop balance cannot pay."""
+    return _("Affiliate commissions wait for your balance"), _(
+        "%(count)s affiliate commission(s) due for settlement (%(amount)s) cannot be paid "
+        "from your balance. Top up your balance; they settle on the next hourly run."
+    ) % {"count": p["count"], "amount": _amount(p)}
+
+
+WORDINGS = {"commissions_blocked": _commissions_blocked}

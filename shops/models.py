@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.templatetags.static import static
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -393,6 +394,10 @@ class Notification(models.Model):
     body = models.TextField(_("message"), blank=True)
     # A path inside the seller center ("/activities/…"), checked by notify(): never a URL elsewhere.
     link = models.CharField(_("link"), max_length=NOTIFICATION_LINK_MAX, blank=True)
+    # The message and its facts, worded in the reader's language when shown (shops/notices.py);
+    # ``title`` and ``body`` keep its English wording. Empty: a notification written as text.
+    message = models.CharField(_("message key"), max_length=64, blank=True)
+    params = models.JSONField(_("facts"), default=dict, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -421,6 +426,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.title}"
+
+    @cached_property
+    def shown(self) -> tuple[str, str]:
+        """(title, body) in the active language (``shops.notices.shown``)."""
+        from .notices import shown
+
+        return shown(self)
+
+    @property
+    def shown_title(self) -> str:
+        return self.shown[0]
+
+    @property
+    def shown_body(self) -> str:
+        return self.shown[1]
 
 
 class NotificationPreference(models.Model):

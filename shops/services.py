@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import translation
 
 from core import clock
 from core.errors import DomainError
@@ -431,13 +432,20 @@ def notify(
     *,
     shop: Shop,
     kind: str,
-    title: str,
+    title: str = "",
     body: str = "",
     link: str = "",
     roles=None,
     users=None,
+    message: str = "",
+    params: dict | None = None,
 ) -> list[Notification]:
     """Tell the shop's staff: in-app rows now, emails once the transaction commits.
+
+    ``message`` (``"<app>.<name>"``) and its ``params`` (plain facts): the notification is
+    worded when shown, in the reader's language (``shops.notices``); ``title`` and ``body`` are
+    then its English wording, stored (and mailed). Without ``message``, ``title`` and ``body``
+    are the text as given.
 
     Recipients are the shop's members — all of them, those with one of ``roles``, or those of
     ``users`` who are members (someone outside the shop is never told about it). Each member's
@@ -446,6 +454,18 @@ def notify(
     """
     if kind not in NotificationKind.values:
         raise DomainError(f"Unknown notification kind {kind!r}.", code="invalid_kind")
+    params = params or {}
+    if message:
+        from .notices import words
+
+        try:
+            with translation.override("en"):
+                title, body = words(message, params)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DomainError(
+                f"Notification {message!r} cannot be worded from its facts ({exc!r}).",
+                code="invalid_message",
+            ) from exc
     title = (title or "").strip()
     if not title or len(title) > _TITLE_MAX:
         raise DomainError(
@@ -468,7 +488,16 @@ def notify(
     recipients = [m.user for m in members.order_by("user_id") if m.user.is_active]
     channels = notification_channels(users=recipients, kind=kind)
     rows = Notification.objects.bulk_create(
-        Notification(recipient=u, shop=shop, kind=kind, title=title, body=body, link=link)
+        Notification(
+            recipient=u,
+            shop=shop,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            message=message,
+            params=params,
+        )
         for u in recipients
         if channels[u.pk][0]
     )

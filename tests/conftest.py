@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
@@ -59,6 +60,18 @@ def _fresh_content_types():
     from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request the test client made in Chinese
+    leaves that language active in the thread (Django does not reset it after a response), so
+    a later test on the same worker would otherwise read messages in Chinese."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

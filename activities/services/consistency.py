@@ -19,8 +19,6 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core import clock
 from core.money import Money
@@ -238,38 +236,26 @@ def _notify_findings(issues: list[ConsistencyIssue]) -> None:
     shops = Shop.objects.in_bulk(list(by_shop))
     link = reverse("activities:checks")
     for shop_id, found in sorted(by_shop.items()):
-        lines = []
-        for issue in found[:NOTICE_LINES]:
-            line = _("Order %(order)s%(sku)s: %(kind)s") % {
+        findings = [
+            {
                 "order": numbers.get(issue.order_id, issue.order_id),
-                "sku": f" · {codes[issue.sku_id]}" if issue.sku_id in codes else "",
-                "kind": ConsistencyKind(issue.kind).label,
+                "sku": codes.get(issue.sku_id, "") if issue.sku_id else "",
+                "kind": issue.kind,
+                "expected": issue.expected or "",
+                "found": issue.found or "",
             }
-            if issue.expected or issue.found:
-                line += " — " + _("expected %(expected)s, found %(found)s") % {
-                    "expected": issue.expected or "—",
-                    "found": issue.found or "—",
-                }
-            lines.append(line)
-        more = len(found) - len(lines)
-        if more:
-            lines.append(_("… and %(count)d more.") % {"count": more})
+            for issue in found[:NOTICE_LINES]
+        ]
+        # Worded when shown, in the reader's language (activities/notices.py ``findings``).
         notify(
             shop=shops[shop_id],
             kind=NotificationKind.ACTIVITY_CHECK,
-            title=ngettext(
-                "%(count)d finding in your activity orders",
-                "%(count)d findings in your activity orders",
-                len(found),
-            )
-            % {"count": len(found)},
-            body=_(
-                "The 15-minute check compared your new activity orders with the enrolments "
-                "(activity price, activity stock, the activity's dates):\n%(lines)s\n"
-                "Check the SKUs' activity price and stock; the checks page lists every "
-                "finding."
-            )
-            % {"lines": "\n".join(lines)},
+            message="activities.findings",
+            params={
+                "count": len(found),
+                "findings": findings,
+                "more": len(found) - len(findings),
+            },
             link=link,
         )
 

@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import clock
@@ -394,32 +393,21 @@ def metric_label(metric: str) -> str:
 
 
 def _notify_exit(*, shop: Shop, exit_: ActivityExit) -> None:
-    with translation.override(shop.language if hasattr(shop, "language") else None):
-        lines = []
-        for m, ev in exit_.evidence["metrics"].items():
-            today, before = ev["today"], ev["yesterday"] or {}
-            lines.append(
-                _(
-                    "%(metric)s: %(today)s%% now, %(yesterday)s%% yesterday (limit %(limit)s%%). "
-                    "Orders behind it: %(orders)s"
-                )
-                % {
-                    "metric": metric_label(m),
-                    "today": today["value"],
-                    "yesterday": before.get("value"),
-                    "limit": today["threshold"],
-                    "orders": ", ".join(ev["orders"][:20]) or "—",
-                }
-            )
-        notify(
-            shop=shop,
-            kind=NotificationKind.ACTIVITY_EXIT,
-            title=_("Your shop left every running activity"),
-            body=_(
-                "The same metric was above its limit at the end of yesterday and again now, so "
-                "your SKUs have left the activity pages (natural search is unaffected).\n%(lines)s"
-                "\nFile a post-mortem within 48 hours to re-enrol later."
-            )
-            % {"lines": "\n".join(lines)},
-            link=reverse("activities:exit", args=[exit_.pk]),
-        )
+    """Worded when shown, in the reader's language (activities/notices.py ``exit``)."""
+    metrics = [
+        {
+            "metric": m,
+            "today": ev["today"]["value"],
+            "yesterday": (ev["yesterday"] or {}).get("value"),
+            "limit": ev["today"]["threshold"],
+            "orders": list(ev["orders"][:20]),
+        }
+        for m, ev in exit_.evidence["metrics"].items()
+    ]
+    notify(
+        shop=shop,
+        kind=NotificationKind.ACTIVITY_EXIT,
+        message="activities.exit",
+        params={"metrics": metrics},
+        link=reverse("activities:exit", args=[exit_.pk]),
+    )

@@ -19,9 +19,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core import clock, uploads
 from core.errors import DomainError, NotFound
@@ -219,10 +217,7 @@ def postmortem_decide(
     postmortem.save()
     _notify_decision(
         shop=postmortem.shop,
-        title=gettext_lazy("Your post-mortem was approved")
-        if approve
-        else gettext_lazy("Your post-mortem was rejected: file a revised one"),
-        approved=approve,
+        decision="postmortem_approved" if approve else "postmortem_rejected",
         reason=reason,
         due=None if approve else postmortem.due_at,
         link=reverse("activities:postmortem", args=[postmortem.exit_id]),
@@ -260,8 +255,7 @@ def postmortem_reopen(*, exit_id: int, by, reason: str, now: datetime | None = N
     postmortem.save()
     _notify_decision(
         shop=exit_.shop,
-        title=gettext_lazy("You may file the post-mortem again"),
-        approved=None,
+        decision="postmortem_reopened",
         reason=reason,
         due=postmortem.due_at,
         link=reverse("activities:postmortem", args=[exit_.pk]),
@@ -333,10 +327,7 @@ def appeal_decide(
     appeal.save()
     _notify_decision(
         shop=appeal.shop,
-        title=gettext_lazy("Your appeal was upheld: the removal no longer counts")
-        if uphold
-        else gettext_lazy("Your appeal was dismissed"),
-        approved=uphold,
+        decision="appeal_upheld" if uphold else "appeal_dismissed",
         reason=reason,
         due=None,
         link=reverse("activities:appeal", args=[appeal.exit_id]),
@@ -344,16 +335,17 @@ def appeal_decide(
     return appeal
 
 
-def _notify_decision(*, shop: Shop, title, approved, reason: str, due, link: str) -> None:
-    """In-app and email (members' preferences for activity exits) with the reason."""
-    with translation.override(getattr(shop, "language", None)):
-        body = _("Reason given by the platform: %(reason)s") % {"reason": reason}
-        if due is not None:
-            body += "\n" + _("File it by %(due)s (China Standard Time).") % {"due": _local(due)}
-        notify(
-            shop=shop,
-            kind=NotificationKind.ACTIVITY_EXIT,
-            title=str(title),
-            body=body,
-            link=link,
-        )
+def _notify_decision(*, shop: Shop, decision: str, reason: str, due, link: str) -> None:
+    """In-app and email (members' preferences for activity exits) with the reason; worded when
+    shown, in the reader's language (activities/notices.py ``decision``)."""
+    notify(
+        shop=shop,
+        kind=NotificationKind.ACTIVITY_EXIT,
+        message="activities.decision",
+        params={
+            "decision": decision,
+            "reason": reason,
+            "due": _local(due) if due is not None else "",
+        },
+        link=link,
+    )

@@ -453,12 +453,12 @@ def _notify_waiting(newly_blocked: dict[int, list[Commission]]) -> None:
         notify(
             shop=first.shop,
             kind=NotificationKind.BALANCE,
-            title="Affiliate commissions wait for your balance",
-            body=(
-                f"{len(shop_commissions)} affiliate commission(s) due for settlement "
-                f"({total.format()}) cannot be paid from your balance. Top up your balance; "
-                "they settle on the next hourly run."
-            ),
+            message="affiliate.commissions_blocked",
+            params={
+                "count": len(shop_commissions),
+                "amount_minor": total.amount,
+                "currency": total.currency,
+            },
             link="/shops/balance/",
         )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from core import clock
 from core.errors import DomainError
@@ -80,15 +79,8 @@ def notify_ceiling_reached(budget: CoinBudget) -> bool:
         shop=budget.shop,
         kind=NotificationKind.AUTO_PAUSE,
         roles=[Role.OWNER],
-        title=str(_("Coin issuance paused: the monthly ceiling is reached")),
-        body=str(
-            _(
-                "Your shop has issued %(issued)s of its %(ceiling)s-coin monthly ceiling. No new "
-                "coins are granted until next month or until you raise the ceiling; buyers can "
-                "still spend the coins they hold."
-            )
-            % {"issued": budget.issued_coins, "ceiling": budget.ceiling_coins}
-        ),
+        message="coins.ceiling_reached",
+        params={"issued": budget.issued_coins, "ceiling": budget.ceiling_coins},
         link="/coins/rules/",
     )
     return True

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils.translation import gettext as _
 
 from buyers.models import RiskStatus
 from core import clock
@@ -184,13 +183,7 @@ def _tell_fund_low(*, order: Order, rule: CoinRule, coins: int) -> None:
         shop=order.shop,
         kind=NotificationKind.BALANCE,
         roles=[Role.OWNER],
-        title=str(_("Coins not issued: the coin fund is too low")),
-        body=str(
-            _(
-                "Rule “%(rule)s” could not give %(coins)s coins for order %(order)s. Top up "
-                "the coin fund from the shop balance."
-            )
-            % {"rule": rule.name, "coins": coins, "order": order.number}
-        ),
+        message="coins.fund_low",
+        params={"rule": rule.name, "coins": coins, "order": order.number},
         link="/coins/",
     )

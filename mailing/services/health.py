@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import clock
@@ -124,20 +123,16 @@ def shop_evaluate(*, shop: Shop, day: date, now: datetime | None = None) -> Send
         return None
     from shops.services import notify
 
-    body = _("Sending stopped after %(n)s days in a row above the limits (%(kinds)s).") % {
-        "n": n,
-        "kinds": ", ".join(kinds),
-    }
-    if info.get("campaign"):
-        body += " " + _("Most problems came from campaign “%(c)s” and addresses at %(d)s.") % {
-            "c": info["campaign"],
-            "d": info["domain"],
-        }
     notify(
         shop=shop,
         kind="auto_pause",
-        title=_("Marketing emails paused"),
-        body=body,
+        message="mailing.paused",
+        params={
+            "days": n,
+            "breaches": kinds,
+            "campaign": info.get("campaign") or "",
+            "domain": info.get("domain") or "",
+        },
         link=reverse("mailing:health"),
     )
     log.warning("mailing: shop %s paused (%s)", shop.pk, kinds)

@@ -252,15 +252,14 @@ def domain_verify(*, domain: SenderDomain, at: datetime | None = None) -> Sender
             ]
         )
         if was_verified and not ok:
-            wrong = ", ".join(r.code.upper() for r in results if not r.ok)
             notify(
                 shop=locked.shop,
                 kind=NotificationKind.GENERAL,
-                title=f"Sender domain {locked.domain} failed its DNS check",
-                body=(
-                    f"These records are missing or wrong: {wrong}. Marketing emails wait "
-                    "(error 401) until they are fixed; the sender domain page shows what to change."
-                ),
+                message="mailing.domain_failed",
+                params={
+                    "domain": locked.domain,
+                    "records": [r.code.upper() for r in results if not r.ok],
+                },
                 link=reverse("mailing:domain"),
                 roles=[Role.OWNER, Role.MARKETER],
             )

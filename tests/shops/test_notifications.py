@@ -390,3 +390,140 @@ def test_admin_lists_notifications_view_only(admin_client, shop_a, owner):
 def test_db_refuses_a_preference_of_an_unknown_kind(owner):
     with pytest.raises(IntegrityError), transaction.atomic():
         NotificationPreference.objects.create(user=owner, kind="gossip")
+
+
+# --- worded when shown (shops.notices) ---------------------------------------------------------
+
+
+def test_a_message_is_stored_in_english_and_shown_in_the_readers_language(
+    shop_a, owner, owner_client
+):
+    # given: a job running in Chinese tells the shop its coin budget is spent
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        (row,) = notify(
+            shop=shop_a,
+            kind="auto_pause",
+            message="coins.ceiling_reached",
+            params={"issued": 50000, "ceiling": 50000},
+            users=[owner],
+        )
+    # then: the row keeps the facts and the English wording
+    row.refresh_from_db()
+    assert (row.message, row.params) == (
+        "coins.ceiling_reached",
+        {"issued": 50000, "ceiling": 50000},
+    )
+    assert row.title == "Coin issuance paused: the monthly ceiling is reached"
+    assert "50000 of its 50000-coin monthly ceiling" in row.body
+    # when: the owner reads the list in Chinese, then in English
+    owner_client.cookies["django_language"] = "zh-hans"
+    zh = owner_client.get(LIST).text
+    owner_client.cookies["django_language"] = "en"
+    en = owner_client.get(LIST).text
+    # then: each in its reader's language
+    with translation.override("zh-hans"):
+        title_zh = translation.gettext("Coin issuance paused: the monthly ceiling is reached")
+    assert title_zh != row.title
+    assert title_zh in zh
+    assert row.title not in zh
+    assert row.title in en
+    assert title_zh not in en
+
+
+def test_a_message_that_cannot_be_worded_is_refused_and_nothing_is_written(shop_a, owner):
+    # when / then: an unknown message, missing facts
+    for message, params in (
+        ("coins.no_such_message", {}),
+        ("nowhere.ceiling_reached", {}),
+        ("coins.ceiling_reached", {"issued": 1}),
+        ("coins", {}),
+    ):
+        with pytest.raises(DomainError) as exc:
+            notify(shop=shop_a, kind="auto_pause", message=message, params=params)
+        assert exc.value.code == "invalid_message"
+    assert not Notification.objects.exists()
+
+
+def test_a_message_whose_facts_no_longer_word_shows_its_stored_text(shop_a, owner, owner_client):
+    # given: a row whose facts were lost (a renamed message, edited facts)
+    (row,) = notify(
+        shop=shop_a,
+        kind="balance",
+        message="coins.fund_low",
+        params={"rule": "Welcome", "coins": 100, "order": "ORD-1"},
+        users=[owner],
+    )
+    Notification.objects.filter(pk=row.pk).update(params={"rule": "Welcome"})
+    Notification.objects.create(
+        recipient=owner, shop=shop_a, kind="balance", title="Written as text", body="Plain."
+    )
+    # when
+    owner_client.cookies["django_language"] = "zh-hans"
+    page = owner_client.get(LIST).text
+    # then: the stored English wording, and the plain one as written
+    assert "Coins not issued: the coin fund is too low" in page
+    assert "Written as text" in page
+
+
+@pytest.mark.parametrize(
+    ("message", "params"),
+    [
+        ("coins.ceiling_reached", {"issued": 10, "ceiling": 10}),
+        ("coins.fund_low", {"rule": "R", "coins": 5, "order": "O-1"}),
+        (
+            "affiliate.commissions_blocked",
+            {"count": 2, "amount_minor": 12345, "currency": "CNY"},
+        ),
+        ("mailing.domain_failed", {"domain": "mail.example.com", "records": ["SPF", "DKIM"]}),
+        (
+            "mailing.paused",
+            {"days": 3, "breaches": ["bounce"], "campaign": "C", "domain": "example.com"},
+        ),
+        (
+            "activities.exit",
+            {
+                "metrics": [
+                    {
+                        "metric": "cancel",
+                        "today": "16.7",
+                        "yesterday": "15.0",
+                        "limit": "15",
+                        "orders": ["ORD-9"],
+                    }
+                ]
+            },
+        ),
+        (
+            "activities.findings",
+            {
+                "count": 3,
+                "findings": [
+                    {"order": "ORD-1", "sku": "S1", "kind": "price", "expected": "1", "found": "2"}
+                ],
+                "more": 2,
+            },
+        ),
+        ("activities.decision", {"decision": "appeal_dismissed", "reason": "No", "due": ""}),
+        (
+            "activities.decision",
+            {"decision": "postmortem_rejected", "reason": "No", "due": "2026-12-03 10:00"},
+        ),
+    ],
+)
+def test_every_message_is_worded_in_english_and_in_chinese(message, params):
+    from django.utils import translation
+
+    from shops.notices import words
+
+    # when
+    with translation.override("en"):
+        en = words(message, params)
+    with translation.override("zh-hans"):
+        zh = words(message, params)
+    # then: both parts worded, the Chinese one from the catalogue (not the English text)
+    assert all(en)
+    assert all(zh)
+    assert zh[0] != en[0]
+    assert zh[1] != en[1]

@@ -1,0 +1,28 @@
+"""The coins module's staff notifications, worded in the reader's language when shown
+(``shops.notices``): ``WORDINGS[name](facts) -> (title, body)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+def _ceiling_reached(p: dict[str, Any]) -> tuple[str, str]:
+    """C-11 budget guardrail: issuance paused for the month."""
+    return _("Coin issuance paused: the monthly ceiling is reached"), _(
+        "Your shop has issued %(issued)s of its %(ceiling)s-coin monthly ceiling. No new "
+        "coins are granted until next month or until you raise the ceiling; buyers can "
+        "still spend the coins they hold."
+    ) % {"issued": p["issued"], "ceiling": p["ceiling"]}
+
+
+def _fund_low(p: dict[str, Any]) -> tuple[str, str]:
+    """C-5/C-7: a grant the coin fund could not cover."""
+    return _("Coins not issued: the coin fund is too low"), _(
+        "Rule “%(rule)s” could not give %(coins)s coins for order %(order)s. Top up "
+        "the coin fund from the shop balance."
+    ) % {"rule": p["rule"], "coins": p["coins"], "order": p["order"]}
+
+
+WORDINGS = {"ceiling_reached": _ceiling_reached, "fund_low": _fund_low}
