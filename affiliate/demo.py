@@ -18,6 +18,7 @@ from django.db import transaction
 from core.money import Money
 from orders.models import Order, OrderStatus
 from shops.models import Product
+from shops.notices import Reason
 from shops.services import balance_credit
 
 from . import rules, services
@@ -186,7 +187,7 @@ def seed(*, shops, rng: random.Random, now: datetime) -> None:
         balance_credit(
             shop=shop,
             amount=Money(5_000_00, shop.currency),
-            reason="Marketplace settlement payout",
+            reason=Reason("shops.marketplace_payout"),
             idempotency_key=f"demo-affiliate-payout-{shop.pk}",
         )
     services.commissions_settle(now=now)

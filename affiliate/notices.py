@@ -122,3 +122,19 @@ def _commissions_blocked(p: dict[str, Any]) -> tuple[str, str]:
 
 
 WORDINGS = {"commissions_blocked": _commissions_blocked}
+
+
+# --- shop balance ledger reasons (``shops.notices.Reason``) ---------------------------------
+
+
+def _commission(p: dict[str, Any]) -> str:
+    """A-6: a commission settled from the shop balance."""
+    return _("Affiliate commission, order %(order)s") % {"order": p["order"]}
+
+
+def _commission_reversed(p: dict[str, Any]) -> str:
+    """A-7: a settled commission given back after a refund."""
+    return _("Affiliate commission reversed, order %(order)s") % {"order": p["order"]}
+
+
+REASONS = {"commission": _commission, "commission_reversed": _commission_reversed}

@@ -851,9 +851,11 @@ WITH due AS (
   WHERE promoter_id IN (SELECT DISTINCT promoter_id FROM due)
 ), be AS (
   INSERT INTO shops_balanceentry (balance_id, shop_id, kind, amount_minor, currency,
-                                  balance_after_minor, reason, idempotency_key, created_at)
+                                  balance_after_minor, reason, reason_key, reason_params,
+                                  idempotency_key, created_at)
   SELECT sb.id, d.shop_id, 'debit', d.net, d.currency, sb.balance_minor - d.shop_run,
-         'Affiliate commission, order ' || d.number, 'affiliate:settle:' || d.id, now()
+         'Affiliate commission, order ' || d.number, 'affiliate.commission',
+         jsonb_build_object('order', d.number), 'affiliate:settle:' || d.id, now()
   FROM due d JOIN sb ON sb.shop_id = d.shop_id AND sb.currency = d.currency WHERE d.net > 0
 ), pe AS (
   INSERT INTO affiliate_promoterentry (balance_id, kind, amount_minor, balance_after_minor,

@@ -64,6 +64,7 @@ def seed(*, shops, rng: Random, now: datetime) -> None:
 @transaction.atomic
 def _seed_shop(shop, *, rng: Random, now: datetime, index: int) -> None:
     from shops.models import Product, ReviewStatus
+    from shops.notices import Reason
     from shops.services import balance_credit
 
     from . import services
@@ -77,7 +78,7 @@ def _seed_shop(shop, *, rng: Random, now: datetime, index: int) -> None:
         balance_credit(
             shop=shop,
             amount=payout,
-            reason="Marketplace settlement payout",
+            reason=Reason("shops.marketplace_payout"),
             idempotency_key=f"demo-coins-payout-{shop.pk}",
         )
         services.fund_top_up(

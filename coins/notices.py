@@ -26,3 +26,13 @@ def _fund_low(p: dict[str, Any]) -> tuple[str, str]:
 
 
 WORDINGS = {"ceiling_reached": _ceiling_reached, "fund_low": _fund_low}
+
+
+# --- shop balance ledger reasons (``shops.notices.Reason``) ---------------------------------
+
+
+def _fund_top_up(p: dict[str, Any]) -> str:
+    return _("Coin fund top-up")
+
+
+REASONS = {"fund_top_up": _fund_top_up}

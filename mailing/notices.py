@@ -31,3 +31,17 @@ def _paused(p: dict[str, Any]) -> tuple[str, str]:
 
 
 WORDINGS = {"domain_failed": _domain_failed, "paused": _paused}
+
+
+# --- shop balance ledger reasons (``shops.notices.Reason``) ---------------------------------
+
+
+def _statement(p: dict[str, Any]) -> str:
+    """M-9: the monthly statement charged to the shop balance."""
+    return _("Marketing email %(month)s: %(messages)s messages") % {
+        "month": p["month"],
+        "messages": p["messages"],
+    }
+
+
+REASONS = {"statement": _statement}

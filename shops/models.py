@@ -324,6 +324,10 @@ class BalanceEntry(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     balance_after_minor = models.BigIntegerField(_("balance after (minor units)"))
     reason = models.CharField(_("reason"), max_length=BALANCE_REASON_MAX)
+    # The reason as a message and its facts, worded in the reader's language when shown
+    # (shops/notices.py); ``reason`` is its English wording. Empty: a reason written as text.
+    reason_key = models.CharField(_("reason key"), max_length=64, blank=True, default="")
+    reason_params = models.JSONField(_("reason facts"), default=dict, blank=True)
     # DESIGN §3: every externally triggered write has a key; a replay returns the first entry.
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=BALANCE_KEY_MAX, unique=True
@@ -363,6 +367,13 @@ class BalanceEntry(models.Model):
     @property
     def balance_after(self) -> Money:
         return Money(self.balance_after_minor, self.currency)
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the active language (``shops.notices.shown_reason``)."""
+        from .notices import shown_reason
+
+        return shown_reason(self)
 
 
 # --- staff notifications (DESIGN §2) -------------------------------------------------------------

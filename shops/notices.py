@@ -1,4 +1,5 @@
-"""Staff notifications worded when shown (``Notification.message`` and ``params``).
+"""Staff notifications and shop-ledger reasons worded when shown (``Notification.message`` and
+``params``; ``BalanceEntry.reason_key`` and ``reason_params``).
 
 A module that tells a shop's staff something names the message (``"<app>.<name>"``) and its
 facts; the wording lives in ``<app>/notices.py`` as ``WORDINGS[name](params) -> (title, body)``
@@ -14,6 +15,7 @@ currency, names as typed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
@@ -47,3 +49,61 @@ def shown(notification) -> tuple[str, str]:
         except (KeyError, TypeError, ValueError, IndexError):
             pass
     return notification.title, notification.body
+
+
+# --- shop balance ledger reasons (``BalanceEntry``) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A ledger reason as a message (``"<app>.<name>"``, worded by ``<app>/notices.py``
+    ``REASONS[name](params) -> str``) and its facts; ``balance_debit``/``balance_credit`` store
+    both and its English wording (``BalanceEntry.reason``)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def english(self) -> str:
+        from django.utils import translation
+
+        with translation.override("en"):
+            return reason_words(self.key, self.params)
+
+
+def reason_words(key: str, params: dict[str, Any]) -> str:
+    """The reason ``key`` with ``params`` in the active language (``KeyError`` when unknown)."""
+    app, _sep, name = key.partition(".")
+    if not app or not name:
+        raise KeyError(key)
+    try:
+        module = import_module(f"{app}.notices")
+    except ImportError:
+        raise KeyError(key) from None
+    return str(module.REASONS[name](params))
+
+
+def shown_reason(entry) -> str:
+    """A ledger entry's reason in the active language; its stored text when it was written as
+    text (a marketplace credit's own reason) or its facts cannot be worded."""
+    if entry.reason_key:
+        try:
+            return reason_words(entry.reason_key, entry.reason_params or {})
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass
+    return entry.reason
+
+
+def _marketplace_credit(p: dict[str, Any]) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Marketplace credit")
+
+
+def _marketplace_payout(p: dict[str, Any]) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Marketplace settlement payout")
+
+
+# The platform's own ledger reasons (the modules' are in ``<app>/notices.py``).
+REASONS = {"marketplace_credit": _marketplace_credit, "marketplace_payout": _marketplace_payout}

@@ -1,3 +1,4 @@
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from .models import (
     Sku,
     Violation,
 )
+from .notices import Reason
 
 
 def shop_upsert(
@@ -205,11 +207,14 @@ _REASON_MAX = BALANCE_REASON_MAX
 _KEY_MAX = BALANCE_KEY_MAX
 
 
-def balance_credit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
+def balance_credit(
+    *, shop: Shop, amount: Money, reason: str | Reason, idempotency_key: str
+) -> BalanceEntry:
     """Add ``amount`` to the shop's balance (e.g. a marketplace settlement payout).
 
     Idempotent: the same key returns the first entry; the same key for another shop, kind or
-    amount is refused with ``idempotency_key_reused``.
+    amount is refused with ``idempotency_key_reused``. ``reason``: text as given, or a
+    ``shops.notices.Reason`` (stored with its facts, worded in the reader's language).
     """
     return _post(
         shop=shop,
@@ -220,7 +225,9 @@ def balance_credit(*, shop: Shop, amount: Money, reason: str, idempotency_key: s
     )
 
 
-def balance_debit(*, shop: Shop, amount: Money, reason: str, idempotency_key: str) -> BalanceEntry:
+def balance_debit(
+    *, shop: Shop, amount: Money, reason: str | Reason, idempotency_key: str
+) -> BalanceEntry:
     """Take ``amount`` from the shop's balance: coin fund top-ups (C-5), mail beyond the free quota
     (M-9), commissions (A-7). A debit the balance cannot cover is refused (``insufficient_balance``)
     and writes nothing; the balance never goes below zero (and the database refuses it too).
@@ -270,10 +277,24 @@ def _replay(entry: BalanceEntry, *, shop: Shop, kind: str, amount: Money) -> Bal
     return entry
 
 
+def _reason_parts(reason: str | Reason) -> tuple[str, str, dict]:
+    """(English text, message key, facts) of a ledger reason."""
+    if isinstance(reason, Reason):
+        try:
+            return reason.english(), reason.key, dict(reason.params)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DomainError(
+                f"Reason {reason.key!r} cannot be worded from its facts ({exc!r}).",
+                code="invalid_reason",
+            ) from exc
+    return reason, "", {}
+
+
 @transaction.atomic
 def _post(
-    *, shop: Shop, kind: str, amount: Money, reason: str, idempotency_key: str
+    *, shop: Shop, kind: str, amount: Money, reason: str | Reason, idempotency_key: str
 ) -> BalanceEntry:
+    reason, reason_key, reason_params = _reason_parts(reason)
     reason = _validate(shop=shop, amount=amount, reason=reason, idempotency_key=idempotency_key)
     first = BalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
     if first is not None:
@@ -308,6 +329,8 @@ def _post(
                 currency=amount.currency,
                 balance_after_minor=after,
                 reason=reason,
+                reason_key=reason_key,
+                reason_params=reason_params,
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
@@ -333,27 +356,28 @@ class DebitBatch:
 
 
 def balance_debit_batch(
-    *, shop: Shop, currency: str, debits: Sequence[tuple[str, int, str]]
+    *, shop: Shop, currency: str, debits: Sequence[tuple[str, int, str | Reason]]
 ) -> DebitBatch:
     """Many ``balance_debit`` calls of one shop at once, set-based (PostgreSQL): ``debits`` are
-    (idempotency key, amount in minor units, reason), taken **in the given order**, each the
-    running balance covers is debited and the others are refused (a later, smaller one may still
-    fit) — exactly what the same calls one after the other would leave, with the same entries
-    (``balance_after`` chained) and the same refusals: bad amounts, reasons or keys refuse the
-    whole batch before anything is written; a key already used for another shop, kind or amount
-    raises ``idempotency_key_reused``. One lock on the balance, one ``INSERT … SELECT FROM
-    unnest`` of the entries, one ``UPDATE`` of the cached balance."""
+    (idempotency key, amount in minor units, reason: text or ``Reason``), taken **in the given
+    order**, each the running balance covers is debited and the others are refused (a later,
+    smaller one may still fit) — exactly what the same calls one after the other would leave,
+    with the same entries (``balance_after`` chained) and the same refusals: bad amounts,
+    reasons or keys refuse the whole batch before anything is written; a key already used for
+    another shop, kind or amount raises ``idempotency_key_reused``. One lock on the balance,
+    one ``INSERT … SELECT FROM unnest`` of the entries, one ``UPDATE`` of the cached balance."""
     if currency != shop.currency:
         raise DomainError(
             f"The amount is in {currency}; the shop's balance is in {shop.currency}.",
             code="currency_mismatch",
         )
     rows = []
-    for key, amount_minor, reason in debits:
+    for key, amount_minor, given in debits:
+        reason, reason_key, facts = _reason_parts(given)
         reason = _validate(
             shop=shop, amount=Money(amount_minor, currency), reason=reason, idempotency_key=key
         )
-        rows.append((key, amount_minor, reason))
+        rows.append((key, amount_minor, reason, reason_key, json.dumps(facts)))
     if len({r[0] for r in rows}) != len(rows):
         raise DomainError("An idempotency key appears twice in one batch.", code="invalid_batch")
     if not rows:
@@ -373,8 +397,8 @@ def balance_debit_batch(
         seen = {k: (s, kind, a, c) for k, s, kind, a, c in cur.fetchall()}
         left = balance[1] if balance else 0
         out = DebitBatch([], [], [])
-        amounts, afters, reasons = [], [], []
-        for key, amount_minor, reason in rows:
+        amounts, afters, reasons, reason_keys, reason_params = [], [], [], [], []
+        for key, amount_minor, reason, reason_key, params_json in rows:
             if key in seen:
                 if seen[key] != (shop.pk, EntryKind.DEBIT, amount_minor, currency):
                     raise IdempotencyKeyReused(
@@ -390,17 +414,22 @@ def balance_debit_batch(
                 amounts.append(amount_minor)
                 afters.append(left)
                 reasons.append(reason)
+                reason_keys.append(reason_key)
+                reason_params.append(params_json)
         if out.debited:
             assert balance is not None  # nothing is covered by a balance that does not exist
             now = clock.now()
             cur.execute(
                 "INSERT INTO shops_balanceentry (balance_id, shop_id, kind, amount_minor,"
-                " currency, balance_after_minor, reason, idempotency_key, created_at)"
-                " SELECT %s, %s, %s, u.amount, %s, u.after, u.reason, u.key, %s"
-                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])"
-                " WITH ORDINALITY AS u(amount, after, reason, key, n) ORDER BY u.n",
+                " currency, balance_after_minor, reason, reason_key, reason_params,"
+                " idempotency_key, created_at)"
+                " SELECT %s, %s, %s, u.amount, %s, u.after, u.reason, u.rkey, u.rparams::jsonb,"
+                " u.key, %s"
+                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],"
+                " %s::text[])"
+                " WITH ORDINALITY AS u(amount, after, reason, rkey, rparams, key, n) ORDER BY u.n",
                 [balance[0], shop.pk, EntryKind.DEBIT, currency, now,
-                 amounts, afters, reasons, out.debited],
+                 amounts, afters, reasons, reason_keys, reason_params, out.debited],
             )  # fmt: skip
             cur.execute(
                 "UPDATE shops_shopbalance SET balance_minor = balance_minor - %s, updated_at = %s"

@@ -29,6 +29,7 @@ from core.errors import DomainError
 from core.money import Money
 from orders.models import Order, OrderStatus
 from shops.models import NotificationKind
+from shops.notices import Reason
 from shops.services import InsufficientBalance, balance_credit, balance_debit, notify
 
 from .. import fraud, rules
@@ -267,7 +268,7 @@ def _reverse(commission: Commission, order: Order) -> None:
                 balance_credit(
                     shop=commission.shop,
                     amount=Money(give_back, commission.currency),
-                    reason=f"Affiliate commission reversed, order {order.number}",
+                    reason=Reason("affiliate.commission_reversed", {"order": order.number}),
                     idempotency_key=f"affiliate:reverse:{commission.pk}:{target}",
                 )
                 commission.settled_minor -= give_back
@@ -419,7 +420,7 @@ def commissions_settle(*, now: datetime | None = None, limit: int = 500) -> dict
                         balance_debit(
                             shop=c.shop,
                             amount=Money(net, c.currency),
-                            reason=f"Affiliate commission, order {c.order.number}",
+                            reason=Reason("affiliate.commission", {"order": c.order.number}),
                             idempotency_key=f"affiliate:settle:{c.pk}",
                         )
                 except InsufficientBalance:

@@ -32,6 +32,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from shops.models import Shop, ShopBalance
+from shops.notices import Reason
 from shops.services import balance_debit_batch
 
 from ..models import Commission, PromoterEntry
@@ -116,7 +117,8 @@ def _settle_rows(cur, rows: list[tuple], now: datetime) -> tuple[int, int, list[
     refused: set[str] = set()
     for (shop_id, currency), group in groups.items():
         debits = [
-            (f"{SETTLE_KEY}{r[0]}", r[4], f"Affiliate commission, order {r[6]}") for r in group
+            (f"{SETTLE_KEY}{r[0]}", r[4], Reason("affiliate.commission", {"order": r[6]}))
+            for r in group
         ]
         if currency != shops[shop_id].currency:  # no balance of that currency: it waits
             refused.update(d[0] for d in debits)

@@ -13,6 +13,7 @@ from core.checks import all_passed
 from core.errors import DomainError
 from core.money import Money
 from shops.models import Product, ReviewStatus, Shop
+from shops.notices import Reason
 from shops.services import balance_debit
 
 from .. import rules
@@ -134,7 +135,7 @@ def fund_top_up(*, shop: Shop, amount: Money, idempotency_key: str) -> CoinMovem
     first = CoinMovement.objects.filter(idempotency_key=key).first()  # a racer committed first
     if first is not None:
         return replay(first)
-    balance_debit(shop=shop, amount=amount, reason="Coin fund top-up", idempotency_key=key)
+    balance_debit(shop=shop, amount=amount, reason=Reason("coins.fund_top_up"), idempotency_key=key)
     movement = move(
         fund=fund,
         kind=MovementKind.TOP_UP,

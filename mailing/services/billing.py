@@ -77,13 +77,17 @@ def statement_close(*, shop: Shop, month: date) -> Statement:
         statement.changed = _created  # type: ignore[attr-defined]
         if statement.balance_entry_id is not None or statement.amount_minor == 0:
             return statement
+        from shops.notices import Reason
         from shops.services import balance_debit
 
         try:
             entry = balance_debit(
                 shop=shop,
                 amount=Money(statement.amount_minor, statement.currency),
-                reason=f"Marketing email {month:%Y-%m}: {statement.charged} messages",
+                reason=Reason(
+                    "mailing.statement",
+                    {"month": f"{month:%Y-%m}", "messages": statement.charged},
+                ),
                 idempotency_key=f"mailing:statement:{shop.pk}:{month:%Y-%m}",
             )
         except DomainError as exc:

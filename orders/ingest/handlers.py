@@ -13,6 +13,7 @@ from typing import Any
 from buyers.services import buyer_upsert
 from core.errors import DomainError
 from core.money import Money
+from shops.notices import Reason
 from shops.services import (
     balance_credit,
     logistics_set,
@@ -288,7 +289,7 @@ def shop_balance_credited(ctx: BatchContext, ev) -> dict:
     entry = balance_credit(
         shop=shop,
         amount=Money(d.amount_minor, d.currency),
-        reason=d.reason or "Marketplace credit",
+        reason=d.reason or Reason("shops.marketplace_credit"),
         idempotency_key=f"marketplace-credit:{shop.pk}:{d.credit_id}",
     )
     return {"balance_entry_id": entry.pk, "balance_after_minor": entry.balance_after_minor}

@@ -149,3 +149,90 @@ def test_query_count_does_not_grow_with_entries(db, url, settings):
     # then
     assert counts[0] == counts[1]
     assert counts[1] <= 12
+
+
+def test_reasons_are_worded_in_the_readers_language(shop_a, owner_client):
+    # given: a marketplace payout (worded), a top-up of the coin fund (worded), a mail statement
+    # and a settlement batch (worded, the batch path), and a credit whose reason came as text
+    from django.utils import translation
+
+    from shops.notices import Reason
+    from shops.services import balance_debit_batch
+
+    balance_credit(
+        shop=shop_a,
+        amount=Money(500_00, "CNY"),
+        reason=Reason("shops.marketplace_payout"),
+        idempotency_key="r-1",
+    )
+    balance_credit(
+        shop=shop_a, amount=Money(1_00, "CNY"), reason="结算 as sent", idempotency_key="r-2"
+    )
+    balance_debit(
+        shop=shop_a,
+        amount=Money(10_00, "CNY"),
+        reason=Reason("coins.fund_top_up"),
+        idempotency_key="r-3",
+    )
+    balance_debit_batch(
+        shop=shop_a,
+        currency="CNY",
+        debits=[("r-4", 2_00, Reason("affiliate.commission", {"order": "ORD-77"}))],
+    )
+    # then: stored in English with their facts
+    from shops.models import BalanceEntry
+
+    stored = dict(BalanceEntry.objects.values_list("idempotency_key", "reason"))
+    assert stored == {
+        "r-1": "Marketplace settlement payout",
+        "r-2": "结算 as sent",
+        "r-3": "Coin fund top-up",
+        "r-4": "Affiliate commission, order ORD-77",
+    }
+    assert BalanceEntry.objects.get(idempotency_key="r-4").reason_params == {"order": "ORD-77"}
+    # when: the page in Chinese, then in English
+    owner_client.cookies["django_language"] = "zh-hans"
+    zh = owner_client.get(URL).text
+    owner_client.cookies["django_language"] = "en"
+    en = owner_client.get(URL).text
+    # then: each reason in its reader's language; the text one as it came
+    with translation.override("zh-hans"):
+        wanted = [
+            translation.gettext("Marketplace settlement payout"),
+            translation.gettext("Coin fund top-up"),
+            translation.gettext("Affiliate commission, order %(order)s") % {"order": "ORD-77"},
+        ]
+    for english, chinese in zip(
+        ["Marketplace settlement payout", "Coin fund top-up", "Affiliate commission, order ORD-77"],
+        wanted,
+        strict=True,
+    ):
+        assert chinese != english
+        assert chinese in zh
+        assert english not in zh
+        assert english in en
+    assert "结算 as sent" in zh
+
+
+def test_a_reason_that_cannot_be_worded_is_refused_and_nothing_is_written(shop_a):
+    from core.errors import DomainError
+    from shops.models import BalanceEntry
+    from shops.notices import Reason
+    from shops.services import balance_debit_batch
+
+    # when / then: an unknown reason, missing facts (one call, and one debit of a batch)
+    for reason in (Reason("coins.no_such"), Reason("affiliate.commission", {})):
+        with pytest.raises(DomainError) as exc:
+            balance_credit(
+                shop=shop_a, amount=Money(1_00, "CNY"), reason=reason, idempotency_key="x-1"
+            )
+        assert exc.value.code == "invalid_reason"
+    balance_credit(shop=shop_a, amount=Money(5_00, "CNY"), reason="Seed", idempotency_key="x-2")
+    with pytest.raises(DomainError) as exc:
+        balance_debit_batch(
+            shop=shop_a,
+            currency="CNY",
+            debits=[("x-3", 1_00, "Fine"), ("x-4", 1_00, Reason("mailing.statement", {}))],
+        )
+    assert exc.value.code == "invalid_reason"
+    assert list(BalanceEntry.objects.values_list("idempotency_key", flat=True)) == ["x-2"]
