@@ -133,7 +133,7 @@ def _commission(p: dict[str, Any]) -> str:
 
 
 def _commission_reversed(p: dict[str, Any]) -> str:
-    """A-7: a settled commission given back after a refund."""
+    """A-6: a settled commission given back after a refund."""
     return _("Affiliate commission reversed, order %(order)s") % {"order": p["order"]}
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 
 def _domain_failed(p: dict[str, Any]) -> tuple[str, str]:
-    """M-1/M-10: a verified sender domain failed its DNS re-check."""
+    """M-2/M-10: a verified sender domain failed its DNS re-check (error 401 until fixed)."""
     return _("Sender domain %(domain)s failed its DNS check") % {"domain": p["domain"]}, _(
         "These records are missing or wrong: %(records)s. Marketing emails wait (error 401) "
         "until they are fixed; the sender domain page shows what to change."

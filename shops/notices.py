@@ -19,25 +19,35 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-Wording = Callable[[dict[str, Any]], tuple[str, str]]
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+# What a wording raises when its message is unknown or its facts do not fit it.
+UNWORDABLE = (KeyError, TypeError, ValueError, IndexError)
 
 
-def wording_for(message: str) -> Wording:
-    """The wording of ``message`` (``"<app>.<name>"``); ``KeyError`` when there is none."""
-    app, _sep, name = message.partition(".")
+def _worder(key: str, table: str) -> Callable[[dict[str, Any]], Any]:
+    """The function wording ``key`` (``"<app>.<name>"``): ``<app>/notices.py`` ``table[name]``
+    (``WORDINGS`` or ``REASONS``); ``KeyError`` when there is none."""
+    app, _sep, name = key.partition(".")
     if not app or not name:
-        raise KeyError(message)
+        raise KeyError(key)
     try:
         module = import_module(f"{app}.notices")
     except ImportError:
-        raise KeyError(message) from None
-    return module.WORDINGS[name]
+        raise KeyError(key) from None
+    return getattr(module, table)[name]
 
 
 def words(message: str, params: dict[str, Any]) -> tuple[str, str]:
     """(title, body) of ``message`` with ``params`` in the active language."""
-    title, body = wording_for(message)(params)
+    title, body = _worder(message, "WORDINGS")(params)
     return str(title), str(body)
+
+
+def reason_words(key: str, params: dict[str, Any]) -> str:
+    """The ledger reason ``key`` with ``params`` in the active language."""
+    return str(_worder(key, "REASONS")(params))
 
 
 def shown(notification) -> tuple[str, str]:
@@ -46,7 +56,7 @@ def shown(notification) -> tuple[str, str]:
     if notification.message:
         try:
             return words(notification.message, notification.params or {})
-        except (KeyError, TypeError, ValueError, IndexError):
+        except UNWORDABLE:
             pass
     return notification.title, notification.body
 
@@ -64,22 +74,8 @@ class Reason:
     params: dict[str, Any] = field(default_factory=dict)
 
     def english(self) -> str:
-        from django.utils import translation
-
         with translation.override("en"):
             return reason_words(self.key, self.params)
-
-
-def reason_words(key: str, params: dict[str, Any]) -> str:
-    """The reason ``key`` with ``params`` in the active language (``KeyError`` when unknown)."""
-    app, _sep, name = key.partition(".")
-    if not app or not name:
-        raise KeyError(key)
-    try:
-        module = import_module(f"{app}.notices")
-    except ImportError:
-        raise KeyError(key) from None
-    return str(module.REASONS[name](params))
 
 
 def shown_reason(entry) -> str:
@@ -88,22 +84,13 @@ def shown_reason(entry) -> str:
     if entry.reason_key:
         try:
             return reason_words(entry.reason_key, entry.reason_params or {})
-        except (KeyError, TypeError, ValueError, IndexError):
+        except UNWORDABLE:
             pass
     return entry.reason
 
 
-def _marketplace_credit(p: dict[str, Any]) -> str:
-    from django.utils.translation import gettext as _
-
-    return _("Marketplace credit")
-
-
-def _marketplace_payout(p: dict[str, Any]) -> str:
-    from django.utils.translation import gettext as _
-
-    return _("Marketplace settlement payout")
-
-
 # The platform's own ledger reasons (the modules' are in ``<app>/notices.py``).
-REASONS = {"marketplace_credit": _marketplace_credit, "marketplace_payout": _marketplace_payout}
+REASONS = {
+    "marketplace_credit": lambda p: _("Marketplace credit"),
+    "marketplace_payout": lambda p: _("Marketplace settlement payout"),
+}

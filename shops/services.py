@@ -37,7 +37,7 @@ from .models import (
     Sku,
     Violation,
 )
-from .notices import Reason
+from .notices import UNWORDABLE, Reason, words
 
 
 def shop_upsert(
@@ -282,7 +282,7 @@ def _reason_parts(reason: str | Reason) -> tuple[str, str, dict]:
     if isinstance(reason, Reason):
         try:
             return reason.english(), reason.key, dict(reason.params)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except UNWORDABLE as exc:
             raise DomainError(
                 f"Reason {reason.key!r} cannot be worded from its facts ({exc!r}).",
                 code="invalid_reason",
@@ -485,12 +485,10 @@ def notify(
         raise DomainError(f"Unknown notification kind {kind!r}.", code="invalid_kind")
     params = params or {}
     if message:
-        from .notices import words
-
         try:
             with translation.override("en"):
                 title, body = words(message, params)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except UNWORDABLE as exc:
             raise DomainError(
                 f"Notification {message!r} cannot be worded from its facts ({exc!r}).",
                 code="invalid_message",
