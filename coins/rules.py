@@ -17,8 +17,11 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
 
 from constance import config
+from constance import settings as constance_settings
+from constance.codecs import loads
 from constance.utils import get_values_for_keys
 from django.conf import settings
+from django.db import connection
 
 from core.errors import DomainError
 
@@ -35,8 +38,29 @@ def _registry(key: str) -> Any:
     if values is None:
         return getattr(config, key)
     if not values:
-        values.update(get_values_for_keys(_keys()))
+        values.update(_read(_keys()))
     return values[key]
+
+
+def _read(keys: list[str]) -> dict[str, Any]:
+    """``keys``' values as ``constance.utils.get_values_for_keys`` gives them (the stored value,
+    else the default), read on the database backend as plain (key, value) rows: the ORM's
+    compilation and a model instance per number cost more than the rest of the read."""
+    if settings.CONSTANCE_BACKEND != "constance.backends.database.DatabaseBackend":
+        return get_values_for_keys(keys)
+    prefix = constance_settings.DATABASE_PREFIX
+    values = {key: settings.CONSTANCE_CONFIG[key][0] for key in keys}
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {qn('key')}, {qn('value')} FROM {qn('constance_constance')} "  # noqa: S608
+            f"WHERE {qn('key')} IN ({', '.join(['%s'] * len(keys))})",
+            [prefix + key for key in keys],
+        )
+        for stored_key, value in cursor.fetchall():
+            if value is not None:
+                values[stored_key[len(prefix) :]] = loads(value)
+    return values
 
 
 def _keys() -> list[str]:

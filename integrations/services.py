@@ -11,6 +11,7 @@ Verifying a signed request: ``integrations.auth``.
 """
 
 import base64
+import functools
 import secrets
 from datetime import timedelta
 
@@ -49,6 +50,17 @@ def encrypt_secret(secret: str) -> str:
 
 
 def decrypt_secret(token: str) -> str:
+    return _decrypt(
+        token, settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", []))
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _decrypt(token: str, secret_key: str, fallbacks: tuple[str, ...]) -> str:
+    """``decrypt_secret``, remembered per token and key set: every signed request needs its
+    integration's secret, and deriving the keys and checking the token cost more than the rest
+    of the signature check. A rotated secret is another token; a changed key set another entry;
+    a failure is not remembered."""
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:

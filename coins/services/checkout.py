@@ -28,6 +28,7 @@ from django.db.models import Q
 
 from core import clock
 from core.errors import DomainError
+from core.sqlreads import read_many
 from orders import guards as order_guards
 from orders.models import Order
 
@@ -96,9 +97,27 @@ def _place(
     # On PostgreSQL the same locks and reads as hand-written statements (``_PG_*``: the run's
     # queries are the bulk of its Python time when compiled by the ORM).
     shop_ids = {order.shop_id for order, _ in items}
+    pairs = {(order.shop_id, order.buyer_id) for order, _ in items}
     funds: dict[int, CoinFund] = {}
+    wallet_ids: dict[tuple[int, int], int] = {}
+    wallets: dict[int, CoinWallet] = {}  # the portable path's, by pk (it saves their balances)
+    lots: dict[int, list[_Lot]] = defaultdict(list)
     if set_based:
-        statuses = dict(_fetch(_PG_LOCK_FUNDS, [sorted(shop_ids)]))
+        # The four statements in one round trip, in lock order; the checks below then refuse
+        # in the same order as the portable path (locks taken by a refused run are released
+        # with its rollback).
+        ordered = sorted(pairs)
+        shops_of, buyers_of = [s for s, _b in ordered], [b for _s, b in ordered]
+        product_ids = sorted({line.sku.product_id for _order, lines in items for line in lines})
+        fund_rows, setting_rows, wallet_rows, lot_rows = read_many(
+            [
+                (_PG_LOCK_FUNDS, [sorted(shop_ids)]),
+                (_PG_PRODUCT_SETTINGS, [product_ids]),
+                (_PG_LOCK_WALLETS, [shops_of, buyers_of]),
+                (_PG_LOCK_LOTS, [shops_of, buyers_of, now]),
+            ]
+        )
+        statuses = dict(fund_rows)
     else:
         funds = lock_funds(shop_ids=shop_ids)
         statuses = {shop_id: fund.account.status for shop_id, fund in funds.items()}
@@ -108,33 +127,28 @@ def _place(
             raise no_account_error()
         require_active_status(status)
 
-    ratios = _product_ratios(items, set_based=set_based)
+    ratios = _product_ratios(items, rows=setting_rows if set_based else None)
 
-    pairs = {(order.shop_id, order.buyer_id) for order, _ in items}
-    wallet_ids: dict[tuple[int, int], int] = {}
-    wallets: dict[int, CoinWallet] = {}  # the portable path's, by pk (it saves their balances)
     if set_based:
-        ordered = sorted(pairs)
-        shops_of, buyers_of = [s for s, _b in ordered], [b for _s, b in ordered]
-        for pk, shop_id, buyer_id in _fetch(_PG_LOCK_WALLETS, [shops_of, buyers_of]):
+        for pk, shop_id, buyer_id in wallet_rows:
             wallet_ids[(shop_id, buyer_id)] = pk
+        for pk, wallet_id, expires_at, remaining in lot_rows:
+            lots[wallet_id].append(_Lot(pk, expires_at, remaining))
     else:
         for key, wallet in _lock_wallets(pairs).items():
             wallet_ids[key] = wallet.pk
             wallets[wallet.pk] = wallet
-    lots: dict[int, list[_Lot]] = defaultdict(list)
-    if wallet_ids:
-        # What the spend needs of each lot, as plain values (no model per lot).
-        rows: Iterable[tuple] = (
-            _fetch(_PG_LOCK_LOTS, [sorted(wallet_ids.values()), now])
-            if set_based
-            else CoinLot.objects.select_for_update()
-            .filter(wallet_id__in=list(wallet_ids.values()), remaining__gt=0, expires_at__gt=now)
-            .order_by("pk")
-            .values_list("pk", "wallet_id", "expires_at", "remaining")
-        )
-        for pk, wallet_id, expires_at, remaining in rows:
-            lots[wallet_id].append(_Lot(pk, expires_at, remaining))
+        if wallet_ids:
+            # What the spend needs of each lot, as plain values (no model per lot).
+            for pk, wallet_id, expires_at, remaining in (
+                CoinLot.objects.select_for_update()
+                .filter(
+                    wallet_id__in=list(wallet_ids.values()), remaining__gt=0, expires_at__gt=now
+                )
+                .order_by("pk")
+                .values_list("pk", "wallet_id", "expires_at", "remaining")
+            ):
+                lots[wallet_id].append(_Lot(pk, expires_at, remaining))
     for wallet_lots in lots.values():
         wallet_lots.sort(key=lambda lot: (lot.expires_at, lot.pk))  # SPEC C-6: soonest first
 
@@ -200,14 +214,19 @@ WHERE ("coins_coinwallet"."shop_id", "coins_coinwallet"."buyer_id") IN (
 )
 ORDER BY "coins_coinwallet"."id" FOR UPDATE
 """
-# Their spendable lots (C-6: unexpired, holding coins), locked in pk order.
+# Their spendable lots (C-6: unexpired, holding coins), locked in pk order (the wallets, locked
+# by the statement before, found again by the same pairs).
 _PG_LOCK_LOTS = """
 SELECT "coins_coinlot"."id", "coins_coinlot"."wallet_id", "coins_coinlot"."expires_at",
        "coins_coinlot"."remaining"
 FROM "coins_coinlot"
-WHERE "coins_coinlot"."wallet_id" = ANY(%s) AND "coins_coinlot"."remaining" > 0
-  AND "coins_coinlot"."expires_at" > %s
-ORDER BY "coins_coinlot"."id" FOR UPDATE
+WHERE "coins_coinlot"."wallet_id" IN (
+    SELECT "coins_coinwallet"."id" FROM "coins_coinwallet"
+    WHERE ("coins_coinwallet"."shop_id", "coins_coinwallet"."buyer_id") IN (
+        SELECT * FROM unnest(%s::bigint[], %s::bigint[])
+    )
+) AND "coins_coinlot"."remaining" > 0 AND "coins_coinlot"."expires_at" > %s
+ORDER BY "coins_coinlot"."id" FOR UPDATE OF "coins_coinlot"
 """
 # The products' coin settings and review status (no lock: C-3 reads the switch as it is).
 _PG_PRODUCT_SETTINGS = """
@@ -215,12 +234,6 @@ SELECT s."shop_id", s."product_id", s."enabled", s."max_ratio_bp", p."review_sta
 FROM "coins_coinproductsetting" s INNER JOIN "shops_product" p ON p."id" = s."product_id"
 WHERE s."product_id" = ANY(%s)
 """
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
 
 
 class _Lot:
@@ -379,18 +392,16 @@ def _write_set_based(
 
 
 def _product_ratios(
-    items: list[tuple[Order, Sequence]], *, set_based: bool = False
+    items: list[tuple[Order, Sequence]], *, rows: Iterable[tuple] | None = None
 ) -> list[list[tuple[int, int]]]:
     """SPEC C-3: every product of each order has its deduction switch on (and is approved);
-    per order, (line total, the product's max ratio) of each line. One query for the run."""
-    product_ids = {line.sku.product_id for _order, lines in items for line in lines}
-    rows: Iterable[tuple] = (
-        _fetch(_PG_PRODUCT_SETTINGS, [sorted(product_ids)])
-        if set_based
-        else CoinProductSetting.objects.filter(product_id__in=product_ids).values_list(
+    per order, (line total, the product's max ratio) of each line. ``rows``: the settings as
+    ``_PG_PRODUCT_SETTINGS`` reads them, else one query for the run."""
+    if rows is None:
+        product_ids = {line.sku.product_id for _order, lines in items for line in lines}
+        rows = CoinProductSetting.objects.filter(product_id__in=product_ids).values_list(
             "shop_id", "product_id", "enabled", "max_ratio_bp", "product__review_status"
         )
-    )
     settings = {
         (shop_id, product_id): (enabled, ratio, status)
         for shop_id, product_id, enabled, ratio, status in rows

@@ -58,12 +58,8 @@ def ingest_batch(*, integration: Integration, events: list) -> list[dict]:
 
 def _ingest(integration: Integration, events: list) -> list[dict]:
     ctx = BatchContext(integration=integration, received_at=clock.now())
-    ids = {ev.event_id for ev in events}
-    recorded: dict[str, IngestedEvent] = {
-        r.event_id: r
-        for r in IngestedEvent.objects.filter(integration=integration, event_id__in=ids).order_by()
-    }
-    ctx.prefetch(events)
+    # The records of event ids already received, with the batch's shops, buyers, SKUs, orders.
+    recorded: dict[str, IngestedEvent] = ctx.prefetch(events)
     seen: set[str] = set()
     repeated: set[int] = set()  # later copies of an id inside the batch, and ids already recorded
     for i, ev in enumerate(events):

@@ -26,8 +26,9 @@ def _race(sender: Sender, batch: list[dict], monkeypatch) -> list[list[dict]]:
     real_prefetch = ingest_base.BatchContext.prefetch
 
     def prefetch_then_wait(self, events):
-        real_prefetch(self, events)
+        recorded = real_prefetch(self, events)
         barrier.wait()
+        return recorded
 
     monkeypatch.setattr(ingest_base.BatchContext, "prefetch", prefetch_then_wait)
     answers: list = [None, None]
@@ -156,9 +157,9 @@ def test_s0_a_lost_race_early_in_a_batch_does_not_break_its_later_fast_runs(
     copies = []
 
     def prefetch_then_let_a_copy_commit(self, events):
-        real_prefetch(self, events)
+        recorded = real_prefetch(self, events)
         if copies:
-            return
+            return recorded
         copies.append(None)
 
         def copy_request():
@@ -170,6 +171,7 @@ def test_s0_a_lost_race_early_in_a_batch_does_not_break_its_later_fast_runs(
         t = threading.Thread(target=copy_request)
         t.start()
         t.join(60)
+        return recorded
 
     monkeypatch.setattr(ingest_base.BatchContext, "prefetch", prefetch_then_let_a_copy_commit)
 

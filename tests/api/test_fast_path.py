@@ -336,8 +336,9 @@ def test_s0_fast_path_conflict_falls_back_to_the_slow_path(
     real_prefetch = ingest_base.BatchContext.prefetch
 
     def blind_prefetch(self, events):
-        real_prefetch(self, events)
+        recorded = real_prefetch(self, events)
         self.orders.clear()
+        return recorded
 
     monkeypatch.setattr(ingest_base.BatchContext, "prefetch", blind_prefetch)
     # when a batch creates it again alongside two new ones (all three on the bulk path)
@@ -356,3 +357,37 @@ def test_s0_fast_path_conflict_falls_back_to_the_slow_path(
     assert Order.objects.filter(shop=shop_a).count() == 3
     assert ShopDailyStats.objects.get(shop=shop_a).orders_created == 3
     assert IngestedEvent.objects.count() == 4
+
+
+def test_s0_one_round_trip_resolves_a_batch_and_finds_its_repeated_ids(sender, shop_a, sku_a):
+    # given an order already received, and a buyer
+    import factories
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    buyer = factories.make_buyer()
+    first = ev("order.created", order_created_data(shop_a, buyer, sku_a, number="R-1"))
+    sender.results([first])
+    # when a batch repeats its event and pays it, and creates another order
+    batch = [
+        first,
+        ev("order.paid", order_paid_data(shop_a, number="R-1", amount=sku_a.price_minor)),
+        ev("order.created", order_created_data(shop_a, buyer, sku_a, number="R-2")),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        results = sender.results(batch)
+    # then the records of its ids, its shop, SKUs, orders and buyer are read in one round trip
+    reads = [q["sql"] for q in ctx.captured_queries if "orders_ingestedevent" in q["sql"]]
+    prefetch = reads[0]
+    for table in (
+        "orders_ingestedevent",
+        "shops_shop",
+        "shops_sku",
+        "orders_order",
+        "buyers_buyer",
+    ):
+        assert f'FROM "{table}"' in prefetch, table
+    # and what it read decides: the repeat is a duplicate, the payment finds the order
+    assert [r["status"] for r in results] == ["duplicate", "applied", "applied"]
+    assert Order.objects.get(number="R-1").status == "paid"
+    assert Order.objects.filter(number="R-2").exists()

@@ -298,3 +298,22 @@ def test_c3_c5_each_request_starts_a_fresh_scope_and_its_end_goes_live(db):
         rules.request_finished()
     config.COINS_COIN_VALUE_MINOR = 3
     assert rules.coin_value_minor() == 3  # no scope left behind
+
+
+def test_c3_c4_c10_a_scope_reads_what_constance_reads(db):
+    """The scope's plain-row read gives every coin number exactly as django-constance's own
+    read does: stored values decoded (ints, decimals, text), the rest their defaults."""
+    from decimal import Decimal
+
+    from constance.utils import get_values_for_keys
+
+    config.COINS_DEDUCTION_CAP_MINOR = 41_00
+    config.COINS_MIN_POSITIVE_RATE = Decimal("97.5")
+    config.COINS_OPENING_REGION = "EU"
+    keys = rules._keys()
+    assert rules._read(keys) == get_values_for_keys(keys)
+    with rules.registry_scope():
+        assert rules.deduction_cap_minor() == 41_00
+        assert rules.min_positive_rate() == Decimal("97.5")
+        assert rules.opening_region() == "EU"
+        assert rules.coin_value_minor() == 1  # never stored: the default
