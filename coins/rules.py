@@ -3,10 +3,10 @@
 
 Every registry value is read through ``_registry``: one database query per read, except inside
 a ``registry_scope`` — each HTTP request is one (``apps.py`` opens it on ``request_started``)
-— where the first read reads every coin number in one query and keeps them until the scope
-ends. An admin's change therefore applies from the next request or batch on, and the checkout
-of a 20-order batch reads the registry once instead of three times per order (bench
-``redemption``)."""
+— where the first read reads every coin number in one query (the checkout sends it with its
+locks, ``scope_statement``) and keeps them until the scope ends. An admin's change therefore
+applies from the next request or batch on, and the checkout of a 20-order batch reads the
+registry once instead of three times per order (bench ``redemption``)."""
 
 import contextlib
 import contextvars
@@ -46,21 +46,51 @@ def _read(keys: list[str]) -> dict[str, Any]:
     """``keys``' values as ``constance.utils.get_values_for_keys`` gives them (the stored value,
     else the default), read on the database backend as plain (key, value) rows: the ORM's
     compilation and a model instance per number cost more than the rest of the read."""
-    if settings.CONSTANCE_BACKEND != "constance.backends.database.DatabaseBackend":
+    statement = _read_statement(keys)
+    if statement is None:
         return get_values_for_keys(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return _decode(keys, cursor.fetchall())
+
+
+def _read_statement(keys: list[str]) -> tuple[str, list] | None:
+    if settings.CONSTANCE_BACKEND != "constance.backends.database.DatabaseBackend":
+        return None
+    prefix = constance_settings.DATABASE_PREFIX
+    qn = connection.ops.quote_name
+    return (
+        f"SELECT {qn('key')}, {qn('value')} FROM {qn('constance_constance')} "  # noqa: S608
+        f"WHERE {qn('key')} IN ({', '.join(['%s'] * len(keys))})",
+        [prefix + key for key in keys],
+    )
+
+
+def _decode(keys: list[str], rows: list[tuple]) -> dict[str, Any]:
     prefix = constance_settings.DATABASE_PREFIX
     values = {key: settings.CONSTANCE_CONFIG[key][0] for key in keys}
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {qn('key')}, {qn('value')} FROM {qn('constance_constance')} "  # noqa: S608
-            f"WHERE {qn('key')} IN ({', '.join(['%s'] * len(keys))})",
-            [prefix + key for key in keys],
-        )
-        for stored_key, value in cursor.fetchall():
-            if value is not None:
-                values[stored_key[len(prefix) :]] = loads(value)
+    for stored_key, value in rows:
+        if value is not None:
+            values[stored_key[len(prefix) :]] = loads(value)
     return values
+
+
+def scope_statement() -> tuple[str, list] | None:
+    """The read that fills the current scope, for a caller that sends it with its own
+    statements in one round trip (the checkout's locks); ``None`` when there is no scope, it is
+    filled already, or the registry is not the database backend. Hand the rows to
+    ``scope_fill``."""
+    values = _scope.get()
+    if values is None or values:
+        return None
+    return _read_statement(_keys())
+
+
+def scope_fill(rows: list[tuple]) -> None:
+    """Fill the current scope from the rows of ``scope_statement``."""
+    values = _scope.get()
+    if values is not None and not values:
+        values.update(_decode(_keys(), rows))
 
 
 def _keys() -> list[str]:

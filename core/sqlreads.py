@@ -1,6 +1,7 @@
-"""Hand-written reads for hot paths: several SELECTs in one round trip, rows turned into model
-instances without the ORM's query compilation (the ingestion's prefetch, a request's
-integration). Each statement is plain SQL with ``%s`` placeholders, the same on every database.
+"""Hand-written SQL for hot paths: several statements in one round trip, rows turned into
+model instances without the ORM's query compilation (the ingestion's prefetch and inserts, a
+request's integration, the coin checkout's locks). Each statement is plain SQL with ``%s``
+placeholders, the same on every database.
 """
 
 from collections.abc import Sequence
@@ -22,28 +23,33 @@ def in_list(values: Sequence) -> str:
     return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
-def read_many(reads: list[tuple[str, list]]) -> list[list[tuple]]:
-    """Run ``reads`` (``(sql, params)`` each, all of them SELECTs) and return each one's rows.
+def run_many(statements: list[tuple[str, list]]) -> list[list[tuple]]:
+    """Run ``statements`` (``(sql, params)`` each) in order and return each one's rows (``[]``
+    for a statement that returns none).
 
     On PostgreSQL they go to the server as one multi-statement query, one round trip for all
     (the client-side binding cursor Django uses sends the text with its parameters merged);
-    elsewhere one ``execute`` each.
+    elsewhere one ``execute`` each. A failing statement raises, and the ones after it do not
+    run.
     """
-    if not reads:
+    if not statements:
         return []
+    out: list[list[tuple]] = []
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            out = []
-            for sql, params in reads:
+            for sql, params in statements:
                 cursor.execute(sql, params)
-                out.append(cursor.fetchall())
+                out.append(cursor.fetchall() if cursor.description is not None else [])
             return out
-        cursor.execute(";\n".join(sql for sql, _ in reads), [p for _, ps in reads for p in ps])
-        out = [cursor.fetchall()]
-        while cursor.cursor.nextset():
-            out.append(cursor.fetchall())
-    if len(out) != len(reads):  # pragma: no cover - a driver that answers fewer result sets
-        raise RuntimeError(f"read_many: {len(reads)} statements, {len(out)} results")
+        cursor.execute(
+            ";\n".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+        )
+        while True:
+            out.append(cursor.fetchall() if cursor.description is not None else [])
+            if not cursor.cursor.nextset():
+                break
+    if len(out) != len(statements):  # pragma: no cover - a driver that answers fewer results
+        raise RuntimeError(f"run_many: {len(statements)} statements, {len(out)} results")
     return out
 
 

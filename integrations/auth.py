@@ -27,7 +27,7 @@ from ninja.security import APIKeyHeader
 from core import clock
 from core.api import ApiError
 from core.signing import SignatureError, verify
-from core.sqlreads import models_from_rows, read_many, select_sql
+from core.sqlreads import models_from_rows, run_many, select_sql
 
 from .models import Integration
 from .services import decrypt_secret
@@ -107,7 +107,7 @@ def integration_authenticate(
     # Hand-written (core.sqlreads): on every request, the ORM's compilation would cost more.
     qn = connection.ops.quote_name
     where = f"{qn('key_id')} = %s AND {qn('active')} = %s"
-    rows = read_many([(select_sql(Integration, where), [key_id, True])])[0]
+    rows = run_many([(select_sql(Integration, where), [key_id, True])])[0]
     integration = models_from_rows(Integration, rows)[0] if rows else None
     if integration is None:
         raise SignatureError("unknown_key", "X-SC-Key is not an active integration.")

@@ -167,19 +167,41 @@ def new(
     """An unsaved event (for bulk inserts); checks the payload against ``PAYLOADS``."""
     from .models import OrderEvent
 
+    return OrderEvent(
+        **row(
+            type,
+            shop_id=shop_id,
+            order_id=order_id,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            **payload,
+        )
+    )
+
+
+def row(
+    type: str,
+    *,
+    shop_id: int,
+    order_id: int | None,
+    occurred_at: datetime,
+    recorded_at: datetime | None = None,
+    **payload: Any,
+) -> dict[str, Any]:
+    """``new``'s event as the fields of its row (for an insert that builds no model)."""
     keys = PAYLOADS.get(type)
     if keys is None:
         raise ValueError(f"unknown order event type {type!r}")
     if set(payload) != set(keys):
         raise ValueError(f"{type} payload needs {sorted(keys)}, got {sorted(payload)}")
-    return OrderEvent(
-        type=type,
-        shop_id=shop_id,
-        order_id=order_id,
-        occurred_at=occurred_at,
-        created_at=recorded_at or clock.now(),
-        payload=payload,
-    )
+    return {
+        "type": type,
+        "shop_id": shop_id,
+        "order_id": order_id,
+        "occurred_at": occurred_at,
+        "created_at": recorded_at or clock.now(),
+        "payload": payload,
+    }
 
 
 def record(

@@ -178,9 +178,18 @@ ARRAY_ROWS = 200
 
 def apply(deltas: Deltas) -> None:
     """Add ``deltas`` to ShopDailyStats in one statement, rows in (shop, day) order."""
+    found = statement(deltas)
+    if found is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*found)
+
+
+def statement(deltas: Deltas) -> tuple[str, list] | None:
+    """``apply``'s statement and its parameters (``None``: nothing to add), for a caller that
+    sends it with others in one round trip."""
     rows = [(key, c) for key, c in sorted(deltas.rows.items()) if any(c.values())]
     if not rows:
-        return
+        return None
     bumped = sorted({name for _, c in rows for name, v in c.items() if v})
     qn = connection.ops.quote_name
     table = qn(ShopDailyStats._meta.db_table)
@@ -207,5 +216,4 @@ def apply(deltas: Deltas) -> None:
         for (shop_id, day), c in rows:
             params += [shop_id, adapt(day), *(c[f] for f in FIGURES)]
         sql = f"INSERT INTO {table} ({cols}) VALUES {values} {conflict}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params

@@ -10,9 +10,10 @@ One order (``redemption_place``, the services' path) and a fast-path run of orde
 code: the run's funds, then its wallets, then their spendable lots are locked once each, in
 primary-key order (the lock order of every coin write), every order is checked in event order
 against what the orders before it left, and only then is anything written: on PostgreSQL in
-one statement for the whole run (``_WRITE_SQL``), elsewhere one statement per table. So the
-queries of a run do not grow with its orders (bench ``redemption``), and a refusal writes
-nothing.
+one statement for the whole run (``_WRITE_SQL``), elsewhere one statement per table. On
+PostgreSQL the locks and reads (with the request's first read of the coin numbers) go to the
+server in one round trip. So the queries of a run do not grow with its orders (bench
+``redemption``), and a refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.db.models import Q
 
 from core import clock
 from core.errors import DomainError
-from core.sqlreads import read_many
+from core.sqlreads import run_many
 from orders import guards as order_guards
 from orders.models import Order
 
@@ -103,20 +104,24 @@ def _place(
     wallets: dict[int, CoinWallet] = {}  # the portable path's, by pk (it saves their balances)
     lots: dict[int, list[_Lot]] = defaultdict(list)
     if set_based:
-        # The four statements in one round trip, in lock order; the checks below then refuse
-        # in the same order as the portable path (locks taken by a refused run are released
-        # with its rollback).
+        # The four statements (and the registry's read) in one round trip, in lock order; the
+        # checks below then refuse in the same order as the portable path (locks taken by a
+        # refused run are released with its rollback).
         ordered = sorted(pairs)
         shops_of, buyers_of = [s for s, _b in ordered], [b for _s, b in ordered]
         product_ids = sorted({line.sku.product_id for _order, lines in items for line in lines})
-        fund_rows, setting_rows, wallet_rows, lot_rows = read_many(
+        registry = rules.scope_statement()  # the request's first read of the coin numbers
+        fund_rows, setting_rows, wallet_rows, lot_rows, *registry_rows = run_many(
             [
                 (_PG_LOCK_FUNDS, [sorted(shop_ids)]),
                 (_PG_PRODUCT_SETTINGS, [product_ids]),
                 (_PG_LOCK_WALLETS, [shops_of, buyers_of]),
                 (_PG_LOCK_LOTS, [shops_of, buyers_of, now]),
+                *([registry] if registry is not None else []),
             ]
         )
+        if registry is not None:
+            rules.scope_fill(registry_rows[0])
         statuses = dict(fund_rows)
     else:
         funds = lock_funds(shop_ids=shop_ids)

@@ -13,7 +13,7 @@ from django.db import connection
 
 from buyers.models import Buyer
 from core.errors import DomainError
-from core.sqlreads import in_list, models_from_rows, read_many, select_sql
+from core.sqlreads import in_list, models_from_rows, run_many, select_sql
 from integrations.models import Integration
 from shops.models import Shop, Sku
 
@@ -105,18 +105,24 @@ class Outcome:
 
     def record(self, *, integration: Integration, event, received_at: datetime) -> IngestedEvent:
         return IngestedEvent(
-            integration=integration,
-            event_id=event.event_id,
-            type=event.type,
-            status=self.status,
-            code=self.code,
-            message=self.message[:2000],
-            result=self.result,
-            # A refused invalid_time may be out of any storable range: then it is not stored.
-            occurred_at=event.occurred_at if _in_range(event.occurred_at) else None,
-            received_at=received_at,
-            payload_hash=fingerprint(event),
+            **self.record_row(integration_id=integration.pk, event=event, received_at=received_at)
         )
+
+    def record_row(self, *, integration_id: int, event, received_at: datetime) -> dict[str, Any]:
+        """``record``'s fields (for an insert that builds no model)."""
+        return {
+            "integration_id": integration_id,
+            "event_id": event.event_id,
+            "type": event.type,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message[:2000],
+            "result": self.result,
+            # A refused invalid_time may be out of any storable range: then it is not stored.
+            "occurred_at": event.occurred_at if _in_range(event.occurred_at) else None,
+            "received_at": received_at,
+            "payload_hash": fingerprint(event),
+        }
 
     def as_dict(self, event_id: str) -> dict[str, Any]:
         out: dict[str, Any] = {"event_id": event_id, "status": self.status}
@@ -238,7 +244,7 @@ class BatchContext:
     def prefetch(self, events: list) -> dict[str, IngestedEvent]:
         """Resolve every id the batch names and read the records of its event ids that were
         already received (returned, by event id): one statement per kind, all of them in one
-        round trip on PostgreSQL (``rows.read_many``), no per-event queries; hand-written
+        round trip on PostgreSQL (``rows.run_many``), no per-event queries; hand-written
         SELECTs of the models' own columns, so no ORM compilation per batch."""
         shop_ids: set[str] = set()
         buyer_ids: set[str] = set()
@@ -291,7 +297,7 @@ class BatchContext:
         results = dict(
             zip(
                 (name for name, _, _ in reads),
-                read_many([(sql, p) for _, sql, p in reads]),
+                run_many([(sql, p) for _, sql, p in reads]),
                 strict=True,
             )
         )

@@ -9,7 +9,8 @@ refuse with the same code. What differs is only how the rows are written:
 * the existing orders a run pays are locked in one ``SELECT … FOR UPDATE`` in primary-key order;
 * orders, lines, payments and idempotency records are written in one statement each
   (``rows.insert_objects``: ``bulk_create`` without its compile cost), paid orders with one
-  pipelined UPDATE;
+  pipelined UPDATE; everything after the orders (which give the others their ids) goes to
+  PostgreSQL in one round trip (``rows.write_many``);
 * ``ShopDailyStats`` is bumped once per (shop, natural day) through ``orders.stats`` — the same
   definition of each fact's figures the services use, in the same lock order;
 * the ``order_placing`` guard runs for each order without a savepoint of its own (two round
@@ -37,9 +38,9 @@ from core.errors import DomainError
 from .. import events as domain_events
 from .. import services, stats
 from ..inputs import LineInput
-from ..models import Order, OrderLine, OrderStatus, Payment
+from ..models import IngestedEvent, Order, OrderEvent, OrderLine, OrderStatus, Payment
 from .base import MAX_YEAR, MIN_YEAR, BatchContext, Outcome, Retryable
-from .rows import insert_objects
+from .rows import Rows, insert_objects, write_many
 
 FAST_TYPES = frozenset({"order.created", "order.paid"})
 
@@ -211,22 +212,11 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
         except DomainError as exc:
             raise GuardRefused(str(exc)) from exc
     if new_orders:
-        insert_objects(new_orders)
-        insert_objects(
-            [
-                OrderLine(
-                    order=o, sku=x.sku, quantity=x.quantity, unit_price_minor=x.unit_price_minor
-                )
-                for o in new_orders
-                for x in lines[id(o)]
-            ]
-        )
-    insert_objects(payments)
+        insert_objects(new_orders)  # their ids, for everything written after them
     if paid_existing:
         _mark_paid(paid_existing)
-    figures.apply()
     log_events = [
-        domain_events.new(
+        domain_events.row(
             "order.created",
             shop_id=order.shop_id,
             order_id=order.pk,
@@ -235,7 +225,7 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
             buyer_id=order.buyer_id,
         )
         if ev.type == "order.created"
-        else domain_events.new(
+        else domain_events.row(
             "order.paid",
             shop_id=order.shop_id,
             order_id=order.pk,
@@ -245,21 +235,46 @@ def apply(ctx: BatchContext, items: list[tuple[int, object]]) -> dict[int, Outco
         )
         for _i, ev, order, _status in done
     ]
-    insert_objects(log_events)
-    domain_events.written([e.pk for e in log_events])
-
     for i, _ev, order, status in done:
         outcomes[i] = Outcome.applied({"order_id": order.pk, "order_status": status})
     by_index = dict(items)
-    insert_objects(
+    # The rest in one round trip, in this order: lines, payments, daily figures, the order
+    # event log, the idempotency records (rows without model instances where nothing reads
+    # them afterwards).
+    _lines, event_ids, _records = write_many(
         [
-            outcome.record(
-                integration=ctx.integration, event=by_index[i], received_at=ctx.received_at
-            )
-            for i, outcome in sorted(outcomes.items())
-            if outcome.recorded
+            Rows(
+                OrderLine,
+                [
+                    {
+                        "order_id": o.pk,
+                        "sku_id": x.sku.pk,
+                        "quantity": x.quantity,
+                        "unit_price_minor": x.unit_price_minor,
+                    }
+                    for o in new_orders
+                    for x in lines[id(o)]
+                ],
+            ),
+            payments,
+            stats.statement(figures),
+            Rows(OrderEvent, log_events),
+            Rows(
+                IngestedEvent,
+                [
+                    outcome.record_row(
+                        integration_id=ctx.integration.pk,
+                        event=by_index[i],
+                        received_at=ctx.received_at,
+                    )
+                    for i, outcome in sorted(outcomes.items())
+                    if outcome.recorded
+                ],
+            ),
         ]
     )
+    figures.rows.clear()
+    domain_events.written(event_ids)
     return outcomes
 
 

@@ -317,3 +317,21 @@ def test_c3_c4_c10_a_scope_reads_what_constance_reads(db):
         assert rules.min_positive_rate() == Decimal("97.5")
         assert rules.opening_region() == "EU"
         assert rules.coin_value_minor() == 1  # never stored: the default
+
+
+def test_c3_a_scope_can_be_filled_by_a_callers_round_trip(db):
+    """The checkout sends the scope's read with its locks (one round trip) and hands the rows
+    back: the scope then holds what a read of its own would have read, and is not read again."""
+    config.COINS_DEDUCTION_CAP_MINOR = 42_00
+    assert rules.scope_statement() is None  # no scope: nothing to fill
+    with rules.registry_scope():
+        sql, params = rules.scope_statement()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        rules.scope_fill(rows)
+        assert rules.scope_statement() is None  # filled: not read again
+        with CaptureQueriesContext(connection) as ctx:
+            assert rules.deduction_cap_minor() == 42_00
+            assert rules.coin_value_minor() == 1
+        assert _registry_reads(ctx) == 0

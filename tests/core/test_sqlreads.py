@@ -10,7 +10,7 @@ from factories import make_buyer
 
 from buyers.models import Buyer
 from core import clock
-from core.sqlreads import in_list, models_from_rows, read_many, select_sql
+from core.sqlreads import in_list, models_from_rows, run_many, select_sql
 from integrations.models import Integration
 from integrations.services import integration_create
 from orders.models import IngestedEvent
@@ -37,7 +37,7 @@ def test_several_reads_take_one_round_trip_and_each_gets_its_own_rows(db):
     ids = ["ev-1", "missing"]
     externals = [b.external_id for b in buyers[:2]]
     with CaptureQueriesContext(connection) as ctx:
-        recorded, found, nothing = read_many(
+        recorded, found, nothing = run_many(
             [
                 (select_sql(IngestedEvent, f'"event_id" IN {in_list(ids)}'), ids),
                 (select_sql(Buyer, f'"external_id" IN {in_list(externals)}'), externals),
@@ -68,7 +68,7 @@ def test_on_another_database_each_read_is_its_own_statement(db, monkeypatch):
     monkeypatch.setattr(connection, "vendor", "other")
     buyer = make_buyer()
     with CaptureQueriesContext(connection) as ctx:
-        one, two = read_many(
+        one, two = run_many(
             [
                 (select_sql(Buyer, '"external_id" = %s'), [buyer.external_id]),
                 (select_sql(Buyer, '"id" = %s'), [buyer.pk]),
@@ -76,12 +76,12 @@ def test_on_another_database_each_read_is_its_own_statement(db, monkeypatch):
         )
     assert len(ctx.captured_queries) == 2
     assert models_from_rows(Buyer, one)[0].pk == models_from_rows(Buyer, two)[0].pk == buyer.pk
-    assert read_many([]) == []
+    assert run_many([]) == []
 
 
 @pytest.mark.parametrize("hostile", ["x'); DROP TABLE buyers_buyer; --", "%s", "a;\nb", 'é"\\'])
 def test_parameters_are_bound_not_spliced(db, hostile):
     make_buyer()
-    (rows,) = read_many([(select_sql(Buyer, '"external_id" = %s'), [hostile])])
+    (rows,) = run_many([(select_sql(Buyer, '"external_id" = %s'), [hostile])])
     assert rows == []
     assert Buyer.objects.count() == 1
