@@ -2,8 +2,10 @@
 
 The batch runs in one transaction; each event in its own savepoint, so a refused event leaves
 no trace and never blocks the others. Runs of ``order.created`` / ``order.paid`` take the bulk
-path (``fast``) at their place in the batch; the rest go one by one through the services
-(``handlers``).
+path (``fast``) at their place in the batch, a run in one savepoint; the rest go one by one
+through the services (``handlers``). A run that is the batch's first write takes no savepoint
+(two round trips saved on the common batch): if it fails, the whole transaction is rolled back
+and the batch runs again with that run on the slow path, so the outcome is the same.
 
 Idempotency (DESIGN §3): ``IngestedEvent`` has UNIQUE (integration, event_id). An event whose
 id is recorded is answered ``duplicate`` with the first result and nothing else happens. Two
@@ -38,14 +40,23 @@ _ATTEMPTS = 3
 def ingest_batch(*, integration: Integration, events: list) -> list[dict]:
     """Apply ``events`` (validated ``schemas.Event`` models) for ``integration``; one result each,
     in order. A deadlock with a concurrent batch retries the whole batch (it was rolled back)."""
-    for attempt in range(1, _ATTEMPTS + 1):
+    slow: set[int] = set()  # events a first attempt's bulk run could not write (``_Replay``)
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with transaction.atomic():
                 # The order events of the whole batch are delivered once, after it commits.
                 with order_events.collecting() as written:
-                    results = _ingest(integration, events)
+                    results = _ingest(integration, events, slow=slow)
                 order_events.written(written)
                 return results
+        except _Replay as replay:
+            # Nothing else was written: the whole transaction went back; again, with that run
+            # one event at a time (each in its own savepoint), where a refusal is its own.
+            log.info("fast path run of %d events replayed one by one (%s)", len(replay.run), replay)
+            slow |= replay.run
+            attempt -= 1  # not a failed attempt
         except OperationalError as exc:
             state = getattr(exc.__cause__, "sqlstate", None)
             transient = state in _RETRY_SQLSTATES or "database is locked" in str(exc)
@@ -53,10 +64,18 @@ def ingest_batch(*, integration: Integration, events: list) -> list[dict]:
                 raise
             log.warning("ingest batch retried after %s (attempt %d)", state or exc, attempt)
             time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _ingest(integration: Integration, events: list) -> list[dict]:
+class _Replay(Exception):
+    """The batch's first write, a bulk run without a savepoint of its own, failed: the batch's
+    transaction is rolled back and the batch runs again with ``run`` on the slow path."""
+
+    def __init__(self, run: set[int], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.run = run
+
+
+def _ingest(integration: Integration, events: list, *, slow: set[int]) -> list[dict]:
     ctx = BatchContext(integration=integration, received_at=clock.now())
     # The records of event ids already received, with the batch's shops, buyers, SKUs, orders.
     recorded: dict[str, IngestedEvent] = ctx.prefetch(events)
@@ -69,19 +88,27 @@ def _ingest(integration: Integration, events: list) -> list[dict]:
     # Both copies of an id repeated inside the batch go the slow path, so the second sees the first.
     twice = {ev.event_id for i, ev in enumerate(events) if i in repeated}
     skip = {i for i, ev in enumerate(events) if ev.event_id in twice or ev.event_id in recorded}
-    fast_set = fast.plan(ctx, events, skip)
+    fast_set = fast.plan(ctx, events, skip | slow)
 
     outcomes: list[Outcome | None] = [None] * len(events)
     run: list[int] = []
+    wrote = False  # has anything been written in this transaction yet?
 
     def flush() -> None:
+        nonlocal wrote
         if not run:
             return
         items = [(i, events[i]) for i in run]
+        first = not wrote
+        wrote = True
         try:
-            with transaction.atomic():
+            # The batch's first write needs no savepoint (two round trips): if it fails, the
+            # whole transaction goes back and the batch runs again (``_Replay``).
+            with transaction.atomic(savepoint=not first):
                 done = fast.apply(ctx, items)
         except (IntegrityError, fast.GuardRefused) as exc:
+            if first:
+                raise _Replay(set(run), exc) from exc
             # A concurrent batch wrote one of these keys first (an order number, a payment or
             # event id), or a checkout guard refused an order: the run's savepoint is gone;
             # replay it one event at a time.
@@ -103,6 +130,7 @@ def _ingest(integration: Integration, events: list) -> list[dict]:
         if ev.event_id in recorded:
             outcomes[i] = Outcome.replay(recorded[ev.event_id], ev)
         else:
+            wrote = True
             outcomes[i] = _apply_one(ctx, ev, recorded)
     flush()
 

@@ -391,3 +391,68 @@ def test_s0_one_round_trip_resolves_a_batch_and_finds_its_repeated_ids(sender, s
     assert [r["status"] for r in results] == ["duplicate", "applied", "applied"]
     assert Order.objects.get(number="R-1").status == "paid"
     assert Order.objects.filter(number="R-2").exists()
+
+
+def test_s0_a_batch_whose_first_write_is_a_bulk_run_takes_no_savepoint_for_it(
+    sender, shop_a, buyer, sku_a, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    prefetches = []
+    blind = []  # while set: the prefetch does not see existing orders (a concurrent writer's)
+    real_prefetch = ingest_base.BatchContext.prefetch
+
+    def counted(self, events):
+        prefetches.append(1)
+        recorded = real_prefetch(self, events)
+        if blind:
+            blind.clear()
+            self.orders.clear()
+        return recorded
+
+    monkeypatch.setattr(ingest_base.BatchContext, "prefetch", counted)
+
+    def savepoints(batch) -> tuple[list[dict], int]:
+        with CaptureQueriesContext(connection) as ctx:
+            results = sender.results(batch)
+        # (the test's own transaction makes the batch's transaction a savepoint: one of them)
+        return results, sum(1 for q in ctx.captured_queries if q["sql"].startswith("SAVEPOINT"))
+
+    # a batch of bulk events only: its run is the batch's first write, no savepoint of its own
+    results, taken = savepoints(
+        [ev("order.created", order_created_data(shop_a, buyer, sku_a, number="N-1"))]
+    )
+    assert results[0]["status"] == "applied"
+    assert taken == 1
+
+    # a run after an event of the slow path keeps its savepoint: one more than the slow event's
+    def upsert(n: int) -> dict:
+        data = {"buyer_id": f"sp-{n}", "email": f"sp{n}@example.com", "country": "FR"}
+        return ev("buyer.upserted", data)
+
+    _results, alone = savepoints([upsert(1)])
+    results, taken = savepoints(
+        [
+            upsert(2),
+            ev("order.created", order_created_data(shop_a, buyer, sku_a, number="N-2")),
+        ]
+    )
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert taken == alone + 1
+    # when that first run fails (an order number taken by a writer its prefetch did not see),
+    # the whole batch runs again with the run one event at a time: nothing of the first
+    # attempt stays, and only the duplicate is refused
+    prefetches.clear()
+    blind.append(1)
+    results = sender.results(
+        [
+            ev("order.created", order_created_data(shop_a, buyer, sku_a, number="N-3")),
+            ev("order.created", order_created_data(shop_a, buyer, sku_a, number="N-1")),
+        ]
+    )
+    assert len(prefetches) == 2
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["code"] == "duplicate_order"
+    assert Order.objects.filter(shop=shop_a, number="N-3").count() == 1
+    assert ShopDailyStats.objects.get(shop=shop_a).orders_created == 3
