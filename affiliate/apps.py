@@ -3,20 +3,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 def home_tile(request, shop):
-    """The programme's store-level check (no query) and, when commissions wait for the shop
-    balance, a warning (one query)."""
+    """The programme tile. Without a programme: the store-level check (A-2). With one: whether
+    it runs, the last 30 days' attributed orders, their promoters and commission, and a
+    warning when commissions wait for the shop balance (A-7). At most two queries
+    (``selectors.tile_summary``)."""
     from django.urls import reverse
     from django.utils.translation import gettext, ngettext
 
     from core.checks import all_passed
     from core.tiles import SEVERITY_WARNING, Attention
 
-    from .selectors import blocked_settlements, programme_checks
+    from .selectors import programme_checks, tile_summary
 
     checks = programme_checks(shop=shop)
+    summary = tile_summary(shop=shop)
     attention = []
-    blocked = blocked_settlements(shop=shop)
-    if blocked:
+    if summary is not None and summary.blocked:
         # SPEC A-7: commissions due for settlement wait until the balance covers them.
         attention.append(
             Attention(
@@ -24,12 +26,12 @@ def home_tile(request, shop):
                 text=ngettext(
                     "%(n)s affiliate commission waits for your balance to cover it.",
                     "%(n)s affiliate commissions wait for your balance to cover them.",
-                    blocked,
+                    summary.blocked,
                 )
-                % {"n": blocked},
+                % {"n": summary.blocked},
                 url=reverse("shops:balance"),
                 action=gettext("Top up your balance"),
-                weight=float(blocked),
+                weight=float(summary.blocked),
             )
         )
     return {
@@ -39,6 +41,8 @@ def home_tile(request, shop):
         "failed": sum(1 for c in checks if c.passed is False),
         "url": reverse("affiliate:index"),
         "attention": attention,
+        "summary": summary,
+        "report_url": reverse("affiliate:report"),
     }
 
 

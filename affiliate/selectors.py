@@ -1,13 +1,15 @@
 """Reads of the affiliate module."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Case, Count, F, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core import clock
 from core.checks import Check
 from core.money import Money
 from shops.models import Shop
@@ -126,11 +128,58 @@ def promoters_for_shop(*, shop: Shop):
     )
 
 
-def blocked_settlements(*, shop: Shop) -> int:
-    """Commissions waiting for the shop balance to cover their settlement (SPEC A-7)."""
-    return Commission.objects.filter(
-        shop=shop, status="pre_issued", settle_blocked_at__isnull=False
-    ).count()
+@dataclass(frozen=True)
+class TileSummary:
+    """The home tile of a shop with a programme: whether it runs, its commissions waiting for
+    the balance (A-7) and the last ``TILE_DAYS`` days' attributed orders (by lock time), their
+    promoters and their commission net of reversals (void ones cost nothing)."""
+
+    enabled: bool
+    blocked: int
+    orders: int
+    promoters: int
+    commission: Money
+
+
+TILE_DAYS = 30
+
+
+def tile_summary(*, shop: Shop, now=None) -> TileSummary | None:
+    """None without a programme (one query); else two: the programme with its blocked
+    settlements, and the window's aggregate (index ``commission_shop_locked``)."""
+    blocked = (
+        Commission.objects.filter(
+            shop=OuterRef("shop"), status="pre_issued", settle_blocked_at__isnull=False
+        )
+        .order_by()
+        .values("shop")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        Programme.objects.filter(shop=shop)
+        .annotate(blocked=Coalesce(Subquery(blocked), Value(0)))
+        .values("enabled", "blocked")
+        .first()
+    )
+    if row is None:
+        return None
+    since = clock.now() if now is None else now
+    since = since - timedelta(days=TILE_DAYS)
+    window = Commission.objects.filter(shop=shop, locked_at__gte=since).aggregate(
+        orders=Count("pk"),
+        promoters=Count("promoter_id", distinct=True),
+        net=Coalesce(
+            Sum(F("amount_minor") - F("reversed_minor"), filter=~Q(status="void")), Value(0)
+        ),
+    )
+    return TileSummary(
+        enabled=row["enabled"],
+        blocked=int(row["blocked"]),
+        orders=window["orders"],
+        promoters=window["promoters"],
+        commission=Money(int(window["net"]), shop.currency),
+    )
 
 
 def pre_issue_latency_p99_ms(*, since) -> int | None:

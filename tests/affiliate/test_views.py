@@ -199,6 +199,58 @@ def test_a7_dashboard_tile_warns_when_commissions_wait_for_the_balance(owner_cli
     assert reverse("shops:balance") in body
 
 
+def test_a9_home_tile_shows_the_last_30_days_of_attributed_orders(owner_client, shop_a):
+    # given: three attributed orders of two promoters at 10% of $50, one of them later voided,
+    # and one locked 31 days ago (outside the tile's window)
+    from affiliate.models import Commission
+
+    made = attributed(shop_a, 4, promoters=2)
+    Commission.objects.filter(pk=made[0].pk).update(status="void")
+    Commission.objects.filter(pk=made[3].pk).update(locked_at=clock.now() - timedelta(days=31))
+
+    # when
+    body = owner_client.get(reverse("home")).content.decode()
+
+    # then: 3 orders in the window, the void one costs nothing
+    net = sum(c.amount_minor - c.reversed_minor for c in made[1:3])
+    assert net > 0
+    assert "3 affiliate orders in the last 30 days" in body
+    from core.money import Money
+
+    assert f"{Money(net, shop_a.currency).format()} commission to 2 promoters" in body
+    assert "Running" in body
+    assert reverse("affiliate:report") in body
+
+
+def test_a2_home_tile_of_a_stopped_programme_says_so_in_two_queries(shop_a, rf):
+    from affiliate.apps import home_tile
+
+    affkit.enable(shop_a)
+    services.programme_disable(shop=shop_a)
+    home_tile(rf.get("/"), shop_a)  # the rule numbers get their rows (defaults) once
+    from sellercenter.views import _rule_numbers_read_once
+
+    with _rule_numbers_read_once(), CaptureQueriesContext(connection) as ctx:
+        tile = home_tile(rf.get("/"), shop_a)
+    assert len(ctx.captured_queries) <= 2
+    s = tile["summary"]
+    assert (s.enabled, s.orders, s.promoters, s.commission.amount, s.blocked) == (
+        False,
+        0,
+        0,
+        0,
+        0,
+    )
+
+
+def test_a2_home_tile_without_a_programme_shows_the_store_level_check(shop_a, rf):
+    from affiliate.apps import home_tile
+
+    tile = home_tile(rf.get("/"), shop_a)
+    assert tile["summary"] is None
+    assert tile["eligible"] is (shop_a.store_level >= 3)
+
+
 def test_a10_diagnostics_show_a_whole_path_for_an_attributed_order(owner_client, shop_a):
     c = attributed(shop_a, 1)[0]
     response = owner_client.get("/affiliate/diagnose/", {"number": c.order.number})
