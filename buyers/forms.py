@@ -18,6 +18,7 @@ class RegisterForm(forms.Form):
     password = forms.CharField(
         label=_("Password"),
         max_length=128,
+        strip=False,  # the services take a password as typed (the API does not strip either)
         help_text=_("At least 6 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -46,6 +47,7 @@ class LoginForm(forms.Form):
     password = forms.CharField(
         label=_("Password"),
         max_length=128,
+        strip=False,  # the services take a password as typed (the API does not strip either)
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -60,6 +62,7 @@ class ResetForm(CodeForm):
     new_password = forms.CharField(
         label=_("New password"),
         max_length=128,
+        strip=False,  # the services take a password as typed (the API does not strip either)
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -75,5 +78,6 @@ class ContactChangeForm(forms.Form):
     password = forms.CharField(
         label=_("Current password"),
         max_length=128,
+        strip=False,  # the services take a password as typed (the API does not strip either)
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

@@ -1,4 +1,5 @@
-"""Admin building blocks shared by every app (core's one model, PrivateFile, has no admin page).
+"""Admin building blocks shared by every app, and the exchange-rate table's page (PrivateFile
+has no admin page).
 
 - ``money_field``: a list/readonly column that shows an integer minor-units field as Money.
 - ``ReadOnlyAdminMixin`` / ``ReadOnlyTabularInline``: view-only admin for marketplace facts,
@@ -11,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from .money import Money
+from .models import FxRate
+from .money import EXPONENTS, Money
 
 
 def _resolve(obj, dotted: str):
@@ -118,3 +122,39 @@ class BigTableAdminMixin:
             # The drill-down parameters, if any, were applied already; only the widget goes.
             changelist.date_hierarchy = None
         return changelist
+
+
+# --- SPEC §0: the dated exchange-rate table ---------------------------------------------------
+
+
+class FxRateForm(forms.ModelForm):
+    class Meta:
+        model = FxRate
+        fields = ["currency", "day", "units_per_usd", "source"]
+
+    def clean_currency(self) -> str:
+        value = (self.cleaned_data.get("currency") or "").strip().upper()
+        if value == "USD":
+            raise forms.ValidationError(_("USD is the base of the table: it is always 1."))
+        if value not in EXPONENTS:
+            raise forms.ValidationError(
+                _("Unsupported currency %(currency)s; use one of %(known)s.")
+                % {"currency": value, "known": ", ".join(sorted(set(EXPONENTS) - {"USD"}))}
+            )
+        return value
+
+    def clean_units_per_usd(self):
+        value = self.cleaned_data.get("units_per_usd")
+        if value is not None and value <= 0:
+            raise forms.ValidationError(_("A rate must be greater than zero."))
+        return value
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    form = FxRateForm
+    list_display = ("currency", "day", "units_per_usd", "source", "created_at")
+    list_filter = ("currency",)
+    search_fields = ("currency", "source")
+    date_hierarchy = "day"
+    ordering = ("currency", "-day")

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .clock import now
 from .storage import private_storage
@@ -53,3 +54,29 @@ class PrivateFile(models.Model):
     @property
     def owner(self):
         return self.owner_type.get_object_for_this_type(pk=self.owner_id)
+
+
+class FxRate(models.Model):
+    """SPEC §0: the dated exchange-rate table. ``units_per_usd`` units of ``currency`` buy one
+    US dollar from ``day`` (a natural day in the platform zone) until that currency's next row.
+    USD itself is 1 and has no row. Platform admins keep it (Django admin); modules convert
+    through ``core.fx`` and never guess a missing rate."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    day = models.DateField(_("applies from"))
+    units_per_usd = models.DecimalField(_("units per US dollar"), max_digits=20, decimal_places=8)
+    source = models.CharField(_("source"), max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "day"], name="fxrate_one_per_day"),
+            models.CheckConstraint(condition=models.Q(units_per_usd__gt=0), name="fxrate_positive"),
+            models.CheckConstraint(condition=~models.Q(currency="USD"), name="fxrate_not_usd"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.units_per_usd} per USD from {self.day}"

@@ -6,10 +6,15 @@ must be within ``SC_SIGNATURE_MAX_SKEW_SECONDS`` of now; comparison is constant-
 
 import hashlib
 import hmac
+import re
 
 from django.conf import settings
 
 from . import clock
+
+# Unix seconds: up to 12 ASCII digits (the year 33658), a minus sign allowed as before (such a
+# time is answered ``stale_timestamp``, like any other far from now).
+_TIMESTAMP = re.compile(r"-?[0-9]{1,12}")
 
 
 class SignatureError(Exception):
@@ -28,10 +33,11 @@ def verify(*, secret: str, timestamp: str | None, signature: str | None, body: b
     """Raise SignatureError unless the request is fresh and signed with ``secret``."""
     if not timestamp or not signature:
         raise SignatureError("missing_signature", "X-SC-Timestamp and X-SC-Signature are required.")
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        raise SignatureError("bad_timestamp", "X-SC-Timestamp must be unix seconds.") from None
+    # Plain ASCII digits of a sane length only: ``int()`` alone would take "+1", "1_0", " 1 ",
+    # full-width "１２３" and hundreds of digits (whose distance to now overflows a float: a 500).
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError("bad_timestamp", "X-SC-Timestamp must be unix seconds.")
+    ts = int(timestamp)
     skew = abs(clock.now().timestamp() - ts)
     if skew > settings.SC_SIGNATURE_MAX_SKEW_SECONDS:
         raise SignatureError(

@@ -39,6 +39,13 @@ from .models import (
 )
 from .notices import UNWORDABLE, Reason, words
 
+# The currency of a shop created without one (the marketplace's default site currency).
+DEFAULT_SHOP_CURRENCY = "USD"
+
+
+class CurrencyChange(DomainError):
+    code = "currency_change"
+
 
 def shop_upsert(
     *,
@@ -53,18 +60,25 @@ def shop_upsert(
     dsr_item_as_described: Decimal | str = "0",
     dsr_communication: Decimal | str = "0",
     dsr_shipping: Decimal | str = "0",
-    currency: str = "USD",
+    currency: str | None = None,
 ) -> Shop:
+    """Create or update a shop from the marketplace's facts.
+
+    ``currency``: None leaves a known shop's currency as it is (a new shop gets
+    ``DEFAULT_SHOP_CURRENCY``). A shop's balance and orders are kept in its currency, so once it
+    has either, another currency is refused (``currency_change``) and nothing is written.
+    """
     if main_category not in Category.values:
         raise DomainError(f"Unknown category {main_category!r}.", code="invalid_category")
     if registration_region not in Region.values:
         raise DomainError(f"Unknown region {registration_region!r}.", code="invalid_region")
     if not 1 <= int(store_level) <= 5:
         raise DomainError("Store level must be 1 to 5.", code="invalid_store_level")
-    try:
-        exponent(currency)
-    except ValueError as exc:
-        raise DomainError(str(exc), code="invalid_currency") from None
+    if currency is not None:
+        try:
+            exponent(currency)
+        except ValueError as exc:
+            raise DomainError(str(exc), code="invalid_currency") from None
     scores = {}
     for field, value in (
         ("store_rating", store_rating),
@@ -76,20 +90,47 @@ def shop_upsert(
         if not Decimal(0) <= d <= Decimal(5):
             raise DomainError(f"{field} must be between 0 and 5.", code="invalid_score")
         scores[field] = d.quantize(Decimal("0.01"))
-    shop, _ = Shop.objects.update_or_create(
-        external_id=external_id,
-        defaults={
-            "name": name,
-            "opened_at": opened_at,
-            "main_category": main_category,
-            "registration_region": registration_region,
-            "enterprise_certified": enterprise_certified,
-            "store_level": int(store_level),
-            "currency": currency,
-            **scores,
-        },
-    )
+    fields = {
+        "name": name,
+        "opened_at": opened_at,
+        "main_category": main_category,
+        "registration_region": registration_region,
+        "enterprise_certified": enterprise_certified,
+        "store_level": int(store_level),
+        **scores,
+    }
+    with transaction.atomic():
+        if currency is not None:
+            # An order or ledger entry being written for the shop holds a key-share lock on
+            # this row (its foreign key) until it commits: the lock waits for it, then sees it.
+            known = (
+                Shop.objects.select_for_update()
+                .filter(external_id=external_id)
+                .values_list("pk", "currency")
+                .first()
+            )
+            if known is not None and known[1] != currency and _money_in_currency(known[0]):
+                raise CurrencyChange(
+                    f"Shop {external_id!r} has orders or balance entries in {known[1]}: its "
+                    f"currency cannot change to {currency}.",
+                )
+            fields["currency"] = currency
+        shop, _ = Shop.objects.update_or_create(
+            external_id=external_id,
+            defaults=fields,
+            create_defaults={"currency": DEFAULT_SHOP_CURRENCY, **fields},
+        )
     return shop
+
+
+def _money_in_currency(shop_pk: int) -> bool:
+    """Whether anything is kept in the shop's currency: ledger entries (SPEC §0 shop balance,
+    keyed by shop and currency) or orders. Orders are a floor above; they are asked through
+    their foreign key to the shop (``Shop.orders``), without importing them."""
+    return (
+        BalanceEntry.objects.filter(shop_id=shop_pk).exists()
+        or Shop.objects.filter(pk=shop_pk, orders__isnull=False).exists()
+    )
 
 
 def membership_grant(*, user, shop: Shop, role: str) -> Membership:

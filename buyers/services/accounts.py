@@ -24,6 +24,7 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -456,10 +457,15 @@ def buyer_register_public(
     Input errors (bad password, country, rate limits) are raised before anything is written.
     """
     limits = _limits_request(ip)
-    if ratelimit.exceeded(
-        limits, group="buyers.codes.ip", key=_ip_key(ip), rate=rules.codes_per_ip_rate()
+    # SPEC B-2: both limits ``code_request`` counts below, looked at before the buyer is
+    # created — a registration its code cannot follow is refused whole (nothing written), never
+    # left as an account without a code (a retry of it would only send the "taken" notice).
+    for group, key, rate in (
+        ("buyers.codes.ip", _ip_key(ip), rules.codes_per_ip_rate()),
+        ("buyers.codes.contact", contact.value, rules.codes_per_contact_rate()),
     ):
-        raise RateLimited(_("Too many codes requested; try again later."))
+        if ratelimit.exceeded(limits, group=group, key=key, rate=rate):
+            raise RateLimited(_("Too many codes requested; try again later."))
     try:
         result = buyer_register(
             contact=contact,
@@ -663,9 +669,26 @@ def contact_change_report(*, token: str) -> ContactChange:
 
 
 def buyer_first_payment_record(*, buyer_id: int, paid_at: datetime) -> bool:
-    """The buyer's first payment (from the order event log). Idempotent; True when recorded."""
+    """The buyer's first payment (from the order event log). Idempotent; True when recorded.
+
+    SPEC B-6 is decided by when the buyer paid, not by when the payment's event was handled:
+    a self-registered buyer who paid within ``low_activity_after()`` of registering is not low
+    activity, even when the job flagged them before the event arrived (the flag is cleared);
+    one who first paid after it is, even when the event arrived before the job ran (the job
+    only looks at buyers with no payment). The same test as ``rules.low_activity_due``
+    (``first_paid_at - registered_at <= low_activity_after()``), in the one UPDATE that
+    records the payment: no extra round trip on the consumer's path of every paid order.
+    """
+    paid_in_time = Q(registered_at__gte=paid_at - rules.low_activity_after())
     return bool(
-        Buyer.objects.filter(pk=buyer_id, first_paid_at__isnull=True).update(first_paid_at=paid_at)
+        Buyer.objects.filter(pk=buyer_id, first_paid_at__isnull=True).update(
+            first_paid_at=paid_at,
+            low_activity=Case(
+                When(paid_in_time, source=Source.SIGNUP, then=Value(False)),
+                When(source=Source.SIGNUP, then=Value(True)),
+                default=F("low_activity"),  # marketplace buyers: B-6 is not theirs
+            ),
+        )
     )
 
 

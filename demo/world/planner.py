@@ -203,7 +203,7 @@ class OrderPlanner:
         if rng.random() < p.never_ship:
             return
         late = rng.random() < p.late
-        hours = rng.uniform(73, 240) if late else rng.triangular(2, 70, 18)
+        hours = rng.uniform(*p.late_hours) if late else rng.triangular(2, 70, 18)
         shipped_at = max(
             paid_at + timedelta(minutes=10), placed + timedelta(seconds=int(hours * HOUR))
         )

@@ -40,6 +40,7 @@ class Profile:
     unpaid: float  # orders never paid (auto-cancelled after a day)
     paid_cancel: float  # paid orders cancelled before shipping, then refunded in full
     late: float  # shipped orders shipped more than 72 h after creation
+    late_hours: tuple[float, float]  # how long after creation a late order ships
     never_ship: float  # paid orders never shipped
     stall: float  # shipments whose tracking stops moving (logistics anomaly)
     dispute: float
@@ -57,7 +58,8 @@ PROFILES = {
         unpaid=0.05,
         paid_cancel=0.015,
         late=0.03,
-        never_ship=0.003,
+        late_hours=(73, 96),  # a healthy shop that slips ships within the next day
+        never_ship=0.0005,
         stall=0.03,
         dispute=0.015,
         return_refund=0.01,
@@ -72,6 +74,7 @@ PROFILES = {
         unpaid=0.06,
         paid_cancel=0.03,
         late=0.45,
+        late_hours=(73, 240),
         never_ship=0.08,
         stall=0.12,
         dispute=0.05,
@@ -87,6 +90,7 @@ PROFILES = {
         unpaid=0.08,
         paid_cancel=0.19,
         late=0.10,
+        late_hours=(73, 200),
         never_ship=0.02,
         stall=0.05,
         dispute=0.04,
@@ -102,6 +106,7 @@ PROFILES = {
         unpaid=0.07,
         paid_cancel=0.03,
         late=0.08,
+        late_hours=(73, 160),
         never_ship=0.01,
         stall=0.05,
         dispute=0.02,

@@ -289,7 +289,9 @@ def shop_balance_credited(ctx: BatchContext, ev) -> dict:
     entry = balance_credit(
         shop=shop,
         amount=Money(d.amount_minor, d.currency),
-        reason=d.reason or Reason("shops.marketplace_credit"),
+        # A blank reason ("   ") is no reason: the ledger would refuse it (invalid_reason) and
+        # the marketplace's money would never be credited.
+        reason=(d.reason or "").strip() or Reason("shops.marketplace_credit"),
         idempotency_key=f"marketplace-credit:{shop.pk}:{d.credit_id}",
     )
     return {"balance_entry_id": entry.pk, "balance_after_minor": entry.balance_after_minor}

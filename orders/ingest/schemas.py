@@ -30,7 +30,7 @@ from buyers.models import Buyer, RiskStatus, Site
 from core.errors import DomainError
 from core.money import EXPONENTS
 from shops.models import Carrier, Category, Region, ReviewStatus, Shop, Sku
-from shops.services import IMAGE_URL_MAX_LENGTH, IMAGE_URL_PATTERN
+from shops.services import DEFAULT_SHOP_CURRENCY, IMAGE_URL_MAX_LENGTH, IMAGE_URL_PATTERN
 
 from ..inputs import LineInput, OrderInput
 from ..models import DisputeOutcome, FeedbackKind, PaymentMethod, TrackingStatus
@@ -133,7 +133,13 @@ class ShopData(Strict):
     dsr_item_as_described: Score = 0
     dsr_communication: Score = 0
     dsr_shipping: Score = 0
-    currency: CurrencyCode = "USD"
+    currency: CurrencyCode | None = Field(
+        None,
+        description="The currency of the shop's prices, orders and balance. Omitted (or null): "
+        f"a known shop keeps its currency, a new shop is created in {DEFAULT_SHOP_CURRENCY}. "
+        "A shop that has orders or balance entries cannot change it: rejected "
+        "`currency_change`.",
+    )
     logistics: Annotated[list[LogisticsIn], Field(max_length=len(Carrier.values))] = []
 
 

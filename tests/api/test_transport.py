@@ -11,6 +11,7 @@ import pytest
 from django.test import override_settings
 
 from core import clock
+from core.signing import sign
 from integrations.services import integration_rotate, integration_set_active
 from orders.models import IngestedEvent, Order
 
@@ -90,6 +91,37 @@ def test_s0_non_numeric_timestamp_is_401(sender, one_order_batch):
     response = sender.post_raw(body, **headers)
     assert response.status_code == 401
     assert response.json()["code"] == "bad_timestamp"
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "9" * 400,  # its distance to now overflows a float
+        "１２３",  # full-width digits, which int() reads
+        "+1700000000",
+        "1_700_000_000",
+        " 1700000000",
+        "1700000000\n",
+        "1" * 13,
+    ],
+)
+def test_s0_timestamp_that_is_not_plain_unix_seconds_is_401_never_500(
+    sender, one_order_batch, timestamp
+):
+    # given a batch signed over that very timestamp
+    body = _body(one_order_batch)
+    headers = signed_headers(key_id=sender.key_id, secret=sender.secret, body=body)
+    headers["HTTP_X_SC_TIMESTAMP"] = timestamp
+    headers["HTTP_X_SC_SIGNATURE"] = sign(secret=sender.secret, timestamp=timestamp, body=body)
+    # when
+    response = sender.post_raw(body, **headers)
+    # then: a clear 401, nothing changed
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "bad_timestamp",
+        "message": "X-SC-Timestamp must be unix seconds.",
+    }
+    _assert_nothing_changed()
 
 
 def test_s0_tampered_body_is_401(sender, one_order_batch):

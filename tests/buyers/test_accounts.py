@@ -386,6 +386,58 @@ def test_b2_codes_per_ip_are_rate_limited(db, settings):
     assert exc.value.code == "rate_limited"
 
 
+def _window_with_room(group: str, key: str, rate: str, *, minutes: int):
+    """An instant from which the fixed rate-limit window of ``key`` lasts ``minutes`` more (the
+    windows are staggered per key), so the requests of a test fall in one window."""
+    t = clock.now()
+    while True:
+        with time_machine.travel(t, tick=False):
+            left = ratelimit.usage(
+                accounts._limits_request(None), group=group, key=key, rate=rate, increment=False
+            ).seconds_left
+        if left > (minutes + 1) * 60:
+            return t
+        t += timedelta(minutes=minutes)
+
+
+def test_b2_registration_over_the_per_contact_code_limit_is_refused_and_writes_nothing(
+    db, settings
+):
+    # given: the contact's codes for the hour are used up (requests from other networks)
+    settings.SC_BUYER_CODES_PER_CONTACT = "2/h"
+    contact = _contact("victim@example.com")
+    t = _window_with_room("buyers.codes.contact", contact.value, "2/h", minutes=5)
+    for i in range(2):
+        with time_machine.travel(t + timedelta(seconds=61 * i), tick=False):
+            services.code_request(contact=contact, purpose=CodePurpose.RESET, ip=f"10.2.0.{i}")
+
+    # when: someone registers the contact from an address with requests to spare
+    with (
+        time_machine.travel(t + timedelta(minutes=4), tick=False),
+        pytest.raises(services.RateLimited) as exc,
+    ):
+        _register("victim@example.com", ip="203.0.113.9")
+
+    # then: refused like a code request, and no account without a code is left behind
+    assert exc.value.code == "rate_limited"
+    assert exc.value.http_status == 429
+    assert not Buyer.objects.exists()
+    assert not VerificationCode.objects.filter(purpose=CodePurpose.REGISTER).exists()
+    assert mail.outbox == []
+
+    # when: the same registration once the limit has passed
+    with time_machine.travel(t + timedelta(hours=2), tick=False):
+        result = _register("victim@example.com", ip="203.0.113.9")
+
+    # then: the account is created and its code goes out
+    assert result.buyer == Buyer.objects.get()
+    assert result.code is not None
+    assert [m.to for m in mail.outbox] == [["victim@example.com"]]
+    assert services.buyer_verify_contact(
+        contact=contact, code=last_code("victim@example.com"), ip=IP
+    ).email_verified_at
+
+
 def test_b2_parallel_guessing_over_many_contacts_is_limited_per_ip(db, settings):
     settings.SC_BUYER_CODE_FAILURES_PER_IP = "3/h"
     for i in range(3):
@@ -648,6 +700,69 @@ def test_b6_a_paying_buyer_is_not_flagged_nor_marketplace_buyers(db):
     assert services.buyer_first_payment_record(buyer_id=payer.pk, paid_at=clock.now()) is False
     with time_machine.travel(clock.now() + timedelta(hours=73), tick=False):
         assert services.buyers_flag_low_activity() == 0
+
+
+@pytest.mark.parametrize(
+    ("paid_after", "low_activity"),
+    [
+        (timedelta(hours=70), False),
+        (timedelta(hours=72), False),  # within 72 h, the boundary included
+        (timedelta(hours=72, seconds=1), True),
+        (timedelta(hours=73), True),
+    ],
+)
+def test_b6_a_payment_handled_after_the_job_counts_from_when_it_was_made(
+    db, paid_after, low_activity
+):
+    # given: a buyer the job flagged at 73 h, before the payment's event was handled
+    buyer = _register().buyer
+    t0 = buyer.registered_at
+    with time_machine.travel(t0 + timedelta(hours=73), tick=False):
+        assert services.buyers_flag_low_activity() == 1
+
+        # when: the first payment is recorded, dated when it was made
+        assert services.buyer_first_payment_record(buyer_id=buyer.pk, paid_at=t0 + paid_after)
+
+    # then: a payment within 72 h clears the flag, a later one leaves it (SPEC B-6)
+    buyer.refresh_from_db()
+    assert (buyer.first_paid_at, buyer.low_activity) == (t0 + paid_after, low_activity)
+    assert buyer.low_activity is rules.low_activity_due(
+        registered_at=t0, first_paid_at=buyer.first_paid_at, now=t0 + timedelta(hours=80)
+    )
+    # and a later payment changes nothing
+    assert not services.buyer_first_payment_record(buyer_id=buyer.pk, paid_at=t0)
+    assert Buyer.objects.get(pk=buyer.pk).low_activity is low_activity
+
+
+def test_b6_a_first_payment_after_72_hours_flags_even_before_the_job_runs(db):
+    # given: a buyer who first paid at 72 h 5 min, recorded before the job's next run
+    buyer = _register().buyer
+    t0 = buyer.registered_at
+    with time_machine.travel(t0 + timedelta(hours=72, minutes=6), tick=False):
+        services.buyer_first_payment_record(
+            buyer_id=buyer.pk, paid_at=t0 + timedelta(hours=72, minutes=5)
+        )
+        # when the job runs
+        assert services.buyers_flag_low_activity() == 0
+
+    # then: flagged all the same — no first payment within 72 h
+    assert Buyer.objects.get(pk=buyer.pk).low_activity is True
+
+
+def test_b6_recording_a_payment_leaves_a_marketplace_buyers_flag_alone(db):
+    # given: marketplace buyers (B-6 is about self-registered ones), one flagged in admin
+    t0 = clock.now() - timedelta(days=10)
+    flagged = make_buyer(registered_at=t0)
+    other = make_buyer(registered_at=t0)
+    Buyer.objects.filter(pk=flagged.pk).update(low_activity=True)
+
+    # when: each pays, one in time and one late
+    services.buyer_first_payment_record(buyer_id=flagged.pk, paid_at=t0 + timedelta(hours=1))
+    services.buyer_first_payment_record(buyer_id=other.pk, paid_at=t0 + timedelta(days=5))
+
+    # then
+    assert Buyer.objects.get(pk=flagged.pk).low_activity is True
+    assert Buyer.objects.get(pk=other.pk).low_activity is False
 
 
 def test_b3_registering_over_an_unverified_account_sends_a_notice_not_a_code(db):

@@ -149,6 +149,26 @@ def test_b2_api_resend_too_soon_says_when(api):
     assert 1 <= r.json()["retry_after"] <= 60
 
 
+def test_b2_api_register_over_the_per_contact_code_limit_is_429_and_writes_nothing(api, settings):
+    # given: the contact's code for the hour went out already (a reset request, another network)
+    settings.SC_BUYER_CODES_PER_CONTACT = "1/h"
+    with time_machine.travel(clock.now(), tick=False):
+        api("codes", {"contact": "shopper@example.com", "purpose": "reset", "client_ip": IP})
+
+        # when
+        r = api("register", _reg(client_ip="203.0.113.50"))
+
+    # then: refused whole, no account without a code left behind
+    assert r.status_code == 429, r.content
+    assert r.json() == {
+        "code": "rate_limited",
+        "message": "Too many codes requested; try again later.",
+    }
+    assert not Buyer.objects.exists()
+    assert not VerificationCode.objects.filter(purpose="register").exists()
+    assert mail.outbox == []
+
+
 def test_b2_api_wrong_code_and_lock(api):
     api("register", _reg())
     right = last_code("shopper@example.com")

@@ -61,6 +61,67 @@ def test_b1_register_page_refuses_a_weak_password_and_writes_nothing(db, client)
     assert not Buyer.objects.exists()
 
 
+def test_b1_register_page_takes_the_password_as_typed_spaces_included(db, client):
+    # when: six characters, the last a space
+    r = _register(client, password="Zq8#x ")
+
+    # then: accepted (not "too short" after a strip) and the password is the one typed
+    assert r.status_code == 302, r.text
+    client.post(reverse("buyers:verify"), {"code": last_code("page@example.com")})
+    contact = services.parse_contact("page@example.com")
+    assert services.buyer_authenticate(contact=contact, password="Zq8#x ", ip="10.0.0.1")
+    with pytest.raises(services.InvalidCredentials):
+        services.buyer_authenticate(contact=contact, password="Zq8#x", ip="10.0.0.1")
+
+
+def test_b1_a_password_with_spaces_set_through_the_api_signs_in_on_the_page(db, client):
+    # given: a verified account registered with spaces around its password (as the API does)
+    contact = services.parse_contact("spaces@example.com")
+    services.accounts.buyer_register_public(
+        contact=contact, password=" Tr1cky-pass ", country="CN", ip="10.0.0.1"
+    )
+    services.buyer_verify_contact(
+        contact=contact, code=last_code("spaces@example.com"), ip="10.0.0.1"
+    )
+
+    # when / then: the page signs in with the password as typed, and only with it
+    bad = client.post(
+        reverse("buyers:login"), {"contact": "spaces@example.com", "password": "Tr1cky-pass"}
+    )
+    assert "not right" in bad.text
+    ok = client.post(
+        reverse("buyers:login"), {"contact": "spaces@example.com", "password": " Tr1cky-pass "}
+    )
+    assert (ok.status_code, ok.url) == (302, reverse("buyers:account"))
+    assert client.get(reverse("buyers:account")).status_code == 200
+
+
+def test_b7_reset_and_change_pages_take_passwords_as_typed(db, client):
+    # given: a signed-in buyer
+    _signed_in(client)
+    contact = services.parse_contact("page@example.com")
+
+    # when: a new password ending in a space is set on the reset page
+    with time_machine.travel(clock.now() + timedelta(seconds=61), tick=False):
+        client.post(reverse("buyers:forgot"), {"contact": "page@example.com"})
+        r = client.post(
+            reverse("buyers:reset"),
+            {"code": last_code("page@example.com"), "new_password": "New-pass-7 "},
+        )
+    assert r.status_code == 302, r.text
+    assert services.buyer_authenticate(contact=contact, password="New-pass-7 ", ip="10.0.0.1")
+
+    # then: the contact change page takes that password as the current one
+    client = Client()
+    client.post(reverse("buyers:login"), {"contact": "page@example.com", "password": "New-pass-7 "})
+    r = client.post(
+        reverse("buyers:contact_change"),
+        {"new_contact": "+8613800138000", "password": "New-pass-7 "},
+    )
+    assert "not right" not in r.text
+    assert r.status_code == 302, r.text
+
+
 @pytest.mark.parametrize(
     "contact", ["раypal@example.com", "x@", "13800138000", "a" * 300 + "@example.com"]
 )

@@ -121,6 +121,34 @@ def test_a_non_numeric_timestamp_is_refused():
     assert exc.value.code == "bad_timestamp"
 
 
+@pytest.mark.parametrize(
+    "timestamp",
+    ["9" * 400, "１２３", "+" + TS, "1_7", f" {TS}", f"{TS}\n", "1" * 13, "--1", "-", "12.0"],
+)
+def test_a_timestamp_that_is_not_plain_unix_seconds_is_refused(timestamp):
+    # given: signed over that very timestamp (the format is refused before the signature)
+    signature = sign(secret=SECRET, timestamp=timestamp, body=BODY)
+
+    # when
+    with pytest.raises(SignatureError) as exc:
+        verify(secret=SECRET, timestamp=timestamp, signature=signature, body=BODY)
+
+    # then
+    assert exc.value.code == "bad_timestamp"
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 12, "-1", "0"])
+def test_up_to_12_digits_and_a_minus_sign_are_a_timestamp_far_from_now(timestamp):
+    with pytest.raises(SignatureError) as exc:
+        verify(
+            secret=SECRET,
+            timestamp=timestamp,
+            signature=sign(secret=SECRET, timestamp=timestamp, body=BODY),
+            body=BODY,
+        )
+    assert exc.value.code == "stale_timestamp"
+
+
 @pytest.mark.parametrize("mangle", [lambda s: s[3:], lambda s: s.upper(), lambda s: "v2=" + s[3:]])
 def test_a_malformed_signature_is_refused(mangle):
     # given

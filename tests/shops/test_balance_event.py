@@ -47,6 +47,27 @@ def test_balance_credited_event_credits_the_shop(sender, shop):
     assert balance_for_shop(shop=shop) == Money(120_00, "CNY")
 
 
+@pytest.mark.parametrize("reason", [None, "", "   ", "\t\n"])
+def test_credit_without_a_reason_is_credited_with_the_default_reason(sender, shop, reason):
+    # given: no reason, an empty one, or only whitespace (which the ledger would refuse)
+    extra = {} if reason is None else {"reason": reason}
+
+    # when
+    result = sender.one(credit(**extra))
+
+    # then: credited, with the ledger's own "Marketplace credit" reason
+    assert result["status"] == "applied", result
+    entry = BalanceEntry.objects.get()
+    assert (entry.reason, entry.reason_key) == ("Marketplace credit", "shops.marketplace_credit")
+    assert balance_for_shop(shop=shop) == Money(120_00, "CNY")
+
+
+def test_credit_reason_is_kept_without_surrounding_whitespace(sender, shop):
+    sender.one(credit(reason="  Settlement payout 2026-05 "))
+    entry = BalanceEntry.objects.get()
+    assert (entry.reason, entry.reason_key) == ("Settlement payout 2026-05", "")
+
+
 def test_replayed_event_is_a_duplicate_and_credits_once(sender, shop):
     # given
     event = credit()

@@ -308,7 +308,12 @@ class Command(BaseCommand):
 
 
 def flush_marketplace() -> None:
-    """Wipe orders, carts, buyers and shops (and, on PostgreSQL, whatever references them)."""
+    """Wipe orders, carts, buyers and shops (and, on PostgreSQL, whatever references them), and
+    the exchange rates the demo seeded (rates an admin entered stay)."""
+    from core.demo import SOURCE
+    from core.models import FxRate
+
+    FxRate.objects.filter(source=SOURCE).delete()
     if connection.vendor == "postgresql":
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in MARKETPLACE_MODELS)
         with connection.cursor() as cursor:
