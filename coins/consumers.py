@@ -5,7 +5,9 @@
   the ingestion fast path ``redemptions_place`` does it for the run's coin orders at once.
 - consumer ``coins``: ``order.created`` links the redemption to the saved order;
   ``order.paid`` grants welcome, instant and threshold coins; ``order.completed`` grants
-  completion cashback (C-7); ``order.refunded`` returns coins and claws back cashback (C-8).
+  completion cashback (C-7); ``order.refunded`` returns coins and claws back cashback (C-8);
+  ``order.cancelled`` returns the coins a cancelled order deducted (an unpaid order is never
+  refunded, so nothing else would give them back).
   Each grant is idempotent per (rule, order), and the event log hands each event over once.
 """
 
@@ -16,7 +18,13 @@ from orders.models import Order, OrderEvent
 from . import services
 
 CONSUMER = "coins"
-TYPES = {"order.created", "order.paid", "order.completed", "order.refunded"}
+TYPES = {
+    "order.created",
+    "order.paid",
+    "order.cancelled",
+    "order.completed",
+    "order.refunded",
+}
 
 
 def on_order_placing(sender, *, order, lines, batch=None, **kwargs) -> None:
@@ -39,6 +47,8 @@ def handle_event(event: OrderEvent) -> None:
         services.order_grants_apply(
             order_id=event.order_id, kinds=services.ON_COMPLETED, at=event.occurred_at
         )
+    elif event.type == "order.cancelled":
+        services.order_cancel_apply(order_id=event.order_id)
     elif event.type == "order.refunded":
         services.order_refund_apply(
             order_id=event.order_id,

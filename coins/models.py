@@ -188,6 +188,12 @@ class CoinGrant(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="+")
     buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="+")
     coins = models.BigIntegerField(_("coins"))
+    # C-8: what the order had refunded when the grant was made. A later refund claws back the
+    # grant's share of what was still paid then (the base a %-of-paid cashback was computed on),
+    # never again the refunds before it.
+    refunded_before_minor = models.BigIntegerField(
+        _("refunded before the grant (minor units)"), default=0
+    )
     created_at = models.DateTimeField(_("granted at"))
 
     class Meta:
@@ -196,6 +202,10 @@ class CoinGrant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule", "order"], name="coin_grant_rule_order_unique"),
             models.CheckConstraint(condition=Q(coins__gt=0), name="coin_grant_coins_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_before_minor__gte=0),
+                name="coin_grant_refunded_before_non_negative",
+            ),
         ]
 
     def __str__(self) -> str:

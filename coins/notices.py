@@ -25,7 +25,20 @@ def _fund_low(p: dict[str, Any]) -> tuple[str, str]:
     ) % {"rule": p["rule"], "coins": p["coins"], "order": p["order"]}
 
 
-WORDINGS = {"ceiling_reached": _ceiling_reached, "fund_low": _fund_low}
+def _rule_budget_spent(p: dict[str, Any]) -> tuple[str, str]:
+    """C-7: a rule stopped because its budget cannot cover another grant."""
+    return _("Coin rule stopped: its budget is spent"), _(
+        "Rule “%(rule)s” has granted %(granted)s of its %(budget)s-coin budget; what is left "
+        "cannot cover another grant, so it has stopped. Coins it granted stay with buyers. To "
+        "keep giving coins, create a new rule with a new budget."
+    ) % {"rule": p["rule"], "granted": p["granted"], "budget": p["budget"]}
+
+
+WORDINGS = {
+    "ceiling_reached": _ceiling_reached,
+    "fund_low": _fund_low,
+    "rule_budget_spent": _rule_budget_spent,
+}
 
 
 # --- shop balance ledger reasons (``shops.notices.Reason``) ---------------------------------

@@ -132,6 +132,18 @@ def min_positive_rate() -> Decimal:
     return Decimal(str(_registry("COINS_MIN_POSITIVE_RATE")))
 
 
+def positive_rate_met(*, positive: int, total: int, min_percent: Decimal) -> bool:
+    """SPEC C-1(b): ``positive`` / ``total`` ≥ ``min_percent`` %, compared exactly — never on a
+    rounded rate (189 of 199 is 94.97%: below 95%). No feedback meets no minimum."""
+    return total > 0 and Decimal(positive) * 100 >= min_percent * total
+
+
+def percent_shown(numerator: int, denominator: int) -> Decimal:
+    """``numerator`` / ``denominator`` in percent, rounded *down* to 0.1 (integer arithmetic):
+    a rate below a minimum of one decimal never shows as reaching it (94.97% → 94.9%)."""
+    return Decimal(numerator * 1000 // denominator).scaleb(-1)
+
+
 def violation_window_days() -> int:
     """SPEC C-1(c): no serious violation in this many days."""
     return int(_registry("COINS_VIOLATION_WINDOW_DAYS"))
@@ -268,6 +280,14 @@ def check_deduction(
             f"{coins} were asked.",
             code="coins_cap_exceeded",
         )
+
+
+def budget_spent(*, granted: int, budget: int, per_grant: int) -> bool:
+    """SPEC C-7 "a rule stops when its budget is spent": nothing is left of ``budget``, or a
+    rule of fixed grants (``per_grant`` coins each; 0 for a share of paid) has less left than
+    its next grant, which it could then never make."""
+    left = budget - granted
+    return left <= 0 or left < per_grant
 
 
 def cashback_coins(*, paid_minor: int, percent_bp: int, coin_value_minor: int) -> int:

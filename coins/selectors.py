@@ -16,7 +16,7 @@ from core import clock
 from core.checks import Check
 from core.money import Money
 from orders.models import Order
-from orders.selectors import positive_feedback_rate_90d
+from orders.selectors import positive_feedback_90d
 from shops.models import Product, Region, ReviewStatus, Shop
 from shops.selectors import serious_violations
 
@@ -84,10 +84,11 @@ def opening_checks(
         ),
     ]
 
-    # (b) 90-day positive feedback rate >= the minimum.
-    rate = positive_feedback_rate_90d(shop=shop, at=at)
+    # (b) 90-day positive feedback rate >= the minimum: compared on the counts, exactly; the
+    # rate shown rounds down, so a failing 94.97% never reads 95.0%.
+    positive, total = positive_feedback_90d(shop=shop, at=at)
     delivered_orders = f"{reverse('orders:list')}?status=delivered"
-    if rate is None:
+    if not total:
         checks.append(
             Check(
                 code="c1b_positive_rate",
@@ -105,7 +106,8 @@ def opening_checks(
             )
         )
     else:
-        ok = rate >= min_rate
+        ok = rules.positive_rate_met(positive=positive, total=total, min_percent=min_rate)
+        rate = rules.percent_shown(positive, total)
         checks.append(
             Check(
                 code="c1b_positive_rate",

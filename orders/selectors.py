@@ -173,8 +173,13 @@ class DailyWindow:
         return _rate(self.total("orders_cancelled", n), self.total("orders_created", n))
 
     def positive_rate(self, n: int = 90) -> Decimal | None:
-        """Positive / all feedback posted, in percent (SPEC C-1(b))."""
+        """Positive / all feedback posted, in percent rounded to 0.1 (for display: a check
+        against a minimum compares ``positive_feedback`` exactly, SPEC C-1(b))."""
         return _rate(self.total("feedback_positive", n), self.total("feedback_total", n))
+
+    def positive_feedback(self, n: int = 90) -> tuple[int, int]:
+        """(positive, all) feedback posted: the exact counts behind ``positive_rate``."""
+        return self.total("feedback_positive", n), self.total("feedback_total", n)
 
     def dsr(self, n: int = 30) -> DsrAverages:
         """Average DSR scores of the reviews posted (SPEC E-8)."""
@@ -225,8 +230,16 @@ def order_count(*, shop: Shop, status: str = "") -> int:
 
 
 def positive_feedback_rate_90d(*, shop: Shop, at: datetime | None = None) -> Decimal | None:
-    """SPEC C-1(b): positive / all feedback posted in the last 90 natural days, in percent."""
+    """Positive / all feedback posted in the last 90 natural days, in percent rounded to 0.1:
+    for display. The SPEC C-1(b) check compares ``positive_feedback_90d`` exactly (a rounded
+    94.97% reads 95.0%)."""
     return DailyWindow(shop=shop, days=90, at=at).positive_rate(90)
+
+
+def positive_feedback_90d(*, shop: Shop, at: datetime | None = None) -> tuple[int, int]:
+    """SPEC C-1(b): (positive, all) feedback posted in the last 90 natural days, for a check
+    that compares the rate with its minimum exactly."""
+    return DailyWindow(shop=shop, days=90, at=at).positive_feedback(90)
 
 
 def gmv_30d(*, shop: Shop, at: datetime | None = None) -> Money:

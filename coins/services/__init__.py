@@ -17,7 +17,7 @@ from .expiry import lots_expire
 from .grade import grade_compute, grades_compute
 from .issuance import ON_COMPLETED, ON_PAID, grant_issue, order_grants_apply
 from .reconcile import ledger_reconcile
-from .refunds import order_refund_apply
+from .refunds import order_cancel_apply, order_refund_apply
 
 __all__ = [
     "ON_COMPLETED",
@@ -35,6 +35,7 @@ __all__ = [
     "lots_expire",
     "month_issued",
     "month_of",
+    "order_cancel_apply",
     "order_grants_apply",
     "order_refund_apply",
     "product_deduction_set",

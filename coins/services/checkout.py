@@ -399,9 +399,12 @@ def _write_set_based(
 def _product_ratios(
     items: list[tuple[Order, Sequence]], *, rows: Iterable[tuple] | None = None
 ) -> list[list[tuple[int, int]]]:
-    """SPEC C-3: every product of each order has its deduction switch on (and is approved);
-    per order, (line total, the product's max ratio) of each line. ``rows``: the settings as
-    ``_PG_PRODUCT_SETTINGS`` reads them, else one query for the run."""
+    """SPEC C-3: per order, (line total, the product's max ratio) of each line; a line whose
+    product has its deduction switch off or is not approved takes no coins (ratio 0), so a
+    mixed cart deducts only within the cap of its enabled lines (``rules.check_deduction``).
+    An order none of whose products takes coins is refused (``coins_product_not_enabled``).
+    ``rows``: the settings as ``_PG_PRODUCT_SETTINGS`` reads them, else one query for the run
+    (both paths go through here)."""
     if rows is None:
         product_ids = {line.sku.product_id for _order, lines in items for line in lines}
         rows = CoinProductSetting.objects.filter(product_id__in=product_ids).values_list(
@@ -415,13 +418,18 @@ def _product_ratios(
     for order, lines in items:
         ratios = []
         for line in lines:
+            ratio = 0  # switch off, no setting, or not approved: the line takes no coins
             setting = settings.get((order.shop_id, line.sku.product_id))
-            if setting is None or not setting[0] or not product_approved(setting[2]):
-                raise DomainError(
-                    f"Coins cannot be used on {line.sku.code}: its coin deduction is off.",
-                    code="coins_product_not_enabled",
-                )
-            ratios.append((line.quantity * line.unit_price_minor, setting[1]))
+            if setting is not None and setting[0] and product_approved(setting[2]):
+                ratio = setting[1]
+            ratios.append((line.quantity * line.unit_price_minor, ratio))
+        if not any(ratio for _total, ratio in ratios):
+            codes = ", ".join(line.sku.code for line in lines[:5])
+            raise DomainError(
+                f"Coins cannot be used on this order: coin deduction is off for {codes}"
+                f"{', …' if len(lines) > 5 else ''}.",
+                code="coins_product_not_enabled",
+            )
         out.append(ratios)
     return out
 

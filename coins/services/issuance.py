@@ -78,6 +78,7 @@ def grant_issue(*, rule_id: int, order: Order, coins: object) -> CoinGrant:
                 shop_id=order.shop_id,
                 buyer_id=order.buyer_id,
                 coins=n,
+                refunded_before_minor=order.refunded_minor,  # C-8: later refunds claw back
                 created_at=now,
             )
     except IntegrityError:  # backstop: the (rule, order) key is taken
@@ -106,12 +107,34 @@ def grant_issue(*, rule_id: int, order: Order, coins: object) -> CoinGrant:
         memo=f"rule {rule.pk} order {order.number}",
     )
     rule.granted_coins += n
-    if rule.granted_coins >= rule.budget_coins:
+    spent = rules.budget_spent(
+        granted=rule.granted_coins, budget=rule.budget_coins, per_grant=rule.coins
+    )
+    if spent:
         rule.status = RuleStatus.STOPPED  # C-7: a rule stops when its budget is spent
     rule.save(update_fields=["granted_coins", "status"])
     save_balances(fund, wallet)
     count_grant(budget, n)
+    if spent:
+        _tell_rule_stopped(rule)
     return grant
+
+
+@transaction.atomic
+def rule_budget_stop(*, shop_id: int, rule_id: int, coins: int) -> bool:
+    """After a grant of ``coins`` was refused for lack of budget (own transaction: the refused
+    grant's savepoint rolled back): C-7, the rule stops — its budget cannot cover a grant —
+    and the owners hear about it. True when this call stopped it. Locks: fund → rule."""
+    lock_fund(shop_id=shop_id)
+    rule = CoinRule.objects.select_for_update().filter(pk=rule_id, shop_id=shop_id).first()
+    if rule is None or rule.status != RuleStatus.ACTIVE:
+        return False
+    if rule.budget_coins - rule.granted_coins >= coins:
+        return False  # the budget was raised meanwhile: the next order may be granted
+    rule.status = RuleStatus.STOPPED
+    rule.save(update_fields=["status"])
+    _tell_rule_stopped(rule)
+    return True
 
 
 def _first_paid_order(order: Order) -> bool:
@@ -169,6 +192,8 @@ def order_grants_apply(*, order_id: int, kinds: tuple[str, ...], at: datetime) -
             log.warning("coin rule %s skipped for order %s: %s", rule.pk, order.pk, exc.code)
             if exc.code == "coins_fund_insufficient":
                 _tell_fund_low(order=order, rule=rule, coins=coins)
+            elif exc.code == "coins_budget_exhausted":
+                rule_budget_stop(shop_id=order.shop_id, rule_id=rule.pk, coins=coins)
             elif exc.code == "coins_ceiling_reached":
                 ceiling_reached_notify(shop_id=order.shop_id)
     return made
@@ -186,4 +211,23 @@ def _tell_fund_low(*, order: Order, rule: CoinRule, coins: int) -> None:
         message="coins.fund_low",
         params={"rule": rule.name, "coins": coins, "order": order.number},
         link="/coins/",
+    )
+
+
+def _tell_rule_stopped(rule: CoinRule) -> None:
+    """C-7: a rule stopped by its budget — the shop's owners are told why, with what it granted."""
+    from shops.models import NotificationKind, Role
+    from shops.services import notify
+
+    notify(
+        shop=rule.shop,
+        kind=NotificationKind.AUTO_PAUSE,
+        roles=[Role.OWNER],
+        message="coins.rule_budget_spent",
+        params={
+            "rule": rule.name,
+            "granted": rule.granted_coins,
+            "budget": rule.budget_coins,
+        },
+        link="/coins/rules/",
     )

@@ -1,12 +1,14 @@
 """The database refuses what the coin budget and grade services never write (DESIGN §2: the
-constraints are the backstop behind the services): SPEC C-7 ceiling, C-10 grade rows."""
+constraints are the backstop behind the services): SPEC C-7 ceiling, C-8 grant base, C-10
+grade rows."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from coinkit import coin_shop, give
 from django.db import IntegrityError, transaction
-from factories import make_shop
+from factories import make_buyer, make_shop
 
 from coins.models import CoinBudget, CoinGrade
 from core import clock
@@ -28,7 +30,9 @@ def rows(db):
         participation=1,
         computed_at=clock.now(),
     )
-    return {"shop": shop, "budget": budget, "grade": grade}
+    coin_shop(shop, fund=100)
+    grant = give(shop, make_buyer(), 10)
+    return {"shop": shop, "budget": budget, "grade": grade, "grant": grant}
 
 
 def _update(obj, **fields):
@@ -59,13 +63,16 @@ CASES = {
         shop=r["shop"], ceiling_coins=5, month=date(2026, 11, 1), updated_at=clock.now()
     ),
     "coin_grade_shop_month_unique": _grade_again,
+    "coin_grant_refunded_before_non_negative": lambda r: _update(
+        r["grant"], refunded_before_minor=-1
+    ),
     "coin_grade_valid": lambda r: _update(r["grade"], grade="E"),
     "coin_grade_inputs_non_negative": lambda r: _update(r["grade"], redeemed_coins=-1),
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_c7_c10_budget_and_grade_constraints_refuse_violations(rows, name):
+def test_c7_c8_c10_budget_grant_and_grade_constraints_refuse_violations(rows, name):
     with pytest.raises(IntegrityError), transaction.atomic():
         CASES[name](rows)
 

@@ -11,9 +11,22 @@ from factories import amount_due, first_sku, make_buyer, make_member, make_order
 
 from buyers.models import Buyer
 from coins import services
-from coins.models import CoinGrant, CoinLot, CoinRedemption, CoinWallet, LotSource, RuleKind
+from coins.consumers import handle_event
+from coins.models import (
+    CoinFund,
+    CoinGrant,
+    CoinLot,
+    CoinMovement,
+    CoinRedemption,
+    CoinWallet,
+    LotSource,
+    MovementKind,
+    RuleKind,
+    RuleStatus,
+)
 from core import clock
 from integrations.services import integration_create
+from orders import services as order_services
 from orders.models import ConsumedEvent, ConsumerFailure, Order, OrderEvent
 from shops.models import Notification
 
@@ -156,6 +169,115 @@ def test_c8_refund_event_returns_coins_and_claws_back_cashback(shop_a):
     assert CoinLot.objects.filter(source=LotSource.REFUND_RETURN).get().remaining == 1000
     assert grants(order) == {"instant_cashback": 200}
     assert CoinGrant.objects.get(order=order).clawbacks.get().recovered == 200
+    no_failures()
+    assert_reconciled()
+
+
+def test_c8_cancelled_unpaid_coin_order_event_gives_the_coins_back_once(shop_a):
+    # given a buyer who spent 500 of 1,000 coins on an order not paid yet
+    coin_shop(shop_a)
+    buyer = make_buyer()
+    give(shop_a, buyer, 1000)
+    order = coin_order(shop_a, buyer, coin_product(shop_a), 500)
+    assert balance(shop_a, buyer) == 500
+    # when the order is cancelled (an unpaid order is never refunded)
+    order_services.order_cancel(order=order, cancelled_at=clock.now())
+    # then order.cancelled gives every coin back and the fund has spent nothing
+    assert balance(shop_a, buyer) == 1000
+    fund = CoinFund.objects.get(shop=shop_a)
+    assert (fund.reserved, fund.spent) == (1000, 0)
+    assert CoinRedemption.objects.get(order_number=order.number).returned == 500
+    no_failures()
+    assert_reconciled()
+    # and the event handled again (a replay) changes nothing
+    cancelled = OrderEvent.objects.get(order=order, type="order.cancelled")
+    assert ConsumedEvent.objects.filter(consumer="coins", event=cancelled).count() == 1
+    moves = CoinMovement.objects.count()
+    handle_event(cancelled)
+    assert (balance(shop_a, buyer), CoinMovement.objects.count()) == (1000, moves)
+    assert_reconciled()
+
+
+def test_c8_paid_coin_order_cancelled_then_refunded_in_full_returns_the_coins_once(shop_a):
+    # given a paid coin order that earned 200 cashback
+    coin_shop(shop_a)
+    buyer = make_buyer()
+    give(shop_a, buyer, 1000)
+    rule(shop_a, coins=200)
+    order = coin_order(shop_a, buyer, coin_product(shop_a), 1000, status="paid")
+    assert balance(shop_a, buyer) == 200
+    # when it is cancelled before shipping, then refunded in full by the marketplace
+    order_services.order_cancel(order=order, cancelled_at=clock.now())
+    assert balance(shop_a, buyer) == 1200
+    order = Order.objects.get(pk=order.pk)
+    order_services.order_refund(
+        order=order,
+        refund_id="R-cancelled",
+        amount_minor=order.amount_paid_minor,
+        refunded_at=clock.now(),
+    )
+    # then the 1,000 coins came back once, and the cashback was clawed back
+    assert balance(shop_a, buyer) == 1000
+    assert CoinRedemption.objects.get(order_number=order.number).returned == 1000
+    assert CoinMovement.objects.filter(kind=MovementKind.REFUND_RETURN).count() == 1
+    assert CoinFund.objects.get(shop=shop_a).spent == 0
+    assert CoinGrant.objects.get(order=order).clawbacks.get().recovered == 200
+    no_failures()
+    assert_reconciled()
+
+
+def test_c8_paid_coin_order_refunded_then_cancelled_returns_the_coins_once(shop_a):
+    # given a paid coin order (¥90 paid, 1,000 coins) refunded by half
+    coin_shop(shop_a)
+    buyer = make_buyer()
+    give(shop_a, buyer, 1000)
+    order = coin_order(shop_a, buyer, coin_product(shop_a), 1000, status="paid")
+    order_services.order_refund(
+        order=order, refund_id="R-half", amount_minor=45_00, refunded_at=clock.now()
+    )
+    assert balance(shop_a, buyer) == 500
+    # when it is cancelled, then the rest of the money is refunded
+    order_services.order_cancel(order=Order.objects.get(pk=order.pk), cancelled_at=clock.now())
+    assert balance(shop_a, buyer) == 1000
+    order_services.order_refund(
+        order=Order.objects.get(pk=order.pk),
+        refund_id="R-rest",
+        amount_minor=45_00,
+        refunded_at=clock.now(),
+    )
+    # then no coin came back twice
+    assert balance(shop_a, buyer) == 1000
+    assert (
+        sum(
+            CoinMovement.objects.filter(kind=MovementKind.REFUND_RETURN).values_list(
+                "coins", flat=True
+            )
+        )
+        == 1000
+    )
+    assert CoinFund.objects.get(shop=shop_a).spent == 0
+    no_failures()
+    assert_reconciled()
+
+
+def test_c7_a_rule_stops_when_its_budget_cannot_cover_another_grant(shop_a, owner):
+    # given 300 coins a grant from a budget of 1,000
+    coin_shop(shop_a)
+    r = rule(shop_a, coins=300, budget=1000)
+    # when three orders are paid, then a fourth
+    orders = [make_order(shop_a, status="paid") for _ in range(3)]
+    r.refresh_from_db()
+    stopped = (r.granted_coins, r.status)
+    orders.append(make_order(shop_a, status="paid"))
+    # then three are granted and the third stops the rule (100 left), its owner told
+    assert [grants(o) for o in orders] == [{"instant_cashback": 300}] * 3 + [{}]
+    assert stopped == (900, RuleStatus.STOPPED)
+    assert (
+        Notification.objects.filter(
+            recipient=owner, shop=shop_a, message="coins.rule_budget_spent"
+        ).count()
+        == 1
+    )
     no_failures()
     assert_reconciled()
 

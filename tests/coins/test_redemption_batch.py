@@ -11,7 +11,7 @@ from constance import config
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from factories import make_buyer, make_product
+from factories import first_sku, make_buyer, make_product
 
 from coins import rules, services
 from coins.models import (
@@ -196,6 +196,51 @@ def test_c3_a_refused_order_in_a_batch_rejects_only_itself_and_writes_nothing(
     assert CoinWallet.objects.get(shop=shop_a, buyer=buyer).balance == 4_700
     assert CoinWallet.objects.get(shop=shop_b, buyer=buyer).balance == 5_000
     assert CoinFund.objects.get(shop=shop_b).spent == 0
+    assert_reconciled()
+
+
+def test_c3_a_batch_of_mixed_carts_deducts_within_the_cap_of_the_enabled_lines(
+    sender, shop_a, write_path
+):
+    # given ¥100 at 30% and ¥100 products whose coins are off or not approved
+    coin_shop(shop_a)
+    buyer = make_buyer()
+    give(shop_a, buyer, 10_000)
+    on = coin_product(shop_a)
+    off = first_sku(make_product(shop_a))
+    pending = make_product(shop_a, review_status="pending")
+    enable(shop_a, pending)
+
+    def cart(number: str, coins: int, *skus) -> dict:
+        event = created(shop_a, buyer, skus[0], number, coins)
+        event["data"]["lines"] = [
+            {"sku": sku.code, "quantity": 1, "unit_price_minor": sku.price_minor} for sku in skus
+        ]
+        return event
+
+    # when one batch holds mixed carts within and over the enabled line's cap, and one cart of
+    # products without coins
+    results = sender.results(
+        [
+            cart("G-1", 3_000, on, off, first_sku(pending)),  # 30% of the ¥100 enabled line
+            cart("G-2", 3_001, off, on),  # 30% of ¥200 would be 6,000: the off line takes none
+            cart("G-3", 100, off, first_sku(pending)),
+            cart("G-4", 1_000, off, on),
+        ]
+    )
+    # then the carts within the cap are placed and the others refused with their codes
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("applied", None),
+        ("rejected", "coins_cap_exceeded"),
+        ("rejected", "coins_product_not_enabled"),
+        ("applied", None),
+    ]
+    assert dict(CoinRedemption.objects.values_list("order_number", "coins")) == {
+        "G-1": 3_000,
+        "G-4": 1_000,
+    }
+    assert CoinWallet.objects.get(shop=shop_a, buyer=buyer).balance == 6_000
+    assert CoinFund.objects.get(shop=shop_a).spent == 4_000
     assert_reconciled()
 
 

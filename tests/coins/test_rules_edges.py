@@ -181,3 +181,44 @@ def test_c3_label_amount_is_whole_minor_units_rounded_down(ratio, cap):
     )
     assert amount == 33
     assert type(amount) is int
+
+
+@pytest.mark.parametrize(
+    ("positive", "total", "minimum", "met", "shown"),
+    [
+        (189, 199, "95", False, "94.9"),  # 94.97%: below, and never shown as 95.0%
+        (190, 200, "95", True, "95.0"),  # exactly the minimum
+        (19, 20, "95", True, "95.0"),
+        (1899, 2000, "95", False, "94.9"),  # 94.95%
+        (193, 200, "96.5", True, "96.5"),  # an admin's minimum with a decimal
+        (1929, 2000, "96.5", False, "96.4"),  # 96.45%
+        (2, 3, "50", True, "66.6"),  # rounded down, not to nearest
+        (0, 5, "0", True, "0.0"),
+        (0, 0, "0", False, None),  # no feedback meets no minimum
+    ],
+)
+def test_c1_positive_rate_is_compared_exactly_and_shown_rounded_down(
+    positive, total, minimum, met, shown
+):
+    assert (
+        rules.positive_rate_met(positive=positive, total=total, min_percent=Decimal(minimum)) is met
+    )
+    if shown is not None:
+        assert str(rules.percent_shown(positive, total)) == shown
+
+
+@pytest.mark.parametrize(
+    ("granted", "budget", "per_grant", "spent"),
+    [
+        (900, 1000, 300, True),  # 100 left: no grant of 300 fits
+        (700, 1000, 300, False),  # 300 left: one more grant
+        (1000, 1000, 300, True),
+        (999, 1000, 0, False),  # a share of paid: any coin left may still be granted
+        (1000, 1000, 0, True),
+        (0, 1000, 1000, False),
+    ],
+)
+def test_c7_a_rule_budget_is_spent_when_it_cannot_cover_the_next_grant(
+    granted, budget, per_grant, spent
+):
+    assert rules.budget_spent(granted=granted, budget=budget, per_grant=per_grant) is spent

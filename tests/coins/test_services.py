@@ -10,6 +10,7 @@ from coinkit import (
     coin_order,
     coin_product,
     coin_shop,
+    enable,
     give,
     open_account,
     rule,
@@ -17,7 +18,7 @@ from coinkit import (
 )
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from factories import first_sku, make_buyer, make_order, make_product, make_shop
+from factories import first_sku, make_buyer, make_order, make_product, make_shop, next_id
 
 from coins import services
 from coins.models import (
@@ -42,6 +43,9 @@ from core import clock
 from core.errors import DomainError
 from core.money import Money
 from orders import services as order_services
+from orders.inputs import LineInput, OrderInput
+from orders.models import ShopDailyStats
+from shops.models import Notification
 from shops.selectors import balance_for_shop
 from shops.services import balance_credit
 
@@ -86,6 +90,36 @@ def test_c1_ineligible_shop_is_told_each_failed_condition_with_its_value(db):
     assert "Not certified" in exc.value.message
     assert "no feedback in 90 days" in exc.value.message
     assert not CoinAccount.objects.filter(shop=shop).exists()
+
+
+def _feedback_rate(shop, *, positive: int, total: int) -> None:
+    """The 90-day feedback ``positive`` of ``total`` as the daily figures hold it (what ``total``
+    posted feedbacks leave there, without building that many orders)."""
+    ShopDailyStats.objects.create(
+        shop=shop, day=clock.natural_day(), feedback_total=total, feedback_positive=positive
+    )
+
+
+def test_c1_a_positive_rate_just_under_95_percent_is_refused_and_not_shown_as_95(db):
+    # given 189 positive of 199: 94.97%, which rounds to 95.0%
+    shop = make_shop()
+    _feedback_rate(shop, positive=189, total=199)
+    # when
+    with pytest.raises(DomainError) as exc:
+        services.account_open(shop=shop)
+    # then it is below the 95% minimum, and never reads as 95.0%
+    assert exc.value.code == "coins_not_eligible"
+    assert "94.9% (required ≥ 95%)" in exc.value.message
+    assert "90-day positive rate 94.9% < 95%" in exc.value.message
+    assert not CoinAccount.objects.filter(shop=shop).exists()
+
+
+def test_c1_exactly_95_percent_positive_opens_the_account(db):
+    # given 190 positive of 200: exactly 95%
+    shop = make_shop()
+    _feedback_rate(shop, positive=190, total=200)
+    # when / then
+    assert services.account_open(shop=shop).status == AccountStatus.ACTIVE
 
 
 def test_c2_account_cannot_be_deleted_only_paused_and_resumed(shop_a, buyer):
@@ -208,15 +242,89 @@ def test_c7_grant_is_idempotent_per_rule_and_order(shop_a, buyer, order_a):
 
 def test_c7_rule_stops_when_its_budget_is_spent(shop_a, buyer):
     coin_shop(shop_a)
-    r = rule(shop_a, coins=100, budget=250)
+    r = rule(shop_a, coins=100, budget=200)
     services.grant_issue(rule_id=r.pk, order=make_order(shop_a, buyer), coins=100)
-    services.grant_issue(rule_id=r.pk, order=make_order(shop_a, buyer), coins=100)
-    with pytest.raises(DomainError) as exc:
-        services.grant_issue(rule_id=r.pk, order=make_order(shop_a, buyer), coins=100)
-    assert exc.value.code == "coins_budget_exhausted"
-    services.grant_issue(rule_id=r.pk, order=make_order(shop_a, buyer), coins=50)
     r.refresh_from_db()
-    assert (r.granted_coins, r.status) == (250, RuleStatus.STOPPED)
+    assert (r.granted_coins, r.status) == (100, RuleStatus.ACTIVE)
+    services.grant_issue(rule_id=r.pk, order=make_order(shop_a, buyer), coins=100)
+    r.refresh_from_db()
+    assert (r.granted_coins, r.status) == (200, RuleStatus.STOPPED)
+
+
+def test_c7_a_fixed_rule_stops_when_its_budget_cannot_cover_the_next_grant(shop_a, owner):
+    # given a budget of 1,000 coins and 300 coins a grant
+    coin_shop(shop_a)
+    r = rule(shop_a, coins=300, budget=1000)
+    orders = [make_order(shop_a, status="paid") for _ in range(4)]
+
+    def apply(order) -> list[int]:
+        made = services.order_grants_apply(
+            order_id=order.pk, kinds=services.ON_PAID, at=clock.now()
+        )
+        return [g.coins for g in made]
+
+    # when the rule applies to three orders
+    assert [apply(o) for o in orders[:3]] == [[300], [300], [300]]
+    # then the third grant, leaving 100 that no grant can use, stops the rule at once
+    r.refresh_from_db()
+    assert (r.granted_coins, r.status) == (900, RuleStatus.STOPPED)
+    # and the owner is told why, once
+    (note,) = Notification.objects.filter(
+        recipient=owner, shop=shop_a, message="coins.rule_budget_spent"
+    )
+    assert "Coin rule stopped: its budget is spent" in note.title
+    assert f"“{r.name}” has granted 900 of its 1000-coin budget" in note.body
+    # a fourth order gets nothing from it
+    assert apply(orders[3]) == []
+    with pytest.raises(DomainError) as exc:
+        services.grant_issue(rule_id=r.pk, order=orders[3], coins=100)
+    assert exc.value.code == "coins_rule_stopped"
+    assert fund(shop_a).available == 1_000_00 - 900
+    assert_reconciled()
+
+
+def test_c7_a_grant_refused_for_lack_of_budget_stops_the_rule(shop_a, owner):
+    # given a 10%-of-paid completion cashback with 1,500 coins of budget
+    coin_shop(shop_a)
+    r = rule(shop_a, kind=RuleKind.COMPLETION_CASHBACK, coins=0, percent_bp=1000, budget=1500)
+    first = make_order(shop_a, status="completed")  # ¥100: 1,000 coins
+    second = make_order(shop_a, status="completed")
+    assert [g.coins for g in _completion_grants(first)] == [1000]
+    r.refresh_from_db()
+    assert r.status == RuleStatus.ACTIVE  # 500 left: a smaller order could still be granted
+    # when the next grant (1,000) is more than the 500 left
+    assert _completion_grants(second) == []
+    # then the rule stops (its grant was refused) and the owner hears about it
+    r.refresh_from_db()
+    assert (r.granted_coins, r.status) == (1000, RuleStatus.STOPPED)
+    note = Notification.objects.get(recipient=owner, shop=shop_a, message="coins.rule_budget_spent")
+    assert "1000 of its 1500-coin budget" in note.body
+    assert not CoinGrant.objects.filter(order=second).exists()
+    assert_reconciled()
+
+
+def test_c7_a_rule_whose_budget_was_edited_below_a_grant_stops_at_its_next_order(shop_a):
+    # given a live rule of 300 a grant whose budget was edited to leave 200
+    coin_shop(shop_a)
+    r = rule(shop_a, coins=300, budget=1000)
+    services.grant_issue(rule_id=r.pk, order=make_order(shop_a, status="paid"), coins=300)
+    services.rule_update(
+        shop=shop_a, rule_id=r.pk, name=r.name, ends_at=None, budget_coins=500, stackable=True
+    )
+    # when its next order comes
+    order = make_order(shop_a, status="paid")
+    assert (
+        services.order_grants_apply(order_id=order.pk, kinds=services.ON_PAID, at=clock.now()) == []
+    )
+    # then the grant is refused and the rule stops, its grants kept
+    r.refresh_from_db()
+    assert (r.granted_coins, r.status) == (300, RuleStatus.STOPPED)
+
+
+def _completion_grants(order) -> list[CoinGrant]:
+    return services.order_grants_apply(
+        order_id=order.pk, kinds=services.ON_COMPLETED, at=clock.now()
+    )
 
 
 @pytest.mark.parametrize(
@@ -398,6 +506,75 @@ def test_c3_unapproved_product_takes_no_coins(shop_a, buyer):
     assert exc.value.code == "coins_product_not_enabled"
 
 
+def _cart_order(shop, buyer, lines, coins: int):
+    """An order of several lines (``(sku, quantity)`` each) deducting ``coins``."""
+    return order_services.order_create(
+        OrderInput(
+            shop=shop,
+            buyer=buyer,
+            number=next_id("MIX-"),
+            lines=[
+                LineInput(sku=sku, quantity=q, unit_price_minor=sku.price_minor) for sku, q in lines
+            ],
+            placed_at=clock.now(),
+            payment_method="card",
+            coin_deduction_coins=coins,
+            coin_deduction_minor=coins,
+        )
+    )
+
+
+@pytest.fixture(params=["set_based", "portable"])
+def checkout_path(request, monkeypatch):
+    """Both checkout paths: hand-written statements (PostgreSQL) and the ORM's."""
+    from coins.services import checkout
+
+    monkeypatch.setattr(checkout, "SET_BASED", request.param == "set_based")
+    return request.param
+
+
+def test_c3_a_mixed_cart_deducts_within_the_cap_of_its_enabled_lines(shop_a, buyer, checkout_path):
+    # given ¥100 at 30% beside ¥100 products whose coins are off, unset or not approved
+    coin_shop(shop_a)
+    give(shop_a, buyer, 10_000)
+    on = coin_product(shop_a, ratio=3000)
+    unset = first_sku(make_product(shop_a))
+    switched_off = first_sku(make_product(shop_a))
+    services.product_deduction_set(
+        shop=shop_a, product_ids=[switched_off.product_id], enabled=False, max_ratio_bp=0
+    )
+    pending = make_product(shop_a, review_status="pending")
+    enable(shop_a, pending)
+    cart = [(on, 1), (unset, 1), (switched_off, 2), (first_sku(pending), 1)]  # ¥500 payable
+    # when it deducts more than 30% of the enabled line: refused, nothing written
+    before = counts()
+    with pytest.raises(DomainError) as exc:
+        _cart_order(shop_a, buyer, cart, 3001)  # 30% of ¥500 (and ¥50) would allow 5,000
+    assert exc.value.code == "coins_cap_exceeded"
+    assert counts() == before
+    # then up to that cap the order is placed, the others' lines taking no coins
+    order = _cart_order(shop_a, buyer, cart, 3000)
+    assert CoinRedemption.objects.get(order_number=order.number).coins == 3000
+    assert wallet(shop_a, buyer).balance == 7000
+    assert fund(shop_a).spent == 3000
+    assert_reconciled()
+
+
+def test_c3_an_order_of_only_products_without_coins_is_refused(shop_a, buyer, checkout_path):
+    coin_shop(shop_a)
+    give(shop_a, buyer, 10_000)
+    unset = first_sku(make_product(shop_a))
+    pending = make_product(shop_a, review_status="pending")
+    enable(shop_a, pending)
+    before = counts()
+    with pytest.raises(DomainError) as exc:
+        _cart_order(shop_a, buyer, [(unset, 1), (first_sku(pending), 3)], 100)
+    assert exc.value.code == "coins_product_not_enabled"
+    assert unset.code in exc.value.message
+    assert counts() == before
+    assert wallet(shop_a, buyer).balance == 10_000
+
+
 def test_c6_an_expired_lot_is_not_spendable_before_the_job_runs(shop_a, buyer):
     coin_shop(shop_a)
     g = give(shop_a, buyer, 1000)
@@ -549,6 +726,121 @@ def test_c8_partial_refund_claws_back_in_proportion(shop_a, buyer):
     _refund(order, 25_00)
     assert CoinClawback.objects.get(grant=g).recovered == 250
     assert wallet(shop_a, buyer).balance == 750
+
+
+def _cashback_10_percent(shop):
+    return rule(shop, kind=RuleKind.COMPLETION_CASHBACK, coins=0, percent_bp=1000)
+
+
+def test_c8_share_of_paid_cashback_is_clawed_back_only_for_refunds_after_it(shop_a, buyer):
+    # given ¥100 paid, ¥50 refunded before completion, and 10%-of-paid completion cashback
+    coin_shop(shop_a)
+    _cashback_10_percent(shop_a)
+    order = make_order(shop_a, buyer, status="delivered")
+    _refund(order, 50_00)
+    order = order_services.order_complete(order=order, completed_at=clock.now())
+    (g,) = _completion_grants(order)
+    assert (g.coins, g.refunded_before_minor) == (500, 50_00)  # 10% of the ¥50 still paid
+    # when a further ¥25 of the ¥50 it was computed on is refunded
+    refund = _refund(order, 25_00)
+    # then half of the cashback is clawed back, not 3/4 of it
+    claw = CoinClawback.objects.get(grant=g, refund_id=refund.pk)
+    assert (claw.due, claw.recovered) == (250, 250)
+    assert wallet(shop_a, buyer).balance == 250  # 10% of the ¥25 still paid
+    # and the last ¥25 takes the rest
+    _refund(order, 25_00)
+    assert sum(c.due for c in g.clawbacks.all()) == 500
+    assert wallet(shop_a, buyer).balance == 0
+    assert_reconciled()
+
+
+def test_c8_share_of_paid_cashback_without_earlier_refunds_is_clawed_in_proportion(shop_a, buyer):
+    coin_shop(shop_a)
+    _cashback_10_percent(shop_a)
+    order = make_order(shop_a, buyer, status="delivered")  # ¥100
+    order = order_services.order_complete(order=order, completed_at=clock.now())
+    (g,) = _completion_grants(order)
+    assert (g.coins, g.refunded_before_minor) == (1000, 0)
+    refund = _refund(order, 25_00)
+    assert CoinClawback.objects.get(grant=g, refund_id=refund.pk).due == 250
+    assert wallet(shop_a, buyer).balance == 750
+    assert_reconciled()
+
+
+def _cancel(order):
+    order = order_services.order_cancel(order=order, cancelled_at=clock.now())
+    # what the order.cancelled consumer does (no commit here, so it is called directly)
+    return services.order_cancel_apply(order_id=order.pk)
+
+
+def test_c8_cancelling_an_unpaid_coin_order_gives_every_coin_back(shop_a, buyer):
+    # given 500 of 1,000 coins spent on an order not paid yet
+    coin_shop(shop_a)
+    g = give(shop_a, buyer, 1000)
+    order = coin_order(shop_a, buyer, coin_product(shop_a), 500)
+    assert (wallet(shop_a, buyer).balance, fund(shop_a).spent) == (500, 500)
+    # when it is cancelled
+    assert _cancel(order) == 500
+    # then the buyer holds them again, with their original expiry, and the fund spent nothing
+    assert wallet(shop_a, buyer).balance == 1000
+    back = CoinLot.objects.get(source=LotSource.REFUND_RETURN)
+    assert (back.remaining, back.expires_at) == (500, CoinLot.objects.get(grant=g).expires_at)
+    f = fund(shop_a)
+    assert (f.available, f.reserved, f.spent) == (1_000_00 - 1000, 1000, 0)
+    assert CoinRedemption.objects.get(order_number=order.number).returned == 500
+    move = CoinMovement.objects.get(kind=MovementKind.REFUND_RETURN)
+    assert move.idempotency_key.startswith("cancel-return:")
+    assert_reconciled()
+    # and handling the cancellation again changes nothing
+    before = counts()
+    assert services.order_cancel_apply(order_id=order.pk) == 0
+    assert counts() == before
+    assert wallet(shop_a, buyer).balance == 1000
+
+
+def test_c8_coins_of_a_cancelled_order_past_their_expiry_come_back_as_a_grace_lot(shop_a, buyer):
+    coin_shop(shop_a)
+    g = give(shop_a, buyer, 1000)
+    order = coin_order(shop_a, buyer, coin_product(shop_a), 400)
+    later = g.created_at + timedelta(days=200)
+    with time_machine.travel(later, tick=False):
+        assert services.lots_expire() == 600
+        assert _cancel(order) == 400
+    grace = CoinLot.objects.get(source=LotSource.GRACE)
+    assert (grace.remaining, grace.expires_at) == (400, later + timedelta(days=30))
+    assert fund(shop_a).spent == 0
+    assert_reconciled()
+
+
+def test_c8_a_paid_coin_order_cancelled_then_refunded_returns_its_coins_once(shop_a, buyer):
+    coin_shop(shop_a)
+    give(shop_a, buyer, 1000)
+    order = _paid_coin_order(shop_a, buyer, 1000)
+    assert _cancel(order) == 1000
+    # the marketplace refunds the cancelled order in full: no coin comes back twice
+    _refund(order, order.amount_paid_minor)
+    assert wallet(shop_a, buyer).balance == 1000
+    assert CoinRedemption.objects.get().returned == 1000
+    assert CoinMovement.objects.filter(kind=MovementKind.REFUND_RETURN).count() == 1
+    assert fund(shop_a).spent == 0
+    assert_reconciled()
+
+
+def test_c8_a_partly_refunded_coin_order_cancelled_returns_only_the_rest(shop_a, buyer):
+    coin_shop(shop_a)
+    give(shop_a, buyer, 1000)
+    order = _paid_coin_order(shop_a, buyer, 1000)  # ¥90 paid
+    _refund(order, 45_00)
+    assert wallet(shop_a, buyer).balance == 500
+    assert _cancel(order) == 500
+    _refund(order, 45_00)  # the rest of the money: the coins are all back already
+    assert wallet(shop_a, buyer).balance == 1000
+    assert CoinRedemption.objects.get().returned == 1000
+    assert sorted(
+        CoinMovement.objects.filter(kind=MovementKind.REFUND_RETURN).values_list("coins", flat=True)
+    ) == [500, 500]
+    assert fund(shop_a).spent == 0
+    assert_reconciled()
 
 
 # --- ledger integrity -----------------------------------------------------------------------

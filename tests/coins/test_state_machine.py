@@ -1,11 +1,12 @@
 """The coin ledger under random sequences of top-ups, grants, redemptions, expiry, refunds,
-pauses and clock travel (SPEC C-2, C-3, C-5, C-6, C-8), checked after every step:
+cancellations, pauses and clock travel (SPEC C-2, C-3, C-5, C-6, C-8), checked after every step:
 
 - no negative balance anywhere (fund, wallets, lots);
 - the ledger's entries sum to every cached balance, and wallets equal their lots;
 - the fund's reservation equals the coins buyers hold, and after the expiry job no lot past
   its expiry still holds coins;
-- a paused account issues nothing and deducts nothing.
+- a paused account issues nothing and deducts nothing;
+- deducted coins come back (refund or cancellation) at most once.
 
 Each example runs in its own savepoint, rolled back at its end."""
 
@@ -30,7 +31,15 @@ from hypothesis.stateful import (
 )
 
 from coins import services
-from coins.models import AccountStatus, CoinFund, CoinLot, CoinMovement, CoinWallet, MovementKind
+from coins.models import (
+    AccountStatus,
+    CoinFund,
+    CoinLot,
+    CoinMovement,
+    CoinRedemption,
+    CoinWallet,
+    MovementKind,
+)
 from coins.services.checkout import spendable_lots
 from core import clock
 from core.errors import DomainError
@@ -155,6 +164,20 @@ class CoinLedgerMachine(RuleBasedStateMachine):
             full=order.refunded_minor == order.amount_paid_minor,
         )
 
+    @precondition(lambda self: self.paid_orders)
+    @step(i=st.integers(0, 10**6))
+    def cancel(self, i):
+        # a paid order cancelled before shipping (maybe partly refunded already): its deducted
+        # coins come back, and no later refund gives them back again (C-8)
+        order = self.paid_orders[i % len(self.paid_orders)]
+        order.refresh_from_db()
+        if order.status != "paid":
+            return
+        order_services.order_cancel(order=order, cancelled_at=clock.now())
+        # what the order.cancelled consumer does (no commit here, so it is called directly)
+        services.order_cancel_apply(order_id=order.pk)
+        assert services.order_cancel_apply(order_id=order.pk) == 0  # a replay: nothing
+
     @step()
     def expire(self):
         services.lots_expire()
@@ -197,6 +220,14 @@ class CoinLedgerMachine(RuleBasedStateMachine):
         held = CoinLot.objects.filter(shop=self.shop).aggregate(s=Sum("remaining"))["s"] or 0
         assert f.reserved == held
         assert f.topped_up == f.available + f.reserved + f.spent
+
+    @invariant()
+    def deducted_coins_come_back_at_most_once(self):
+        for r in CoinRedemption.objects.filter(shop=self.shop):
+            back = CoinMovement.objects.filter(
+                shop=self.shop, kind=MovementKind.REFUND_RETURN, order__number=r.order_number
+            ).aggregate(s=Sum("coins"))["s"]
+            assert (back or 0) == r.returned <= r.coins
 
     @invariant()
     def paused_account_issues_and_deducts_nothing(self):
