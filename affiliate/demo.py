@@ -172,14 +172,7 @@ def seed(*, shops, rng: random.Random, now: datetime) -> None:
                 shop_external_id=shop.external_id,
                 order_number=order.number,
                 click_id=click_id,
-            )
-            if order.completed_at is not None:
-                services.order_event_apply(
-                    event_type="order.completed",
-                    order_id=order.pk,
-                    payload={},
-                    occurred_at=order.completed_at,
-                )
+            )  # a completed order's return window runs from its completion
     services.commissions_pre_issue(now=now)
     # Most demo shops have paid their commissions from a marketplace payout; the last one has
     # not, so its commissions wait for a top-up (the dashboard tile says so).

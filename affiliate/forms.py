@@ -87,5 +87,13 @@ class RateForm(forms.Form):
         return data
 
 
+class RateRemoveForm(forms.Form):
+    """The rate to remove, by id: a whole number in the id column's range; anything else
+    (letters, "²" and other characters ``str.isdigit`` accepts but ``int`` refuses, a number
+    too long for the column) is invalid, never a 500."""
+
+    rate_id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class StatusFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", ""), *list(CommissionStatus.choices)], required=False)

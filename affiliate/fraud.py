@@ -49,6 +49,7 @@ from .notices import notice_send
 
 S = CommissionStatus
 REASON = "fraud"
+DISPUTE = "dispute"  # the hold reason of an open dispute (SPEC A-6)
 _HOLDABLE = (S.LOCKED, S.PRE_ISSUED)
 
 
@@ -196,7 +197,9 @@ def _decide(*, hold_id: int, user, note: str, decision: str) -> tuple[Commission
 @transaction.atomic
 def hold_release(*, hold_id: int, user=None, note: str = "") -> CommissionHold:
     """The admin found nothing wrong: the hold is released; once no other hold of the
-    commission is open, it goes back to where it was (and a paid order ends the trial)."""
+    commission is open, it goes back to where it was (and a paid order ends the trial) — or,
+    while the order's dispute is open, stays on hold for the dispute (SPEC A-6), which its
+    close then resolves as for any disputed commission."""
     hold, commission = _decide(
         hold_id=hold_id, user=user, note=note, decision=HoldDecision.RELEASED
     )
@@ -205,9 +208,15 @@ def hold_release(*, hold_id: int, user=None, note: str = "") -> CommissionHold:
         and commission.hold_reason == REASON
         and not has_open_hold(commission)
     ):
-        commission.status = commission.held_from or S.LOCKED
-        commission.held_from = ""
-        commission.hold_reason = ""
+        # The order as read with the commission's lock: a dispute opened during the review
+        # (its dispute.opened found the commission held for fraud and left it) or before the
+        # lock. One opened after this read finds the released commission and holds it.
+        if commission.order.disputed:
+            commission.hold_reason = DISPUTE  # held_from stays: the state the dispute returns to
+        else:
+            commission.status = commission.held_from or S.LOCKED
+            commission.held_from = ""
+            commission.hold_reason = ""
         commission.save(update_fields=["status", "held_from", "hold_reason", "updated_at"])
         if commission.paid_at is not None:
             Promoter.objects.filter(pk=commission.promoter_id, trial=True).update(

@@ -240,7 +240,12 @@ class Postback(models.Model):
                 fields=["integration", "postback_id"], name="postback_unique_per_integration"
             )
         ]
-        indexes = [models.Index(fields=["order"], name="postback_order")]
+        indexes = [
+            models.Index(fields=["order"], name="postback_order"),
+            # The click flusher: orders a postback named by a click still buffered then
+            # (services.commissions.orders_attribute_for_clicks).
+            models.Index(fields=["click_id"], name="postback_click"),
+        ]
 
     def __str__(self) -> str:
         return self.postback_id
@@ -321,6 +326,8 @@ class Commission(TimeStampedModel):
                 name="commission_to_settle",
             ),
             models.Index(fields=["shop", "-locked_at"], name="commission_shop_locked"),
+            # The promoter portal: its commissions newest first, its reports by lock day.
+            models.Index(fields=["promoter", "-locked_at"], name="commission_promoter_locked"),
         ]
 
     def __str__(self) -> str:

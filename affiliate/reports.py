@@ -1,10 +1,12 @@
-"""Reads of the affiliate reports (SPEC A-9), the seller's view: the daily commission report (by
-day of lock, by PID, by status), the pending-commission detail, and the rows of their CSV exports.
+"""Reads of the affiliate reports (SPEC A-9): the daily commission report (by day of lock, by PID,
+by shop, by status), the pending-commission detail, and the rows of their CSV exports — for the
+seller's view (one shop's commissions: ``shop=``) and the promoter portal (one promoter's, in one
+currency: ``promoter=`` and ``currency=``; a promoter earns from shops in several currencies).
 
-Days are natural days in the platform time zone (SPEC §0). Amounts are minor units of the shop's
-currency: *pending* is what open commissions (locked, pre-issued, on hold) would cost net of
-reversals, *settled* what the shop balance paid (settled and paid out), *reversed* what refunds
-took back, *void* counts commissions that will never cost anything.
+Days are natural days in the platform time zone (SPEC §0). Amounts are minor units of the
+commissions' currency: *pending* is what open commissions (locked, pre-issued, on hold) would
+cost net of reversals, *settled* what the shop balance paid (settled and paid out), *reversed*
+what refunds took back, *void* counts commissions that will never cost anything.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from core import clock
 from shops.models import Shop
 
-from .models import Commission, CommissionStatus
+from .models import Commission, CommissionStatus, Promoter
 
 S = CommissionStatus
 PENDING = (S.LOCKED, S.PRE_ISSUED, S.ON_HOLD)
@@ -47,6 +49,34 @@ def _sums() -> dict:
     }
 
 
+def commissions(
+    *, shop: Shop | None = None, promoter: Promoter | None = None, currency: str = ""
+) -> QuerySet[Commission]:
+    """Whose commissions a report reads: one shop's or one promoter's (never both, never
+    everyone's), optionally in one currency. Indexes ``commission_shop_locked`` and
+    ``commission_promoter_locked`` serve the period filters below."""
+    if (shop is None) == (promoter is None):
+        raise TypeError("a report reads one shop's or one promoter's commissions")
+    qs = (
+        Commission.objects.filter(shop=shop)
+        if shop is not None
+        else Commission.objects.filter(promoter=promoter)
+    )
+    return qs.filter(currency=currency) if currency else qs
+
+
+def currencies(*, promoter: Promoter, days: int, now: datetime | None = None) -> list[str]:
+    """The currencies of the promoter's commissions locked in the period, alphabetically."""
+    _, _, start = period(days=days, now=now)
+    return list(
+        commissions(promoter=promoter)
+        .filter(locked_at__gte=start)
+        .values_list("currency", flat=True)
+        .distinct()
+        .order_by("currency")
+    )
+
+
 def period(*, days: int, now: datetime | None = None) -> tuple[date, date, datetime]:
     """The last ``days`` natural days up to today: (first day, today, first day's start)."""
     today = clock.natural_day(now)
@@ -54,12 +84,20 @@ def period(*, days: int, now: datetime | None = None) -> tuple[date, date, datet
     return first, today, clock.day_start(first)
 
 
-def daily(*, shop: Shop, days: int, now: datetime | None = None) -> list[Day]:
+def daily(
+    *,
+    days: int,
+    shop: Shop | None = None,
+    promoter: Promoter | None = None,
+    currency: str = "",
+    now: datetime | None = None,
+) -> list[Day]:
     """One row per natural day of the period (days without a commission included), by the day
     the commission was locked. One query."""
     first, today, start = period(days=days, now=now)
     rows = (
-        Commission.objects.filter(shop=shop, locked_at__gte=start)
+        commissions(shop=shop, promoter=promoter, currency=currency)
+        .filter(locked_at__gte=start)
         .annotate(day=TruncDate("locked_at", tzinfo=clock.platform_tz()))
         .values("day")
         .annotate(**_sums())
@@ -89,34 +127,74 @@ def totals(rows: list[Day]) -> Day:
     )
 
 
-def by_status(*, shop: Shop, days: int, now: datetime | None = None) -> list[dict]:
-    """Commissions locked in the period per status: count and net amount. One query."""
+def by_status(
+    *,
+    days: int,
+    shop: Shop | None = None,
+    promoter: Promoter | None = None,
+    currency: str = "",
+    now: datetime | None = None,
+) -> list[dict]:
+    """Commissions locked in the period per status: count, net amount and the report's sums.
+    One query."""
     _, _, start = period(days=days, now=now)
     net = Coalesce(Sum(F("amount_minor") - F("reversed_minor")), 0)
     return list(
-        Commission.objects.filter(shop=shop, locked_at__gte=start)
+        commissions(shop=shop, promoter=promoter, currency=currency)
+        .filter(locked_at__gte=start)
         .values("status")
-        .annotate(orders=Count("pk"), net_minor=net)
+        .annotate(net_minor=net, **_sums())
         .order_by("status")
     )
 
 
-def by_pid(*, shop: Shop, days: int, now: datetime | None = None) -> QuerySet:
+def by_pid(
+    *,
+    days: int,
+    shop: Shop | None = None,
+    promoter: Promoter | None = None,
+    currency: str = "",
+    now: datetime | None = None,
+) -> QuerySet:
     """Per PID (and its promoter) over the period, most orders first: for a paginated table."""
     _, _, start = period(days=days, now=now)
     return (
-        Commission.objects.filter(shop=shop, locked_at__gte=start)
+        commissions(shop=shop, promoter=promoter, currency=currency)
+        .filter(locked_at__gte=start)
         .values("pid_id", "pid__code", "promoter__name")
         .annotate(**_sums())
         .order_by("-orders", "pid__code")
     )
 
 
-def pending(*, shop: Shop) -> QuerySet[Commission]:
-    """Open commissions of the shop (locked, pre-issued, on hold), newest first, with what each
-    row shows at hand."""
+def by_shop(
+    *,
+    days: int,
+    shop: Shop | None = None,
+    promoter: Promoter | None = None,
+    currency: str = "",
+    now: datetime | None = None,
+) -> QuerySet:
+    """Per shop over the period, most orders first: for a paginated table (the promoter's
+    view: which shops its orders came from)."""
+    _, _, start = period(days=days, now=now)
     return (
-        Commission.objects.filter(shop=shop, status__in=PENDING)
-        .select_related("order", "pid", "promoter")
+        commissions(shop=shop, promoter=promoter, currency=currency)
+        .filter(locked_at__gte=start)
+        .values("shop_id", "shop__name")
+        .annotate(**_sums())
+        .order_by("-orders", "shop__name", "shop_id")
+    )
+
+
+def pending(
+    *, shop: Shop | None = None, promoter: Promoter | None = None, currency: str = ""
+) -> QuerySet[Commission]:
+    """Open commissions (locked, pre-issued, on hold), newest first, with what each row shows
+    at hand."""
+    return (
+        commissions(shop=shop, promoter=promoter, currency=currency)
+        .filter(status__in=PENDING)
+        .select_related("order", "pid", "promoter", "shop")
         .order_by("-locked_at", "-pk")
     )

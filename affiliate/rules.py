@@ -8,16 +8,21 @@ The commission arithmetic (A-7 base, A-8 rounding) lives here and only here:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from constance import config
 from django.conf import settings
 
+from core import clock, fx
 from core.errors import DomainError
+from core.money import Money
+
+log = logging.getLogger(__name__)
 
 BP = 10_000  # basis points in 100%
 
@@ -65,9 +70,19 @@ def platform_fee_bp() -> int:
     return int(config.AFFILIATE_PLATFORM_FEE_BP)
 
 
-def rounding_floor_minor() -> int:
-    """SPEC A-8: commissions under this (minor units; $0.10 = 10) round to zero by default."""
-    return int(config.AFFILIATE_ROUNDING_FLOOR_MINOR)
+def rounding_floor_minor(currency: str = "USD", *, on: date | None = None) -> int:
+    """SPEC A-8: commissions under this round to zero by default. The registry holds it in US
+    cents ($0.10 = 10); an order in another currency gets it converted at the rate of ``on``
+    (SPEC §0's dated table), rounded half up. Where no rate applies, the same number of the
+    currency's own minor units is used (as before the table existed) and a warning is logged."""
+    cents = int(config.AFFILIATE_ROUNDING_FLOOR_MINOR)
+    if currency == "USD":
+        return cents
+    try:
+        return fx.convert(Money(cents, "USD"), currency, on=on or clock.natural_day()).amount
+    except fx.FxRateMissing as exc:
+        log.warning("A-8 floor in %s not converted: %s", currency, exc.message)
+        return cents
 
 
 def fraud_min_click_seconds() -> int:

@@ -15,7 +15,7 @@ from shops.decorators import shop_required, write_required
 from shops.models import StoreLevel
 
 from . import rules, selectors, services
-from .forms import ProgrammeForm, RateForm, StatusFilterForm
+from .forms import ProgrammeForm, RateForm, RateRemoveForm, StatusFilterForm
 from .models import CommissionRate, CommissionStatus, RateScope
 
 
@@ -121,10 +121,10 @@ def rate_save(request):
 @require_POST
 @write_required
 def rate_remove(request):
-    rate_id = request.POST.get("rate_id", "")
+    form = RateRemoveForm(request.POST)
     rate = (
-        CommissionRate.objects.filter(shop=request.shop, pk=int(rate_id)).first()
-        if rate_id.isdigit() and len(rate_id) < 12
+        CommissionRate.objects.filter(shop=request.shop, pk=form.cleaned_data["rate_id"]).first()
+        if form.is_valid()
         else None
     )
     if rate is None or rate.scope == RateScope.SHOP:

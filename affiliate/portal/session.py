@@ -59,7 +59,8 @@ def current_promoter(request) -> Promoter | None:
         value = None
     if value:
         pk, _sep, fingerprint = value.partition(":")
-        if pk.isdigit() and len(pk) < 19:
+        # ASCII digits only: "²" passes ``isdigit`` and then ``int`` raises.
+        if pk.isascii() and pk.isdigit() and len(pk) < 19:
             found = Promoter.objects.filter(pk=int(pk)).first()
             if found is not None and found.password and fingerprint == _fingerprint(found):
                 promoter = found

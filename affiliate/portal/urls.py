@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "promoter"
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
     path("shops/", views.shops, name="shops"),
     path("links/", views.links, name="links"),
     path("reports/", views.reports, name="reports"),
+    # SPEC A-9: the daily commission report and the CSV exports.
+    path("reports/daily/", report_views.report, name="report"),
+    path("reports/daily.csv", report_views.report_csv, name="report_csv"),
+    path("reports/pending.csv", report_views.pending_csv, name="pending_csv"),
     path("account/", views.account, name="account"),
     path("diagnose/", views.diagnose, name="diagnose"),
     path("payouts/", views.payouts, name="payouts"),

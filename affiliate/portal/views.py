@@ -1,6 +1,7 @@
 """The promoter portal (SPEC A-1, A-3, A-8, A-10; issue 9 items 1 and 6): sign-up, sign-in and
 password reset, onboarding documents, PIDs and the link generator, reports, payouts, the
-"$0.01 minimum" switch and attribution diagnostics.
+"$0.01 minimum" switch and attribution diagnostics. The daily commission report and the CSV
+exports (A-9) are in ``report_views``.
 
 Its own session (``affiliate.portal.session``), never the seller staff session. Function views
 over the services; a refused operation shows the service's message on its form, never a 500.

@@ -18,6 +18,10 @@ Durability promise — **an answered click is never lost and never written twice
 4. Redis down or not configured (the embedded ``make run``): the click is inserted directly,
    synchronously (slower, same row, same ``click_id``). If that fails too, the redirect answers
    503 rather than a 302 for a click it did not keep.
+5. Attribution does not wait for the flush (SPEC A-5): an order placed while its click was still
+   buffered finds no click row when its ``order.created`` is handled, so after each committed
+   batch the flusher attributes the orders that named one of its clicks and have no commission
+   yet (``commissions.orders_attribute_for_clicks``, idempotent).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from core.errors import DomainError
 
 from .. import rules
 from ..models import Click, Link, Pid, PidStatus
+from .commissions import orders_attribute_for_clicks
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +341,11 @@ def _flush_processing(client: Any) -> int:
                 log.error("click %s refused by the database; kept in %s", item.get("id"), DEAD)
                 client.rpush(DEAD, json.dumps(item, separators=(",", ":")))
     _after_commit_hook()
+    # SPEC A-5: an order placed while its click was still buffered found no click row when
+    # its order.created was handled; now that the clicks are committed, attribute it. Before
+    # the processing list goes: a flusher killed here leaves the batch to the next one, which
+    # inserts nothing twice and attributes idempotently.
+    orders_attribute_for_clicks(clicks=[_row(i) for i in items])
     client.delete(PROCESSING)  # only after the rows are committed
     return n
 

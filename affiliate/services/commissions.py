@@ -1,10 +1,14 @@
 """Attribution (SPEC A-5) and the commission lifecycle (A-6), money by A-7/A-8 (``rules``).
 
-States: ``locked`` (order created with an attributed click; rates fixed) → ``pre_issued`` (the
-order is paid; a frequent job, latency recorded) → ``settled`` (completed and past the return
-window: the shop balance is debited, the promoter credited) → ``paid_out``. ``void``: cancelled
-before settlement. ``reversed``: refunded in full (a partial refund reverses its share and keeps
-the state). ``on_hold``: a dispute is open; closing it returns to the state it interrupted.
+States: ``locked`` (an attributed order with a payment method chosen — at creation, else at
+payment; rates fixed) → ``pre_issued`` (the order is paid; a frequent job, latency recorded) →
+``settled`` (completed and past the return window: the shop balance is debited, the promoter
+credited) → ``paid_out``. ``void``: cancelled before settlement. ``reversed``: refunded in full
+(a partial refund reverses its share and keeps the state). ``on_hold``: a dispute is open;
+closing it returns to the state it interrupted.
+A commission locked late (a postback, or a click flushed from the buffer, after the order's
+events were handled) starts from the order as it is: completed → its return window runs from the
+completion; disputed → on hold; cancelled → void; paid and refunded as usual.
 
 Reversals are computed from the order's *cumulative* refunded amount, so a refund handled twice,
 a refund before pre-issue, or a partial refund then a full one all end at the same numbers, and
@@ -22,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core import clock
@@ -38,6 +43,7 @@ from ..models import (
     Commission,
     CommissionRate,
     CommissionStatus,
+    Link,
     Postback,
     Programme,
     Promoter,
@@ -52,6 +58,7 @@ log = logging.getLogger(__name__)
 
 S = CommissionStatus
 _OPEN = {S.LOCKED, S.PRE_ISSUED, S.ON_HOLD}
+DISPUTE = fraud.DISPUTE  # the hold reason of an open dispute
 
 
 class UnknownOrder(DomainError):
@@ -135,18 +142,34 @@ def _compute(commission: Commission, order: Order, promoter: Promoter) -> None:
             base_minor=commission.base_minor,
             lines=[(t, r) for _, t, r in commission.lines],
             cent_minimum=promoter.cent_minimum,
-            floor_minor=rules.rounding_floor_minor(),
+            floor_minor=rules.rounding_floor_minor(
+                order.currency, on=clock.natural_day(order.placed_at)
+            ),
         )
     )
     commission.reversed_minor = min(commission.reversed_minor, commission.amount_minor)
 
 
+def payment_method_known(order: Order) -> bool:
+    """SPEC A-6: a commission locks once the buyer has chosen a payment method — on the order
+    as created, else known at the latest when the order is paid (payment sets it)."""
+    return bool(order.payment_method) or order.paid_at is not None
+
+
 @transaction.atomic
 def order_attribute(*, order_id: int) -> Commission | None:
     """Lock a commission for the order (A-6 "locked": rates fixed now), or move a still-locked
-    one to a later valid click a postback brought. Idempotent."""
+    one to a later valid click a postback brought. Idempotent.
+
+    Called whenever a fact may complete the attribution: the order's creation and payment
+    (the consumer), a postback, and a click flushed from the buffer after the order named it
+    (``orders_attribute_for_clicks``). A commission is not locked before a payment method is
+    chosen (A-6); the click is still the one that wins for the order's placement time (A-5),
+    whenever the lock happens."""
     order = Order.objects.select_for_update().get(pk=order_id)
     commission = Commission.objects.select_for_update().filter(order=order).first()
+    if commission is None and not payment_method_known(order):
+        return None  # A-6: no payment method yet; its payment (or a later call) locks it
     click = winning_click(order)
     if click is None:
         return commission
@@ -176,18 +199,76 @@ def order_attribute(*, order_id: int) -> Commission | None:
     if order.status == OrderStatus.CANCELLED:  # the cancel came before we handled the order
         commission.status = S.VOID
         commission.voided_at = order.cancelled_at
+    if order.completed_at is not None:
+        # Locked late (a postback or a click flushed after the order.completed event was
+        # handled): the return window runs from the completion, as that event would have set.
+        _completed(commission, order.completed_at)
     commission.save()
     if commission.status == S.VOID:
         return commission
     fraud.check_new(commission, order, click)
     if order.paid_at is not None:
         _paid(commission, order, order.paid_at)
+    if order.disputed:
+        _dispute_hold(commission)  # a dispute already open holds it, as dispute.opened does
     if order.refunded_minor:
         _reverse(commission, order)
     return commission
 
 
+def orders_attribute_for_clicks(*, clicks: list[Click]) -> int:
+    """SPEC A-5 after a flush of the click buffer: orders that named one of these clicks (by
+    cookie or postback) while it was still in the buffer — their ``order.created`` found no
+    click row — and have no commission yet are attributed now. Idempotent (``order_attribute``
+    under the order's row lock); each order in its own transaction. Returns how many orders
+    were looked at.
+
+    Only orders placed at or after the earliest click can be attributed to one (A-5), and only
+    in the clicks' shops: the lookup reads index ``order_shop_placed`` over a few seconds of
+    those shops' orders, and ``postback_click`` for the postbacks."""
+    if not clicks:
+        return 0
+    ids = {c.click_id for c in clicks}
+    since = min(c.clicked_at for c in clicks)
+    links = Link.objects.filter(pk__in={c.link_id for c in clicks})
+    shop_ids = sorted(set(links.values_list("shop_id", flat=True)))
+    unattributed = ~Exists(Commission.objects.filter(order_id=OuterRef("pk")))
+    by_cookie = Order.objects.filter(
+        shop_id__in=shop_ids, placed_at__gte=since, affiliate_click_id__in=ids
+    ).filter(unattributed)
+    by_postback = Order.objects.filter(
+        pk__in=Postback.objects.filter(click_id__in=ids).values("order_id")
+    ).filter(unattributed)
+    order_ids = sorted(
+        set(by_cookie.values_list("pk", flat=True)) | set(by_postback.values_list("pk", flat=True))
+    )
+    for order_id in order_ids:
+        try:
+            order_attribute(order_id=order_id)
+        except Exception:
+            # One order must not hold back the buffer; its payment attributes it again.
+            log.exception("attributing order %s after a click flush failed", order_id)
+    return len(order_ids)
+
+
 # --- the lifecycle (A-6) -----------------------------------------------------------------------
+
+
+def _completed(commission: Commission, at: datetime) -> None:
+    """A-6: the order is completed; the commission settles once the return window has passed."""
+    commission.completed_at = at
+    commission.settle_due_at = at + rules.return_window()
+
+
+def _dispute_hold(commission: Commission) -> None:
+    """A-6 "dispute → on hold" of a commission before any money moved; its close returns it
+    to the state it interrupted. One held for fraud stays so: its release keeps it held for
+    the dispute while the order's dispute is open (``fraud.hold_release``)."""
+    if commission.status in (S.LOCKED, S.PRE_ISSUED):
+        commission.held_from = commission.status
+        commission.status = S.ON_HOLD
+        commission.hold_reason = DISPUTE
+        commission.save()
 
 
 def _paid(commission: Commission, order: Order, at: datetime) -> None:
@@ -321,6 +402,10 @@ def order_event_apply(
         return order_attribute(order_id=order_id)
     commission = Commission.objects.select_for_update().filter(order_id=order_id).first()
     if commission is None:
+        if event_type == "order.paid":
+            # A-6: an order created without a payment method locks now (the payment sets it);
+            # also the second chance of a click that was still buffered at order.created.
+            return order_attribute(order_id=order_id)
         return None
     order = Order.objects.get(pk=order_id)
     if event_type == "order.paid":
@@ -339,15 +424,10 @@ def order_event_apply(
     elif event_type == "order.shipped":
         _shipped(commission, order)
     elif event_type == "order.completed":
-        commission.completed_at = occurred_at
-        commission.settle_due_at = occurred_at + rules.return_window()
+        _completed(commission, occurred_at)
         commission.save()
     elif event_type == "dispute.opened":
-        if commission.status in (S.LOCKED, S.PRE_ISSUED):
-            commission.held_from = commission.status
-            commission.status = S.ON_HOLD
-            commission.hold_reason = "dispute"
-            commission.save()
+        _dispute_hold(commission)
     elif (
         event_type == "dispute.closed"
         and commission.status == S.ON_HOLD

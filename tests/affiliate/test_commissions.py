@@ -35,14 +35,8 @@ def setup(shop_a, owner):
 
 
 def order_for(setup, status="pending_payment", **kw):
-    order = make_order(
-        setup["shop"],
-        sku=setup["sku"],
-        status=status,
-        affiliate_click_id=setup["click"].click_id,
-        **kw,
-    )
-    return order
+    kw.setdefault("affiliate_click_id", setup["click"].click_id)
+    return make_order(setup["shop"], sku=setup["sku"], status=status, **kw)
 
 
 def run(order, seen=None):
@@ -347,3 +341,257 @@ def test_a5_later_postback_click_wins_over_the_cookie(setup):
     assert c2.pk == c.pk
     assert c2.click_id == later_click.pk
     assert c2.promoter_id == later_click.pid.promoter_id
+
+
+# --- a commission locked late: the order is already completed or disputed (A-6) --------------
+
+
+def _late_postback(setup, order, postback_id="pb-late"):
+    """The network's postback for ``order``, naming the setup's click, after every order event
+    was handled (the order had no cookie: nothing was attributed then)."""
+    from integrations.services import integration_create
+
+    integration, _ = integration_create(name="Partner")
+    _duplicate, commission = services.postback_receive(
+        integration=integration,
+        postback_id=postback_id,
+        shop_external_id=setup["shop"].external_id,
+        order_number=order.number,
+        click_id=setup["click"].click_id,
+    )
+    return commission
+
+
+def test_a6_commission_locked_after_completion_settles_after_the_return_window(setup):
+    # given: a completed order without cookie, every event handled: nothing attributed
+    order = make_order(setup["shop"], sku=setup["sku"], status="completed")
+    assert run(order) is None
+
+    # when: the postback arrives after the completion
+    c = _late_postback(setup, order)
+
+    # then: the return window runs from the completion, as order.completed would have set it
+    assert c.completed_at == order.completed_at
+    assert c.settle_due_at == order.completed_at + timedelta(days=15)
+    fund(setup["shop"])
+    assert services.commissions_pre_issue() == 1
+    assert services.commissions_settle(now=c.settle_due_at - timedelta(seconds=1))["settled"] == 0
+    assert services.commissions_settle(now=c.settle_due_at) == {"settled": 1, "blocked": 0}
+    c.refresh_from_db()
+    assert (c.status, c.settled_minor) == ("settled", EXPECTED)
+
+
+def test_a6_commission_locked_during_an_open_dispute_is_held_until_the_dispute_closes(setup):
+    # given: a paid order with a dispute open, every event handled: nothing attributed
+    order = make_order(setup["shop"], sku=setup["sku"], status="paid", disputed=True)
+    seen = set()
+    assert run(order, seen) is None
+
+    # when: the postback arrives during the dispute
+    c = _late_postback(setup, order)
+
+    # then: on hold for the dispute, as dispute.opened would have held it; not pre-issued
+    assert (c.status, c.held_from, c.hold_reason) == ("on_hold", "locked", "dispute")
+    assert services.commissions_pre_issue() == 0
+
+    # and the dispute's close returns it to where it was
+    dispute_id = Order.objects.get(pk=order.pk).disputes.get().external_id
+    orders.dispute_close(
+        order=Order.objects.get(pk=order.pk),
+        dispute_id=dispute_id,
+        closed_at=clock.now(),
+        outcome="seller_won",
+    )
+    c = run(order, seen)
+    assert (c.status, c.held_from, c.hold_reason) == ("locked", "", "")
+    assert services.commissions_pre_issue() == 1
+
+
+# --- locked once a payment method is chosen (A-6) --------------------------------------------
+
+
+def test_a6_no_commission_locked_before_a_payment_method_then_locked_at_payment(setup):
+    # given: an order placed without a payment method, its click 6 days 23 h before it
+    placed = clock.now() - timedelta(hours=3)
+    click = affkit.click(setup["link"], at=placed - timedelta(days=6, hours=23))
+    order = make_order(
+        setup["shop"],
+        sku=setup["sku"],
+        status="pending_payment",
+        payment_method="",
+        placed_at=placed,
+        affiliate_click_id=click.click_id,
+    )
+    seen = set()
+    assert run(order, seen) is None  # no method chosen: nothing locked yet
+    assert not Commission.objects.exists()
+    services.rate_set(shop=setup["shop"], scope="shop", rate_bp=2000)  # the rate changes
+
+    # when: paid (the method chosen) 2 h after the placement: the click is now past 7 days old
+    paid_at = placed + timedelta(hours=2)
+    orders.order_pay(
+        order=order, payment_id="p1", amount_minor=PAID, method="alipay", paid_at=paid_at
+    )
+    c = run(order, seen)
+
+    # then: locked now at today's rate, by the click within the window of the placement
+    assert (c.status, c.click_id, c.paid_at) == ("locked", click.pk, paid_at)
+    assert c.lines == [[setup["sku"].product_id, PAID, 2000]]
+    assert c.amount_minor == 2 * EXPECTED
+    assert c.promoter.trial is False
+    assert services.commissions_pre_issue() == 1
+    assert run(order, seen).status == "pre_issued"
+    assert Commission.objects.count() == 1
+
+
+def test_a6_payment_method_chosen_at_creation_locks_at_once(setup):
+    order = order_for(setup, payment_method="paypal")
+    c = run(order)
+    assert (c.status, c.paid_at) == ("locked", None)
+    assert c.lines == [[setup["sku"].product_id, PAID, 1000]]
+
+
+def test_a6_cancelled_before_a_payment_method_was_chosen_locks_nothing(setup):
+    order = order_for(setup, status="cancelled", payment_method="")
+    assert run(order) is None
+    assert not Commission.objects.exists()
+
+
+# --- a click still in the buffer when its order is handled (A-5) -----------------------------
+
+
+def _buffered_click(setup) -> str:
+    """A click answered now and left in the Redis buffer (not flushed)."""
+    from affiliate.services import clicks
+
+    target = clicks.link_target(setup["link"].code)
+    click_id = clicks.click_record(target=target, ip="203.0.113.9", user_agent="UA", referrer="")
+    assert clicks.buffered() == 1
+    return click_id
+
+
+def test_a5_order_handled_while_its_click_is_buffered_is_attributed_by_the_flush(setup):
+    from affiliate.services import clicks
+
+    # given: the click still buffered when the order (placed a minute later) is handled
+    click_id = _buffered_click(setup)
+    order = order_for(
+        setup, placed_at=clock.now() + timedelta(minutes=1), affiliate_click_id=click_id
+    )
+    seen = set()
+    assert run(order, seen) is None
+
+    # when: the flusher writes the click
+    clicks.flush()
+
+    # then: the order's commission is locked with that click
+    c = Commission.objects.get(order=order)
+    assert (c.status, c.click.click_id, c.amount_minor) == ("locked", click_id, EXPECTED)
+
+    # and it runs its course: paid → pre-issued
+    orders.order_pay(
+        order=Order.objects.get(pk=order.pk),
+        payment_id="p1",
+        amount_minor=PAID,
+        method="card",
+        paid_at=clock.now() + timedelta(minutes=2),
+    )
+    run(order, seen)
+    assert services.commissions_pre_issue(now=clock.now() + timedelta(minutes=5)) == 1
+    c.refresh_from_db()
+    assert c.status == "pre_issued"
+
+
+def test_a5_flush_attribution_is_idempotent(setup):
+    from affiliate.services import clicks
+    from affiliate.services.commissions import orders_attribute_for_clicks
+
+    # given: a buffered click, its order handled, the batch flushed
+    click_id = _buffered_click(setup)
+    raw = clicks.redis_client().lrange(clicks.QUEUE, 0, -1)
+    order = order_for(
+        setup, placed_at=clock.now() + timedelta(minutes=1), affiliate_click_id=click_id
+    )
+    run(order)
+    clicks.flush()
+
+    # when: the same batch flushed again (a flusher killed before deleting it) and attributed
+    clicks.redis_client().rpush(clicks.PROCESSING, *raw)
+    clicks.flush()
+    from affiliate.models import Click
+
+    orders_attribute_for_clicks(clicks=list(Click.objects.filter(click_id=click_id)))
+
+    # then: one commission
+    assert Commission.objects.filter(order=order).count() == 1
+
+
+def test_a5_postback_naming_a_buffered_click_is_attributed_by_the_flush(setup):
+    from affiliate.services import clicks
+    from integrations.services import integration_create
+
+    # given: an order without cookie, its postback naming a click still buffered
+    click_id = _buffered_click(setup)
+    order = order_for(setup, placed_at=clock.now() + timedelta(minutes=1), affiliate_click_id="")
+    run(order)
+    integration, _ = integration_create(name="Partner")
+    _dup, commission = services.postback_receive(
+        integration=integration,
+        postback_id="pb-1",
+        shop_external_id=setup["shop"].external_id,
+        order_number=order.number,
+        click_id=click_id,
+    )
+    assert commission is None
+
+    # when
+    clicks.flush()
+
+    # then
+    assert Commission.objects.get(order=order).click.click_id == click_id
+
+
+def test_a5_flush_leaves_orders_of_other_shops_and_earlier_orders_alone(setup, shop_b):
+    from affiliate.services import clicks
+
+    # given: a buffered click of shop A's link, named by an order of shop B and by an order of
+    # shop A placed before the click
+    click_id = _buffered_click(setup)
+    affkit.enable(shop_b, rate_bp=1000)
+    theirs = make_order(
+        shop_b,
+        sku=first_sku(make_product(shop_b, price_minor=PAID)),
+        status="pending_payment",
+        placed_at=clock.now() + timedelta(minutes=1),
+        affiliate_click_id=click_id,
+    )
+    earlier = order_for(
+        setup, placed_at=clock.now() - timedelta(minutes=1), affiliate_click_id=click_id
+    )
+    run(theirs)
+    run(earlier)
+
+    # when
+    clicks.flush()
+
+    # then
+    assert not Commission.objects.exists()
+
+
+@pytest.mark.parametrize(("units_per_usd", "expected"), [("7.1", 0), ("4.0", 48)])
+def test_a8_s0_a_yuan_commission_under_ten_us_cents_rounds_to_zero(setup, units_per_usd, expected):
+    # given: 0.5% of the ¥95.00 base = ¥0.475 → ¥0.48; $0.10 is ¥0.71 at 7.1, ¥0.40 at 4.0
+    from decimal import Decimal
+
+    from core.models import FxRate
+
+    FxRate.objects.create(
+        currency="CNY",
+        day=clock.natural_day() - timedelta(days=1),
+        units_per_usd=Decimal(units_per_usd),
+    )
+    services.rate_set(shop=setup["shop"], scope="shop", rate_bp=50)
+    # when
+    c = run(order_for(setup, status="paid"))
+    # then
+    assert (c.base_minor, c.amount_minor) == (95_00, expected)

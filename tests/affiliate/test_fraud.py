@@ -16,7 +16,7 @@ from affiliate.models import Commission, CommissionHold, PromoterNotice
 from core import clock
 from core.errors import InvalidTransition
 from orders import services as orders
-from orders.models import Order
+from orders.models import Order, OrderEvent
 
 
 def test_a6_fraud_registry_defaults(db):
@@ -312,6 +312,60 @@ def test_a6_fraud_hold_is_not_released_by_a_dispute_closing(world):
 
     c.refresh_from_db()
     assert (c.status, c.hold_reason) == ("on_hold", "fraud")
+
+
+def test_a6_fraud_release_during_an_open_dispute_keeps_it_held_for_the_dispute(world, admin_user):
+    # given: a commission held for fraud, then a dispute opened on its order (handled)
+    c, hold = _held(world)
+    order = Order.objects.get(pk=c.order_id)
+    seen = set(OrderEvent.objects.filter(order=order).values_list("pk", flat=True))
+    orders.dispute_open(order=order, dispute_id="d1", opened_at=clock.now())
+    affkit.apply_events(order, seen)
+
+    # when: the admin releases the fraud hold while the dispute is open
+    fraud.hold_release(hold_id=hold.pk, user=admin_user)
+
+    # then: still on hold, now for the dispute; not pre-issued; the paid order ends the trial
+    c.refresh_from_db()
+    world["promoter"].refresh_from_db()
+    assert (c.status, c.held_from, c.hold_reason) == ("on_hold", "locked", "dispute")
+    assert services.commissions_pre_issue() == 0
+    assert world["promoter"].trial is False
+
+    # and the dispute's close returns it to where it was
+    orders.dispute_close(
+        order=Order.objects.get(pk=order.pk),
+        dispute_id="d1",
+        closed_at=clock.now(),
+        outcome="seller_won",
+    )
+    affkit.apply_events(order, seen)
+    c.refresh_from_db()
+    assert (c.status, c.held_from, c.hold_reason) == ("locked", "", "")
+    assert services.commissions_pre_issue() == 1
+
+
+def test_a6_fraud_release_after_the_dispute_closed_returns_the_commission(world, admin_user):
+    # given: held for fraud; a dispute opened and closed (won by the seller) meanwhile
+    c, hold = _held(world)
+    order = Order.objects.get(pk=c.order_id)
+    seen = set(OrderEvent.objects.filter(order=order).values_list("pk", flat=True))
+    orders.dispute_open(order=order, dispute_id="d1", opened_at=clock.now())
+    orders.dispute_close(
+        order=Order.objects.get(pk=order.pk),
+        dispute_id="d1",
+        closed_at=clock.now(),
+        outcome="seller_won",
+    )
+    affkit.apply_events(order, seen)
+
+    # when
+    fraud.hold_release(hold_id=hold.pk, user=admin_user)
+
+    # then
+    c.refresh_from_db()
+    assert (c.status, c.held_from, c.hold_reason) == ("locked", "", "")
+    assert services.commissions_pre_issue() == 1
 
 
 def test_a6_fraud_promoter_selector_lists_holds_with_their_reason(world, admin_user):

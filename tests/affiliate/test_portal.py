@@ -75,6 +75,29 @@ def test_a1_forged_or_stale_promoter_cookie_is_no_session(db):
     assert client.get("/promoter/").status_code == 302
 
 
+def test_a1_signed_promoter_cookie_with_a_non_ascii_digit_is_no_session_not_a_500(db):
+    # given: a cookie signed as the portal signs it, whose id "²" passes str.isdigit()
+    from django.http import HttpResponse
+
+    from affiliate.portal import session
+
+    _, promoter = approved()
+    client = Client(raise_request_exception=False)
+    for pk in ("²", "1²", "³9"):
+        signed = HttpResponse()
+        signed.set_signed_cookie(
+            COOKIE, f"{pk}:{session._fingerprint(promoter)}", salt=session._SALT
+        )
+        client.cookies[COOKIE] = signed.cookies[COOKIE].value
+
+        # when
+        response = client.get("/promoter/")
+
+        # then: signed out, sent to the sign-in page
+        assert response.status_code == 302, pk
+        assert response["Location"].startswith("/promoter/login/"), pk
+
+
 # --- sign-up, sign-in, reset --------------------------------------------------------------
 
 

@@ -231,3 +231,41 @@ def test_a2_a7_registry_defaults(db):
     assert rules.platform_fee_bp() == 500
     assert rules.return_window() == timedelta(days=15)
     assert rules.min_store_level() == 3
+
+
+def test_a8_s0_the_ten_cent_floor_is_converted_to_the_orders_currency(db):
+    # given: 7.1 yuan and 1,380 won per dollar from June 1st
+    from datetime import date
+    from decimal import Decimal
+
+    from core.models import FxRate
+
+    FxRate.objects.create(currency="CNY", day=date(2026, 6, 1), units_per_usd=Decimal("7.1"))
+    FxRate.objects.create(currency="KRW", day=date(2026, 6, 1), units_per_usd=Decimal("1380"))
+    on = date(2026, 6, 2)
+    # then: $0.10 = ¥0.71 = ₩138; US dollars need no rate
+    assert rules.rounding_floor_minor("USD", on=on) == 10
+    assert rules.rounding_floor_minor("CNY", on=on) == 71
+    assert rules.rounding_floor_minor("KRW", on=on) == 138
+    # ¥0.70 is under the floor, ¥0.71 is not; with the promoter's switch ¥0.70 is kept
+    floor = rules.rounding_floor_minor("CNY", on=on)
+    assert (
+        rules.commission_minor(
+            base_minor=700, lines=[(1, 1000)], cent_minimum=False, floor_minor=floor
+        )
+        == 0
+    )
+    assert (
+        rules.commission_minor(
+            base_minor=710, lines=[(1, 1000)], cent_minimum=False, floor_minor=floor
+        )
+        == 71
+    )
+    assert (
+        rules.commission_minor(
+            base_minor=700, lines=[(1, 1000)], cent_minimum=True, floor_minor=floor
+        )
+        == 70
+    )
+    # before any rate applies, the currency's own ten minor units (logged, not guessed)
+    assert rules.rounding_floor_minor("CNY", on=date(2026, 5, 31)) == 10

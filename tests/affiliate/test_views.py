@@ -159,9 +159,16 @@ def test_a2_another_shops_rate_cannot_be_removed_nor_the_shop_rate(
     affkit.enable(shop_b)
     theirs = services.rate_set(shop=shop_b, scope="category", category="home_garden", rate_bp=900)
     shop_rate = CommissionRate.objects.get(shop=shop_a, scope="shop")
-    for rate_id in (theirs.pk, shop_rate.pk, "x", "9" * 30):
-        owner_client.post(reverse("affiliate:rate_remove"), {"rate_id": rate_id})
-    assert CommissionRate.objects.filter(pk__in=[theirs.pk, shop_rate.pk]).count() == 2
+    mine = services.rate_set(shop=shop_a, scope="category", category="home_garden", rate_bp=900)
+    owner_client.raise_request_exception = False  # a 500 is the answer under test, not a raise
+    # hostile ids: another shop's, the shop rate, letters, too long, a digit ``int`` refuses
+    for rate_id in (theirs.pk, shop_rate.pk, "x", "9" * 30, "²", "1²", "-1", ""):
+        response = owner_client.post(
+            reverse("affiliate:rate_remove"), {"rate_id": rate_id}, follow=True
+        )
+        assert response.redirect_chain == [(reverse("affiliate:index"), 302)], rate_id
+        assert "That rate is not one you can remove." in response.content.decode(), rate_id
+    assert CommissionRate.objects.filter(pk__in=[theirs.pk, shop_rate.pk, mine.pk]).count() == 3
 
 
 def test_a2_analyst_reads_but_cannot_change(analyst_client, shop_a):
