@@ -209,7 +209,7 @@ def _send(shop, name, template, segment, *, at: datetime, rng: Random):
     moment = at
     while True:
         result = dispatch.batch_send(campaign_id=campaign.pk, conn=DiscardingBackend(), now=moment)
-        if not result.claimed:
+        if not (result.claimed or result.skipped):
             break
         moment += timedelta(minutes=1)
     campaign.refresh_from_db()

@@ -132,7 +132,9 @@ def esp_webhook(request):
         if e.get("type") == "bounce":
             kind = "hard" if e.get("bounce_type") == "hard" else "soft"
         hex_id = str(e.get("message_id", "")).lower()
-        if not kind or len(hex_id) != 32:
+        if not kind or not tracking.is_message_hex(hex_id):
+            # One malformed event is refused on its own; the others of the batch still apply
+            # (a 500 would make the provider send the whole batch again, for ever).
             results.append({"id": e.get("id"), "result": "rejected", "code": "invalid_event"})
             continue
         applied = tracking.report_apply(

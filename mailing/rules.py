@@ -181,8 +181,19 @@ def batch_size() -> int:
 
 
 def is_hard_failure(code: int) -> bool:
-    """SPEC M-10: a 5xx answer is permanent (recipient unknown/rejected); 4xx is soft."""
+    """SPEC M-10: a 5xx answer is permanent (the message fails); 4xx is soft (retried)."""
     return 500 <= code < 600
+
+
+def quarantines(*, code: int, stage: str, enhanced: str = "") -> bool:
+    """SPEC M-10 "550 recipient unknown/rejected → address quarantined 30 days": a permanent
+    refusal of the *recipient* — a 5xx answer to RCPT TO, or an enhanced status 5.1.x (bad
+    destination mailbox or address, RFC 3463) at any stage. Other permanent answers (to MAIL
+    FROM: the sender; after DATA: the content, e.g. "554 5.7.1 content rejected") fail the
+    message without quarantining the address. ``stage``: "rcpt", "mail", "data" or ""."""
+    if not is_hard_failure(code):
+        return False
+    return stage == "rcpt" or enhanced.startswith("5.1.")
 
 
 def lint_value_chars() -> int:

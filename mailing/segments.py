@@ -155,10 +155,46 @@ def _suppressed_emails(shop: Shop, at: datetime) -> QuerySet:
     )
 
 
-def _consent_emails(shop: Shop, *statuses: str) -> QuerySet:
+def _consent_emails(shop: Shop, *statuses: str, untied: bool = False) -> QuerySet:
+    """The addresses with a consent record of ``statuses``; ``untied``: only the records that
+    do not rest on the buyer's own preference (``Consent.buyer_preference_on`` not true)."""
+    return _consents(shop, *statuses, untied=untied).values("email")
+
+
+def _consents(shop: Shop, *statuses: str, untied: bool = False) -> QuerySet:
     from .models import Consent
 
-    return Consent.objects.filter(shop=shop, status__in=statuses).values("email")
+    qs = Consent.objects.filter(shop=shop, status__in=statuses)
+    return qs.exclude(buyer_preference_on=True) if untied else qs
+
+
+def _suffix_regex(site_codes) -> str:
+    """A regular expression matching the addresses whose domain names one of ``site_codes``
+    (``sites.domain_site``), for SQL (PostgreSQL's ``~``, Django's REGEXP on SQLite)."""
+    import re
+
+    suffixes = sorted({x for site in site_codes for x in sites.domain_suffixes(site)})
+    return "(" + "|".join(re.escape(x) for x in suffixes) + ")$" if suffixes else ""
+
+
+def doi_exempt_q(*, email: str, country: str, site: str | None, countries) -> Q:
+    """SPEC M-3 as a condition: the rows whose recipient does not need double opt-in — a
+    recorded country outside ``countries``; with no recorded country, a known site outside
+    them (``sites.country_for``: the address's domain, else the ``site`` column). A recipient
+    whose country is still unknown needs double opt-in (Decision: the safe side)."""
+    if not countries:  # nobody needs it (the rows have an address: consenting_q's first test)
+        return Q(**{f"{email}__isnull": False})
+    free = sorted(s for s, c in sites.SITE_COUNTRIES.items() if c not in countries)
+    recorded = Q(**{f"{country}__gt": ""}) & ~Q(**{f"{country}__in": sorted(countries)})
+    if not free:
+        return recorded
+    by_domain = Q(**{f"{email}__regex": _suffix_regex(free)})
+    derived = by_domain
+    if site is not None:
+        any_domain = Q(**{f"{email}__regex": _suffix_regex(sites.SITE_COUNTRIES)})
+        derived |= ~any_domain & Q(**{f"{site}__in": free})
+    blank = Q(**{country: ""}) | Q(**{f"{country}__isnull": True})
+    return recorded | (blank & derived)
 
 
 # Above this many consent records a shop's consent is looked up per row (``EXISTS`` on the
@@ -191,62 +227,67 @@ def consenting_q(
     opt_in: str | None,
     numbers: rules.AudienceNumbers,
     probe: bool = False,
+    site: str | None = None,
 ) -> Q:
-    """SPEC M-3 as a condition on a queryset's ``email``/``country``/``opt_in`` columns: an
-    address, not suppressed, and consent — confirmed double opt-in, or (outside the double
-    opt-in countries) the buyer's marketing preference or a shop consent record. ``probe``:
-    the consent records looked up per row (``EXISTS``) rather than hashed (``IN``)."""
-    from .models import Consent
+    """SPEC M-3 as a condition on a queryset's ``email``/``country``/``site``/``opt_in``
+    columns: an address, not suppressed, and consent — confirmed double opt-in, or (outside the
+    double opt-in countries: ``doi_exempt_q``) the buyer's marketing preference or a shop
+    consent record. A consent recorded while the buyer's own preference was on counts only
+    while it stays on: switching it off withdraws it (``Consent.buyer_preference_on``).
+    ``probe``: the consent records looked up per row (``EXISTS``) rather than hashed (``IN``)."""
 
-    doi = sorted(numbers.double_opt_in_countries)
-
-    def consented(*statuses: str) -> Q:
+    def records(*statuses: str, untied: bool = False) -> Q:
         if probe:
-            return Q(
-                Exists(
-                    Consent.objects.filter(shop=shop, status__in=statuses, email=OuterRef(email))
-                )
-            )
-        return Q(**{f"{email}__in": _consent_emails(shop, *statuses)})
+            matching = _consents(shop, *statuses, untied=untied).filter(email=OuterRef(email))
+            return Q(Exists(matching))
+        return Q(**{f"{email}__in": _consent_emails(shop, *statuses, untied=untied)})
 
-    single = consented(ConsentStatus.GRANTED)
-    if opt_in is not None:
-        single |= Q(**{opt_in: True})
+    if opt_in is None:  # imported contacts: no buyer preference to withdraw with
+        confirmed = records(ConsentStatus.CONFIRMED)
+        single = records(ConsentStatus.GRANTED)
+    else:
+        preference_on = Q(**{opt_in: True})
+        confirmed = records(ConsentStatus.CONFIRMED, untied=True) | (
+            preference_on & records(ConsentStatus.CONFIRMED)
+        )
+        single = records(ConsentStatus.GRANTED, untied=True) | preference_on
+    exempt = doi_exempt_q(
+        email=email, country=country, site=site, countries=numbers.double_opt_in_countries
+    )
     return (
         Q(**{f"{email}__isnull": False})
         & ~Q(**{f"{email}__in": _suppressed_emails(shop, at)})
-        & (consented(ConsentStatus.CONFIRMED) | (~Q(**{f"{country}__in": doi}) & single))
+        & (confirmed | (exempt & single))
     )
 
 
 def consent_state(*, shop: Shop, at: datetime, numbers: rules.AudienceNumbers) -> Case:
-    """The consent state of an audience row (``CONSENT_STATES``), for display and filters."""
-    doi = sorted(numbers.double_opt_in_countries)
+    """The consent state of an audience row (``CONSENT_STATES``), for display and filters (the
+    same rules as ``consenting_q``)."""
+    preference_on = Q(buyer_opt_in=True)
+    exempt = doi_exempt_q(
+        email="buyer_email",
+        country="buyer_country",
+        site="buyer_site",
+        countries=numbers.double_opt_in_countries,
+    )
+
+    def held(*statuses: str) -> Q:
+        """A consent record of ``statuses`` not withdrawn with the buyer's preference."""
+        return Q(buyer_email__in=_consent_emails(shop, *statuses, untied=True)) | (
+            preference_on & Q(buyer_email__in=_consent_emails(shop, *statuses))
+        )
+
     return Case(
         When(buyer_email__isnull=True, then=Value(CONSENT_NO_EMAIL)),
         When(buyer_email__in=_suppressed_emails(shop, at), then=Value(CONSENT_SUPPRESSED)),
+        When(held(ConsentStatus.CONFIRMED), then=Value(CONSENT_SUBSCRIBED)),
         When(
-            buyer_email__in=_consent_emails(shop, ConsentStatus.CONFIRMED),
-            then=Value(CONSENT_SUBSCRIBED),
-        ),
-        When(
-            Q(buyer_country__in=doi)
-            & (
-                Q(buyer_opt_in=True)
-                | Q(
-                    buyer_email__in=_consent_emails(
-                        shop, ConsentStatus.GRANTED, ConsentStatus.PENDING
-                    )
-                )
-            ),
+            ~exempt & (preference_on | held(ConsentStatus.GRANTED, ConsentStatus.PENDING)),
             then=Value(CONSENT_AWAITING),
         ),
         When(
-            ~Q(buyer_country__in=doi)
-            & (
-                Q(buyer_opt_in=True)
-                | Q(buyer_email__in=_consent_emails(shop, ConsentStatus.GRANTED))
-            ),
+            exempt & (preference_on | held(ConsentStatus.GRANTED)),
             then=Value(CONSENT_SUBSCRIBED),
         ),
         default=Value(CONSENT_NOT_SUBSCRIBED),
@@ -359,6 +400,7 @@ def consenting_buyers(
             at=at,
             email=col["email"],
             country=col["country"],
+            site=col["site"],
             opt_in=col["opt_in"],
             numbers=numbers,
             probe=probe,
@@ -393,6 +435,7 @@ def consenting_imported(
             at=at,
             email="email",
             country="country",
+            site="site",
             opt_in=None,
             numbers=numbers,
             probe=probe,

@@ -7,7 +7,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core import clock
+from core import clock, fx
 from core.checks import Check
 from core.errors import DomainError
 from orders.selectors import gmv_30d
@@ -47,20 +47,29 @@ def eligibility_checks(
     )
 
     # GMV compared as integer minor units of one currency (never floats).
+    # A floor in another currency is converted at today's rate of the dated table (SPEC §0),
+    # rounded up: the shop meets at least the floor itself.
     threshold = rules.min_gmv_30d()
     gmv = gmv_30d(shop=shop, at=at)
-    if gmv.currency == threshold.currency:
-        ok = gmv >= threshold
+    try:
+        floor = fx.convert(threshold, gmv.currency, on=clock.natural_day(at), rounding="up")
+    except fx.FxRateMissing:
+        floor = None
+    if floor is not None:
+        ok = gmv >= floor
+        required = f"≥ {floor.format()}"
+        if floor.currency != threshold.currency:
+            required += f" ({threshold.format()})"
         checks.append(
             Check(
                 code="m1_gmv",
                 label=_("30-day GMV"),
                 passed=ok,
                 measured=gmv.format(),
-                required=f"≥ {threshold.format()}",
+                required=required,
                 detail=""
                 if ok
-                else _("%(short)s more GMV needed") % {"short": (threshold - gmv).format()},
+                else _("%(short)s more GMV needed") % {"short": (floor - gmv).format()},
                 fix=""
                 if ok
                 else _(
@@ -72,7 +81,7 @@ def eligibility_checks(
             )
         )
     else:
-        # No exchange-rate table is available to this module yet: say so rather than guess.
+        # No rate applies today: say so rather than guess.
         checks.append(
             Check(
                 code="m1_gmv",
@@ -86,7 +95,8 @@ def eligibility_checks(
                 )
                 % {"from": gmv.currency, "to": threshold.currency},
                 fix=_(
-                    "Ask the platform team to configure the exchange rate; the check then "
+                    "Ask the platform team to add the exchange rate (Django admin → Exchange "
+                    "rates); the check then "
                     "runs on its own."
                 ),
             )
@@ -219,6 +229,15 @@ def footer_problems(*, shop: Shop, brand=None) -> list[str]:
     return problems
 
 
+def brand_problems(*, shop: Shop, brand=None, footer: bool = True) -> list[str]:
+    """SPEC M-2 (b): what the brand profile still misses before a send — the logo, and (unless
+    ``footer=False``: the M-7 lint checks it) the footer's physical address and
+    customer-service phone (``footer_problems``). ``[]`` when complete."""
+    brand = brand if brand is not None else brand_for_shop(shop=shop)
+    logo = [] if brand is not None and brand.logo_id else [_("The logo is missing.")]
+    return logo + (footer_problems(shop=shop, brand=brand) if footer else [])
+
+
 def setup_checks(*, shop: Shop) -> list[Check]:
     """SPEC M-2: the three things needed before the first send, each with how to fix it."""
     from .models import DomainKind, MailTemplate
@@ -242,17 +261,14 @@ def setup_checks(*, shop: Shop) -> list[Check]:
             fix_link="" if domain and domain.is_verified else _("Sender domain"),
         )
     ]
-    missing = footer_problems(shop=shop, brand=brand)
-    has_logo = bool(brand and brand.logo_id)
-    brand_ok = not missing and has_logo
+    missing = brand_problems(shop=shop, brand=brand)
+    brand_ok = not missing
     checks.append(
         Check(
             code="m2_brand",
             label=_("Brand logo, physical address and customer-service phone"),
             passed=brand_ok,
-            measured=_("complete")
-            if brand_ok
-            else " ".join(([] if has_logo else [_("The logo is missing.")]) + missing),
+            measured=_("complete") if brand_ok else " ".join(str(m) for m in missing),
             required=_("complete"),
             fix="" if brand_ok else _("Fill in the brand profile."),
             fix_url="" if brand_ok else reverse("mailing:brand"),

@@ -39,6 +39,18 @@ def is_suppressed(shop: Shop, email: str, *, at: datetime | None = None) -> bool
     )
 
 
+def buyer_preference_on(*, shop: Shop, email: str) -> bool:
+    """Whether ``email`` is a buyer of ``shop`` whose own marketing-email preference is on now
+    (read as the audience reads it: the orders module's buyer summaries; SPEC M-3)."""
+    from orders.selectors import buyer_summaries
+
+    return (
+        buyer_summaries(shop=shop, lean=True)
+        .filter(buyer__email=email, buyer__marketing_email_opt_in=True)
+        .exists()
+    )
+
+
 def audience_page_queryset(
     *,
     shop: Shop,

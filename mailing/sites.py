@@ -2,7 +2,8 @@
 
 The site follows the address's domain when it is a country's (``@orange.fr`` → France), else
 the buyer's own site; the language is that site's (``buyers.models.site_language``) and the
-time zone the site's main one (Decision: one zone per site; the global site sends in UTC).
+time zone the site's main one (Decision: one zone per site; the global site sends in UTC). A
+recipient with no recorded country has their site's (SPEC M-3: for double opt-in).
 """
 
 from buyers.models import site_language
@@ -52,13 +53,61 @@ SITE_TIME_ZONES = {
 }
 
 
-def site_for(email: str, fallback: str = "") -> str:
-    """SPEC M-5: the site of ``email`` from its domain, else ``fallback`` (the buyer's site)."""
+# The country of each site (the global site has none).
+SITE_COUNTRIES = {
+    "us": "US",
+    "fr": "FR",
+    "es": "ES",
+    "de": "DE",
+    "it": "IT",
+    "nl": "NL",
+    "pl": "PL",
+    "ru": "RU",
+    "br": "BR",
+    "kr": "KR",
+    "jp": "JP",
+    "cn": "CN",
+}
+
+
+def domain_site(email: str) -> str:
+    """The site an address's domain names (``@orange.fr`` → fr), or "" when it names none."""
     domain = email.rpartition("@")[2].casefold()
     if domain in PROVIDER_SITES:
         return PROVIDER_SITES[domain]
     tld = domain.rpartition(".")[2]
-    return DOMAIN_SITES.get(tld) or fallback or "global"
+    return DOMAIN_SITES.get(tld, "")
+
+
+def site_for(email: str, fallback: str = "") -> str:
+    """SPEC M-5: the site of ``email`` from its domain, else ``fallback`` (the buyer's site)."""
+    return domain_site(email) or fallback or "global"
+
+
+def domain_suffixes(site: str) -> list[str]:
+    """The address endings ``domain_site`` maps to ``site`` (for SQL: ``segments``)."""
+    out = [f"@{d}" for d, s in PROVIDER_SITES.items() if s == site]
+    for tld, s in DOMAIN_SITES.items():
+        if s == site:
+            out += [f".{tld}", f"@{tld}"]
+    return out
+
+
+def country_for(*, country: str, email: str, site: str) -> str:
+    """SPEC M-3, M-5: the recipient's country — the one recorded, else the country of their
+    site (the address's domain, else the site given); "" when still unknown."""
+    if country and country.strip():
+        return country.strip().upper()
+    return SITE_COUNTRIES.get(site_for(email or "", site or ""), "")
+
+
+def needs_double_opt_in(*, country: str, email: str, site: str, countries) -> bool:
+    """SPEC M-3: whether the recipient needs double opt-in — their country (``country_for``) is
+    one of ``countries``, or is unknown (an unknown country is treated as one that needs it)."""
+    if not countries:
+        return False
+    known = country_for(country=country, email=email, site=site)
+    return not known or known in countries
 
 
 def time_zone_for(site: str) -> str:

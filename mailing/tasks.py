@@ -44,9 +44,17 @@ def dispatch_batch_task(campaign_id: int) -> dict:
     """One batch of a campaign's due messages (claim → send → record). A full batch asks for
     the next one; the beat tick picks up whatever is due later."""
     result = dispatch.batch_send(campaign_id=campaign_id)
-    if result.claimed and result.claimed == result.sent + result.failed + result.retried:
+    # A batch whose rows were all skipped (suppressed since confirmation) claimed nothing but
+    # may have more due behind them.
+    moved = result.claimed or result.skipped
+    if moved and result.claimed == result.sent + result.failed + result.retried:
         dispatch_batch_task.delay(campaign_id)
-    return {"claimed": result.claimed, "sent": result.sent, "failed": result.failed}
+    return {
+        "claimed": result.claimed,
+        "sent": result.sent,
+        "failed": result.failed,
+        "skipped": result.skipped,
+    }
 
 
 @shared_task(acks_late=True)
@@ -56,6 +64,8 @@ def dispatch_tick_task() -> int:
     dispatch.claims_recover()
     for campaign_id in dispatch.ab_due():
         dispatch.ab_decide(campaign_id=campaign_id)
+    # Campaigns left with nothing to send (their last rows recovered as unknown, skipped, …).
+    dispatch.campaigns_finish()
     due = dispatch.campaigns_due()
     for campaign_id in due:
         dispatch_batch_task.delay(campaign_id)

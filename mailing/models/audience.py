@@ -73,6 +73,13 @@ class Consent(models.Model):
         verbose_name=_("import"),
     )
     evidence = models.TextField(_("evidence"), blank=True, default="")
+    # The buyer's own marketing-email preference (``buyers``) when this consent was recorded or
+    # confirmed; None when the address was no buyer of the shop then. SPEC M-3: a preference
+    # that was on then and is off now withdraws the consent (``segments.consenting_q``); one
+    # that was already off does not (the shop's own consent stands on its evidence).
+    buyer_preference_on = models.BooleanField(
+        _("buyer's marketing preference on at consent"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("consent")

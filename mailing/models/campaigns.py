@@ -198,6 +198,13 @@ class Message(models.Model):
                 condition=Q(state__in=["claimed", "sending"]),
                 name="message_claims",
             ),
+            # SPEC M-9: the month's billed soft bounces (given up unsent, billed by
+            # ``bounced_at``; billing.billable_q) — few rows, kept out of the hot path's way.
+            models.Index(
+                fields=["shop", "bounced_at"],
+                condition=Q(billable=True, sent_at__isnull=True),
+                name="message_billed_unsent",
+            ),
         ]
         constraints = [
             # A recipient gets one message per campaign, whatever re-runs the streaming.

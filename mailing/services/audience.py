@@ -130,8 +130,11 @@ def consent_record(
 ) -> Consent:
     """Record ``email``'s consent to ``shop``'s marketing with its evidence (SPEC M-3, B-8).
     A confirmed double opt-in is never downgraded by a later, weaker record."""
+    from ..selectors_audience import buyer_preference_on
+
     at = at or clock.now()
     email = normalize_email(email)
+    preference_on = buyer_preference_on(shop=shop, email=email)
     with transaction.atomic():
         row, created = Consent.objects.select_for_update().get_or_create(
             shop=shop,
@@ -144,12 +147,14 @@ def consent_record(
                 "ip": ip,
                 "evidence": evidence,
                 "contact_import_id": contact_import_id,
+                "buyer_preference_on": preference_on,
             },
         )
         if created or row.status == ConsentStatus.CONFIRMED:
             return row
         row.status, row.source, row.granted_at, row.ip = status, source, at, ip
         row.evidence = evidence
+        row.buyer_preference_on = preference_on
         row.buyer_id = row.buyer_id or buyer_id
         row.contact_import_id = contact_import_id or row.contact_import_id
         row.save()
@@ -181,7 +186,7 @@ def double_opt_in_request(
     """SPEC M-3: ask ``email`` to confirm marketing from ``shop``: a pending consent with a
     fresh nonce (older links stop working) and the mail with the signed link, sent by the
     worker after commit. A confirmed or suppressed address is refused."""
-    from ..selectors_audience import is_suppressed
+    from ..selectors_audience import buyer_preference_on, is_suppressed
     from ..tasks import double_opt_in_send_task
 
     at = at or clock.now()
@@ -205,6 +210,7 @@ def double_opt_in_request(
         row.status = ConsentStatus.PENDING
         row.requested_at = at
         row.nonce = secrets.token_hex(8)
+        row.buyer_preference_on = buyer_preference_on(shop=shop, email=email)
         row.save()
         token = confirmation_token(row)
         double_opt_in_send_task.delay_on_commit(row.pk, token)
@@ -243,15 +249,23 @@ def double_opt_in_confirm(*, token: str, ip: str | None, at: datetime | None = N
     """SPEC M-3: the recipient confirms (a POST from the confirmation page; a GET never
     confirms): status confirmed with the time and IP as evidence. Confirming twice is
     harmless."""
+    from ..selectors_audience import buyer_preference_on
+
     at = at or clock.now()
     row = consent_from_token(token)
+    shop = row.shop
     with transaction.atomic():
         row = Consent.objects.select_for_update().get(pk=row.pk)
         if row.status != ConsentStatus.CONFIRMED:
             row.status = ConsentStatus.CONFIRMED
             row.confirmed_at = at
             row.confirmed_ip = ip
-            row.save(update_fields=["status", "confirmed_at", "confirmed_ip"])
+            # SPEC M-3: confirmed while the buyer's own preference is on → switching it off
+            # later withdraws this consent.
+            row.buyer_preference_on = buyer_preference_on(shop=shop, email=row.email)
+            row.save(
+                update_fields=["status", "confirmed_at", "confirmed_ip", "buyer_preference_on"]
+            )
     return row
 
 

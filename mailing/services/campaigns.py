@@ -343,11 +343,18 @@ class Checklist:
     lint: list[LintResult]
     domain_ok: bool
     domain_message: str
+    # SPEC M-2 (b): the brand profile's logo (the footer's parts are the lint's "footer").
+    brand_problems: tuple[str, ...] = ()
+
+    @property
+    def brand_ok(self) -> bool:
+        return not self.brand_problems
 
     @property
     def can_send(self) -> bool:
         return (
             self.domain_ok
+            and self.brand_ok
             and self.recipients > 0
             and not any(r.blocking and not r.passed for r in self.lint)
         )
@@ -358,8 +365,10 @@ def month_start(at: datetime) -> date:
 
 
 def billable_this_month(shop, *, at: datetime) -> int:
+    from .billing import billable_q
+
     start = clock.day_start(month_start(at))
-    return Message.objects.filter(shop=shop, billable=True, sent_at__gte=start).count()
+    return Message.objects.filter(billable_q(start), shop=shop).count()
 
 
 def checklist(*, campaign: Campaign, at: datetime | None = None) -> Checklist:
@@ -407,7 +416,15 @@ def checklist(*, campaign: Campaign, at: datetime | None = None) -> Checklist:
         lint=results,
         domain_ok=domain_ok,
         domain_message=domain_message,
+        brand_problems=tuple(_brand_problems(shop, brand)),
     )
+
+
+def _brand_problems(shop, brand) -> list[str]:
+    """SPEC M-2 (b) beyond the footer (which the M-7 lint checks): the brand logo."""
+    from mailing.selectors import brand_problems
+
+    return [str(p) for p in brand_problems(shop=shop, brand=brand, footer=False)]
 
 
 # --- confirm, pause, resume, cancel ------------------------------------------------------------
@@ -425,6 +442,21 @@ def campaign_confirm(*, campaign: Campaign, at: datetime | None = None) -> Campa
         if blocking:
             # SPEC M-7: a message without the footer is blocked, not sent.
             raise DomainError(" ".join(r.fix or r.message for r in blocking), code="lint_blocked")
+        missing = _brand_problems(locked.shop, dispatch.brand_for(locked.shop))
+        if missing:
+            # SPEC M-2 (b): the brand logo is part of the set-up required before sending.
+            raise DomainError(
+                " ".join(
+                    [
+                        *missing,
+                        _(
+                            "Upload your brand logo (PNG or JPEG) in Email marketing → Set-up "
+                            "→ Brand profile, then confirm again."
+                        ),
+                    ]
+                ),
+                code="brand_incomplete",
+            )
         Campaign.objects.filter(pk=campaign.pk).update(
             status=CampaignStatus.SCHEDULED, confirmed_at=at
         )

@@ -24,9 +24,11 @@
    unsubscribe link swapped for a stand-in), the tracking links' signers and the encoded
    headers (``dispatch_message``). The message is written as bytes and handed to the open SMTP
    connection's ``sendmail``.
-   A 4xx answer puts it back in the queue with backoff; a 5xx fails it
-   (550: address quarantined 30 days); an ambiguous end (connection lost mid-transfer) leaves it
-   ``unknown``.
+   A 4xx answer puts it back in the queue with backoff; a 5xx fails it (the recipient refused
+   at RCPT, or an enhanced status 5.1.x, or the ESP rejecting the recipient: the address is
+   quarantined 30 days; a refused sender or content is not the address's fault); an ambiguous
+   end (connection lost mid-transfer) leaves it ``unknown``. Due rows whose address was
+   suppressed since the campaign was confirmed are marked ``skipped`` by the claim (M-3).
 4. **Recover** (``claims_recover``, beat): a worker that died (SIGKILL, OOM) leaves rows
    ``claimed`` or ``sending``. Claimed rows were never handed to the server: they go back to the
    queue. The one ``sending`` row may or may not have left: it becomes ``unknown`` and is
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import smtplib
 import uuid
 from collections import deque
@@ -91,6 +94,7 @@ from .dispatch_message import (  # noqa: F401  (the public face of the engine)
 )
 from .dispatch_queue import (  # noqa: F401  (the public face of the engine)
     MATERIALIZE_CHUNK,
+    OPEN_STATES,
     _chunks,
     _finish_if_done,
     ab_decide,
@@ -98,6 +102,7 @@ from .dispatch_queue import (  # noqa: F401  (the public face of the engine)
     bucket,
     campaign_materialize,
     campaigns_due,
+    campaigns_finish,
     claims_recover,
     local_due_at,
     variant_for,
@@ -107,6 +112,7 @@ from .dispatch_records import (  # noqa: F401  (the public face of the engine)
     E_DOMAIN,
     E_QUOTA,
     E_UNKNOWN,
+    SKIPPED_DETAIL,
     BatchResult,
     SendNumbers,
     _claim,
@@ -209,9 +215,13 @@ def batch_send(
         # The domain's key decrypted and parsed once for the batch (held in memory only).
         sender = dataclasses.replace(sender, signer=dkim.KeySigner(sender.dkim))
     token = uuid.uuid4()
-    ids = _claim(campaign, size=size or rules.batch_size(), token=token, now=now)
-    result.claimed = len(ids)
+    skipped: list[int] = []
+    ids = _claim(campaign, size=size or rules.batch_size(), token=token, now=now, skipped=skipped)
+    result.claimed, result.skipped = len(ids), len(skipped)
     if not ids:
+        # Nothing to hand over (an empty audience, the last due rows skipped as suppressed):
+        # the campaign may be over — nothing else would notice, as no message is due any more.
+        _finish_if_done(campaign.pk, now=at)
         return result
     contents = _contents(campaign)
     brand = brand_for(campaign.shop)
@@ -318,12 +328,32 @@ def pick_content(
 
 
 def _smtp_code(exc: BaseException, rcpt: str) -> int | None:
+    return _smtp_answer(exc, rcpt)[0]
+
+
+_ENHANCED = re.compile(rb"\s*([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def _smtp_answer(exc: BaseException, rcpt: str) -> tuple[int | None, str, str]:
+    """The server's answer in a refusal: (code, stage, enhanced status code). The stage is
+    "rcpt" (the recipient refused), "mail" (the sender), "data" (the message) or ""."""
+    code: int | None = None
+    text: bytes | str = b""
+    stage = ""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         answer = exc.recipients.get(rcpt) or next(iter(exc.recipients.values()), None)
-        return int(answer[0]) if answer else None
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return int(exc.smtp_code)
-    return None
+        if answer:
+            code, text = int(answer[0]), answer[1]
+        stage = "rcpt"
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code, text = int(exc.smtp_code), exc.smtp_error
+        if isinstance(exc, smtplib.SMTPSenderRefused):
+            stage = "mail"
+        elif isinstance(exc, smtplib.SMTPDataError):
+            stage = "data"
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else bytes(text or b"")
+    m = _ENHANCED.match(raw)
+    return code, stage, m.group(1).decode() if m else ""
 
 
 def _path(address: str) -> str:
@@ -520,10 +550,13 @@ def _send_one(
         else:
             handed = _hand_over(conn, built)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-        code = _smtp_code(exc, message.email) or 451
+        answered, stage, enhanced = _smtp_answer(exc, message.email)
+        code = answered or 451
         detail = str(exc)[:500]
         if rules.is_hard_failure(code):
-            # SPEC M-10: 550 recipient unknown/rejected → quarantined 30 days (M-3).
+            # SPEC M-10: a permanent refusal fails the message (not billed, M-9). Only the
+            # recipient's refusal (at RCPT, or 5.1.x: unknown/rejected address) quarantines
+            # the address 30 days (M-3); a refused sender or content does not.
             _record(
                 message,
                 token,
@@ -533,9 +566,13 @@ def _send_one(
                 bounce=BounceKind.HARD,
                 now=now,
             )
-            suppress_hard_bounce(
-                shop=campaign.shop, email=message.email, source=f"campaign:{campaign.pk}", at=now
-            )
+            if rules.quarantines(code=code, stage=stage, enhanced=enhanced):
+                suppress_hard_bounce(
+                    shop=campaign.shop,
+                    email=message.email,
+                    source=f"campaign:{campaign.pk}",
+                    at=now,
+                )
             return "failed"
         return _retry(message, token, code, detail, now, numbers)
     except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -547,6 +584,8 @@ def _send_one(
         and getattr(status, "status", None)
         and status.status <= {"rejected", "invalid"}
     ):
+        # The ESP refused the recipient (invalid, or on its own suppression list): SPEC M-10
+        # 550 recipient rejected → quarantined 30 days (M-3), as a refusal at RCPT.
         _record(
             message,
             token,
@@ -555,6 +594,9 @@ def _send_one(
             detail="Rejected by the ESP.",
             bounce=BounceKind.HARD,
             now=now,
+        )
+        suppress_hard_bounce(
+            shop=campaign.shop, email=message.email, source=f"campaign:{campaign.pk}", at=now
         )
         return "failed"
     _after_send(message)

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from core import clock
 
@@ -109,7 +109,11 @@ def campaign_materialize(*, campaign_id: int, now: datetime | None = None) -> in
             "recipients_total": total,
             "status": CampaignStatus.SENDING,
         }
-        if campaign.ab_enabled:
+        if not total:
+            # Nobody to send to (an empty audience): finished at once — no message will ever
+            # be due, so no batch would come to finish it.
+            updates |= {"status": CampaignStatus.SENT, "finished_at": now}
+        elif campaign.ab_enabled:
             updates["ab_decide_at"] = (first_due or now) + timedelta(hours=campaign.ab_wait_hours)
         Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(**updates)
     log.info("campaign %s: %s recipients queued", campaign.pk, total)
@@ -170,19 +174,34 @@ def campaigns_due(*, now: datetime | None = None) -> list[int]:
     )
 
 
+OPEN_STATES = (
+    MessageState.HELD,
+    MessageState.QUEUED,
+    MessageState.CLAIMED,
+    MessageState.SENDING,
+)
+
+
 def _finish_if_done(campaign_id: int, *, now: datetime | None = None) -> bool:
-    open_states = [
-        MessageState.HELD,
-        MessageState.QUEUED,
-        MessageState.CLAIMED,
-        MessageState.SENDING,
-    ]
-    if Message.objects.filter(campaign_id=campaign_id, state__in=open_states).exists():
+    if Message.objects.filter(campaign_id=campaign_id, state__in=OPEN_STATES).exists():
         return False
     return bool(
         Campaign.objects.filter(
             pk=campaign_id, status=CampaignStatus.SENDING, materialized_at__isnull=False
         ).update(status=CampaignStatus.SENT, finished_at=now or clock.now())
+    )
+
+
+def campaigns_finish(*, now: datetime | None = None) -> int:
+    """Every sending campaign with no message left to send becomes sent (the beat's sweep:
+    a campaign whose last rows ended outside a batch — recovered as ``unknown``, skipped —
+    would otherwise stay ``sending``). One statement (``message_campaign_state`` index)."""
+    now = now or clock.now()
+    open_messages = Message.objects.filter(campaign_id=OuterRef("pk"), state__in=OPEN_STATES)
+    return (
+        Campaign.objects.filter(status=CampaignStatus.SENDING, materialized_at__isnull=False)
+        .filter(~Exists(open_messages))
+        .update(status=CampaignStatus.SENT, finished_at=now)
     )
 
 
@@ -208,9 +227,16 @@ def ab_decide(*, campaign_id: int, now: datetime | None = None) -> str:
             scores[v] = (hits / n) if n else 0.0
         winner = "B" if scores["B"] > scores["A"] else "A"
         Campaign.objects.filter(pk=campaign.pk).update(ab_winner=winner)
-        Message.objects.filter(campaign=campaign, state=MessageState.HELD).update(
-            state=MessageState.QUEUED, variant=winner, due_at=now
-        )
+        held = Message.objects.filter(campaign=campaign, state=MessageState.HELD)
+        # SPEC M-5: the rest still goes at the chosen local time of each recipient's zone (the
+        # decision counts from the earliest zone's time), or now if that time has passed. One
+        # UPDATE per time zone (a campaign's recipients span a handful of site zones).
+        for zone in held.values_list("time_zone", flat=True).distinct().order_by():
+            held.filter(time_zone=zone).update(
+                state=MessageState.QUEUED,
+                variant=winner,
+                due_at=local_due_at(campaign, zone, now=now),
+            )
     log.info("campaign %s: A/B winner %s (%s)", campaign_id, winner, scores)
     return winner
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from core import clock
 
@@ -27,6 +27,7 @@ from ..models import (
     MessageState,
     QuotaDay,
     SendingPause,
+    Suppression,
 )
 from . import overlapped
 
@@ -60,19 +61,51 @@ def sending_paused(shop) -> bool:
     return SendingPause.objects.filter(shop=shop, ended_at__isnull=True).exists()
 
 
+# SPEC M-3: an address suppressed since its message was written (unsubscribed, complained,
+# bounced) is never mailed: the claim looks at the next due rows (``message_due``), marks those
+# with an active suppression ``skipped`` (NOT EXISTS / EXISTS on the suppression list's (shop,
+# email) index, one probe per row picked) and claims the others, in the same statement.
 _CLAIM_SQL = """
-UPDATE mailing_message SET state = 'claimed', claimed_at = %s, claim_token = %s
-WHERE id IN (
-    SELECT id FROM mailing_message
-    WHERE campaign_id = %s AND state = 'queued' AND due_at <= %s
-    ORDER BY id LIMIT %s
-    FOR UPDATE SKIP LOCKED
+WITH picked AS (
+    SELECT m.id, EXISTS (
+        SELECT 1 FROM mailing_suppression s
+        WHERE s.shop_id = m.shop_id AND s.email = m.email
+          AND (s.expires_at IS NULL OR s.expires_at > %s)
+    ) AS suppressed
+    FROM mailing_message m
+    WHERE m.campaign_id = %s AND m.state = 'queued' AND m.due_at <= %s
+    ORDER BY m.id LIMIT %s
+    FOR UPDATE OF m SKIP LOCKED
+), skipped AS (
+    UPDATE mailing_message SET state = 'skipped', error_code = NULL, error_detail = %s
+    WHERE id IN (SELECT id FROM picked WHERE suppressed)
+    RETURNING id
+), claimed AS (
+    UPDATE mailing_message SET state = 'claimed', claimed_at = %s, claim_token = %s
+    WHERE id IN (SELECT id FROM picked WHERE NOT suppressed)
+    RETURNING id
 )
-RETURNING id
+SELECT id, true FROM claimed UNION ALL SELECT id, false FROM skipped
 """
 
+SKIPPED_DETAIL = (
+    "Not sent: the address is on the shop's suppression list (unsubscribed, complained or "
+    "bounced) since the campaign was confirmed."
+)
 
-def _claim(campaign: Campaign, *, size: int, token: uuid.UUID, now: datetime) -> list[int]:
+
+def _claim(
+    campaign: Campaign,
+    *,
+    size: int,
+    token: uuid.UUID,
+    now: datetime,
+    skipped: list[int] | None = None,
+) -> list[int]:
+    """Claim up to ``size`` due messages under the day's quota; the ids claimed. Due messages
+    whose address is suppressed now are marked ``skipped`` instead (their ids appended to
+    ``skipped``) and count against nothing (SPEC M-3)."""
+    skipped = skipped if skipped is not None else []
     day = clock.natural_day(now)
     with transaction.atomic():
         QuotaDay.objects.get_or_create(shop_id=campaign.shop_id, day=day)
@@ -91,18 +124,36 @@ def _claim(campaign: Campaign, *, size: int, token: uuid.UUID, now: datetime) ->
             return []
         if db.vendor == "postgresql":
             with db.cursor() as cur:
-                cur.execute(_CLAIM_SQL, [now, token, campaign.pk, now, min(size, room)])
-                ids = sorted(row[0] for row in cur.fetchall())
+                cur.execute(
+                    _CLAIM_SQL,
+                    [now, campaign.pk, now, min(size, room), SKIPPED_DETAIL, now, token],
+                )
+                rows = cur.fetchall()
+            ids = sorted(pk for pk, claimed in rows if claimed)
+            skipped += sorted(pk for pk, claimed in rows if not claimed)
         else:
             # SQLite (the embedded default): the IMMEDIATE transaction holds the database's
-            # one write lock, so no other worker claims between this read and the update.
-            ids = list(
+            # one write lock, so no other worker claims between these reads and the updates.
+            picked = list(
                 Message.objects.filter(
                     campaign_id=campaign.pk, state=MessageState.QUEUED, due_at__lte=now
                 )
                 .order_by("id")
-                .values_list("id", flat=True)[: min(size, room)]
+                .values_list("id", "email")[: min(size, room)]
             )
+            suppressed = set(
+                Suppression.objects.filter(
+                    shop_id=campaign.shop_id, email__in=[email for _pk, email in picked]
+                )
+                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+                .values_list("email", flat=True)
+            )
+            ids = [pk for pk, email in picked if email not in suppressed]
+            gone = [pk for pk, email in picked if email in suppressed]
+            Message.objects.filter(pk__in=gone).update(
+                state=MessageState.SKIPPED, error_code=None, error_detail=SKIPPED_DETAIL
+            )
+            skipped += gone
             Message.objects.filter(pk__in=ids).update(
                 state=MessageState.CLAIMED, claimed_at=now, claim_token=token
             )
@@ -138,6 +189,7 @@ class BatchResult:
     failed: int = 0
     unknown: int = 0
     released: int = 0
+    skipped: int = 0  # due, but suppressed since the campaign was confirmed (SPEC M-3)
     codes: dict[int, int] = field(default_factory=dict)
 
 
@@ -193,15 +245,7 @@ def _retry(
     """SPEC M-10: a soft failure (4xx) is retried with backoff, then given up."""
     attempt = message.attempts + 1
     if attempt >= numbers.max_attempts:
-        _record(
-            message,
-            token,
-            state=MessageState.FAILED,
-            code=code,
-            detail=detail,
-            bounce=BounceKind.SOFT,
-            now=now,
-        )
+        _record_soft_failed(message, token, code, detail, now, numbers.dedupe_hours)
         return "failed"
     Message.objects.filter(pk=message.pk, claim_token=token).update(
         state=MessageState.QUEUED,
@@ -215,6 +259,57 @@ def _retry(
     _quota_give_back(message.shop_id, now)
     message.error_code = code
     return "retried"
+
+
+# SPEC M-9 "soft bounces are billed": a message given up after its last soft (4xx) answer is
+# a soft bounce, billable by the same 24-hour rule as a sent message (_SENT_SQL's window), in
+# the month it was given up (``bounced_at``; it has no ``sent_at``).
+_SOFT_FAILED_SQL = """
+WITH w AS (
+    INSERT INTO mailing_billingwindow (shop_id, email, started_at) VALUES (%s, %s, %s)
+    ON CONFLICT (shop_id, email) DO UPDATE SET started_at = EXCLUDED.started_at
+    WHERE mailing_billingwindow.started_at <= EXCLUDED.started_at - %s::integer * interval '1 hour'
+    RETURNING id
+)
+UPDATE mailing_message
+SET state = 'failed', error_code = %s, error_detail = %s, attempts = attempts + 1,
+    bounce = 'soft', bounced_at = %s, billable = EXISTS (SELECT 1 FROM w)
+WHERE id = %s AND claim_token = %s
+"""
+
+
+def _record_soft_failed(
+    message: Message, token, code: int, detail: str, at: datetime, dedupe_hours: int
+) -> None:
+    if db.vendor == "postgresql":
+        with db.cursor() as cur:
+            cur.execute(
+                _SOFT_FAILED_SQL,
+                [
+                    message.shop_id,
+                    message.email,
+                    at,
+                    dedupe_hours,
+                    code,
+                    detail[:500],
+                    at,
+                    message.pk,
+                    token,
+                ],
+            )
+    else:
+        with transaction.atomic():
+            billable = _bill_window_portable(message.shop_id, message.email, at, dedupe_hours)
+            Message.objects.filter(pk=message.pk, claim_token=token).update(
+                state=MessageState.FAILED,
+                error_code=code,
+                error_detail=detail[:500],
+                attempts=F("attempts") + 1,
+                bounce=BounceKind.SOFT,
+                bounced_at=at,
+                billable=billable,
+            )
+    message.error_code = code
 
 
 def _unknown(message: Message, token, detail: str) -> str:
@@ -347,17 +442,8 @@ def _mark_sending(
 def _record_sent_portable(message: Message, token, at: datetime, dedupe_hours: int) -> None:
     """``_SENT_SQL`` for SQLite (the embedded default, one writer at a time): the same window
     rule in one transaction."""
-    from ..models import BillingWindow
-
     with transaction.atomic():
-        window = BillingWindow.objects.filter(shop_id=message.shop_id, email=message.email).first()
-        billable = window is None or window.started_at <= at - timedelta(hours=dedupe_hours)
-        if window is None:
-            BillingWindow.objects.create(
-                shop_id=message.shop_id, email=message.email, started_at=at
-            )
-        elif billable:
-            BillingWindow.objects.filter(pk=window.pk).update(started_at=at)
+        billable = _bill_window_portable(message.shop_id, message.email, at, dedupe_hours)
         Message.objects.filter(pk=message.pk, claim_token=token).update(
             state=MessageState.SENT,
             sent_at=at,
@@ -366,3 +452,17 @@ def _record_sent_portable(message: Message, token, at: datetime, dedupe_hours: i
             error_detail="",
             billable=billable,
         )
+
+
+def _bill_window_portable(shop_id: int, email: str, at: datetime, dedupe_hours: int) -> bool:
+    """The billing window's rule (``_SENT_SQL``'s ``w``) for SQLite, inside the caller's
+    transaction: whether a message to ``email`` at ``at`` is billable (and it opens a window)."""
+    from ..models import BillingWindow
+
+    window = BillingWindow.objects.filter(shop_id=shop_id, email=email).first()
+    billable = window is None or window.started_at <= at - timedelta(hours=dedupe_hours)
+    if window is None:
+        BillingWindow.objects.create(shop_id=shop_id, email=email, started_at=at)
+    elif billable:
+        BillingWindow.objects.filter(pk=window.pk).update(started_at=at)
+    return billable

@@ -47,9 +47,12 @@ def _day_messages(shop_id: int, day: date):
     )
 
 
-def day_evaluate(*, shop: Shop, day: date, now: datetime | None = None) -> HealthDay:
+def day_evaluate(
+    *, shop: Shop, day: date, now: datetime | None = None, store_empty: bool = True
+) -> HealthDay:
     """The day's figures (one aggregate query) and its breaches, stored (re-evaluating a day
-    replaces its figures: late bounces and complaints count on the day the message left)."""
+    replaces its figures: late bounces and complaints count on the day the message left).
+    ``store_empty=False``: a day with nothing sent and no row yet is returned unsaved."""
     now = now or clock.now()
     agg = _day_messages(shop.pk, day).aggregate(
         sent=Count("id"),
@@ -58,6 +61,10 @@ def day_evaluate(*, shop: Shop, day: date, now: datetime | None = None) -> Healt
         complained=Count("id", filter=Q(complained_at__isnull=False)),
     )
     breaches = rules.day_breaches(**agg)
+    if not store_empty and not agg["sent"]:
+        existing = HealthDay.objects.filter(shop=shop, day=day).first()
+        if existing is None:
+            return HealthDay(shop=shop, day=day, **agg, breaches=breaches, evaluated_at=now)
     row, _created = HealthDay.objects.update_or_create(
         shop=shop, day=day, defaults={**agg, "breaches": breaches, "evaluated_at": now}
     )
@@ -98,13 +105,17 @@ def drivers(*, shop: Shop, days: list[date]) -> dict:
 
 
 def shop_evaluate(*, shop: Shop, day: date, now: datetime | None = None) -> SendingPause | None:
-    """Evaluate ``day`` and pause the shop's sending when it is the Nth breach day in a row
-    (SPEC M-12: 3). Returns the pause it opened, if any."""
+    """Evaluate ``day`` and the days before it in the pause window, and pause the shop's
+    sending when they are N breach days in a row (SPEC M-12: 3). Every day of the window is
+    evaluated again: a complaint or unsubscribe that arrives late counts on the day its
+    message left, so an earlier day can have become a breach day since it was first evaluated.
+    Returns the pause it opened, if any."""
     now = now or clock.now()
-    day_evaluate(shop=shop, day=day, now=now)
     n = rules.pause_after_days()
     window = [day - timedelta(days=i) for i in range(n)]
-    rows = {h.day: h for h in HealthDay.objects.filter(shop=shop, day__in=window)}
+    # The earlier days are stored only if something was sent then (no empty rows on the board
+    # for the days before a shop's first sending).
+    rows = {d: day_evaluate(shop=shop, day=d, now=now, store_empty=d == day) for d in window}
     if not all(rows.get(d) is not None and rows[d].breaches for d in window):
         return None
     if SendingPause.objects.filter(shop=shop, ended_at__isnull=True).exists():
@@ -140,8 +151,8 @@ def shop_evaluate(*, shop: Shop, day: date, now: datetime | None = None) -> Send
 
 
 def health_evaluate(*, now: datetime | None = None) -> int:
-    """The daily job: yesterday (the natural day that just ended) for every shop that sent in
-    the last N days. Returns the pauses opened."""
+    """The daily job: yesterday (the natural day that just ended) and the days before it in the
+    pause window, for every shop that sent in the last N days. Returns the pauses opened."""
     now = now or clock.now()
     day = clock.natural_day(now) - timedelta(days=1)
     since, _ = clock.day_range(day - timedelta(days=rules.pause_after_days()))

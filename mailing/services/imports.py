@@ -25,7 +25,7 @@ from core import clock
 from core.errors import DomainError
 from shops.models import Shop
 
-from .. import rules
+from .. import rules, sites
 from ..models import (
     Consent,
     ConsentSource,
@@ -338,9 +338,13 @@ def _write(imp: ContactImport) -> None:
             current.imported_rows += after - before
             current.progress_at = clock.now()
             current.save(update_fields=["processed_rows", "imported_rows", "progress_at"])
-            # SPEC M-3: contacts in double opt-in countries are asked to confirm.
+            # SPEC M-3: contacts in double opt-in countries are asked to confirm — with no
+            # country in the file, the country of their site (the address's domain, else the
+            # site column); a contact whose country stays unknown is asked too.
             for c in contacts:
-                if c.country in doi:
+                if sites.needs_double_opt_in(
+                    country=c.country, email=c.email, site=c.site, countries=doi
+                ):
                     _request_confirmation(imp.shop_id, c.email)
 
 

@@ -28,7 +28,9 @@ from . import dispatch
 log = logging.getLogger(__name__)
 
 
-def _is_hex(value) -> bool:
+def is_message_hex(value) -> bool:
+    """Whether ``value`` can name a message: its Message-ID, 32 lowercase hex digits (anything
+    else would make the UUID lookup raise)."""
     return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{32}", value) is not None
 
 
@@ -38,7 +40,7 @@ def message_for(token: str, salt: str) -> Message | None:
         hex_id = dispatch.token_value(token, salt)
     except signing.BadSignature:
         return None
-    if not _is_hex(hex_id):
+    if not is_message_hex(hex_id):
         return None
     return Message.objects.select_related("shop").filter(message_id=hex_id).first()
 
@@ -49,7 +51,7 @@ def open_record(token: str, *, now: datetime | None = None) -> bool:
         hex_id = dispatch.token_value(token, dispatch.OPEN_SALT)
     except signing.BadSignature:
         return False
-    if not _is_hex(hex_id):
+    if not is_message_hex(hex_id):
         return False
     now = now or clock.now()
     return bool(
@@ -86,7 +88,7 @@ def click_record(token: str, *, now: datetime | None = None) -> str | None:
         hex_id, url = dispatch.token_value(token, dispatch.CLICK_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    if not _is_hex(hex_id):
+    if not is_message_hex(hex_id):
         return None
     if not allowed_destination(url):
         log.warning("click link of message %s leads off the allow-list", hex_id)
@@ -148,6 +150,12 @@ def report_apply(
     from mailing.services import audience
 
     now = now or clock.now()
+    if not is_message_hex(report.message_hex):
+        log.info("%s report naming no message id: %.40r", source, report.message_hex)
+        return False
+    # Text from outside: PostgreSQL refuses a NUL character in a text column.
+    event_id = event_id.replace("\x00", "")
+    report = Report(report.message_hex, report.kind, report.detail.replace("\x00", ""))
     with transaction.atomic():
         if not _first_once(source, event_id):
             return False

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core import ratelimit
@@ -25,6 +26,7 @@ from ..forms_campaigns import (
     TestSendForm,
 )
 from ..models import CampaignStatus, Message
+from ..selectors_audience import is_suppressed
 from ..selectors_campaigns import (
     campaigns_for_shop,
     get_campaign_for_shop,
@@ -340,39 +342,42 @@ def campaign_log(request, campaign_id: int):
     return response
 
 
+# Lazy: worded in the reader's language when the page renders, not at import.
 DIAGNOSES = {
     401: (
-        _("Your sender domain is not verified."),
-        _(
+        gettext_lazy("Your sender domain is not verified."),
+        gettext_lazy(
             "Publish the SPF, DKIM and DMARC records shown on the sender domain page. DNS "
             "changes can take up to 48 hours; the messages wait and are sent once it verifies."
         ),
         "mailing:domain",
     ),
     429: (
-        _("Your daily sending quota was reached."),
-        _(
+        gettext_lazy("Your daily sending quota was reached."),
+        gettext_lazy(
             "Nothing to do: the rest goes out from the next day. The quota is 2,000 a day for "
             "the first 30 days after enabling, then 5,000."
         ),
         "",
     ),
     550: (
-        _("The recipient's mail server rejected the address (unknown or refused)."),
-        _(
+        gettext_lazy("The recipient's mail server rejected the address (unknown or refused)."),
+        gettext_lazy(
             "The address is quarantined for 30 days. Ask the buyer for a current address; "
             "repeated rejections hurt your delivery rate."
         ),
         "mailing:suppressions",
     ),
     422: (
-        _("The message could not be built."),
-        _("Fix the content named in the detail, or complete the footer in your brand profile."),
+        gettext_lazy("The message could not be built."),
+        gettext_lazy(
+            "Fix the content named in the detail, or complete the footer in your brand profile."
+        ),
         "mailing:brand",
     ),
     0: (
-        _("The sending worker stopped while handing this message over."),
-        _(
+        gettext_lazy("The sending worker stopped while handing this message over."),
+        gettext_lazy(
             "It may or may not have arrived. It is never sent a second time, so the buyer "
             "never gets it twice; nothing to do."
         ),
@@ -380,14 +385,31 @@ DIAGNOSES = {
     ),
 }
 SOFT = (
-    _("The recipient's server could not take the message for now (full mailbox, greylisting)."),
-    _("It is retried on its own with growing delays; after the last attempt it is given up."),
+    gettext_lazy(
+        "The recipient's server could not take the message for now (full mailbox, greylisting)."
+    ),
+    gettext_lazy(
+        "It is retried on its own with growing delays; after the last attempt it is given up."
+    ),
     "",
 )
 HARD = (
-    _("The recipient's server refused the message permanently."),
-    _("Check the detail below; the address is quarantined for 30 days."),
+    gettext_lazy("The recipient's server refused the message permanently."),
+    gettext_lazy("Check the detail below; the address is quarantined for 30 days."),
     "mailing:suppressions",
+)
+# SPEC M-10: a permanent refusal of the sender or the content (not of the address) fails the
+# message without quarantining the address.
+REFUSED = (
+    gettext_lazy(
+        "The recipient's server refused this message permanently, but not because of the "
+        "address: it objected to the sender or to the content (see the detail below)."
+    ),
+    gettext_lazy(
+        "The address is not quarantined. Check the content and links (and your sender domain) "
+        "before the next campaign."
+    ),
+    "",
 )
 
 
@@ -399,6 +421,8 @@ def message_diagnose(request, campaign_id: int, message_pk: int):
     code = message.error_code
     if code is None:
         diagnosis = (_("No problem recorded for this message."), "", "")
+    elif 500 <= code < 600 and not is_suppressed(request.shop, message.email):
+        diagnosis = REFUSED  # a 5xx that did not quarantine the address (SPEC M-10)
     else:
         diagnosis = DIAGNOSES.get(code) or (SOFT if 400 <= code < 500 else HARD)
     response = render(

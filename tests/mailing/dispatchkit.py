@@ -133,8 +133,18 @@ def start(campaign):
 # --- fixtures (imported by tests/mailing/conftest.py) ---
 
 
+def logo():
+    """A PNG logo upload (SPEC M-2 b: required before a campaign is confirmed)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mailing import demo
+
+    return SimpleUploadedFile("logo.png", demo.LOGO_PNG, content_type="image/png")
+
+
 @pytest.fixture
 def brand_a(enabled_a, shop_a):
+    """Shop A's complete brand profile: footer (address, phone) and logo (SPEC M-2 b)."""
     from mailing.services import setup
 
     setup.brand_save(
@@ -144,6 +154,7 @@ def brand_a(enabled_a, shop_a):
         background_colour="#f5f5f5",
         physical_address=ADDRESS,
         service_phone=PHONE,
+        logo=logo(),
     )
     return enabled_a
 

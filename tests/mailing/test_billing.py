@@ -115,3 +115,97 @@ def test_m9_statements_page_lists_the_shops_own_only(
         mine = owner_client.get("/mailing/statements/")
     assert [s.month for s in mine.context["page_obj"]] == [date(2027, 1, 1)]
     assert list(other_client.get("/mailing/statements/").context["page_obj"]) == []
+
+
+def _given_up(shop, n: int, *, at: datetime, billable: bool = True) -> None:
+    """``n`` messages given up after their last soft failure at ``at`` (never sent)."""
+    from mailing.models import Message
+
+    c = kit.make_campaign(shop, name=f"soft-{at:%Y%m%d%H}")
+    Message.objects.bulk_create(
+        Message(
+            campaign=c,
+            shop=shop,
+            email=f"gave-up{i}@example.com",
+            language="en",
+            variant="A",
+            state="failed",
+            error_code=452,
+            bounce="soft",
+            bounced_at=at,
+            billable=billable,
+        )
+        for i in range(n)
+    )
+
+
+def test_m9_soft_bounces_given_up_unsent_are_billed_in_the_month_they_were_given_up(priced):
+    shop = priced
+    balance_credit(shop=shop, amount=Money(100_00, "CNY"), reason="top-up", idempotency_key="t")
+    # given: only given-up soft bounces in January (two folded by the 24-hour rule), and one
+    # given up on February's first natural day
+    _given_up(shop, 5001, at=_in(date(2027, 1, 1)))
+    _given_up(shop, 2, at=_in(date(2027, 1, 2)), billable=False)
+    _given_up(shop, 1, at=clock.day_start(date(2027, 2, 1)))
+
+    # then
+    assert billing.billable_count(shop=shop, month=date(2027, 1, 1)) == 5001
+    assert billing.billable_count(shop=shop, month=date(2027, 2, 1)) == 1
+    with time_travel(date(2027, 2, 3)):
+        assert billing.statements_close() == 1  # the shop sent nothing, and is billed
+    jan = Statement.objects.get(shop=shop, month=date(2027, 1, 1))
+    assert (jan.billable, jan.charged, jan.amount_minor) == (5001, 1, 1)
+
+
+def test_m9_s0_a_price_in_another_currency_is_converted_at_the_months_last_day_rate(
+    enabled_a, shop_a
+):
+    # given: $0.0025 a message, the shop's balance in CNY; the rate changes after the month
+    from decimal import Decimal
+
+    from core.models import FxRate
+
+    config.MAILING_PRICE_CURRENCY = "USD"
+    month = clock.natural_day().replace(day=1)
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    FxRate.objects.create(currency="CNY", day=month, units_per_usd=Decimal("7.1"))
+    FxRate.objects.create(currency="CNY", day=last + timedelta(days=1), units_per_usd=Decimal("9"))
+    kit.sent_rows(shop_a, 5401, at=clock.now())  # 401 charged = $1.0025
+
+    # when
+    s = billing.statement_close(shop=shop_a, month=month)
+
+    # then: 1.0025 × 7.1 = ¥7.11775, rounded up once to ¥7.12
+    assert (s.charged, s.amount_minor, s.currency) == (401, 7_12, "CNY")
+    assert "exchange rate" not in s.error  # priced; only the empty balance waits
+
+
+def test_m9_s0_a_statement_waiting_for_a_rate_is_charged_once_the_rate_exists(enabled_a, shop_a):
+    from decimal import Decimal
+
+    from core.models import FxRate
+
+    config.MAILING_PRICE_CURRENCY = "USD"
+    MailingAccount.objects.filter(shop=shop_a).update(
+        enabled_at=datetime(2026, 12, 1, tzinfo=clock.platform_tz())
+    )
+    balance_credit(shop=shop_a, amount=Money(100_00, "CNY"), reason="top-up", idempotency_key="t")
+    kit.sent_rows(shop_a, 5400, at=_in(date(2027, 1, 1)))  # 400 charged = $1.00
+    with time_travel(date(2027, 2, 3)):
+        assert billing.statements_close() == 1
+    waiting = Statement.objects.get(shop=shop_a)
+    assert (waiting.amount_minor, waiting.balance_entry) == (0, None)
+    assert "exchange rate" in waiting.error
+
+    # when: an admin adds the rate, and the daily job runs again (twice)
+    FxRate.objects.create(currency="CNY", day=date(2027, 1, 1), units_per_usd=Decimal("7.2"))
+    with time_travel(date(2027, 2, 4)):
+        assert billing.statements_close() == 1
+        assert billing.statements_close() == 0
+
+    # then: charged once, ¥7.20
+    s = Statement.objects.get(shop=shop_a)
+    assert (s.amount_minor, s.error) == (7_20, "")
+    assert s.balance_entry is not None
+    debits = BalanceEntry.objects.filter(shop=shop_a, kind="debit")
+    assert [d.amount_minor for d in debits] == [7_20]

@@ -105,6 +105,25 @@ def test_m7_confirm_is_blocked_without_the_footer_and_says_how_to_fix(owner_clie
     assert "physical address" in response.content.decode()
 
 
+def test_m2_confirm_is_blocked_without_the_brand_logo_and_says_how_to_fix(
+    owner_client, draft, shop_a, monkeypatch
+):
+    from mailing import segments
+    from mailing.models import BrandProfile
+
+    monkeypatch.setattr(segments, "count", lambda segment, *, shop, at=None: 3)
+    BrandProfile.objects.filter(shop=shop_a).update(logo=None)
+    page = owner_client.get(f"/mailing/campaigns/{draft.pk}/")
+    assert not page.context["checklist"].can_send
+    assert "The logo is missing." in page.content.decode()
+    assert 'href="/mailing/setup/brand/"' in page.content.decode()
+
+    response = owner_client.post(f"/mailing/campaigns/{draft.pk}/confirm", follow=True)
+    draft.refresh_from_db()
+    assert draft.status == CampaignStatus.DRAFT
+    assert "Upload your brand logo" in response.content.decode()
+
+
 def test_m5_confirm_streams_recipients_sends_and_shows_progress(
     owner_client, draft, audience, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
@@ -222,6 +241,32 @@ def test_m10_send_log_filters_failures_and_diagnoses_each(
     assert len(page2.context["page_obj"]) == 6
     diagnosis = owner_client.get(f"/mailing/campaigns/{c.pk}/log/{row.pk}/")
     assert "quarantined for 30 days" in diagnosis.content.decode()
+    # worded in the reader's language when the page renders
+    owner_client.cookies["django_language"] = "zh-hans"
+    chinese = owner_client.get(
+        f"/mailing/campaigns/{c.pk}/log/{row.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "quarantined for 30 days" not in chinese
+    assert "30 天" in chinese
+
+
+def test_m10_diagnosis_of_refused_content_says_the_address_is_not_quarantined(
+    owner_client, brand_a, shop_a, sink, audience
+):
+    async def refuse_data(server, session, envelope):
+        return "554 5.7.1 Message content rejected"
+
+    sink.handler.handle_DATA = refuse_data
+    audience.append(dispatch.Recipient(None, "anna@example.com", "en", "us", "UTC"))
+    c = kit.start(kit.campaign(shop_a))
+    dispatch.batch_send(campaign_id=c.pk)
+    m = Message.objects.get(campaign=c)
+    assert (m.state, m.error_code) == ("failed", 554)
+
+    body = owner_client.get(f"/mailing/campaigns/{c.pk}/log/{m.pk}/").content.decode()
+
+    assert "not quarantined" in body
+    assert "quarantined for 30 days" not in body
 
 
 def test_m6_ab_winner_by_opens_goes_to_the_rest(brand_a, shop_a, monkeypatch):

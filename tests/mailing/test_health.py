@@ -112,3 +112,34 @@ def test_m12_board_shows_rates_against_thresholds_and_the_pause(
     assert analyst_client.post("/mailing/health/resume").status_code == 403
     owner_client.post("/mailing/health/resume")
     assert not SendingPause.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_m12_a_late_complaint_turns_an_earlier_day_into_a_breach_day_and_pauses(brand_a, shop_a):
+    from mailing.services import tracking
+
+    # given: day 0 clean when evaluated, days 1 and 2 with bounces
+    c = _send_day(shop_a, _day(0), bad=False)
+    _send_day(shop_a, _day(1), bad=True, campaign=c)
+    _send_day(shop_a, _day(2), bad=True, campaign=c)
+    assert _evaluate_at_midnight_after(_day(0)) == 0
+    assert HealthDay.objects.get(shop=shop_a, day=_day(0)).breaches == []
+    assert _evaluate_at_midnight_after(_day(1)) == 0
+
+    # when: two days later, a complaint about a day-0 message arrives (it counts on day 0)
+    day0 = c.messages.filter(email__startswith="d01").order_by("id").first()
+    with time_machine.travel(clock.day_start(_day(2)) + timedelta(hours=15)):
+        assert tracking.report_apply(
+            tracking.Report(day0.message_id.hex, "complaint", "abuse"), source="esp"
+        )
+
+    # then: the job after day 2 sees day 0 as a breach day: 3 in a row pause sending
+    assert _evaluate_at_midnight_after(_day(2)) == 1
+    assert HealthDay.objects.get(shop=shop_a, day=_day(0)).breaches == ["complaint"]
+    pause = SendingPause.objects.get(shop=shop_a)
+    assert pause.drivers["breaches"] == ["complaint", "delivery"]
+
+
+def test_m12_the_days_before_the_first_sending_leave_no_rows(brand_a, shop_a):
+    _send_day(shop_a, _day(5), bad=False)
+    _evaluate_at_midnight_after(_day(5))
+    assert list(HealthDay.objects.filter(shop=shop_a).values_list("day", flat=True)) == [_day(5)]

@@ -330,3 +330,29 @@ def test_m13_resume_task_finishes_the_import(
     imp.refresh_from_db()
     assert imp.status == ImportStatus.DONE
     assert ImportedContact.objects.count() == 2
+
+
+def test_m3_m13_an_import_without_countries_asks_eu_and_unknown_sites_to_confirm(shop_a, allowed):
+    # given: a file with no country column, only the site
+    text = (
+        "email,site\n"
+        "marie@example.com,fr\n"  # France by the site
+        "hans@web.de,us\n"  # Germany by the address's domain
+        "pat@example.com,us\n"  # United States
+        "who@example.com,\n"  # unknown
+    )
+    imp = mapped(upload(shop_a, text), mapping={"email": 0, "site": 1})
+
+    # when
+    imports.import_confirm(contact_import=imp)
+    contact_import_run(import_id=imp.pk)
+
+    # then: the EU and unknown ones are asked to confirm and are no recipients until then
+    states = dict(Consent.objects.filter(shop=shop_a).values_list("email", "status"))
+    assert states == {
+        "marie@example.com": ConsentStatus.PENDING,
+        "hans@web.de": ConsentStatus.PENDING,
+        "pat@example.com": ConsentStatus.GRANTED,
+        "who@example.com": ConsentStatus.PENDING,
+    }
+    assert [r.email for r in segments.recipients(segments.ALL, shop=shop_a)] == ["pat@example.com"]

@@ -8,7 +8,7 @@ from audiencekit import confirm, grant, person, subscriber
 from factories import first_sku, make_order, make_product
 
 from core import clock
-from mailing import rules, segments
+from mailing import rules, segments, sites
 from mailing.models import SuppressionReason
 from mailing.segments import SegmentDefinition
 from mailing.selectors import is_suppressed
@@ -367,3 +367,121 @@ def test_m4_live_count_checklist_and_materialised_recipients_agree_either_side_o
     assert live == checklist == passed == len(expected)
     (count_sql,) = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
     assert ("EXISTS" in count_sql) is probed
+
+
+# --- SPEC M-3: withdrawing with the buyer's own preference ------------------------------------
+
+
+@pytest.mark.parametrize("hashed", [True, False])
+def test_m3_switching_the_marketing_preference_off_withdraws_the_consent(
+    shop_a, monkeypatch, hashed
+):
+    from buyers.services import buyer_marketing_set
+    from mailing.models import ConsentSource, ConsentStatus
+    from mailing.selectors_audience import get_buyer_for_shop
+
+    if not hashed:
+        monkeypatch.setattr(segments, "HASHED_CONSENTS_MAX", 0)
+    # given: an EU buyer who opted in and confirmed for this shop, a US buyer who opted in
+    # with a shop consent on record, and one whose shop consent was given with the
+    # preference already off
+    fr = subscriber(shop_a, country="FR")
+    confirm(shop_a, fr)
+    us = subscriber(shop_a)
+    audience.consent_record(
+        shop=shop_a,
+        email=us.email,
+        status=ConsentStatus.GRANTED,
+        source=ConsentSource.BUYER_PREFERENCE,
+        buyer_id=us.pk,
+    )
+    own = subscriber(shop_a, opt_in=False)
+    grant(shop_a, own.email)
+    assert emails(shop_a) == sorted([fr.email, us.email, own.email])
+
+    # when: the first two switch their marketing preference off
+    buyer_marketing_set(buyer=fr, opt_in=False)
+    buyer_marketing_set(buyer=us, opt_in=False)
+
+    # then: their consent is withdrawn everywhere; the third's consent stands on its evidence
+    assert emails(shop_a) == [own.email]
+    assert segments.count(segments.ALL, shop=shop_a) == 1
+    for b in (fr, us):
+        state = get_buyer_for_shop(shop=shop_a, buyer_id=b.pk)["consent_state"]
+        assert state == segments.CONSENT_NOT_SUBSCRIBED
+    assert (
+        get_buyer_for_shop(shop=shop_a, buyer_id=own.pk)["consent_state"]
+        == segments.CONSENT_SUBSCRIBED
+    )
+
+    # and switching it on again restores it
+    buyer_marketing_set(buyer=fr, opt_in=True)
+    assert emails(shop_a) == sorted([fr.email, own.email])
+
+
+# --- SPEC M-3: no country recorded → the site's, else double opt-in ---------------------------
+
+
+@pytest.mark.parametrize("hashed", [True, False])
+def test_m3_a_contact_without_a_country_is_judged_by_its_site_else_needs_double_opt_in(
+    shop_a, monkeypatch, hashed
+):
+    from factories import make_user
+
+    from mailing.models import ContactImport, ImportedContact
+
+    if not hashed:
+        monkeypatch.setattr(segments, "HASHED_CONSENTS_MAX", 0)
+    imp = ContactImport.objects.create(
+        shop=shop_a, created_by=make_user(), created_at=clock.now(), file_name="a.csv"
+    )
+    contacts = {
+        # address, site column: needs double opt-in?
+        ("marie@orange.fr", "fr"): True,  # France by both
+        ("jean@example.com", "fr"): True,  # France by the site
+        ("hans@example.de", "us"): True,  # the address's domain first: Germany
+        ("pat@gmail.com", "us"): False,  # United States
+        ("ivan@mail.ru", ""): False,  # Russia by the domain
+        ("who@example.com", ""): True,  # unknown
+        ("glob@example.com", "global"): True,  # the global site has no country
+    }
+    for (address, site), _doi in contacts.items():
+        ImportedContact.objects.create(
+            shop=shop_a,
+            email=address,
+            country="",
+            site=site,
+            contact_import=imp,
+            created_at=clock.now(),
+        )
+        grant(shop_a, address)
+    # a recorded country still decides (an EU address domain does not override it)
+    ImportedContact.objects.create(
+        shop=shop_a,
+        email="kim@orange.fr",
+        country="US",
+        site="fr",
+        contact_import=imp,
+        created_at=clock.now(),
+    )
+    grant(shop_a, "kim@orange.fr")
+
+    # then: the attestation alone reaches only those known to be outside the EU
+    free = sorted(a for (a, _s), doi in contacts.items() if not doi)
+    assert emails(shop_a) == sorted([*free, "kim@orange.fr"])
+    assert segments.count(segments.ALL, shop=shop_a) == len(free) + 1
+    for (address, site), doi in contacts.items():
+        assert (
+            sites.needs_double_opt_in(
+                country="",
+                email=address,
+                site=site,
+                countries=rules.double_opt_in_countries(),
+            )
+            is doi
+        )
+
+    # and a confirmed double opt-in reaches the French one
+    req = audience.double_opt_in_request(shop=shop_a, email="marie@orange.fr")
+    audience.double_opt_in_confirm(token=req.token, ip="203.0.113.9")
+    assert "marie@orange.fr" in emails(shop_a)

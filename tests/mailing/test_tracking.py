@@ -324,3 +324,85 @@ def test_m11_orders_within_7_days_of_a_click_are_the_campaigns(brand_a, shop_a):
         (inside.pk, m.campaign_id)
     ]
     assert not OrderAttribution.objects.filter(order_id=outside.pk).exists()
+
+
+# --- hostile input: a malformed message id never answers 500 --------------------------------
+
+
+def test_m11_a_webhook_event_naming_a_malformed_message_id_is_rejected_alone(
+    client, settings, brand_a, shop_a
+):
+    settings.SC_MAILING_WEBHOOK_SECRET = WEBHOOK_SECRET
+    client.raise_request_exception = False
+    a, b = kit.sent(
+        shop_a,
+        [
+            dispatch.Recipient(None, "first@example.com", "en", "us", "UTC"),
+            dispatch.Recipient(None, "last@example.com", "en", "us", "UTC"),
+        ],
+    )
+    body = {
+        "events": [
+            {"id": "1", "type": "complaint", "message_id": a.message_id.hex},
+            {"id": "2", "type": "complaint", "message_id": "z" * 32},
+            {"id": "3", "type": "bounce", "bounce_type": "hard", "message_id": "Z" * 32},
+            {"id": "4", "type": "complaint", "message_id": f"{'0' * 31}\n"},
+            {
+                "id": "5\x00",
+                "type": "bounce",
+                "bounce_type": "soft",
+                "message_id": b.message_id.hex,
+                "description": "4.2.2\x00 full",
+            },
+        ]
+    }
+
+    response = _hook(client, body)
+
+    # then: answered, the bad events rejected one by one, the others applied
+    assert response.status_code == 200
+    assert response.json()["results"] == [
+        {"id": "1", "result": "applied"},
+        {"id": "2", "result": "rejected", "code": "invalid_event"},
+        {"id": "3", "result": "rejected", "code": "invalid_event"},
+        {"id": "4", "result": "rejected", "code": "invalid_event"},
+        {"id": "5\x00", "result": "applied"},
+    ]
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.complained_at is not None
+    assert (b.bounce, b.error_detail) == ("soft", "4.2.2 full")
+    # a replay changes nothing and still answers
+    assert _hook(client, body).status_code == 200
+
+
+def test_m11_a_report_naming_a_malformed_message_id_is_ignored(message):
+    for bad in ("z" * 32, "", "0" * 33, "g" * 32):
+        assert not tracking.report_apply(tracking.Report(bad, "hard", "x"), source="esp")
+    message.refresh_from_db()
+    assert message.bounce == ""
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "z" * 32,
+        "%00",
+        "a:b:c",
+        signing.Signer(salt=dispatch.OPEN_SALT).sign_object("z" * 32, compress=True),
+        signing.Signer(salt=dispatch.CLICK_SALT).sign_object(
+            ["z" * 32, "https://www.aliexpress.com/"], compress=True
+        ),
+        signing.Signer(salt=dispatch.UNSUBSCRIBE_SALT).sign_object("z" * 32, compress=True),
+        signing.Signer(salt=dispatch.UNSUBSCRIBE_SALT).sign_object(["z" * 32], compress=True),
+    ],
+)
+def test_m11_public_links_with_a_malformed_token_answer_without_an_error(client, message, token):
+    client.raise_request_exception = False
+    pixel = client.get(f"/m/o/{token}.gif")
+    assert (pixel.status_code, pixel["Content-Type"]) == (200, "image/gif")
+    assert client.get(f"/m/c/{token}").status_code == 404
+    assert client.get(f"/m/u/{token}").status_code == 400
+    assert client.post(f"/m/u/{token}", {"List-Unsubscribe": "One-Click"}).status_code == 400
+    message.refresh_from_db()
+    assert (message.opens, message.clicks, message.unsubscribed_at) == (0, 0, None)
