@@ -12,7 +12,7 @@ from shops.models import Shop
 
 from . import rules, selectors
 from .admin_postmortem import ReopenPostMortemMixin
-from .forms import ThresholdPreviewForm
+from .forms import CarrierIncidentForm, ThresholdPreviewForm
 from .models import (
     Activity,
     ActivityExit,
@@ -37,6 +37,10 @@ class ActivityAdmin(admin.ModelAdmin):
 
 @admin.register(CarrierIncident)
 class CarrierIncidentAdmin(admin.ModelAdmin):
+    """SPEC E-3a: the form checks and normalises like ``services.incident_declare`` (the
+    region upper-case, as orders store the ship-to country)."""
+
+    form = CarrierIncidentForm
     list_display = ["carrier", "region", "starts_at", "ends_at", "reason"]
     list_filter = ["carrier"]
 

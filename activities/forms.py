@@ -10,6 +10,7 @@ from core.money import Money
 from shops.models import Category
 
 from . import rules
+from .models import CarrierIncident
 
 
 class EnrolForm(forms.Form):
@@ -113,3 +114,47 @@ class ThresholdPreviewForm(forms.Form):
             relaxation_factor=d["relaxation_factor"],
             official_weight=d["official_weight"],
         )
+
+
+class CarrierIncidentForm(forms.ModelForm):
+    """The admin's carrier incident (SPEC E-3a), checked and normalised by the service's own
+    ``incident_validate``: "cn" is saved as "CN" (orders store the ship-to country upper-case,
+    so a lower-case region would exempt nothing), a bad region or window is a form error."""
+
+    ERRORS = {
+        "invalid_carrier": ("carrier", _("Choose a carrier from the list.")),
+        "invalid_region": (
+            "region",
+            _("Enter a two-letter country code such as FR, or leave it empty for every country."),
+        ),
+        "invalid_window": ("ends_at", _("The incident must end after it starts.")),
+        "invalid_reason": ("reason", _("Say what happened.")),
+    }
+
+    class Meta:
+        model = CarrierIncident
+        fields = ["carrier", "region", "starts_at", "ends_at", "reason"]
+
+    def clean(self):
+        from core.errors import DomainError
+
+        from .services import incident_validate
+
+        data = super().clean()
+        names = ("carrier", "region", "starts_at", "ends_at", "reason")
+        if any(name in self.errors for name in names):
+            return data  # each field's own error first
+        try:
+            valid = incident_validate(**{name: data.get(name) for name in names})
+        except DomainError as exc:
+            field, message = self.ERRORS.get(exc.code, (None, exc.message))
+            self.add_error(field, message)
+            return data
+        data.update(
+            carrier=valid.carrier,
+            region=valid.region,
+            starts_at=valid.starts_at,
+            ends_at=valid.ends_at,
+            reason=valid.reason,
+        )
+        return data

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 def _exit(p: dict[str, Any]) -> tuple[str, str]:
     """SPEC E-5: the shop left every running activity; each metric with the orders behind it."""
+    from . import rules
     from .services.evaluation import metric_label
 
     lines = [
@@ -27,11 +28,14 @@ def _exit(p: dict[str, Any]) -> tuple[str, str]:
         }
         for m in p["metrics"]
     ]
+    # SPEC E-7: the registry's deadline when the shop was exited (notices stored before it
+    # was recorded read today's).
+    hours = p.get("postmortem_hours") or rules.postmortem_hours()
     return _("Your shop left every running activity"), _(
         "The same metric was above its limit at the end of yesterday and again now, so "
         "your SKUs have left the activity pages (natural search is unaffected).\n%(lines)s"
-        "\nFile a post-mortem within 48 hours to re-enrol later."
-    ) % {"lines": "\n".join(lines)}
+        "\nFile a post-mortem within %(hours)s hours to re-enrol later."
+    ) % {"lines": "\n".join(lines), "hours": hours}
 
 
 def _findings(p: dict[str, Any]) -> tuple[str, str]:

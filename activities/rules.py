@@ -9,7 +9,7 @@ rounding, so "exactly 15%" is not a breach and 15.01% is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from constance import config
@@ -118,6 +118,12 @@ def reenrol_max(metric: Metric) -> Decimal:
 def reenrol_days() -> int:
     """SPEC E-8: consecutive natural days the recovered rate must hold."""
     return int(config.ACTIVITIES_REENROL_DAYS)
+
+
+def stock_cover_percent() -> int:
+    """SPEC E-2: stock on hand must be at least this percentage of the activity stock the SKU
+    has committed (120)."""
+    return int(config.ACTIVITIES_STOCK_COVER_PERCENT)
 
 
 def postmortem_hours() -> int:
@@ -303,6 +309,42 @@ def breach_headroom(
     gap = threshold * denominator - num * 100
     k = int(gap / (weight * 100 - threshold)) + 1
     return max(k, 1)
+
+
+def check_recovered(
+    *, numerator: Decimal | int, denominator: int, limit: Decimal, min_sample: int
+) -> Standing:
+    """SPEC E-8 for one natural day's final value of a breached metric: OK at or under its
+    re-enrolment rate ``limit``, compared exactly (``numerator × 100 ≤ limit × denominator``:
+    100 late of 1,999 is 5.0025%, shown 5.00%, and is *not* at or under 5%); BREACH above it.
+    NOT_ENOUGH below the E-3a minimum sample: the rate is not judged and cannot breach, so
+    the day counts toward the recovery streak (the condition's text says how many did)."""
+    if denominator < min_sample or denominator <= 0:
+        return Standing.NOT_ENOUGH
+    if Decimal(numerator) * 100 <= limit * denominator:
+        return Standing.OK
+    return Standing.BREACH
+
+
+def dsr_meets(*, total: int, count: int, minimum: Decimal) -> bool:
+    """SPEC E-8: the average DSR score (``total`` points over ``count`` reviews) at or above
+    ``minimum``, compared exactly (``total ≥ minimum × count``): 939 points over 200 reviews
+    average 4.695, shown 4.70, and do *not* reach 4.7. No review: not met."""
+    return count > 0 and Decimal(total) >= minimum * count
+
+
+def dsr_shown(*, total: int, count: int) -> Decimal | None:
+    """The average DSR score as shown, two decimals rounded *down*, so a shown score at or
+    above a two-decimal minimum always means ``dsr_meets`` (4.695 shows 4.69, not 4.70)."""
+    if count <= 0:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+
+
+def stock_cover_needed(*, committed: int, percent: int) -> int:
+    """SPEC E-2: the stock on hand that covers ``percent`` of ``committed`` activity units,
+    rounded up (120% of 101 is 121.2: 122 units)."""
+    return -(-committed * percent // 100)
 
 
 def breaches_consecutive(*, yesterday: bool, today: bool) -> bool:

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 
 from core import clock
 from core.checks import Check
-from orders.selectors import cancel_rate_30d
-from shops.models import LogisticsSetting, Shop
+from shops.models import LogisticsSetting, Shop, Sku
 from shops.selectors import carriers_for_shop, usable_carriers
 
 from . import rules
@@ -22,6 +21,7 @@ from .models import (
     ActivityExit,
     CarrierIncident,
     Enrolment,
+    EnrolmentStatus,
     Evaluation,
     MetricSnapshot,
 )
@@ -45,37 +45,71 @@ class ActivitiesOverview:
     carrier_check: Check
 
 
+def _shown_threshold(threshold: Decimal) -> Decimal:
+    """A threshold as shown: one decimal (15.0, 16.5), more only when it has them (14.26)."""
+    tenth = threshold.quantize(Decimal("0.1"))
+    return tenth if tenth == threshold else threshold.normalize()
+
+
 def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
-    """SPEC E-3 cancel rate against its threshold, and SPEC E-2 certified carriers."""
+    """SPEC E-3 cancel rate judged as the hourly evaluation judges it — the same window,
+    E-4 threshold, E-3a minimum sample and exact comparison (``rules.check_metric``) — and
+    SPEC E-2 certified carriers."""
+    from orders.selectors import DailyWindow
+
     limits = rules.current_limits()  # every number in one query
-    factor = (
-        limits.relaxation_factor if shop.main_category in limits.relaxed_categories else Decimal(1)
+    relaxed = shop.main_category in limits.relaxed_categories
+    threshold = limits.threshold(Metric.CANCEL, shop.main_category)
+    shown = _shown_threshold(threshold)
+    days = limits.window_days
+    window = DailyWindow(shop=shop, days=days, at=at)
+    cancelled = window.total("orders_cancelled", days)
+    created = window.total("orders_created", days)
+    rate = window.cancel_rate(days)  # shown rounded; judged exactly below
+    minimum = limits.min_samples[Metric.CANCEL]
+    standing = rules.check_metric(
+        numerator=cancelled,
+        denominator=created,
+        threshold=threshold,
+        min_sample=minimum,
+        warning_share=limits.warning_share,
     )
-    threshold = (limits.thresholds[Metric.CANCEL] * factor).quantize(Decimal("0.1"))
-    rate = cancel_rate_30d(shop=shop, at=at)
-    if rate is None:
+    if standing == Standing.NOT_ENOUGH:
+        # SPEC E-3a: below the minimum sample the rate is not judged and cannot breach.
         cancel_check = Check(
             code="e3_cancel_rate",
             label=_("30-day cancel rate"),
-            passed=True,
-            measured=_("no orders in 30 days"),
-            required=f"≤ {threshold}%",
+            passed=None,
+            measured=_("not enough orders yet"),
+            required=f"≤ {shown}%",
+            detail=ngettext(
+                "%(n)s order placed in the window: the rate counts from %(min)s orders and "
+                "cannot breach before.",
+                "%(n)s orders placed in the window: the rate counts from %(min)s orders and "
+                "cannot breach before.",
+                created,
+            )
+            % {"n": created, "min": minimum},
+            fix=_(
+                "Nothing to fix yet. Keep stock up to date and ship paid orders on time, so "
+                "that few orders are cancelled once the rate counts."
+            ),
         )
     else:
-        ok = rate <= threshold
+        ok = standing != Standing.BREACH
         cancel_check = Check(
             code="e3_cancel_rate",
             label=_("30-day cancel rate"),
             passed=ok,
             measured=f"{rate}%",
-            required=f"≤ {threshold}%",
+            required=f"≤ {shown}%",
             detail=""
             if ok
             else _(
-                "Cancel rate %(rate)s%% > %(max)s%%: a breach on two consecutive days exits "
-                "the shop from every running activity."
+                "Cancel rate %(rate)s%% (%(cancelled)s of %(created)s orders) > %(max)s%%: a "
+                "breach on two consecutive days exits the shop from every running activity."
             )
-            % {"rate": rate, "max": threshold},
+            % {"rate": rate, "cancelled": cancelled, "created": created, "max": shown},
             fix=""
             if ok
             else _(
@@ -105,8 +139,8 @@ def overview(*, shop: Shop, at: datetime | None = None) -> ActivitiesOverview:
     )
     return ActivitiesOverview(
         cancel_rate=rate,
-        cancel_threshold=threshold,
-        relaxed=factor != 1,
+        cancel_threshold=shown,
+        relaxed=relaxed,
         cancel_check=cancel_check,
         carriers=carriers,
         carrier_check=carrier_check,
@@ -131,6 +165,26 @@ def enrolments_for_shop(*, shop: Shop, activity: Activity | None = None) -> Quer
     if activity is not None:
         rows = rows.filter(activity=activity)
     return rows.order_by("-enrolled_at", "-pk")
+
+
+def stock_committed_elsewhere(*, sku: Sku, activity: Activity, at: datetime | None = None) -> int:
+    """SPEC E-2: the activity stock ``sku`` has committed in the other activities whose windows
+    overlap ``activity``'s still to come (they end after ``at`` and after it starts, and start
+    before it ends), where it is still enrolled. One query."""
+    from django.db.models import Sum
+
+    now = at or clock.now()
+    return (
+        Enrolment.objects.filter(
+            sku=sku,
+            status=EnrolmentStatus.ENROLLED,
+            activity__starts_at__lt=activity.ends_at,
+            activity__ends_at__gt=max(now, activity.starts_at),
+        )
+        .exclude(activity_id=activity.pk)
+        .aggregate(n=Sum("stock"))["n"]
+        or 0
+    )
 
 
 def get_exit_for_shop(*, shop: Shop, exit_id: int) -> ActivityExit:
@@ -307,11 +361,52 @@ class ReenrolCondition:
     earliest: date | None  # the earliest natural day it can pass (None: passed, or unknown)
 
 
+def _recovery_measured(metric: str, streak: int, unjudged: int) -> str:
+    if not unjudged:
+        return ngettext("%(n)s day so far", "%(n)s days so far", streak) % {"n": streak}
+    if metric == Metric.NEGATIVE_REVIEW:
+        text = ngettext(
+            "%(n)s day so far (%(k)s without enough reviews to judge)",
+            "%(n)s days so far (%(k)s without enough reviews to judge)",
+            streak,
+        )
+    else:
+        text = ngettext(
+            "%(n)s day so far (%(k)s without enough orders to judge)",
+            "%(n)s days so far (%(k)s without enough orders to judge)",
+            streak,
+        )
+    return text % {"n": streak, "k": unjudged}
+
+
+def _recovery_detail(metric: str, min_sample: int) -> str:
+    if metric == Metric.NEGATIVE_REVIEW:
+        text = ngettext(
+            "A day with fewer than %(min)s activity review in the rate cannot breach, so it "
+            "counts toward the days in a row.",
+            "A day with fewer than %(min)s activity reviews in the rate cannot breach, so it "
+            "counts toward the days in a row.",
+            min_sample,
+        )
+    else:
+        text = ngettext(
+            "A day with fewer than %(min)s order in the rate cannot breach, so it counts "
+            "toward the days in a row.",
+            "A day with fewer than %(min)s orders in the rate cannot breach, so it counts "
+            "toward the days in a row.",
+            min_sample,
+        )
+    return text % {"min": min_sample}
+
+
 def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[ReenrolCondition]:
     """SPEC E-8 after the shop's latest exit: each breached metric held at or under its
-    re-enrolment rate on the last N natural days' final values; the post-mortem approved; the
-    three DSR scores at or above the minimum over 30 days. Empty when the shop was never
-    exited, or when an upheld appeal lifted each of its exits (E-7)."""
+    re-enrolment rate on the last N natural days' final values (compared exactly from each
+    snapshot's numerator and denominator; a day below the E-3a minimum sample cannot breach
+    and counts, and the text says how many did); the post-mortem approved; the three DSR
+    scores at or above the minimum over 30 days (compared exactly from the score sums).
+    Empty when the shop was never exited, or when an upheld appeal lifted each of its exits
+    (E-7)."""
     from datetime import timedelta
 
     from orders.selectors import DailyWindow
@@ -330,13 +425,25 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
     out = []
     for metric in last_exit.metrics:
         limit = numbers.max_rate[metric]
-        streak = 0
+        streak = unjudged = 0
+        min_sample = 0
         for offset in range(days):
             snap = finals.get(today - timedelta(days=offset))
-            value = (snap.metrics.get(metric) or {}).get("value") if snap else None
-            if snap is None or value is None or Decimal(value) > limit:
+            m = snap.metrics.get(metric) if snap else None
+            if m is None:  # not evaluated that day: nothing to count on
+                break
+            standing = rules.check_recovered(
+                numerator=Decimal(m["numerator"]),
+                denominator=m["denominator"],
+                limit=limit,
+                min_sample=m["min_sample"],
+            )
+            if standing == Standing.BREACH:
                 break
             streak += 1
+            if standing == Standing.NOT_ENOUGH:
+                unjudged += 1
+                min_sample = m["min_sample"]
         ok = streak >= days
         out.append(
             ReenrolCondition(
@@ -345,9 +452,9 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
                     label=_("%(metric)s at or under %(limit)s%% on %(days)s days in a row")
                     % {"metric": metric_label(metric), "limit": limit, "days": days},
                     passed=ok,
-                    measured=ngettext("%(n)s day so far", "%(n)s days so far", streak)
-                    % {"n": streak},
+                    measured=_recovery_measured(metric, streak, unjudged),
                     required=ngettext("%(n)s day", "%(n)s days", days) % {"n": days},
+                    detail=_recovery_detail(metric, min_sample) if unjudged else "",
                     fix="" if ok else str(FIXES[Metric(metric)]),
                 ),
                 earliest=None if ok else today + timedelta(days=days - streak),
@@ -357,15 +464,17 @@ def reenrolment_conditions(*, shop: Shop, at: datetime | None = None) -> list[Re
 
     check, earliest = postmortem_condition(exit_=last_exit, now=now)
     out.append(ReenrolCondition(check=check, earliest=earliest))
-    dsr = DailyWindow(shop=shop, days=30, at=now).dsr(30)
+    window = DailyWindow(shop=shop, days=30, at=now)
+    count = window.total("reviews", 30)
     minimum = numbers.min_dsr
     for name, label in (
         ("item_as_described", _("Item as described")),
         ("communication", _("Communication")),
         ("shipping", _("Shipping speed")),
     ):
-        score = getattr(dsr, name)
-        ok = score is not None and score >= minimum
+        total = window.total(f"dsr_{name}_sum", 30)
+        ok = rules.dsr_meets(total=total, count=count, minimum=minimum)
+        score = rules.dsr_shown(total=total, count=count)
         out.append(
             ReenrolCondition(
                 check=Check(

@@ -74,6 +74,7 @@ def _precheck(request, activity, form):
         carriers_ok=bool(usable_carriers(shop=shop)),
         coin_account_active=activity.kind != ActivityKind.COIN_EVENT or account_active(shop=shop),
         exited=selectors.reenrolment_blocked(shop=shop),
+        committed_elsewhere=selectors.stock_committed_elsewhere(sku=data["sku"], activity=activity),
     )
 
 

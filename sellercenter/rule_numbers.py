@@ -16,6 +16,7 @@ CONSTANCE_ADDITIONAL_FIELDS = {
         "django.forms.DecimalField",
         {"min_value": 0, "max_value": 100, "decimal_places": 2},
     ],
+    "cover_percent": ["django.forms.IntegerField", {"min_value": 100, "max_value": 1000}],
     "rating": ["django.forms.DecimalField", {"min_value": 0, "max_value": 5, "decimal_places": 2}],
     "factor": ["django.forms.DecimalField", {"min_value": 1, "max_value": 10, "decimal_places": 2}],
     "days": ["django.forms.IntegerField", {"min_value": 1, "max_value": 3650}],
@@ -235,8 +236,9 @@ CONSTANCE_CONFIG = {
     "AFFILIATE_ROUNDING_FLOOR_MINOR": (
         10,
         _(
-            "SPEC A-8: a commission under this many minor units rounds to zero unless the "
-            "promoter keeps amounts from one cent ($0.10 = 10)."
+            "SPEC A-8: a commission under this many US cents rounds to zero unless the "
+            "promoter keeps amounts from one cent ($0.10 = 10); converted to the order's "
+            "currency at the day's exchange rate."
         ),
         "minor_units",
     ),
@@ -354,6 +356,14 @@ CONSTANCE_CONFIG = {
         50_000,
         _("SPEC M-13: most rows in one CSV import."),
         "count",
+    ),
+    "ACTIVITIES_STOCK_COVER_PERCENT": (
+        120,
+        _(
+            "SPEC E-2: stock on hand must be at least this percentage of the activity stock a "
+            "SKU commits (in the new activity and the overlapping ones it is still enrolled in)."
+        ),
+        "cover_percent",
     ),
     "ACTIVITIES_CANCEL_RATE_MAX": (
         Decimal("15"),
@@ -725,7 +735,8 @@ CONSTANCE_CONFIG_FIELDSETS = {  # plain strings: dict keys are hashed at import
         "MAILING_RFM_FREQUENT_ORDERS",
         "MAILING_IMPORT_MAX_ROWS",
     ),
-    "Activities (SPEC E-3, E-4, E-7, E-8)": (
+    "Activities (SPEC E-2 to E-4, E-7, E-8)": (
+        "ACTIVITIES_STOCK_COVER_PERCENT",
         "ACTIVITIES_CANCEL_RATE_MAX",
         "ACTIVITIES_LATE_SHIPMENT_RATE_MAX",
         "ACTIVITIES_ANOMALY_RATE_MAX",

@@ -22,7 +22,7 @@ from .evaluation import (
     shop_exit,
     window_bounds,
 )
-from .incidents import incident_declare
+from .incidents import IncidentInput, incident_declare, incident_validate
 from .postmortem import (
     PostMortemInput,
     appeal_decide,
@@ -41,6 +41,7 @@ __all__ = [
     "ActivityInput",
     "CheckResult",
     "EvaluationResult",
+    "IncidentInput",
     "PostMortemInput",
     "PruneResult",
     "activity_create",
@@ -55,6 +56,7 @@ __all__ = [
     "evidence_files",
     "final_snapshots",
     "incident_declare",
+    "incident_validate",
     "judge",
     "metric_label",
     "metrics_evaluate",

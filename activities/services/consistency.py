@@ -4,11 +4,11 @@ against the enrolment (activity price, activity stock).
 The consumer of ``order.created`` records each activity order (``activity_order_record``); a
 beat task every 15 minutes claims the unchecked ones (``FOR UPDATE SKIP LOCKED``, so two runs
 at once check each order once) and checks them set-based: one query for their lines, one for
-the activities, one for the enrolments, one window query for the units each SKU has sold
-through the activity — whatever the number of orders. What it finds is written once per
-(order, SKU, kind) (UNIQUE, ``ON CONFLICT DO NOTHING``): a second pass adds nothing. The shop's
-staff hear about each new finding once (one notice per shop and pass, ``notify``); a finding
-already recorded is never announced again.
+the activities, one for the enrolments, one for the units each SKU has sold under the
+enrolment live when each order was placed — whatever the number of orders. What it finds is
+written once per (order, SKU, kind) (UNIQUE, ``ON CONFLICT DO NOTHING``): a second pass adds
+nothing. The shop's staff hear about each new finding once (one notice per shop and pass,
+``notify``); a finding already recorded is never announced again.
 """
 
 from __future__ import annotations
@@ -59,19 +59,38 @@ class CheckResult:
     issues: int
 
 
-def _sold_through(pairs: dict[tuple[int, int], datetime], order_ids: list[int]) -> dict:
-    """Units of each (activity, SKU) in ``pairs`` the activity sold, cumulated in placing order,
-    at each order of ``order_ids``: one query over the activity's orders of those SKUs since
-    the enrolment's start (``pairs``' value). Cancelled orders released their units."""
+def _live(candidates, at: datetime) -> Enrolment | None:
+    """The enrolment of one (activity, SKU) live at ``at`` (enrolled at or before it, not left
+    yet); the latest enrolled one if several were."""
+    best: Enrolment | None = None
+    for e in candidates:
+        live_then = e.enrolled_at <= at and (e.left_at is None or e.left_at > at)
+        if live_then and (best is None or e.enrolled_at > best.enrolled_at):
+            best = e
+    return best
+
+
+def _sold_through(
+    enrolments: dict[tuple[int, int], list[Enrolment]],
+    matched: list[Enrolment],
+    order_ids: list[int],
+) -> dict:
+    """Units of the SKU sold under each enrolment of ``matched``, cumulated in placing order,
+    at each order of ``order_ids``: one query over the activities' orders of those SKUs since
+    the earliest of those enrolments. Each order counts against the enrolment live when it was
+    placed (``enrolments`` holds every enrolment of the pairs), so what an earlier, withdrawn
+    enrolment sold never counts against a re-enrolment's stock — whatever orders a batch
+    holds. Cancelled orders released their units."""
     from orders.models import OrderLine, OrderStatus
 
-    if not pairs:
+    if not matched:
         return {}
+    wanted_enrolments = {e.pk for e in matched}
     rows = (
         OrderLine.objects.filter(
-            order__activity_record__activity_id__in={a for a, _s in pairs},
-            order__activity_record__placed_at__gte=min(pairs.values()),
-            sku_id__in={s for _a, s in pairs},
+            order__activity_record__activity_id__in={e.activity_id for e in matched},
+            order__activity_record__placed_at__gte=min(e.enrolled_at for e in matched),
+            sku_id__in={e.sku_id for e in matched},
         )
         .exclude(order__status=OrderStatus.CANCELLED)
         .order_by("order__activity_record__placed_at", "order_id", "pk")
@@ -84,16 +103,15 @@ def _sold_through(pairs: dict[tuple[int, int], datetime], order_ids: list[int]) 
         )
     )
     wanted = set(order_ids)
-    running: dict[tuple[int, int], int] = {}
+    running: dict[int, int] = {}
     out: dict[tuple[int, int], int] = {}
     for activity_id, sku_id, placed_at, order_id, quantity in rows:
-        key = (activity_id, sku_id)
-        since = pairs.get(key)
-        if since is None or placed_at < since:
+        e = _live(enrolments.get((activity_id, sku_id), ()), placed_at)
+        if e is None or e.pk not in wanted_enrolments:
             continue
-        running[key] = running.get(key, 0) + quantity
+        running[e.pk] = running.get(e.pk, 0) + quantity
         if order_id in wanted:
-            out[(order_id, sku_id)] = running[key]
+            out[(order_id, sku_id)] = running[e.pk]
     return out
 
 
@@ -139,24 +157,14 @@ def consistency_check(*, now: datetime | None = None, batch: int = BATCH) -> Che
     ):
         enrolments.setdefault((e.activity_id, e.sku_id), []).append(e)
 
-    def live(activity_id: int, sku_id: int, at: datetime) -> Enrolment | None:
-        best: Enrolment | None = None
-        for e in enrolments.get((activity_id, sku_id), ()):
-            live_then = e.enrolled_at <= at and (e.left_at is None or e.left_at > at)
-            if live_then and (best is None or e.enrolled_at > best.enrolled_at):
-                best = e
-        return best
-
     matched = []
-    pairs: dict[tuple[int, int], datetime] = {}
     for ln in lines:
         d = by_order[ln["order_id"]]
-        found_e = live(d["activity_id"], ln["sku_id"], d["placed_at"])
+        found_e = _live(enrolments.get((d["activity_id"], ln["sku_id"]), ()), d["placed_at"])
         matched.append((ln, d, found_e))
-        if found_e is not None:
-            key = (d["activity_id"], ln["sku_id"])
-            pairs[key] = min(pairs.get(key, found_e.enrolled_at), found_e.enrolled_at)
-    sold = _sold_through(pairs, order_ids)
+    sold = _sold_through(
+        enrolments, list({e.pk: e for _ln, _d, e in matched if e is not None}.values()), order_ids
+    )
 
     issues: list[ConsistencyIssue] = []
 

@@ -16,10 +16,8 @@ from core.money import Money
 from shops.models import Shop, Sku
 from shops.selectors import usable_carriers
 
+from .. import rules
 from ..models import Activity, ActivityKind, Enrolment, EnrolmentStatus
-
-# SPEC E-2: stock on hand must be at least 120% of the stock committed to the activity.
-STOCK_COVER_PERCENT = 120
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,56 @@ def _money(minor: int, currency: str) -> str:
     return str(Money(minor, currency))
 
 
+def _stock_cover_check(*, sku: Sku, stock: int, elsewhere: int, percent: int) -> Check:
+    """SPEC E-2: stock on hand covers ``percent`` of every unit the SKU commits at once —
+    ``stock`` here plus ``elsewhere`` in the overlapping activities it is still enrolled in."""
+    committed = stock + elsewhere
+    need = rules.stock_cover_needed(committed=committed, percent=percent)
+    ok = stock >= 1 and sku.stock >= need
+    detail = fix = ""
+    if sku.stock < need:
+        if elsewhere:
+            detail = _(
+                "Stock %(have)s is below %(need)s: %(pct)s%% of %(total)s units committed at "
+                "once (%(stock)s here and %(other)s in overlapping activities)."
+            ) % {
+                "have": sku.stock,
+                "need": need,
+                "pct": percent,
+                "total": committed,
+                "stock": stock,
+                "other": elsewhere,
+            }
+        else:
+            detail = _("Stock %(have)s is below %(need)s (%(pct)s%% of %(stock)s).") % {
+                "have": sku.stock,
+                "need": need,
+                "pct": percent,
+                "stock": stock,
+            }
+        most = sku.stock * 100 // percent - elsewhere  # the most units that still pass
+        if most >= 1:
+            fix = _("Restock this SKU or commit at most %(max)s units to the activity.") % {
+                "max": most
+            }
+        else:
+            fix = _(
+                "Restock this SKU, or withdraw it from an overlapping activity: its other "
+                "activities already commit all the stock it covers."
+            )
+    return Check(
+        code="e2_stock_cover",
+        label=_("Stock on hand covers %(pct)s%% of the activity stock") % {"pct": percent},
+        passed=ok,
+        measured=str(sku.stock),
+        required=_("at least %(n)s") % {"n": need},
+        detail=detail,
+        fix=fix,
+        fix_url=reverse("shops:products") if fix else "",
+        fix_link=_("Products") if fix else "",
+    )
+
+
 def precheck_sku(
     *,
     activity: Activity,
@@ -74,31 +122,22 @@ def precheck_sku(
     carriers_ok: bool,
     coin_account_active: bool,
     exited: bool = False,
+    committed_elsewhere: int = 0,
+    cover_percent: int | None = None,
 ) -> list[Check]:
     """SPEC E-2 (and E-1 rules): each condition one SKU must meet to enter ``activity`` at
     ``price_minor`` with ``stock`` committed, passed or failed with its reason and the fix.
-    Pure: what needs the database is handed in (``carriers_ok``, ``coin_account_active``)."""
+    What needs the database is handed in (``carriers_ok``, ``coin_account_active``, the units
+    ``committed_elsewhere`` — ``selectors.stock_committed_elsewhere``); ``cover_percent``
+    defaults to the registry's."""
     checks = []
     currency = sku.currency
-    need = -(-stock * STOCK_COVER_PERCENT // 100)  # ceil(stock × 1.2)
     checks.append(
-        Check(
-            code="e2_stock_cover",
-            label=_("Stock on hand covers %(pct)s%% of the activity stock")
-            % {"pct": STOCK_COVER_PERCENT},
-            passed=stock >= 1 and sku.stock >= need,
-            measured=str(sku.stock),
-            required=_("at least %(n)s") % {"n": need},
-            detail=""
-            if sku.stock >= need
-            else _("Stock %(have)s is below %(need)s (120%% of %(stock)s).")
-            % {"have": sku.stock, "need": need, "stock": stock},
-            fix=""
-            if sku.stock >= need
-            else _("Restock this SKU or commit at most %(max)s units to the activity.")
-            % {"max": sku.stock * 100 // STOCK_COVER_PERCENT},
-            fix_url="" if sku.stock >= need else reverse("shops:products"),
-            fix_link="" if sku.stock >= need else _("Products"),
+        _stock_cover_check(
+            sku=sku,
+            stock=stock,
+            elsewhere=committed_elsewhere,
+            percent=rules.stock_cover_percent() if cover_percent is None else cover_percent,
         )
     )
     checks.append(
@@ -213,12 +252,15 @@ def enrolment_create(
     ``DomainError`` naming the first failed condition — nothing written."""
     from coins.selectors import account_active
 
-    from ..selectors import reenrolment_blocked
+    from ..selectors import reenrolment_blocked, stock_committed_elsewhere
 
     now = now or clock.now()
     if sku.shop_id != shop.pk:
         raise DomainError("This SKU belongs to another shop.", code="foreign_sku")
     _open_for_enrolment(activity, now)
+    # SPEC E-2 counts the SKU's stock committed in overlapping activities: two enrolments of
+    # one SKU at once must not each pass against the same stock, so they take turns here.
+    Sku.objects.select_for_update().filter(pk=sku.pk).first()
     checks = precheck_sku(
         activity=activity,
         sku=sku,
@@ -227,6 +269,7 @@ def enrolment_create(
         carriers_ok=bool(usable_carriers(shop=shop)),
         coin_account_active=activity.kind != ActivityKind.COIN_EVENT or account_active(shop=shop),
         exited=reenrolment_blocked(shop=shop, at=now),
+        committed_elsewhere=stock_committed_elsewhere(sku=sku, activity=activity, at=now),
     )
     if not all_passed(checks):
         failed = next(c for c in checks if c.passed is not True)

@@ -408,6 +408,6 @@ def _notify_exit(*, shop: Shop, exit_: ActivityExit) -> None:
         shop=shop,
         kind=NotificationKind.ACTIVITY_EXIT,
         message="activities.exit",
-        params={"metrics": metrics},
+        params={"metrics": metrics, "postmortem_hours": rules.postmortem_hours()},
         link=reverse("activities:exit", args=[exit_.pk]),
     )

@@ -280,3 +280,40 @@ def test_e6_finding_notice_is_translated_and_names_no_other_shop(activity):
             assert en.shown_title == "1 finding in your activity orders"
         # the stored wording (admin, email) is English
         assert note.title == "1 finding in your activity orders"
+
+
+@pytest.mark.parametrize("passes", [1, 2])
+def test_e6_units_count_against_the_enrolment_live_when_ordered(seller, activity, passes):
+    # given: 2 units of activity stock, both sold; the SKU withdrawn and enrolled again with 2
+    first = enrol(seller, activity, stock=2)
+    sold_out = activity_order(seller, activity, DAY1_10H, quantity=2)
+    deliver()
+    if passes == 2:
+        services.consistency_check(now=DAY1_10H + M)
+    services.enrolment_withdraw(shop=seller.shop, enrolment_id=first.pk, now=DAY1_10H + 2 * M)
+    enrol(seller, activity, stock=2, at=DAY1_10H + 3 * M)
+    # when: one unit under the new enrolment, checked in the same pass or a later one
+    again = activity_order(seller, activity, DAY1_10H + 4 * M, quantity=1)
+    deliver()
+    services.consistency_check_all(now=DAY1_10H + 15 * M)
+    # then: 1 of its own 2 units — what the first enrolment sold does not count against it
+    assert kinds(sold_out) == kinds(again) == []
+    assert ActivityOrder.objects.filter(checked_at__isnull=True).count() == 0
+
+
+@pytest.mark.parametrize("batch", [1, 5_000])
+def test_e6_one_pass_or_several_batches_find_the_same(seller, activity, batch):
+    # given: a re-enrolment oversold by one unit of its own stock
+    first = enrol(seller, activity, stock=2)
+    activity_order(seller, activity, DAY1_10H, quantity=2)
+    services.enrolment_withdraw(shop=seller.shop, enrolment_id=first.pk, now=DAY1_10H + M)
+    enrol(seller, activity, stock=2, at=DAY1_10H + 2 * M)
+    activity_order(seller, activity, DAY1_10H + 3 * M, quantity=2)
+    over = activity_order(seller, activity, DAY1_10H + 4 * M, quantity=1)
+    deliver()
+    # when: checked one order per batch, or all in one
+    services.consistency_check_all(now=DAY1_10H + 15 * M, batch=batch)
+    # then: the third order is 3 of the re-enrolment's 2 units, nothing else is flagged
+    assert list(ConsistencyIssue.objects.values_list("order_id", "kind", "expected", "found")) == [
+        (over.pk, ConsistencyKind.OVERSOLD, "2", "3")
+    ]

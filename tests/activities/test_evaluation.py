@@ -379,3 +379,22 @@ def test_e5_threshold_preview_shows_who_would_exit_under_other_numbers(db):
         stricter, relaxed_categories=frozenset({seller.shop.main_category})
     )  # 14% × 1.1 = 15.4%
     assert selectors.threshold_preview(limits=relaxed) == []
+
+
+def test_e7_exit_notice_gives_the_registry_postmortem_deadline(activity):
+    # given: the admin gives sellers 36 hours to file a post-mortem
+    from constance import config
+
+    config.ACTIVITIES_POSTMORTEM_HOURS = 36
+    seller, _enrolment = _breaching_seller(activity)
+    make_member(seller.shop)
+    services.metrics_evaluate(now=DAY1_10H)
+
+    # when
+    services.metrics_evaluate(now=DAY1_10H + D)
+
+    # then: the notice says 36 hours, stored and as shown
+    note = Notification.objects.get(shop=seller.shop, kind="activity_exit")
+    assert "File a post-mortem within 36 hours" in note.body
+    assert "File a post-mortem within 36 hours" in note.shown_body
+    assert "48 hours" not in note.body

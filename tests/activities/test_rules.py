@@ -353,3 +353,53 @@ def test_e3_limits_are_read_in_one_query_and_follow_stored_numbers(db, django_as
         limits = rules.current_limits()
     assert limits.thresholds[Metric.CANCEL.value] == D("12")
     assert limits.thresholds[Metric.LATE_SHIPMENT.value] == D("20")
+
+
+def test_e8_recovery_is_judged_exactly_and_not_below_the_minimum_sample():
+    # 100 late of 1,999 is 5.0025%: shown 5.00, yet above 5%
+    assert rules.rate_percent(100, 1999) == D("5.00")
+    assert (
+        rules.check_recovered(numerator=100, denominator=1999, limit=D("5"), min_sample=20)
+        == Standing.BREACH
+    )
+    assert (
+        rules.check_recovered(numerator=100, denominator=2000, limit=D("5"), min_sample=20)
+        == Standing.OK
+    )
+    # weighted numerators too: 1.4 of 35 is exactly 4%
+    assert (
+        rules.check_recovered(numerator=D("1.4"), denominator=35, limit=D("4"), min_sample=20)
+        == Standing.OK
+    )
+    # SPEC E-3a: below the minimum sample (or nothing at all) it is not judged
+    assert (
+        rules.check_recovered(numerator=19, denominator=19, limit=D("5"), min_sample=20)
+        == Standing.NOT_ENOUGH
+    )
+    assert (
+        rules.check_recovered(numerator=0, denominator=0, limit=D("5"), min_sample=0)
+        == Standing.NOT_ENOUGH
+    )
+    assert (
+        rules.check_recovered(numerator=0, denominator=20, limit=D("0"), min_sample=20)
+        == Standing.OK
+    )
+
+
+def test_e8_dsr_is_compared_exactly_and_shown_rounded_down():
+    # 939 points over 200 reviews average 4.695: rounded half up that reads 4.70
+    assert not rules.dsr_meets(total=939, count=200, minimum=D("4.7"))
+    assert rules.dsr_meets(total=940, count=200, minimum=D("4.7"))
+    assert not rules.dsr_meets(total=0, count=0, minimum=D("0"))
+    assert rules.dsr_shown(total=939, count=200) == D("4.69")
+    assert rules.dsr_shown(total=940, count=200) == D("4.70")
+    assert rules.dsr_shown(total=0, count=0) is None
+
+
+def test_e2_stock_cover_comes_from_the_registry_and_rounds_up(db):
+    assert rules.stock_cover_percent() == 120
+    assert rules.stock_cover_needed(committed=100, percent=120) == 120
+    assert rules.stock_cover_needed(committed=101, percent=120) == 122  # 121.2
+    assert rules.stock_cover_needed(committed=5, percent=100) == 5
+    config.ACTIVITIES_STOCK_COVER_PERCENT = 150
+    assert rules.stock_cover_percent() == 150

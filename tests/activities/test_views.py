@@ -2,14 +2,17 @@
 tenant isolation and roles."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from actkit import make_activity
+from constance import config
 from django.urls import reverse
 from factories import make_order
 
 from activities import services
 from activities.models import Enrolment
+from activities.selectors import overview
 from core import clock
 from shops.services import logistics_set
 
@@ -234,3 +237,55 @@ def test_e3_dashboard_tile_counts_the_breaches_of_the_latest_evaluation(
     tile = home_tile(rf.get("/"), shop_a)
     assert (tile["eligible"], tile["failed"]) == (False, 1)
     assert tile["url"] == reverse("activities:index")
+
+
+# --- the index page's cancel-rate check (SPEC E-3, E-3a), judged as the hourly evaluation ---------
+
+
+def _placed(shop, buyer, sku, n, *, cancelled):
+    now = clock.now()
+    for i in range(n):
+        make_order(
+            shop,
+            buyer,
+            sku=sku,
+            status="cancelled" if i < cancelled else "paid",
+            placed_at=now - timedelta(days=2, minutes=i),
+        )
+
+
+def test_e3a_index_cancel_check_below_the_minimum_sample_is_not_enough_orders_yet(
+    owner_client, shop_a, buyer, sku_a
+):
+    # given: one order, cancelled (100%, but 1 of the 20 orders a rate needs)
+    _placed(shop_a, buyer, sku_a, 1, cancelled=1)
+
+    # when
+    check = overview(shop=shop_a).cancel_check
+    body = owner_client.get(reverse("activities:index")).content.decode()
+
+    # then: not judged — it cannot breach — and the page says why
+    assert (check.state, check.measured) == ("unknown", "not enough orders yet")
+    assert "1 order placed in the window: the rate counts from 20 orders" in check.detail
+    assert check.fix
+    assert 'data-check="e3_cancel_rate" data-state="unknown"' in body
+    assert "not enough orders yet" in body
+    assert "100.0% &gt;" not in body
+
+
+def test_e3_index_cancel_check_compares_exactly_with_the_registry_threshold(shop_a, buyer, sku_a):
+    # given: 3 of 21 cancelled — 14.2857%, which rounds to 14.3
+    _placed(shop_a, buyer, sku_a, 21, cancelled=3)
+
+    # when: the limit is 14.26%
+    config.ACTIVITIES_CANCEL_RATE_MAX = Decimal("14.26")
+    ov = overview(shop=shop_a)
+
+    # then: a breach, shown with the counts and the limit as set
+    assert (ov.cancel_check.state, ov.cancel_threshold) == ("fail", Decimal("14.26"))
+    assert ov.cancel_check.required == "≤ 14.26%"
+    assert "(3 of 21 orders) > 14.26%" in ov.cancel_check.detail
+
+    # and: at 14.29% it is under the limit
+    config.ACTIVITIES_CANCEL_RATE_MAX = Decimal("14.29")
+    assert overview(shop=shop_a).cancel_check.state == "pass"

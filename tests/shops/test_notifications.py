@@ -492,7 +492,8 @@ def test_a_message_whose_facts_no_longer_word_shows_its_stored_text(shop_a, owne
                         "limit": "15",
                         "orders": ["ORD-9"],
                     }
-                ]
+                ],
+                "postmortem_hours": 48,
             },
         ),
         (

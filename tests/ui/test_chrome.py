@@ -26,7 +26,7 @@ from shops.services import balance_credit, notify, violation_record
 @pytest.fixture
 def failing_shop(db):
     """Overseas, not certified, L1, rating 4.0, open 10 days, no feedback, no GMV in dollars,
-    a serious violation, cancel rate 1/2, no certified carrier."""
+    a serious violation, cancel rate 10/20 (the E-3a minimum sample), no certified carrier."""
     shop = make_shop(
         name="Failing Goods",
         currency="USD",
@@ -39,8 +39,9 @@ def failing_shop(db):
     violation_record(
         shop=shop, external_id="fv-1", kind="counterfeit", serious=True, occurred_at=clock.now()
     )
-    make_order(shop, status="cancelled", placed_at=clock.now() - timedelta(days=2))
-    make_order(shop, status="paid", placed_at=clock.now() - timedelta(days=1))
+    for _ in range(10):
+        make_order(shop, status="cancelled", placed_at=clock.now() - timedelta(days=2))
+        make_order(shop, status="paid", placed_at=clock.now() - timedelta(days=1))
     return shop
 
 

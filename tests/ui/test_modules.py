@@ -204,6 +204,26 @@ def test_m1_gmv_in_another_currency_is_not_guessed(db):
     assert "exchange rate" in checks["m1_gmv"].detail
 
 
+@pytest.mark.parametrize(("gmv_minor", "state"), [(35_600_00, "pass"), (35_599_99, "fail")])
+def test_m1_s0_gmv_in_another_currency_is_compared_at_todays_rate(db, gmv_minor, state):
+    # given: $5,000 at 7.12 yuan per dollar = ¥35,600.00
+    from decimal import Decimal
+
+    from core.models import FxRate
+
+    FxRate.objects.create(
+        currency="CNY", day=clock.natural_day() - timedelta(days=3), units_per_usd=Decimal("7.12")
+    )
+    shop = _gmv_shop(gmv_minor, currency="CNY")
+    # when
+    check = _by_code(eligibility_checks(shop=shop))["m1_gmv"]
+    # then
+    assert check.state == state
+    assert check.required == "≥ ¥35,600.00 ($5,000.00)"
+    if state == "fail":
+        assert check.detail == "¥0.01 more GMV needed"
+
+
 def test_m1_refunds_reduce_the_gmv(db):
     # given
     shop = _gmv_shop(5_000_00)
@@ -228,9 +248,9 @@ def test_m1_mailing_page_lists_the_checks(ui_client, ui_shop):
 
 
 def test_e3_cancel_rate_above_15_percent_fails(db):
-    # given: 6 orders, one cancelled -> 16.7%
+    # given: 24 orders (E-3a: at least 20), four cancelled -> 16.7%
     shop = make_shop()
-    make_orders(shop, 6)
+    make_orders(shop, 24)
     # when
     ov = overview(shop=shop)
     # then
@@ -242,7 +262,7 @@ def test_e3_cancel_rate_above_15_percent_fails(db):
 def test_e4_relaxed_category_threshold_is_16_5_percent(db):
     # given
     shop = make_shop(main_category="home_garden")
-    make_orders(shop, 6)
+    make_orders(shop, 24)
     # when
     ov = overview(shop=shop)
     # then
@@ -268,7 +288,7 @@ def test_e2_needs_a_certified_and_enabled_carrier(db):
 
 def test_e3_activities_page_shows_rate_and_carriers(ui_client, ui_shop):
     # given
-    make_orders(ui_shop, 6)
+    make_orders(ui_shop, 24)
     # when
     content = ui_client.get(reverse("activities:index")).content.decode()
     # then
